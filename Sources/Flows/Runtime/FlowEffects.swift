@@ -1,0 +1,35 @@
+/// Where the runtime's outside effects go. The server sends them (through its outbox);
+/// dry-run, tests and replay record them. Everything else about a run is the same.
+public protocol FlowEffects: AnyObject {
+    /// Voice or audio to text. Throwing means the service could not answer.
+    func transcribe(_ request: EffectRequest) async throws -> String
+    /// The assistant's answer. Throwing means the AI could not answer; the flow decides what follows.
+    func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String
+    /// A delivery decided by a flow (forward, push, greet, reply, broadcast, auto mode).
+    func deliver(_ effect: Effect, request: EffectRequest)
+}
+
+/// Who and what an effect is about.
+public struct EffectRequest: Sendable {
+    public var event: InboundEvent
+    public var userID: String
+    public var source: ChatSource
+    public var flow: String
+}
+
+/// An outside effect, rendered and ready to send.
+public enum Effect: Sendable, Equatable {
+    case forwardToGroup(text: String, media: MediaKind)
+    case push(title: String?, text: String)
+    /// A greeting added to the user's history (already stored), to broadcast.
+    case greet(text: String, messageID: Int64)
+    case reply(text: String, messageID: Int64)
+    case broadcast(text: String)
+    case setAutoMode(Bool)
+}
+
+/// A failure of an outside service, as a flow sees it.
+public struct EffectFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// The raw inputs the runtime turns into triggers (the dry-run event format's `kind`).
+public enum EventKind: String, Sendable, CaseIterable, Codable {
+    case appMessage = "app_message"
+    case historyFetch = "history_fetch"
+    case telegramReply = "telegram_reply"
+    case telegramMessage = "telegram_message"
+    case instagramDM = "instagram_dm"
+
+    /// The channel the conversation lives on.
+    public var source: ChatSource {
+        switch self {
+        case .appMessage, .historyFetch, .telegramReply: .app
+        case .telegramMessage: .telegram
+        case .instagramDM: .instagram
+        }
+    }
+}
+
+/// One raw input: what happened, to whom, when, with what message.
+public struct InboundEvent: Sendable {
+    public var kind: EventKind
+    public var at: Date
+    public var userID: String?
+    public var userName: String?
+    /// Sets the chat's auto mode before the flows run (a scenario's starting state).
+    public var autoMode: Bool?
+    public var text: String?
+    public var media: MediaKind
+    /// For `telegram_reply`: the group message that staff answered (a forwarded user message).
+    public var replyTo: Int64?
+    public var stubs: Stubs
+
+    /// Canned results for the outside services a dry run does not call.
+    public struct Stubs: Sendable {
+        public var answer: String?
+        public var transcript: String?
+        public var assistantFails: Bool
+        public var transcriptionFails: Bool
+
+        public init(answer: String? = nil, transcript: String? = nil, assistantFails: Bool = false, transcriptionFails: Bool = false) {
+            self.answer = answer
+            self.transcript = transcript
+            self.assistantFails = assistantFails
+            self.transcriptionFails = transcriptionFails
+        }
+    }
+
+    public init(
+        kind: EventKind, at: Date, userID: String?, userName: String? = nil, autoMode: Bool? = nil,
+        text: String? = nil, media: MediaKind = .none, replyTo: Int64? = nil, stubs: Stubs = Stubs()
+    ) {
+        self.kind = kind
+        self.at = at
+        self.userID = userID
+        self.userName = userName
+        self.autoMode = autoMode
+        self.text = text
+        self.media = media
+        self.replyTo = replyTo
+        self.stubs = stubs
+    }
+}

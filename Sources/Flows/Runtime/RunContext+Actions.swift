@@ -1,0 +1,114 @@
+import Foundation
+
+/// Values actions produce for later steps of the same flow.
+struct Outputs {
+    var variant: String?
+    var transcript: String?
+    var answer: String?
+}
+
+extension RunContext {
+    /// How an action list ended.
+    enum Ending {
+        case completed
+        /// `ask_assistant` failed: its `on_failure` ran, the rest of the flow is skipped.
+        case abandoned
+        /// `stop`: no later action or flow runs for this event.
+        case stopped
+    }
+
+    mutating func perform(_ actions: [Action], flow: Flow, outputs: inout Outputs) async -> Ending {
+        for action in actions {
+            let ending = await perform(action, flow: flow, outputs: &outputs)
+            if ending != .completed { return ending }
+        }
+        return .completed
+    }
+
+    private func request(_ flow: Flow) -> EffectRequest {
+        EffectRequest(event: event, userID: userID, source: source, flow: flow.name)
+    }
+
+    mutating func values(_ outputs: Outputs) -> TemplateValues {
+        TemplateValues(
+            userID: userID, userName: event.userName, messageText: event.text, messageMedia: event.media,
+            chatSource: source, autoMode: autoMode(), transcript: outputs.transcript, answer: outputs.answer,
+            variant: outputs.variant, today: local.dayString
+        )
+    }
+
+    /// Renders a template; plain texts skip building the values entirely.
+    mutating func render(_ template: Template, _ outputs: Outputs) -> String {
+        template.mustache == nil ? template.source : template.render(values(outputs))
+    }
+
+    private mutating func record(_ flow: Flow, _ type: String, text: String? = nil, value: String? = nil, title: String? = nil) {
+        result.actions.append(PerformedAction(flow: flow.name, type: type, text: text, value: value, title: title))
+    }
+
+    private mutating func perform(_ action: Action, flow: Flow, outputs: inout Outputs) async -> Ending {
+        switch action.kind {
+        case .forwardToGroup(let template):
+            let text = template.map { render($0, outputs) } ?? (event.text ?? "")
+            record(flow, "forward_to_group", text: text)
+            runtime.effects.deliver(.forwardToGroup(text: text, media: event.media), request: request(flow))
+        case .push(let titleTemplate, let textTemplate):
+            let title = titleTemplate.map { render($0, outputs) }
+            let text = render(textTemplate, outputs)
+            record(flow, "push", text: text, title: title)
+            runtime.effects.deliver(.push(title: title, text: text), request: request(flow))
+        case .greet(let template):
+            let text = render(template, outputs)
+            let id = state.storeMessage(StoredMessage(userID: userID, source: .app, direction: .support, text: text, at: event.at, flow: flow.name))
+            record(flow, "greet", text: text)
+            runtime.effects.deliver(.greet(text: text, messageID: id), request: request(flow))
+        case .reply(let template):
+            let text = render(template, outputs)
+            let id = state.storeMessage(StoredMessage(userID: userID, source: source, direction: .support, text: text, at: event.at, flow: flow.name))
+            record(flow, "reply", text: text)
+            runtime.effects.deliver(.reply(text: text, messageID: id), request: request(flow))
+        case .transcribe:
+            do {
+                let transcript = try await runtime.effects.transcribe(request(flow))
+                outputs.transcript = transcript
+                record(flow, "transcribe", text: transcript)
+            } catch {
+                // No transcript: later templates render it empty; the flow goes on (the
+                // assistant can still answer "please type your question").
+                outputs.transcript = ""
+                record(flow, "transcribe", text: nil, value: "failed: \(error)")
+            }
+        case .askAssistant(let promptTemplate, let onFailure):
+            // Without a prompt the assistant gets what the user said: the transcript of a
+            // voice message when there is one, else the text. Images travel with the event.
+            let said = outputs.transcript.flatMap { $0.isEmpty ? nil : $0 } ?? event.text
+            let prompt = promptTemplate.map { render($0, outputs) } ?? said
+            do {
+                let answer = try await runtime.effects.askAssistant(request(flow), prompt: prompt)
+                outputs.answer = answer
+                record(flow, "ask_assistant", text: answer)
+            } catch {
+                record(flow, "ask_assistant", text: nil, value: "failed: \(error)")
+                let ending = await perform(onFailure, flow: flow, outputs: &outputs)
+                return ending == .stopped ? .stopped : .abandoned
+            }
+        case .broadcast:
+            // Realtime listeners get the event's message (a user's message, or the staff reply).
+            let text = event.text ?? ""
+            record(flow, "broadcast", text: text)
+            runtime.effects.deliver(.broadcast(text: text), request: request(flow))
+        case .setAutoMode(let on):
+            setAutoMode(on)
+            record(flow, "set_auto_mode", value: Self.onOff(on))
+            runtime.effects.deliver(.setAutoMode(on), request: request(flow))
+        case .stop:
+            record(flow, "stop")
+            stopped = true
+            return .stopped
+        case .branch(let conditions, let thenActions, let elseActions):
+            let chosen = firstFailure(conditions, variant: outputs.variant) == nil ? thenActions : elseActions
+            return await perform(chosen, flow: flow, outputs: &outputs)
+        }
+        return .completed
+    }
+}

@@ -1,0 +1,53 @@
+/// What one event did: the trigger, each flow's outcome and the actions taken.
+/// This is the trace people read to learn why a message was (not) answered.
+public struct RunResult: Sendable {
+    public var trigger: Trigger?
+    /// Why no trigger fired (for example: not the first history fetch of the day).
+    public var note: String?
+    public var userID: String?
+    public var flows: [FlowOutcome] = []
+    public var actions: [PerformedAction] = []
+    public var exposures: [ExperimentEvent] = []
+    public var conversions: [ExperimentEvent] = []
+
+    public init(trigger: Trigger?, note: String? = nil, userID: String?) {
+        self.trigger = trigger
+        self.note = note
+        self.userID = userID
+    }
+}
+
+/// One flow's result for one event.
+public struct FlowOutcome: Sendable, Equatable {
+    public enum Result: String, Sendable { case ran, skipped }
+    public var name: String
+    public var result: Result
+    /// For a skip: the condition that failed, with the actual and wanted values.
+    public var reason: String?
+    public var variant: String?
+}
+
+/// An action a flow performed, as dry-run and tests report it.
+public struct PerformedAction: Sendable, Equatable {
+    public var flow: String
+    public var type: String
+    /// The rendered text, where the action has one.
+    public var text: String?
+    /// For `set_auto_mode`: on or off.
+    public var value: String?
+    public var title: String?
+
+    public init(flow: String, type: String, text: String? = nil, value: String? = nil, title: String? = nil) {
+        self.flow = flow
+        self.type = type
+        self.text = text
+        self.value = value
+        self.title = title
+    }
+}
+
+/// An exposure or a conversion in an experiment.
+public struct ExperimentEvent: Sendable, Equatable {
+    public var experiment: String
+    public var variant: String
+}

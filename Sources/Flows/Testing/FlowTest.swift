@@ -1,0 +1,144 @@
+import Foundation
+import Yams
+
+/// A flow test: a named list of steps, each an event and the actions it must produce.
+/// State carries from step to step, as it would in the server.
+public struct FlowTest: Sendable {
+    public var name: String
+    public var file: String
+    public var steps: [Step]
+
+    public struct Step: Sendable {
+        public var event: InboundEvent
+        /// nil when the step checks nothing; empty for `expect: nothing`.
+        public var expected: [ExpectedAction]?
+        public var location: SourceLocation
+    }
+
+    /// One expected action; nil fields match anything.
+    public struct ExpectedAction: Sendable, CustomStringConvertible {
+        public var type: String
+        public var text: String?
+        public var title: String?
+        public var value: String?
+        public var location: SourceLocation
+
+        func matches(_ action: PerformedAction) -> Bool {
+            action.type == type && (text == nil || action.text == text) && (title == nil || action.title == title) && (value == nil || action.value == value)
+        }
+
+        public var description: String {
+            var text = type
+            if let value { text += ": \(value)" }
+            if let title { text += " title \"\(title)\"" }
+            if let body = self.text { text += " \"\(body)\"" }
+            return text
+        }
+    }
+
+    static let expectableActions = ["forward_to_group", "push", "greet", "reply", "transcribe", "ask_assistant", "broadcast", "set_auto_mode", "stop"]
+}
+
+/// Reads test files (`flows/tests/*.yaml`).
+public enum FlowTestLoader {
+    /// Test files of a flows directory: `DIR/tests/*.yaml`, sorted.
+    public static func testFiles(in directory: String) -> [String] {
+        let testsDirectory = FlowLoader.join(directory, "tests")
+        return ((try? FlowLoader.flowFiles(in: testsDirectory)) ?? [])
+    }
+
+    public static func load(data: Data, file: String, now: Date = Date()) -> (FlowTest?, [Diagnostic]) {
+        var bag = DiagnosticBag()
+        guard let root = YAMLReader.compose(data: data, file: file, into: &bag) else { return (nil, bag.items) }
+        var reader = NodeReader(file: file)
+        let test = decode(root, reader: &reader, now: now)
+        let diagnostics = bag.items + reader.bag.items
+        return (diagnostics.contains { $0.severity == .error } ? nil : test, diagnostics)
+    }
+
+    static func decode(_ root: Node, reader: inout NodeReader, now: Date) -> FlowTest? {
+        guard let entries = reader.mapping(root, "a test file") else { return nil }
+        reader.rejectUnknownKeys(entries, allowed: ["name", "steps"], in: "a test")
+        let name = entries.first { $0.key == "name" }.flatMap { reader.string($0.value, "'name'") }
+        if name == nil, !entries.contains(where: { $0.key == "name" }) { reader.error(root, "a test needs a 'name'") }
+        guard let stepsEntry = entries.first(where: { $0.key == "steps" }) else {
+            reader.error(root, "a test needs 'steps': a list of events and what they must produce")
+            return nil
+        }
+        guard let items = reader.sequence(stepsEntry.value, "'steps'") else { return nil }
+        if items.isEmpty { reader.error(stepsEntry.value, "'steps' is empty") }
+        var steps: [FlowTest.Step] = []
+        for item in items {
+            guard let fields = reader.mapping(item, "a step") else { continue }
+            reader.rejectUnknownKeys(fields, allowed: ["event", "expect"], in: "a step")
+            guard let eventEntry = fields.first(where: { $0.key == "event" }) else {
+                reader.error(item, "a step needs an 'event'")
+                continue
+            }
+            let event = EventReader.read(eventEntry.value, reader: &reader, now: now)
+            let expected = fields.first { $0.key == "expect" }.flatMap { expectations($0.value, reader: &reader) }
+            if let event { steps.append(FlowTest.Step(event: event, expected: expected, location: reader.location(item))) }
+        }
+        guard let name else { return nil }
+        return FlowTest(name: name, file: reader.file, steps: steps)
+    }
+
+    /// `nothing`, or a list of `- action: text` / `- action: { text, title, value }` / `- action`.
+    static func expectations(_ node: Node, reader: inout NodeReader) -> [FlowTest.ExpectedAction]? {
+        if case .scalar(let scalar) = node, scalar.string == "nothing" { return [] }
+        guard case .sequence = node else {
+            reader.error(node, "'expect' must be 'nothing' or a list of actions, found \(NodeReader.kindName(node))", hint: "for example: expect: [ { greet: \"Здравствуйте!\" } ]")
+            return nil
+        }
+        guard let items = reader.sequence(node, "'expect'") else { return nil }
+        var result: [FlowTest.ExpectedAction] = []
+        for item in items {
+            let at = reader.location(item)
+            var type: String
+            var value: Node?
+            if case .scalar(let scalar) = item {
+                type = scalar.string
+            } else {
+                guard let fields = reader.mapping(item, "an expected action"), fields.count == 1 else {
+                    reader.error(item, "each expected action is one '- action: text' line")
+                    continue
+                }
+                type = fields[0].key
+                value = fields[0].value
+            }
+            guard FlowTest.expectableActions.contains(type) else {
+                reader.error(item, "unknown action '\(type)'", hint: Suggestions.hint(for: type, in: FlowTest.expectableActions))
+                continue
+            }
+            var expected = FlowTest.ExpectedAction(type: type, location: at)
+            if let value {
+                switch value {
+                case .scalar where NodeReader.isNull(value):
+                    break
+                case .scalar:
+                    let text = reader.string(value, "the expected text", allowEmpty: true)
+                    if type == "set_auto_mode" {
+                        expected.value = reader.bool(value, "'set_auto_mode'", style: "on or off").map { $0 ? "on" : "off" }
+                    } else {
+                        expected.text = text
+                    }
+                case .mapping:
+                    guard let fields = reader.mapping(value, "'\(type)'") else { continue }
+                    reader.rejectUnknownKeys(fields, allowed: ["text", "title", "value"], in: "an expected action")
+                    for field in fields {
+                        let text = reader.string(field.value, "'\(field.key)'", allowEmpty: true)
+                        switch field.key {
+                        case "text": expected.text = text
+                        case "title": expected.title = text
+                        default: expected.value = text
+                        }
+                    }
+                default:
+                    reader.error(value, "an expected action's value must be a text or a map")
+                }
+            }
+            result.append(expected)
+        }
+        return result
+    }
+}

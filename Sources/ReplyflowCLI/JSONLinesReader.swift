@@ -1,0 +1,63 @@
+import Foundation
+
+/// Reads a file line by line in fixed-size chunks, so memory stays flat however long
+/// the file is.
+final class JSONLinesReader {
+    private let descriptor: Int32
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var atEOF = false
+    /// 1-based number of the line last returned.
+    private(set) var lineNumber = 0
+
+    init?(path: String, chunkSize: Int = 1 << 20) {
+        descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        buffer = [UInt8](repeating: 0, count: chunkSize)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Calls `body` with the next line's bytes (without the newline); false at the end.
+    func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
+        while true {
+            if let newline = buffer[start..<end].firstIndex(of: 10) {
+                lineNumber += 1
+                let lineStart = start
+                start = newline + 1
+                var lineEnd = newline
+                if lineEnd > lineStart, buffer[lineEnd - 1] == 13 { lineEnd -= 1 }
+                return buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
+            }
+            if atEOF {
+                guard start < end else { return nil }
+                lineNumber += 1
+                let lineStart = start
+                start = end
+                return buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[lineStart..<end])) }
+            }
+            fill()
+        }
+    }
+
+    /// Moves the unread tail to the front and reads more; grows the buffer for a line
+    /// longer than it.
+    private func fill() {
+        if start > 0 {
+            let remaining = end - start
+            if remaining > 0 {
+                buffer.withUnsafeMutableBufferPointer { pointer in
+                    _ = memmove(pointer.baseAddress!, pointer.baseAddress! + start, remaining)
+                }
+            }
+            start = 0
+            end = remaining
+        }
+        if end == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
+        let count = buffer.withUnsafeMutableBufferPointer { pointer in
+            read(descriptor, pointer.baseAddress! + end, pointer.count - end)
+        }
+        if count <= 0 { atEOF = true } else { end += count }
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Flows
+import Foundation
+import Storage
+
+/// `replyflow replay EVENTS.jsonl`: a file of events through the runtime, in order,
+/// with state carried from event to event.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run a file of events (one JSON event per line) through the flows.",
+        discussion: "Streams the file; prints events per trigger, runs and skips per flow, actions per type and experiment counts. With --json, one dry-run JSON object per event instead."
+    )
+
+    @Argument(help: "A JSON Lines file: one event per line, in the dry-run event format.")
+    var eventsFile: String
+
+    @OptionGroup var flowsOptions: FlowsOptions
+    @OptionGroup var runtimeOptions: RuntimeOptions
+
+    @Flag(name: .long, help: "Print one dry-run JSON object per event instead of the summary.")
+    var json = false
+
+    @Flag(name: .customLong("no-traces"), help: "Do not store run traces (faster; the summary is the same).")
+    var noTraces = false
+
+    /// Events per transaction: large enough that commits cost nothing, small enough that
+    /// an interrupted replay into --db keeps almost everything.
+    static let batchSize = 10_000
+
+    func run() async throws {
+        let code = try await Self.replay(
+            eventsFile: eventsFile, flowsDirectory: flowsOptions.flows, options: runtimeOptions,
+            json: json, traces: !noTraces, console: Console.standard()
+        )
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    static func replay(eventsFile: String, flowsDirectory: String, options: RuntimeOptions, json: Bool, traces: Bool, console: Console) async throws -> Int32 {
+        let flows = try loadFlows(flowsDirectory, console: console, printWarnings: false)
+        guard let reader = JSONLinesReader(path: eventsFile) else {
+            console.errorLine("\(eventsFile):1:1: \(console.red("error")): cannot open the events file")
+            return 1
+        }
+        let runner = RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
+        runner.runtime.recordsTraces = traces
+        let decoder = JSONDecoder()
+        let encoder = DryRunJSON.encoder(pretty: false)
+        let now = Date()
+        var summary = ReplaySummary()
+        let started = DispatchTime.now().uptimeNanoseconds
+        try runner.store.begin()
+        var inBatch = 0
+        while let parsed = reader.nextLine({ bytes -> Result<InboundEvent, ReplayLineError>? in
+            parseLine(bytes, decoder: decoder, now: now)
+        }) {
+            guard let parsed else { continue }  // a blank line
+            switch parsed {
+            case .failure(let problem):
+                summary.badLines += 1
+                console.errorLine("\(eventsFile):\(reader.lineNumber):\(problem.column): \(console.red("error")): \(problem.message)")
+            case .success(let event):
+                let result = await runner.runtime.run(event)
+                summary.add(result)
+                if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result)), as: UTF8.self)) }
+                inBatch += 1
+                if inBatch == batchSize {
+                    try runner.store.commit()
+                    try runner.store.begin()
+                    inBatch = 0
+                }
+            }
+            if let error = runner.store.takeError() { throw CommandFailure("storage error at \(eventsFile):\(reader.lineNumber): \(error)") }
+        }
+        try runner.store.commit()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        if !json { console.line(summary.render(seconds: seconds, console: console)) }
+        return summary.badLines > 0 ? 1 : 0
+    }
+
+    struct ReplayLineError: Error {
+        var column: Int
+        var message: String
+    }
+
+    /// nil for a blank line; otherwise the event or why the line is not one.
+    static func parseLine(_ bytes: UnsafeBufferPointer<UInt8>, decoder: JSONDecoder, now: Date) -> Result<InboundEvent, ReplayLineError>? {
+        if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
+        let record: EventRecord
+        do {
+            record = try decoder.decode(EventRecord.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            return .failure(ReplayLineError(column: 1, message: describe(error)))
+        } catch {
+            return .failure(ReplayLineError(column: 1, message: "not a JSON event: \(error)"))
+        }
+        switch record.makeEvent(now: now) {
+        case .success(let event): return .success(event)
+        case .failure(let problem):
+            return .failure(ReplayLineError(column: 1, message: "'\(problem.field)': \(problem.message)" + (problem.hint.map { " (\($0))" } ?? "")))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }
+            return keys.isEmpty ? "" : "'\(keys.joined(separator: "."))': "
+        }
+        switch error {
+        case .dataCorrupted(let context):
+            return "not valid JSON: " + (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return path(context) + "wrong type: " + context.debugDescription
+        case .keyNotFound(let key, let context):
+            return path(context) + "missing '\(key.stringValue)'"
+        @unknown default:
+            return "not a valid event: \(error)"
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+/// The `replyflow` command line.
+public struct ReplyflowCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "replyflow",
+        abstract: "Customer-support conversations driven by YAML flows.",
+        discussion: "Edit flows in flows/, then check, dry-run and test them before they go live.",
+        subcommands: [CheckCommand.self, DryRunCommand.self, TestCommand.self, ReplayCommand.self, SchemaCommand.self, ExperimentsCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Entry point with the contract's exit codes: 0 success, 1 validation or test failure, 2 usage error.
+public enum ReplyflowMain {
+    public static func run(_ arguments: [String]? = nil) async -> Int32 {
+        defer { StandardStream.flushAll() }
+        do {
+            var command = try ReplyflowCommand.parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let failure as CommandFailure {
+            StandardStream.error.write("error: \(failure.description)\n")
+            return 1
+        } catch {
+            let code = ReplyflowCommand.exitCode(for: error)
+            let message = ReplyflowCommand.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { StandardStream.out.write(message + "\n") }
+                return 0
+            }
+            if let exit = error as? ExitCode { return exit.rawValue }
+            if !message.isEmpty { StandardStream.error.write(message + "\n") }
+            // ArgumentParser uses EX_USAGE (64) for bad arguments; the contract says 2.
+            return code == .validationFailure ? 2 : code.rawValue
+        }
+    }
+}

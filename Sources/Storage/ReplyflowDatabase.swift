@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+/// The SQLite database: opening, migrations, and the schema the runtime's state lives in.
+///
+/// Migrations are append-only: once a migration has shipped it is never edited, a change
+/// is a new migration, so every existing database upgrades the same way.
+public final class ReplyflowDatabase: Sendable {
+    public let writer: DatabaseQueue
+
+    /// Opens (or creates) a database file, running pending migrations.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // WAL lets readers (history, reports) run while the server writes.
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        writer = try DatabaseQueue(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    /// A private in-memory database: the CLI's scratch state unless `--db` is given.
+    public init() throws {
+        writer = try DatabaseQueue()
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runtime state") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT,
+                    first_seen_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL,
+                    inbound_count INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE TABLE chats (
+                    source TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    auto_mode INTEGER NOT NULL,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (source, user_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE messages (
+                    id INTEGER PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    direction TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    media TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    flow TEXT
+                );
+                CREATE INDEX messages_by_user ON messages (user_id, id);
+                CREATE TABLE markers (
+                    user_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    period TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (user_id, key, period)
+                ) WITHOUT ROWID;
+                CREATE TABLE group_forwards (
+                    group_message_id INTEGER PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE experiment_assignments (
+                    experiment TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    assigned_at REAL NOT NULL,
+                    PRIMARY KEY (experiment, user_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE experiment_exposures (
+                    experiment TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    first_at REAL NOT NULL,
+                    exposure_count INTEGER NOT NULL,
+                    PRIMARY KEY (experiment, user_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE experiment_conversions (
+                    experiment TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    converted_at REAL NOT NULL,
+                    PRIMARY KEY (experiment, user_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE run_traces (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    event_kind TEXT NOT NULL,
+                    trigger TEXT,
+                    user_id TEXT,
+                    note TEXT,
+                    flow TEXT,
+                    result TEXT,
+                    reason TEXT,
+                    variant TEXT
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import ReplyflowCLI
+
+exit(await ReplyflowMain.run())
