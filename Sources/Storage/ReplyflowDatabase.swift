@@ -12,7 +12,7 @@ public final class ReplyflowDatabase: Sendable {
     public init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        var configuration = Configuration()
+        var configuration = Self.configuration
         configuration.prepareDatabase { db in
             // WAL lets readers (history, reports) run while the server writes.
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -24,8 +24,16 @@ public final class ReplyflowDatabase: Sendable {
 
     /// A private in-memory database: the CLI's scratch state unless `--db` is given.
     public init() throws {
-        writer = try DatabaseQueue()
+        writer = try DatabaseQueue(configuration: Self.configuration)
         try Self.migrator.migrate(writer)
+    }
+
+    /// Replay and tests group thousands of events in one transaction that spans many
+    /// database accesses (`SQLiteStateStore.begin`/`commit`); GRDB allows that only when told.
+    static var configuration: Configuration {
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        return configuration
     }
 
     static var migrator: DatabaseMigrator {

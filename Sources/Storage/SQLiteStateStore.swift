@@ -17,7 +17,7 @@ public final class SQLiteStateStore: FlowStateStore {
         self.database = database
     }
 
-    /// Runs `body` inside one transaction (commits even when `body` throws, then rethrows).
+    /// Opens a transaction that spans the following calls until `commit()`.
     public func begin() throws {
         try database.writer.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
     }
