@@ -32,9 +32,13 @@ struct DryRunCommand: AsyncParsableCommand {
         let (event, diagnostics) = EventFile.load(data: data, file: eventFile)
         for diagnostic in diagnostics { console.errorLine(render(diagnostic, console: console)) }
         guard let event else { throw ExitCode(1) }
-        let runner = RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
+        let runner = try RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
         let result = await runner.runtime.run(event)
-        if let error = runner.store.takeError() { throw CommandFailure("storage error: \(error)") }
+        do {
+            try runner.store.finish()
+        } catch {
+            throw CommandFailure("storage error: \(error)")
+        }
         if json {
             let data = try DryRunJSON.encoder(pretty: true).encode(DryRunJSON(result))
             console.line(String(decoding: data, as: UTF8.self))

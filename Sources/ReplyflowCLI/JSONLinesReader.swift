@@ -2,7 +2,8 @@ import Foundation
 
 /// Reads a file line by line in fixed-size chunks, so memory stays flat however long
 /// the file is.
-final class JSONLinesReader {
+// Owned by one thread at a time (replay hands it to its reader thread), hence unchecked.
+final class JSONLinesReader: @unchecked Sendable {
     private let descriptor: Int32
     private var buffer: [UInt8]
     private var start = 0

@@ -24,10 +24,6 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-traces"), help: "Do not store run traces (faster; the summary is the same).")
     var noTraces = false
 
-    /// Events per transaction: large enough that commits cost nothing, small enough that
-    /// an interrupted replay into --db keeps almost everything.
-    static let batchSize = 10_000
-
     func run() async throws {
         let code = try await Self.replay(
             eventsFile: eventsFile, flowsDirectory: flowsOptions.flows, options: runtimeOptions,
@@ -42,37 +38,32 @@ struct ReplayCommand: AsyncParsableCommand {
             console.errorLine("\(eventsFile):1:1: \(console.red("error")): cannot open the events file")
             return 1
         }
-        let runner = RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
+        let runner = try RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
         runner.runtime.recordsTraces = traces
-        let decoder = JSONDecoder()
         let encoder = DryRunJSON.encoder(pretty: false)
         let now = Date()
         var summary = ReplaySummary()
         let started = DispatchTime.now().uptimeNanoseconds
-        try runner.store.begin()
-        var inBatch = 0
-        while let parsed = reader.nextLine({ bytes -> Result<InboundEvent, ReplayLineError>? in
-            parseLine(bytes, decoder: decoder, now: now)
-        }) {
-            guard let parsed else { continue }  // a blank line
-            switch parsed {
-            case .failure(let problem):
-                summary.badLines += 1
-                console.errorLine("\(eventsFile):\(reader.lineNumber):\(problem.column): \(console.red("error")): \(problem.message)")
-            case .success(let event):
-                let result = await runner.runtime.run(event)
-                summary.add(result)
-                if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result)), as: UTF8.self)) }
-                inBatch += 1
-                if inBatch == batchSize {
-                    try runner.store.commit()
-                    try runner.store.begin()
-                    inBatch = 0
+        let pipeline = EventLinePipeline(reader: reader, now: now)
+        while let batch = pipeline.next() {
+            for line in batch {
+                switch line.event {
+                case .failure(let problem):
+                    summary.badLines += 1
+                    console.errorLine("\(eventsFile):\(line.number):\(problem.column): \(console.red("error")): \(problem.message)")
+                case .success(let event):
+                    let result = await runner.runtime.run(event)
+                    summary.add(result)
+                    if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result)), as: UTF8.self)) }
                 }
             }
-            if let error = runner.store.takeError() { throw CommandFailure("storage error at \(eventsFile):\(reader.lineNumber): \(error)") }
+            if let error = runner.store.takeError() { throw CommandFailure("storage error near \(eventsFile):\(batch.last?.number ?? 0): \(error)") }
         }
-        try runner.store.commit()
+        do {
+            try runner.store.finish()
+        } catch {
+            throw CommandFailure("storage error while saving the replay's state: \(error)")
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if !json { console.line(summary.render(seconds: seconds, console: console)) }
         return summary.badLines > 0 ? 1 : 0

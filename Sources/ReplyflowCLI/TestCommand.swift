@@ -47,7 +47,7 @@ struct TestCommand: AsyncParsableCommand {
             let result = await FlowTestRunner.run(test, flows: flows, makeState: {
                 // Each test starts from an empty scratch database.
                 do {
-                    return SQLiteStateStore(database: try ReplyflowDatabase())
+                    return try BufferedStateStore(database: try ReplyflowDatabase())
                 } catch {
                     storageError = error
                     return InMemoryStateStore()

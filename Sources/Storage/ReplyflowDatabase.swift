@@ -28,13 +28,7 @@ public final class ReplyflowDatabase: Sendable {
         try Self.migrator.migrate(writer)
     }
 
-    /// Replay and tests group thousands of events in one transaction that spans many
-    /// database accesses (`SQLiteStateStore.begin`/`commit`); GRDB allows that only when told.
-    static var configuration: Configuration {
-        var configuration = Configuration()
-        configuration.allowsUnsafeTransactions = true
-        return configuration
-    }
+    static var configuration: Configuration { Configuration() }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -10,6 +10,9 @@ public struct Template: Sendable {
     let mustache: MustacheTemplate?
     /// Every variable the template reads (dotted, as written: `user.name`), sections included.
     public let variables: [TemplateVariableUse]
+    /// Set when the whole template is one variable (`{{answer}}`): rendering is then a
+    /// lookup, which matters when replaying millions of events.
+    let soleVariable: String?
 
     /// The pragma that switches swift-mustache from HTML escaping to plain text.
     static let textPragma = "{{%CONTENT_TYPE:TEXT}}"
@@ -20,12 +23,20 @@ public struct Template: Sendable {
         guard source.contains("{{") else {
             self.mustache = nil
             self.variables = []
+            self.soleVariable = nil
             return
         }
         do {
             let parsed = try MustacheTemplate(string: Self.textPragma + source)
             self.mustache = parsed
-            self.variables = try TemplateInspector.variables(of: parsed)
+            let variables = try TemplateInspector.variables(of: parsed)
+            self.variables = variables
+            if variables.count == 1, variables[0].enclosingSections.isEmpty,
+               source == "{{\(variables[0].name)}}" || source == "{{{\(variables[0].name)}}}" {
+                self.soleVariable = variables[0].name
+            } else {
+                self.soleVariable = nil
+            }
         } catch let error as MustacheTemplate.ParserError {
             let line = error.context.lineNumber
             let column = line == 1 ? max(1, error.context.columnNumber - Self.textPragma.count) : error.context.columnNumber
@@ -36,7 +47,8 @@ public struct Template: Sendable {
     /// The rendered text for these values.
     public func render(_ values: TemplateValues) -> String {
         guard let mustache else { return source }
-        return mustache.render(values.dictionary)
+        if let soleVariable { return values.text(of: soleVariable) }
+        return mustache.render(values)
     }
 
     static func describe(_ error: Error) -> String {

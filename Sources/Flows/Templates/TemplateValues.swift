@@ -1,3 +1,5 @@
+import Mustache
+
 /// The values a template can read at one point of a run.
 ///
 /// Missing values are left out of the dictionary rather than set to empty strings, so
@@ -15,22 +17,45 @@ public struct TemplateValues {
     /// `YYYY-MM-DD` in the configured time zone.
     public var today: String
 
-    var dictionary: [String: Any] {
-        var user: [String: Any] = ["id": userID]
-        if let userName, !userName.isEmpty { user["name"] = userName }
-        var values: [String: Any] = [
-            "user": user,
-            "chat": ["source": chatSource.rawValue, "auto_mode": autoMode ? "on" : "off"] as [String: Any],
-            "today": today,
-        ]
-        var message: [String: Any] = [:]
-        if let messageText, !messageText.isEmpty { message["text"] = messageText }
-        if let messageMedia, messageMedia != .none { message["media"] = messageMedia.rawValue }
-        values["message"] = message
-        if let transcript { values["transcript"] = transcript }
-        if let answer { values["answer"] = answer }
-        if let variant { values["variant"] = variant }
-        return values
+    /// The text a plain `{{name}}` tag renders for a dotted name ("" when missing).
+    func text(of name: String) -> String {
+        switch name {
+        case "user.id": return userID
+        case "user.name": return userName ?? ""
+        case "message.text": return messageText ?? ""
+        case "message.media": return messageMedia.map { $0 == .none ? "" : $0.rawValue } ?? ""
+        case "chat.source": return chatSource.rawValue
+        case "chat.auto_mode": return autoMode ? "on" : "off"
+        case "transcript": return transcript ?? ""
+        case "answer": return answer ?? ""
+        case "variant": return variant ?? ""
+        case "today": return today
+        default: return ""
+        }
+    }
+}
+
+extension TemplateValues: MustacheParent {
+    /// Looks values up on demand instead of building nested dictionaries for every render.
+    /// Missing or empty values are nil, so sections over them are skipped.
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "user", "message", "chat": return TemplateObject(values: self, name: name)
+        default:
+            let text = self.text(of: name)
+            return text.isEmpty ? nil : text
+        }
+    }
+}
+
+/// `user`, `message` or `chat` as a template sees it.
+struct TemplateObject: MustacheParent {
+    let values: TemplateValues
+    let name: String
+
+    func child(named field: String) -> Any? {
+        let text = values.text(of: name + "." + field)
+        return text.isEmpty ? nil : text
     }
 }
 

@@ -1,0 +1,63 @@
+import Flows
+import Foundation
+
+/// Reads and decodes a JSON Lines file on its own thread, handing batches of events to
+/// the caller: decoding JSON costs about as much as running the flows, so the two overlap.
+/// The queue between them is bounded, so memory stays flat however long the file is.
+final class EventLinePipeline: @unchecked Sendable {
+    // All mutable state is guarded by `condition`.
+    struct Line: Sendable {
+        var number: Int
+        var event: Result<InboundEvent, ReplayCommand.ReplayLineError>
+    }
+
+    private let condition = NSCondition()
+    private var batches: [[Line]] = []
+    private var finished = false
+    private let maximumQueuedBatches = 8
+    static let batchSize = 1024
+
+    /// Starts reading `reader` on a new thread.
+    init(reader: JSONLinesReader, now: Date) {
+        let thread = Thread { [self] in
+            let decoder = JSONDecoder()
+            var batch: [Line] = []
+            batch.reserveCapacity(Self.batchSize)
+            while let parsed = reader.nextLine({ ReplayCommand.parseLine($0, decoder: decoder, now: now) }) {
+                guard let parsed else { continue }
+                batch.append(Line(number: reader.lineNumber, event: parsed))
+                if batch.count == Self.batchSize {
+                    push(batch)
+                    batch = []
+                    batch.reserveCapacity(Self.batchSize)
+                }
+            }
+            if !batch.isEmpty { push(batch) }
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "replyflow.replay-reader"
+        thread.start()
+    }
+
+    private func push(_ batch: [Line]) {
+        condition.lock()
+        while batches.count >= maximumQueuedBatches { condition.wait() }
+        batches.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch in file order, or nil at the end of the file.
+    func next() -> [Line]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !finished { condition.wait() }
+        guard !batches.isEmpty else { return nil }
+        let batch = batches.removeFirst()
+        condition.broadcast()
+        return batch
+    }
+}

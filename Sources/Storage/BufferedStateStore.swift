@@ -1,0 +1,293 @@
+import Flows
+import Foundation
+import GRDB
+
+/// The runtime's state for bulk runs (replay, tests, dry-run): reads are answered from
+/// memory, writes are queued and flushed to SQLite in large transactions on a background
+/// queue, so the runtime never waits for the database.
+///
+/// What is in SQLite after `finish()` is exactly what `SQLiteStateStore` would have written.
+/// Memory stays bounded: when the caches grow past `cacheLimit` entries they are flushed
+/// and dropped, and later reads fall back to SQLite.
+public final class BufferedStateStore: FlowStateStore {
+    public let database: ReplyflowDatabase
+    /// Rows per background flush.
+    public var flushThreshold = 20_000
+    /// Cached entries (users, chats, markers, ...) kept before the caches are dropped.
+    public var cacheLimit = 400_000
+
+    private var pending: [PendingWrite] = []
+    private let flushQueue = DispatchQueue(label: "replyflow.state-flush")
+    private let errors = FirstError()
+    /// True while every stored row is also in the caches, so a cache miss means "none".
+    private var cachesAreComplete: Bool
+    private var nextMessageID: Int64
+
+    private var inboundCounts: [String: Int] = [:]
+    private var autoModes: [ChatKey: Bool] = [:]
+    private var markers: Set<MarkerKey> = []
+    private var forwards: [Int64: String] = [:]
+    private var assignments: [PairKey: String] = [:]
+    private var exposures: [PairKey: (variant: String, at: Date)] = [:]
+    private var conversions: Set<PairKey> = []
+
+    struct ChatKey: Hashable { var source: ChatSource; var userID: String }
+    struct MarkerKey: Hashable { var userID: String; var key: String; var period: String }
+    struct PairKey: Hashable { var experiment: String; var userID: String }
+
+    public init(database: ReplyflowDatabase) throws {
+        self.database = database
+        let (empty, maxID) = try database.writer.read { db in
+            let users = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
+            let forwards = try Int.fetchOne(db, sql: "SELECT count(*) FROM group_forwards") ?? 0
+            let experiments = try Int.fetchOne(db, sql: "SELECT count(*) FROM experiment_assignments") ?? 0
+            let chats = try Int.fetchOne(db, sql: "SELECT count(*) FROM chats") ?? 0
+            let markers = try Int.fetchOne(db, sql: "SELECT count(*) FROM markers") ?? 0
+            return (users + forwards + experiments + chats + markers == 0, try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages") ?? 0)
+        }
+        cachesAreComplete = empty
+        nextMessageID = maxID + 1
+    }
+
+    // MARK: Flushing
+
+    /// Writes everything queued and waits for it; throws the first storage error.
+    public func finish() throws {
+        flush()
+        flushQueue.sync {}
+        if let error = takeError() { throw error }
+    }
+
+    /// The first storage error of a background flush, if any.
+    public func takeError() -> Error? {
+        errors.take()
+    }
+
+    private func enqueue(_ write: PendingWrite) {
+        pending.append(write)
+        if pending.count >= flushThreshold { flush() }
+    }
+
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending = []
+        pending.reserveCapacity(flushThreshold)
+        let writer = database.writer
+        flushQueue.async { [errors] in
+            do {
+                try writer.write { db in
+                    for write in batch { try write.execute(db) }
+                }
+            } catch {
+                errors.keep(error)
+            }
+        }
+        trimCaches()
+    }
+
+    private var cacheSize: Int {
+        inboundCounts.count + autoModes.count + markers.count + forwards.count + assignments.count + exposures.count + conversions.count
+    }
+
+    private func trimCaches() {
+        guard cacheSize > cacheLimit else { return }
+        inboundCounts = [:]
+        autoModes = [:]
+        markers = []
+        forwards = [:]
+        assignments = [:]
+        exposures = [:]
+        conversions = []
+        cachesAreComplete = false
+    }
+
+    /// Reads SQLite after every queued write has landed.
+    private func readStored<T>(_ fallback: T, _ body: (Database) throws -> T) -> T {
+        flush()
+        flushQueue.sync {}
+        do {
+            return try database.writer.read(body)
+        } catch {
+            errors.keep(error)
+            return fallback
+        }
+    }
+
+    // MARK: FlowStateStore
+
+    public func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int {
+        let earlier: Int
+        if let cached = inboundCounts[id] {
+            earlier = cached
+        } else if cachesAreComplete {
+            earlier = 0
+        } else {
+            earlier = readStored(0) { try Int.fetchOne($0, sql: StateSQL.selectInboundCount, arguments: [id]) ?? 0 }
+        }
+        inboundCounts[id] = earlier + (inbound ? 1 : 0)
+        enqueue(.user(id: id, name: name, at: at, inbound: inbound))
+        return earlier
+    }
+
+    public func autoMode(source: ChatSource, userID: String) -> Bool? {
+        let key = ChatKey(source: source, userID: userID)
+        if let cached = autoModes[key] { return cached }
+        if cachesAreComplete { return nil }
+        let stored = readStored(nil) { try Bool.fetchOne($0, sql: StateSQL.selectAutoMode, arguments: [source.rawValue, userID]) }
+        if let stored { autoModes[key] = stored }
+        return stored
+    }
+
+    public func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date) {
+        autoModes[ChatKey(source: source, userID: userID)] = on
+        enqueue(.chat(source: source, userID: userID, autoMode: on, at: at))
+    }
+
+    public func hasMarker(userID: String, key: String, period: String) -> Bool {
+        let marker = MarkerKey(userID: userID, key: key, period: period)
+        if markers.contains(marker) { return true }
+        if cachesAreComplete { return false }
+        let stored = readStored(false) { try Bool.fetchOne($0, sql: StateSQL.selectMarker, arguments: [userID, key, period]) ?? false }
+        if stored { markers.insert(marker) }
+        return stored
+    }
+
+    public func setMarker(userID: String, key: String, period: String, at: Date) {
+        if markers.insert(MarkerKey(userID: userID, key: key, period: period)).inserted {
+            enqueue(.marker(userID: userID, key: key, period: period, at: at))
+        }
+    }
+
+    public func storeMessage(_ message: StoredMessage) -> Int64 {
+        let id = nextMessageID
+        nextMessageID += 1
+        enqueue(.message(id: id, message))
+        return id
+    }
+
+    public func saveGroupForward(groupMessageID: Int64, userID: String, at: Date) {
+        forwards[groupMessageID] = userID
+        enqueue(.forward(groupMessageID: groupMessageID, userID: userID, at: at))
+    }
+
+    public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
+        if let cached = forwards[groupMessageID] { return cached }
+        if cachesAreComplete { return nil }
+        return readStored(nil) { try String.fetchOne($0, sql: StateSQL.selectForward, arguments: [groupMessageID]) }
+    }
+
+    public func assignment(experiment: String, userID: String) -> String? {
+        let key = PairKey(experiment: experiment, userID: userID)
+        if let cached = assignments[key] { return cached }
+        if cachesAreComplete { return nil }
+        return readStored(nil) { try String.fetchOne($0, sql: StateSQL.selectAssignment, arguments: [experiment, userID]) }
+    }
+
+    public func saveAssignment(experiment: String, userID: String, variant: String, at: Date) {
+        assignments[PairKey(experiment: experiment, userID: userID)] = variant
+        enqueue(.assignment(experiment: experiment, userID: userID, variant: variant, at: at))
+    }
+
+    public func recordExposure(experiment: String, variant: String, userID: String, at: Date) {
+        let key = PairKey(experiment: experiment, userID: userID)
+        if exposures[key] == nil, firstExposure(experiment: experiment, userID: userID) == nil {
+            exposures[key] = (variant, at)
+        }
+        enqueue(.exposure(experiment: experiment, userID: userID, variant: variant, at: at))
+    }
+
+    public func firstExposure(experiment: String, userID: String) -> (variant: String, at: Date)? {
+        let key = PairKey(experiment: experiment, userID: userID)
+        if let cached = exposures[key] { return cached }
+        if cachesAreComplete { return nil }
+        let stored: (String, Date)? = readStored(nil) { db in
+            guard let row = try Row.fetchOne(db, sql: StateSQL.selectExposure, arguments: [experiment, userID]) else { return nil }
+            return (row[0], Date(timeIntervalSince1970: row[1]))
+        }
+        if let stored { exposures[key] = stored }
+        return stored.map { (variant: $0.0, at: $0.1) }
+    }
+
+    public func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool {
+        let key = PairKey(experiment: experiment, userID: userID)
+        if conversions.contains(key) { return false }
+        if !cachesAreComplete, readStored(false, { try Bool.fetchOne($0, sql: StateSQL.selectConversion, arguments: [experiment, userID]) ?? false }) {
+            conversions.insert(key)
+            return false
+        }
+        conversions.insert(key)
+        enqueue(.conversion(experiment: experiment, userID: userID, variant: variant, at: at))
+        return true
+    }
+
+    public func recordTrace(_ result: RunResult, event: InboundEvent) {
+        enqueue(.trace(result, kind: event.kind, at: event.at))
+    }
+}
+
+/// The first error of a background flush, kept until someone asks.
+final class FirstError: @unchecked Sendable {
+    // Guarded by `lock`: written by the flush queue, read by the runtime's thread.
+    private let lock = NSLock()
+    private var error: Error?
+
+    func keep(_ error: Error) {
+        lock.lock()
+        if self.error == nil { self.error = error }
+        lock.unlock()
+    }
+
+    func take() -> Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = error
+        error = nil
+        return taken
+    }
+}
+
+/// A write waiting for the next flush.
+enum PendingWrite: Sendable {
+    case user(id: String, name: String?, at: Date, inbound: Bool)
+    case chat(source: ChatSource, userID: String, autoMode: Bool, at: Date)
+    case marker(userID: String, key: String, period: String, at: Date)
+    case message(id: Int64, StoredMessage)
+    case forward(groupMessageID: Int64, userID: String, at: Date)
+    case assignment(experiment: String, userID: String, variant: String, at: Date)
+    case exposure(experiment: String, userID: String, variant: String, at: Date)
+    case conversion(experiment: String, userID: String, variant: String, at: Date)
+    case trace(RunResult, kind: EventKind, at: Date)
+
+    func execute(_ db: Database) throws {
+        switch self {
+        case let .user(id, name, at, inbound):
+            try db.cachedStatement(sql: StateSQL.upsertUser).execute(arguments: [id, name, at.timeIntervalSince1970, inbound ? 1 : 0])
+        case let .chat(source, userID, autoMode, at):
+            try db.cachedStatement(sql: StateSQL.upsertChat).execute(arguments: [source.rawValue, userID, autoMode, at.timeIntervalSince1970])
+        case let .marker(userID, key, period, at):
+            try db.cachedStatement(sql: StateSQL.insertMarker).execute(arguments: [userID, key, period, at.timeIntervalSince1970])
+        case let .message(id, message):
+            try db.cachedStatement(sql: StateSQL.insertMessage).execute(arguments: [
+                id, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue, message.at.timeIntervalSince1970, message.flow,
+            ])
+        case let .forward(groupMessageID, userID, at):
+            try db.cachedStatement(sql: StateSQL.insertForward).execute(arguments: [groupMessageID, userID, at.timeIntervalSince1970])
+        case let .assignment(experiment, userID, variant, at):
+            try db.cachedStatement(sql: StateSQL.insertAssignment).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+        case let .exposure(experiment, userID, variant, at):
+            try db.cachedStatement(sql: StateSQL.upsertExposure).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+        case let .conversion(experiment, userID, variant, at):
+            try db.cachedStatement(sql: StateSQL.insertConversion).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+        case let .trace(result, kind, at):
+            let statement = try db.cachedStatement(sql: StateSQL.insertTrace)
+            let trigger = result.trigger?.rawValue
+            if result.flows.isEmpty {
+                try statement.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note ?? "no flow listens to this trigger", nil, nil, nil, nil])
+            }
+            for outcome in result.flows {
+                try statement.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note, outcome.name, outcome.result.rawValue, outcome.reason, outcome.variant])
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// The statements that write the runtime's state, shared by the direct and the buffered store.
+enum StateSQL {
+    static let upsertUser = """
+        INSERT INTO users (id, name, first_seen_at, last_seen_at, inbound_count) VALUES (?1, ?2, ?3, ?3, ?4)
+        ON CONFLICT (id) DO UPDATE SET name = coalesce(?2, name), last_seen_at = ?3, inbound_count = inbound_count + ?4
+        """
+    static let upsertChat = """
+        INSERT INTO chats (source, user_id, auto_mode, updated_at) VALUES (?1, ?2, ?3, ?4)
+        ON CONFLICT (source, user_id) DO UPDATE SET auto_mode = ?3, updated_at = ?4
+        """
+    static let insertMarker = "INSERT OR IGNORE INTO markers (user_id, key, period, created_at) VALUES (?, ?, ?, ?)"
+    static let insertMessage = "INSERT INTO messages (id, user_id, source, direction, text, media, created_at, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertForward = "INSERT OR REPLACE INTO group_forwards (group_message_id, user_id, created_at) VALUES (?, ?, ?)"
+    static let insertAssignment = "INSERT OR REPLACE INTO experiment_assignments (experiment, user_id, variant, assigned_at) VALUES (?, ?, ?, ?)"
+    static let upsertExposure = """
+        INSERT INTO experiment_exposures (experiment, user_id, variant, first_at, exposure_count) VALUES (?1, ?2, ?3, ?4, 1)
+        ON CONFLICT (experiment, user_id) DO UPDATE SET exposure_count = exposure_count + 1
+        """
+    static let insertConversion = "INSERT OR IGNORE INTO experiment_conversions (experiment, user_id, variant, converted_at) VALUES (?, ?, ?, ?)"
+    static let insertTrace = "INSERT INTO run_traces (at, event_kind, trigger, user_id, note, flow, result, reason, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+    static let selectInboundCount = "SELECT inbound_count FROM users WHERE id = ?"
+    static let selectAutoMode = "SELECT auto_mode FROM chats WHERE source = ? AND user_id = ?"
+    static let selectMarker = "SELECT 1 FROM markers WHERE user_id = ? AND key = ? AND period = ?"
+    static let selectForward = "SELECT user_id FROM group_forwards WHERE group_message_id = ?"
+    static let selectAssignment = "SELECT variant FROM experiment_assignments WHERE experiment = ? AND user_id = ?"
+    static let selectExposure = "SELECT variant, first_at FROM experiment_exposures WHERE experiment = ? AND user_id = ?"
+    static let selectConversion = "SELECT 1 FROM experiment_conversions WHERE experiment = ? AND user_id = ?"
+}
