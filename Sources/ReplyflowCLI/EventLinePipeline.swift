@@ -20,10 +20,9 @@ final class EventLinePipeline: @unchecked Sendable {
     /// Starts reading `reader` on a new thread.
     init(reader: JSONLinesReader, now: Date) {
         let thread = Thread { [self] in
-            let decoder = JSONDecoder()
             var batch: [Line] = []
             batch.reserveCapacity(Self.batchSize)
-            while let parsed = reader.nextLine({ ReplayCommand.parseLine($0, decoder: decoder, now: now) }) {
+            while let parsed = reader.nextLine({ ReplayCommand.parseLine($0, now: now) }) {
                 guard let parsed else { continue }
                 batch.append(Line(number: reader.lineNumber, event: parsed))
                 if batch.count == Self.batchSize {

@@ -75,37 +75,30 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     /// nil for a blank line; otherwise the event or why the line is not one.
-    static func parseLine(_ bytes: UnsafeBufferPointer<UInt8>, decoder: JSONDecoder, now: Date) -> Result<InboundEvent, ReplayLineError>? {
+    static func parseLine(_ bytes: UnsafeBufferPointer<UInt8>, now: Date) -> Result<InboundEvent, ReplayLineError>? {
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes))
+        } catch {
+            return .failure(ReplayLineError(column: 1, message: "not valid JSON: \(Self.describe(error))"))
+        }
         let record: EventRecord
         do {
-            record = try decoder.decode(EventRecord.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            return .failure(ReplayLineError(column: 1, message: describe(error)))
+            record = try EventRecord(json: object)
         } catch {
-            return .failure(ReplayLineError(column: 1, message: "not a JSON event: \(error)"))
+            return .failure(ReplayLineError(column: 1, message: error.message))
         }
         switch record.makeEvent(now: now) {
         case .success(let event): return .success(event)
         case .failure(let problem):
-            return .failure(ReplayLineError(column: 1, message: "'\(problem.field)': \(problem.message)" + (problem.hint.map { " (\($0))" } ?? "")))
+            return .failure(ReplayLineError(column: 1, message: problem.message + (problem.hint.map { " (\($0))" } ?? "")))
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }
-            return keys.isEmpty ? "" : "'\(keys.joined(separator: "."))': "
-        }
-        switch error {
-        case .dataCorrupted(let context):
-            return "not valid JSON: " + (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return path(context) + "wrong type: " + context.debugDescription
-        case .keyNotFound(let key, let context):
-            return path(context) + "missing '\(key.stringValue)'"
-        @unknown default:
-            return "not a valid event: \(error)"
-        }
+    /// Foundation's JSON errors carry their position in `NSDebugDescription`.
+    static func describe(_ error: Error) -> String {
+        let nsError = error as NSError
+        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
     }
 }

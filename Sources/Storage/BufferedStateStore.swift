@@ -77,7 +77,8 @@ public final class BufferedStateStore: FlowStateStore {
         flushQueue.async { [errors] in
             do {
                 try writer.write { db in
-                    for write in batch { try write.execute(db) }
+                    var statements = PendingWrite.Statements(db)
+                    for write in batch { try write.execute(&statements) }
                 }
             } catch {
                 errors.keep(error)
@@ -259,34 +260,49 @@ enum PendingWrite: Sendable {
     case conversion(experiment: String, userID: String, variant: String, at: Date)
     case trace(RunResult, kind: EventKind, at: Date)
 
-    func execute(_ db: Database) throws {
+    /// The batch's prepared statements, looked up once per flush rather than once per row.
+    struct Statements {
+        let db: Database
+        private var prepared: [String: Statement] = [:]
+
+        init(_ db: Database) { self.db = db }
+
+        mutating func callAsFunction(_ sql: String) throws -> Statement {
+            if let statement = prepared[sql] { return statement }
+            let statement = try db.makeStatement(sql: sql)
+            prepared[sql] = statement
+            return statement
+        }
+    }
+
+    func execute(_ statement: inout Statements) throws {
         switch self {
         case let .user(id, name, at, inbound):
-            try db.cachedStatement(sql: StateSQL.upsertUser).execute(arguments: [id, name, at.timeIntervalSince1970, inbound ? 1 : 0])
+            try statement(StateSQL.upsertUser).execute(arguments: [id, name, at.timeIntervalSince1970, inbound ? 1 : 0])
         case let .chat(source, userID, autoMode, at):
-            try db.cachedStatement(sql: StateSQL.upsertChat).execute(arguments: [source.rawValue, userID, autoMode, at.timeIntervalSince1970])
+            try statement(StateSQL.upsertChat).execute(arguments: [source.rawValue, userID, autoMode, at.timeIntervalSince1970])
         case let .marker(userID, key, period, at):
-            try db.cachedStatement(sql: StateSQL.insertMarker).execute(arguments: [userID, key, period, at.timeIntervalSince1970])
+            try statement(StateSQL.insertMarker).execute(arguments: [userID, key, period, at.timeIntervalSince1970])
         case let .message(id, message):
-            try db.cachedStatement(sql: StateSQL.insertMessage).execute(arguments: [
+            try statement(StateSQL.insertMessage).execute(arguments: [
                 id, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue, message.at.timeIntervalSince1970, message.flow,
             ])
         case let .forward(groupMessageID, userID, at):
-            try db.cachedStatement(sql: StateSQL.insertForward).execute(arguments: [groupMessageID, userID, at.timeIntervalSince1970])
+            try statement(StateSQL.insertForward).execute(arguments: [groupMessageID, userID, at.timeIntervalSince1970])
         case let .assignment(experiment, userID, variant, at):
-            try db.cachedStatement(sql: StateSQL.insertAssignment).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+            try statement(StateSQL.insertAssignment).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
         case let .exposure(experiment, userID, variant, at):
-            try db.cachedStatement(sql: StateSQL.upsertExposure).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+            try statement(StateSQL.upsertExposure).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
         case let .conversion(experiment, userID, variant, at):
-            try db.cachedStatement(sql: StateSQL.insertConversion).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+            try statement(StateSQL.insertConversion).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
         case let .trace(result, kind, at):
-            let statement = try db.cachedStatement(sql: StateSQL.insertTrace)
+            let insert = try statement(StateSQL.insertTrace)
             let trigger = result.trigger?.rawValue
             if result.flows.isEmpty {
-                try statement.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note ?? "no flow listens to this trigger", nil, nil, nil, nil])
+                try insert.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note ?? "no flow listens to this trigger", nil, nil, nil, nil])
             }
             for outcome in result.flows {
-                try statement.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note, outcome.name, outcome.result.rawValue, outcome.reason, outcome.variant])
+                try insert.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note, outcome.name, outcome.result.rawValue, outcome.reason, outcome.variant])
             }
         }
     }

@@ -16,10 +16,10 @@ enum EventReader {
             case "at": record.at = reader.string(entry.value, "'at'")
             case "user":
                 guard let fields = part(entry, EventRecord.userKeys, &reader, &nodes) else { continue }
-                record.user = EventRecord.User(id: fields["id"].flatMap { reader.string($0, "'user.id'") }.map(FlexibleString.init(value:)), name: fields["name"].flatMap { reader.string($0, "'user.name'", allowEmpty: true) })
+                record.user = EventRecord.User(id: fields["id"].flatMap { reader.string($0, "'user.id'") }, name: fields["name"].flatMap { reader.string($0, "'user.name'", allowEmpty: true) })
             case "chat":
                 guard let fields = part(entry, EventRecord.chatKeys, &reader, &nodes) else { continue }
-                record.chat = EventRecord.Chat(auto_mode: fields["auto_mode"].flatMap { reader.bool($0, "'chat.auto_mode'", style: "on or off") }.map(FlexibleBool.init(value:)))
+                record.chat = EventRecord.Chat(auto_mode: fields["auto_mode"].flatMap { reader.bool($0, "'chat.auto_mode'", style: "on or off") })
             case "message":
                 guard let fields = part(entry, EventRecord.messageKeys, &reader, &nodes) else { continue }
                 record.message = EventRecord.Message(
@@ -72,12 +72,6 @@ enum EventReader {
     }
 }
 
-extension FlexibleString {
-    init(value: String) { self.value = value }
-}
-extension FlexibleBool {
-    init(value: Bool) { self.value = value }
-}
 
 /// Public entry point for event files.
 public enum EventFile {

@@ -2,7 +2,7 @@ import Foundation
 
 /// The dry-run event format, field by field, before validation. One type for both the
 /// YAML event files and replay's JSON lines, so both accept exactly the same events.
-public struct EventRecord: Decodable, Sendable {
+public struct EventRecord: Sendable {
     public var kind: String?
     public var at: String?
     public var user: User?
@@ -10,22 +10,24 @@ public struct EventRecord: Decodable, Sendable {
     public var message: Message?
     public var stubs: Stubs?
 
-    public struct User: Decodable, Sendable {
-        public var id: FlexibleString?
+    public init() {}
+
+    public struct User: Sendable {
+        public var id: String?
         public var name: String?
     }
 
-    public struct Chat: Decodable, Sendable {
-        public var auto_mode: FlexibleBool?
+    public struct Chat: Sendable {
+        public var auto_mode: Bool?
     }
 
-    public struct Message: Decodable, Sendable {
+    public struct Message: Sendable {
         public var text: String?
         public var media: String?
         public var reply_to: Int64?
     }
 
-    public struct Stubs: Decodable, Sendable {
+    public struct Stubs: Sendable {
         public var answer: String?
         public var transcript: String?
         public var assistant_fails: Bool?
@@ -68,7 +70,7 @@ public struct EventRecord: Decodable, Sendable {
             }
             media = parsed
         }
-        let userID = user?.id?.value
+        let userID = user?.id
         if kind != .telegramReply || message?.reply_to == nil {
             guard let userID, !userID.isEmpty else {
                 let hint = kind == .telegramReply ? "or give message.reply_to: the forwarded message staff answered" : "for example user: { id: \"42\" }"
@@ -76,7 +78,7 @@ public struct EventRecord: Decodable, Sendable {
             }
         }
         return .success(InboundEvent(
-            kind: kind, at: date, userID: userID, userName: user?.name, autoMode: chat?.auto_mode?.value,
+            kind: kind, at: date, userID: userID, userName: user?.name, autoMode: chat?.auto_mode,
             text: message?.text, media: media, replyTo: message?.reply_to,
             stubs: InboundEvent.Stubs(
                 answer: stubs?.answer, transcript: stubs?.transcript,
@@ -86,32 +88,65 @@ public struct EventRecord: Decodable, Sendable {
     }
 }
 
-/// A user id may be written as a number or a text; it is always kept as text.
-public struct FlexibleString: Decodable, Sendable {
-    public var value: String
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let text = try? container.decode(String.self) {
-            value = text
-        } else if let number = try? container.decode(Int64.self) {
-            value = String(number)
-        } else {
-            throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a text or a whole number"))
-        }
+extension EventRecord {
+    /// JSONSerialization gives booleans as NSNumbers whose type code is `c` (char).
+    static func isBoolean(_ number: NSNumber) -> Bool {
+        String(cString: number.objCType) == "c"
     }
-}
 
-/// Auto mode may be written `true`/`false` or `"on"`/`"off"`.
-public struct FlexibleBool: Decodable, Sendable {
-    public var value: Bool
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let flag = try? container.decode(Bool.self) {
-            value = flag
-        } else if let text = try? container.decode(String.self), ["on", "off", "true", "false"].contains(text.lowercased()) {
-            value = ["on", "true"].contains(text.lowercased())
-        } else {
-            throw DecodingError.typeMismatch(Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "expected on or off"))
+    /// Reads a parsed JSON object (replay's lines), checking each field's type.
+    /// Unknown keys are ignored here, so files written for a newer version still replay.
+    public init(json object: Any) throws(Problem) {
+        guard let root = object as? [String: Any] else {
+            throw Problem(field: "", message: "a line must be a JSON object (an event)", hint: nil)
+        }
+        func part(_ key: String) throws(Problem) -> [String: Any]? {
+            guard let value = root[key], !(value is NSNull) else { return nil }
+            guard let object = value as? [String: Any] else { throw Problem(field: key, message: "'\(key)' must be an object", hint: nil) }
+            return object
+        }
+        func text(_ object: [String: Any]?, _ key: String, _ path: String) throws(Problem) -> String? {
+            guard let value = object?[key], !(value is NSNull) else { return nil }
+            guard let text = value as? String else { throw Problem(field: path, message: "'\(path)' must be a text", hint: nil) }
+            return text
+        }
+        func flag(_ object: [String: Any]?, _ key: String, _ path: String) throws(Problem) -> Bool? {
+            guard let value = object?[key], !(value is NSNull) else { return nil }
+            if let number = value as? NSNumber, Self.isBoolean(number) { return number.boolValue }
+            if let text = value as? String, ["on", "off", "true", "false"].contains(text.lowercased()) { return ["on", "true"].contains(text.lowercased()) }
+            throw Problem(field: path, message: "'\(path)' must be true or false (or \"on\"/\"off\")", hint: nil)
+        }
+        kind = try text(root, "kind", "kind")
+        at = try text(root, "at", "at")
+        if let user = try part("user") {
+            var id: String?
+            if let value = user["id"], !(value is NSNull) {
+                if let text = value as? String {
+                    id = text
+                } else if let number = value as? NSNumber, !Self.isBoolean(number), let whole = Int64(exactly: number.doubleValue) {
+                    id = String(whole)
+                } else {
+                    throw Problem(field: "user.id", message: "'user.id' must be a text or a whole number", hint: nil)
+                }
+            }
+            self.user = User(id: id, name: try text(user, "name", "user.name"))
+        }
+        if let chat = try part("chat") { self.chat = Chat(auto_mode: try flag(chat, "auto_mode", "chat.auto_mode")) }
+        if let message = try part("message") {
+            var replyTo: Int64?
+            if let value = message["reply_to"], !(value is NSNull) {
+                guard let number = value as? NSNumber, !Self.isBoolean(number), let whole = Int64(exactly: number.doubleValue) else {
+                    throw Problem(field: "message.reply_to", message: "'message.reply_to' must be a whole number", hint: nil)
+                }
+                replyTo = whole
+            }
+            self.message = Message(text: try text(message, "text", "message.text"), media: try text(message, "media", "message.media"), reply_to: replyTo)
+        }
+        if let stubs = try part("stubs") {
+            self.stubs = Stubs(
+                answer: try text(stubs, "answer", "stubs.answer"), transcript: try text(stubs, "transcript", "stubs.transcript"),
+                assistant_fails: try flag(stubs, "assistant_fails", "stubs.assistant_fails"), transcription_fails: try flag(stubs, "transcription_fails", "stubs.transcription_fails")
+            )
         }
     }
 }
