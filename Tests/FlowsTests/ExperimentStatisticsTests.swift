@@ -36,7 +36,7 @@ private func expectClose(
     _ expected: Double,
     relative: Double = 1e-6,
     absolute: Double = 1e-12,
-    sourceLocation: SourceLocation = #_sourceLocation
+    sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) {
     guard let actual else {
         Issue.record("expected \(expected), got nil", sourceLocation: sourceLocation)

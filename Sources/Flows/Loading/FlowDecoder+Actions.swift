@@ -30,7 +30,7 @@ extension FlowDecoder {
                 reader.error(node, "unknown action '\(name)'", hint: Suggestions.hint(for: name, in: Vocabulary.actionNames))
                 return nil
             }
-            return decodeParameters(name: name, value: Node("", Tag(.null)), nameNode: node, at: at, scope: &scope)
+            return decodeParameters(name: name, value: Node("", Tag(.null), .plain), nameNode: node, at: at, scope: &scope)
         }
         guard let entries = reader.mapping(node, "an action") else { return nil }
         if entries.contains(where: { $0.key == "if" }) {

@@ -74,7 +74,8 @@ struct FlowDecoder {
         var afterActions = scope
         if let entry = value("do") {
             actions = decodeActions(entry.value, "'do'", scope: &afterActions) ?? []
-            if actions.isEmpty, case .sequence = entry.value { reader.error(entry.value, "'do' is empty: the flow would do nothing") }
+            // Judge the list as written: actions that failed to decode already have their errors.
+            if case .sequence(let items) = entry.value, items.isEmpty { reader.error(entry.value, "'do' is empty: the flow would do nothing") }
         } else if experimentNode == nil {
             reader.error(root, "a flow needs 'do': the actions to run")
         }

@@ -12,7 +12,7 @@ public enum YAMLReader {
     public static func compose(data: Data, file: String, into bag: inout DiagnosticBag) -> Node? {
         let start = SourceLocation(file: file, line: 1, column: 1)
         guard data.count <= maximumFileSize else {
-            bag.error(start, "the file is \(data.count / 1000) KB; flow files are limited to \(maximumFileSize / 1000) KB", hint: "split it into several flows")
+            bag.error(start, "the file is \(data.count) bytes; flow files are limited to \(maximumFileSize) bytes (1 MB)", hint: "split it into several flows")
             return nil
         }
         if data.contains(0) {
