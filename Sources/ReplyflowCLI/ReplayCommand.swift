@@ -21,7 +21,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one dry-run JSON object per event instead of the summary.")
     var json = false
 
-    @Flag(name: .customLong("no-traces"), help: "Do not store run traces (faster; the summary is the same).")
+    @Flag(name: .customLong("no-traces"), help: "With --db, do not store run traces (faster; the summary is the same). Without --db none are kept.")
     var noTraces = false
 
     func run() async throws {
@@ -38,8 +38,25 @@ struct ReplayCommand: AsyncParsableCommand {
             console.errorLine("\(eventsFile):1:1: \(console.red("error")): cannot open the events file")
             return 1
         }
-        let runner = try RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
-        runner.runtime.recordsTraces = traces
+        // Without --db the state goes to a scratch file, not memory: a long replay stores
+        // every message, and memory must stay flat.
+        var scratchDirectory: String?
+        let database: ReplyflowDatabase
+        if options.db == nil {
+            do {
+                let scratch = try ReplyflowDatabase.scratch()
+                database = scratch.database
+                scratchDirectory = scratch.directory
+            } catch {
+                throw CommandFailure("cannot create a scratch database: \(error)")
+            }
+        } else {
+            database = try options.openDatabase()
+        }
+        defer { if let scratchDirectory { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
+        let runner = try RecordedRuntime(flows: flows, database: database, timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
+        // A scratch database disappears with the process: traces nobody can read are not kept.
+        runner.runtime.recordsTraces = traces && options.db != nil
         let encoder = DryRunJSON.encoder(pretty: false)
         let now = Date()
         var summary = ReplaySummary()

@@ -12,12 +12,15 @@ import GRDB
 public final class BufferedStateStore: FlowStateStore {
     public let database: ReplyflowDatabase
     /// Rows per background flush.
-    public var flushThreshold = 20_000
+    public var flushThreshold = 8_000
     /// Cached entries (users, chats, markers, ...) kept before the caches are dropped.
-    public var cacheLimit = 400_000
+    public var cacheLimit = 500_000
 
     private var pending: [PendingWrite] = []
     private let flushQueue = DispatchQueue(label: "replyflow.state-flush")
+    /// At most two batches in flight: when SQLite falls behind, the runtime waits instead
+    /// of queueing rows without bound.
+    private let inFlight = DispatchSemaphore(value: 2)
     private let errors = FirstError()
     /// True while every stored row is also in the caches, so a cache miss means "none".
     private var cachesAreComplete: Bool
@@ -25,14 +28,21 @@ public final class BufferedStateStore: FlowStateStore {
 
     private var inboundCounts: [String: Int] = [:]
     private var autoModes: [ChatKey: Bool] = [:]
-    private var markers: Set<MarkerKey> = []
+    /// The latest period marked per (user, key): markers are asked about the current
+    /// period, so one entry per user and key answers almost every question.
+    private var markers: [MarkerSlot: String] = [:]
     private var forwards: [Int64: String] = [:]
+    /// Forwarded group messages in the order they were cached, to drop the oldest first:
+    /// staff answer recent messages, and older ones are still found in SQLite.
+    private var forwardOrder: [Int64] = []
+    private var forwardsDropped = false
+    public var forwardCacheLimit = 100_000
     private var assignments: [PairKey: String] = [:]
     private var exposures: [PairKey: (variant: String, at: Date)] = [:]
     private var conversions: Set<PairKey> = []
 
     struct ChatKey: Hashable { var source: ChatSource; var userID: String }
-    struct MarkerKey: Hashable { var userID: String; var key: String; var period: String }
+    struct MarkerSlot: Hashable { var userID: String; var key: String }
     struct PairKey: Hashable { var experiment: String; var userID: String }
 
     public init(database: ReplyflowDatabase) throws {
@@ -74,7 +84,9 @@ public final class BufferedStateStore: FlowStateStore {
         pending = []
         pending.reserveCapacity(flushThreshold)
         let writer = database.writer
-        flushQueue.async { [errors] in
+        inFlight.wait()
+        flushQueue.async { [errors, inFlight] in
+            defer { inFlight.signal() }
             do {
                 try writer.write { db in
                     var statements = PendingWrite.Statements(db)
@@ -95,8 +107,9 @@ public final class BufferedStateStore: FlowStateStore {
         guard cacheSize > cacheLimit else { return }
         inboundCounts = [:]
         autoModes = [:]
-        markers = []
+        markers = [:]
         forwards = [:]
+        forwardOrder = []
         assignments = [:]
         exposures = [:]
         conversions = []
@@ -146,18 +159,24 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     public func hasMarker(userID: String, key: String, period: String) -> Bool {
-        let marker = MarkerKey(userID: userID, key: key, period: period)
-        if markers.contains(marker) { return true }
-        if cachesAreComplete { return false }
-        let stored = readStored(false) { try Bool.fetchOne($0, sql: StateSQL.selectMarker, arguments: [userID, key, period]) ?? false }
-        if stored { markers.insert(marker) }
-        return stored
+        let slot = MarkerSlot(userID: userID, key: key)
+        let latest = markers[slot]
+        if latest == period { return true }
+        // Nothing stored for this slot, or only earlier periods: no marker for this one.
+        if cachesAreComplete, latest.map({ $0 < period }) ?? true { return false }
+        return readStored(false) { try Bool.fetchOne($0, sql: StateSQL.selectMarker, arguments: [userID, key, period]) ?? false }
     }
 
     public func setMarker(userID: String, key: String, period: String, at: Date) {
-        if markers.insert(MarkerKey(userID: userID, key: key, period: period)).inserted {
+        let slot = MarkerSlot(userID: userID, key: key)
+        if markers[slot] == period { return }
+        if let latest = markers[slot], latest > period {
+            // An event out of time order: keep the latest, but write this one too.
             enqueue(.marker(userID: userID, key: key, period: period, at: at))
+            return
         }
+        markers[slot] = period
+        enqueue(.marker(userID: userID, key: key, period: period, at: at))
     }
 
     public func storeMessage(_ message: StoredMessage) -> Int64 {
@@ -168,13 +187,19 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     public func saveGroupForward(groupMessageID: Int64, userID: String, at: Date) {
-        forwards[groupMessageID] = userID
+        if forwards.updateValue(userID, forKey: groupMessageID) == nil { forwardOrder.append(groupMessageID) }
+        if forwardOrder.count > forwardCacheLimit {
+            let dropped = forwardOrder.count / 2
+            for id in forwardOrder[..<dropped] { forwards[id] = nil }
+            forwardOrder.removeFirst(dropped)
+            forwardsDropped = true
+        }
         enqueue(.forward(groupMessageID: groupMessageID, userID: userID, at: at))
     }
 
     public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
         if let cached = forwards[groupMessageID] { return cached }
-        if cachesAreComplete { return nil }
+        if cachesAreComplete && !forwardsDropped { return nil }
         return readStored(nil) { try String.fetchOne($0, sql: StateSQL.selectForward, arguments: [groupMessageID]) }
     }
 

@@ -8,21 +8,35 @@ import GRDB
 public final class ReplyflowDatabase: Sendable {
     public let writer: DatabaseQueue
 
-    /// Opens (or creates) a database file, running pending migrations.
-    public init(path: String) throws {
+    /// Opens (or creates) a database file, running pending migrations. A non-durable
+    /// database (a scratch file) skips the journal and fsync: it is thrown away anyway.
+    public init(path: String, durable: Bool = true) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         var configuration = Self.configuration
         configuration.prepareDatabase { db in
-            // WAL lets readers (history, reports) run while the server writes.
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if durable {
+                // WAL lets readers (history, reports) run while the server writes.
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            } else {
+                try db.execute(sql: "PRAGMA journal_mode = MEMORY")
+                try db.execute(sql: "PRAGMA synchronous = OFF")
+            }
         }
         writer = try DatabaseQueue(path: path, configuration: configuration)
         try Self.migrator.migrate(writer)
     }
 
-    /// A private in-memory database: the CLI's scratch state unless `--db` is given.
+    /// A scratch database in a new temporary directory, for runs too big for memory
+    /// (replay). Remove `directory` when done.
+    public static func scratch() throws -> (database: ReplyflowDatabase, directory: String) {
+        let directory = NSTemporaryDirectory() + "replyflow-scratch-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return (try ReplyflowDatabase(path: directory + "/state.sqlite", durable: false), directory)
+    }
+
+    /// A private in-memory database: scratch state for dry runs and tests.
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration)
         try Self.migrator.migrate(writer)
