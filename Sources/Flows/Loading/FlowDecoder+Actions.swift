@@ -76,7 +76,6 @@ extension FlowDecoder {
     mutating func decodeParameters(name: String, value: Node, nameNode: Node, at: SourceLocation, scope: inout Scope) -> Action? {
         let allowed = Vocabulary.actionParameters[name] ?? []
         var fields: [String: Node] = [:]
-        var shortForm: Node?
         switch value {
         case .mapping:
             guard let entries = reader.mapping(value, "'\(name)'") else { return nil }
@@ -89,13 +88,11 @@ extension FlowDecoder {
                 reader.error(value, "'\(name)' takes no value", hint: "write - \(name): {}")
                 return nil
             }
-            shortForm = value
             fields[main] = value
         default:
             reader.error(value, "'\(name)' must be a text or a map of parameters, found \(NodeReader.kindName(value))")
             return nil
         }
-        _ = shortForm
 
         if ["transcribe"].contains(name), let trigger = scope.messagelessTrigger {
             reader.error(nameNode, "'\(name)' needs a message, but '\(trigger.rawValue)' carries none")

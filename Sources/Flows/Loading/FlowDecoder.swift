@@ -8,11 +8,9 @@ import Yams
 /// produces no flow at all: flows are never half-loaded.
 struct FlowDecoder {
     var reader: NodeReader
-    let defaultTimeZone: TimeZone?
 
     init(file: String) {
         self.reader = NodeReader(file: file)
-        self.defaultTimeZone = nil
     }
 
     /// What the actions at one point of a flow may read: fixed per flow except `outputs`,

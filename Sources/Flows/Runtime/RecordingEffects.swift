@@ -9,7 +9,7 @@ public final class RecordingEffects: FlowEffects {
     /// Group message ids handed out to forwarded messages, so a later `telegram_reply`
     /// with `reply_to` finds its user, as with real Telegram message ids.
     private var nextGroupMessageID: Int64 = 1000
-    public private(set) var deliveredCount = 0
+    /// The group message id given to the latest forwarded message.
     public var lastGroupMessageID: Int64? { nextGroupMessageID > 1000 ? nextGroupMessageID - 1 : nil }
 
     public init(state: FlowStateStore) {
@@ -27,7 +27,6 @@ public final class RecordingEffects: FlowEffects {
     }
 
     public func deliver(_ effect: Effect, request: EffectRequest) {
-        deliveredCount += 1
         if case .forwardToGroup = effect {
             state.saveGroupForward(groupMessageID: nextGroupMessageID, userID: request.userID, at: request.event.at)
             nextGroupMessageID += 1
