@@ -33,6 +33,8 @@ let package = Package(
             dependencies: [
                 "Flows",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API GRDB itself links, for binding bulk writes directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .target(

@@ -285,49 +285,48 @@ enum PendingWrite: Sendable {
     case conversion(experiment: String, userID: String, variant: String, at: Date)
     case trace(RunResult, kind: EventKind, at: Date)
 
-    /// The batch's prepared statements, looked up once per flush rather than once per row.
+    /// The batch's prepared statements, prepared once per flush rather than once per row.
     struct Statements {
         let db: Database
-        private var prepared: [String: Statement] = [:]
+        private var prepared: [String: BulkStatement] = [:]
 
         init(_ db: Database) { self.db = db }
 
-        mutating func callAsFunction(_ sql: String) throws -> Statement {
-            if let statement = prepared[sql] { return statement }
-            let statement = try db.makeStatement(sql: sql)
+        mutating func run(_ sql: String, _ values: BulkValue...) throws {
+            var statement = try prepared[sql] ?? BulkStatement(db, sql: sql)
+            try statement.run(values)
             prepared[sql] = statement
-            return statement
         }
     }
 
-    func execute(_ statement: inout Statements) throws {
+    func execute(_ statements: inout Statements) throws {
         switch self {
         case let .user(id, name, at, inbound):
-            try statement(StateSQL.upsertUser).execute(arguments: [id, name, at.timeIntervalSince1970, inbound ? 1 : 0])
+            try statements.run(StateSQL.upsertUser, .text(id), .text(name), .date(at), .integer(inbound ? 1 : 0))
         case let .chat(source, userID, autoMode, at):
-            try statement(StateSQL.upsertChat).execute(arguments: [source.rawValue, userID, autoMode, at.timeIntervalSince1970])
+            try statements.run(StateSQL.upsertChat, .text(source.rawValue), .text(userID), .bool(autoMode), .date(at))
         case let .marker(userID, key, period, at):
-            try statement(StateSQL.insertMarker).execute(arguments: [userID, key, period, at.timeIntervalSince1970])
+            try statements.run(StateSQL.insertMarker, .text(userID), .text(key), .text(period), .date(at))
         case let .message(id, message):
-            try statement(StateSQL.insertMessage).execute(arguments: [
-                id, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue, message.at.timeIntervalSince1970, message.flow,
-            ])
+            try statements.run(
+                StateSQL.insertMessage, .integer(id), .text(message.userID), .text(message.source.rawValue), .text(message.direction.rawValue),
+                .text(message.text), .text(message.media.rawValue), .date(message.at), .text(message.flow)
+            )
         case let .forward(groupMessageID, userID, at):
-            try statement(StateSQL.insertForward).execute(arguments: [groupMessageID, userID, at.timeIntervalSince1970])
+            try statements.run(StateSQL.insertForward, .integer(groupMessageID), .text(userID), .date(at))
         case let .assignment(experiment, userID, variant, at):
-            try statement(StateSQL.insertAssignment).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+            try statements.run(StateSQL.insertAssignment, .text(experiment), .text(userID), .text(variant), .date(at))
         case let .exposure(experiment, userID, variant, at):
-            try statement(StateSQL.upsertExposure).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+            try statements.run(StateSQL.upsertExposure, .text(experiment), .text(userID), .text(variant), .date(at))
         case let .conversion(experiment, userID, variant, at):
-            try statement(StateSQL.insertConversion).execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
+            try statements.run(StateSQL.insertConversion, .text(experiment), .text(userID), .text(variant), .date(at))
         case let .trace(result, kind, at):
-            let insert = try statement(StateSQL.insertTrace)
             let trigger = result.trigger?.rawValue
             if result.flows.isEmpty {
-                try insert.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note ?? "no flow listens to this trigger", nil, nil, nil, nil])
+                try statements.run(StateSQL.insertTrace, .date(at), .text(kind.rawValue), .text(trigger), .text(result.userID), .text(result.note ?? "no flow listens to this trigger"), .text(nil), .text(nil), .text(nil), .text(nil))
             }
             for outcome in result.flows {
-                try insert.execute(arguments: [at.timeIntervalSince1970, kind.rawValue, trigger, result.userID, result.note, outcome.name, outcome.result.rawValue, outcome.reason, outcome.variant])
+                try statements.run(StateSQL.insertTrace, .date(at), .text(kind.rawValue), .text(trigger), .text(result.userID), .text(result.note), .text(outcome.name), .text(outcome.result.rawValue), .text(outcome.reason), .text(outcome.variant))
             }
         }
     }
