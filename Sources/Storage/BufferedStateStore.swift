@@ -53,7 +53,9 @@ public final class BufferedStateStore: FlowStateStore {
             let experiments = try Int.fetchOne(db, sql: "SELECT count(*) FROM experiment_assignments") ?? 0
             let chats = try Int.fetchOne(db, sql: "SELECT count(*) FROM chats") ?? 0
             let markers = try Int.fetchOne(db, sql: "SELECT count(*) FROM markers") ?? 0
-            return (users + forwards + experiments + chats + markers == 0, try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages") ?? 0)
+            let exposures = try Int.fetchOne(db, sql: "SELECT count(*) FROM experiment_exposures") ?? 0
+            let conversions = try Int.fetchOne(db, sql: "SELECT count(*) FROM experiment_conversions") ?? 0
+            return (users + forwards + experiments + chats + markers + exposures + conversions == 0, try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages") ?? 0)
         }
         cachesAreComplete = empty
         nextMessageID = maxID + 1
@@ -179,7 +181,7 @@ public final class BufferedStateStore: FlowStateStore {
         enqueue(.marker(userID: userID, key: key, period: period, at: at))
     }
 
-    public func storeMessage(_ message: StoredMessage) -> Int64 {
+    @discardableResult public func storeMessage(_ message: StoredMessage) -> Int64 {
         let id = nextMessageID
         nextMessageID += 1
         enqueue(.message(id: id, message))

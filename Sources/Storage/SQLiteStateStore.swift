@@ -72,7 +72,7 @@ public final class SQLiteStateStore: FlowStateStore {
         write(StateSQL.insertMarker, [userID, key, period, at.timeIntervalSince1970])
     }
 
-    public func storeMessage(_ message: StoredMessage) -> Int64 {
+    @discardableResult public func storeMessage(_ message: StoredMessage) -> Int64 {
         read(0) { db in
             try db.cachedStatement(sql: StateSQL.insertMessage)
                 .execute(arguments: [nil, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue, message.at.timeIntervalSince1970, message.flow])

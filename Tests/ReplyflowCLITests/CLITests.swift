@@ -10,9 +10,16 @@ import Testing
 private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 private let defaultFlows = packageRoot.appendingPathComponent("flows").path
 
+/// One folder per test process for every temporary directory, removed when the process exits.
+private let cliTestsScratch: URL = {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("replyflow-cli-tests-\(ProcessInfo.processInfo.processIdentifier)")
+    atexit { try? FileManager.default.removeItem(at: cliTestsScratch) }
+    return root
+}()
+
 /// A fresh temporary directory holding `files` (relative path → contents).
 private func makeDirectory(_ files: [String: String]) throws -> String {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("replyflow-cli-tests-\(UUID().uuidString)")
+    let root = cliTestsScratch.appendingPathComponent(UUID().uuidString)
     for (path, contents) in files {
         let url = root.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

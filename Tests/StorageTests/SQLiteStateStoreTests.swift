@@ -22,9 +22,16 @@ enum DatabaseKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
 }
 
 /// A path in a fresh temporary directory (the directory is created by the database).
+/// One folder per test process for every temporary database, removed when the process exits.
+let storageTestsScratch: URL = {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("replyflow-storage-tests-\(ProcessInfo.processInfo.processIdentifier)")
+    atexit { try? FileManager.default.removeItem(at: storageTestsScratch) }
+    return root
+}()
+
 func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory
-        .appendingPathComponent("replyflow-storage-tests-\(UUID().uuidString)")
+    storageTestsScratch
+        .appendingPathComponent(UUID().uuidString)
         .appendingPathComponent("nested/state.sqlite").path
 }
 

@@ -33,7 +33,7 @@ public final class InMemoryStateStore: FlowStateStore {
         markers.insert("\(userID)\u{1}\(key)\u{1}\(period)")
     }
 
-    public func storeMessage(_ message: StoredMessage) -> Int64 {
+    @discardableResult public func storeMessage(_ message: StoredMessage) -> Int64 {
         messages.append(message)
         return Int64(messages.count)
     }
