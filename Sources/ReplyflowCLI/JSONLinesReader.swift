@@ -20,30 +20,43 @@ final class JSONLinesReader: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    /// Calls `body` with the next line's bytes (without the newline); false at the end.
-    func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
+    /// An event is a few hundred bytes; a longer line is not one, and buffering it whole
+    /// would let one bad line take all the memory.
+    static let maximumLineLength = 1 << 20
+
+    /// Calls `body` with the next line's bytes (without the newline), or with nil for a
+    /// line longer than `maximumLineLength` (skipped); returns nil at the end of the file.
+    func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T? {
+        var skipping = false
         while true {
             if let newline = buffer[start..<end].firstIndex(of: 10) {
                 lineNumber += 1
                 let lineStart = start
                 start = newline + 1
+                if skipping { return body(nil) }
                 var lineEnd = newline
                 if lineEnd > lineStart, buffer[lineEnd - 1] == 13 { lineEnd -= 1 }
                 return buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
             }
             if atEOF {
-                guard start < end else { return nil }
+                guard start < end || skipping else { return nil }
                 lineNumber += 1
                 let lineStart = start
                 start = end
+                if skipping { return body(nil) }
                 return buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[lineStart..<end])) }
+            }
+            if end - start >= Self.maximumLineLength {
+                // Drop what we have of the over-long line and keep reading to its end.
+                skipping = true
+                start = end
             }
             fill()
         }
     }
 
-    /// Moves the unread tail to the front and reads more; grows the buffer for a line
-    /// longer than it.
+    /// Moves the unread tail to the front and reads more; grows the buffer (up to about
+    /// twice `maximumLineLength`) for a line longer than it.
     private func fill() {
         if start > 0 {
             let remaining = end - start

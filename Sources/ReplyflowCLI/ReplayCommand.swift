@@ -92,7 +92,10 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     /// nil for a blank line; otherwise the event or why the line is not one.
-    static func parseLine(_ bytes: UnsafeBufferPointer<UInt8>, now: Date) -> Result<InboundEvent, ReplayLineError>? {
+    static func parseLine(_ line: UnsafeBufferPointer<UInt8>?, now: Date) -> Result<InboundEvent, ReplayLineError>? {
+        guard let bytes = line else {
+            return .failure(ReplayLineError(column: 1, message: "the line is longer than \(JSONLinesReader.maximumLineLength / 1024) KB; an event is one short JSON object per line"))
+        }
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
         let object: Any
         do {

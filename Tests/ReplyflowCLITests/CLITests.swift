@@ -330,6 +330,29 @@ struct ReplayCommandTests {
         #expect(row(out, "greet") == "1")
     }
 
+    @Test("a line over the length limit is one positioned error and is skipped; the lines after it still run")
+    func replayOverlongLine() async throws {
+        let flows = try makeDirectory(["forward.yaml": forwardFlow])
+        let long = #"{"kind":"app_message","user":{"id":"9"},"message":{"text":""# + String(repeating: "x", count: JSONLinesReader.maximumLineLength * 2) + #""}}"#
+        let text = [
+            #"{"kind":"app_message","at":"2026-11-20T10:00:00Z","user":{"id":"1"},"message":{"text":"a"}}"#,
+            long,
+            #"{"kind":"app_message","at":"2026-11-20T10:01:00Z","user":{"id":"2"},"message":{"text":"b"}}"#,
+            String(repeating: "y", count: JSONLinesReader.maximumLineLength + 10),
+        ].joined(separator: "\n")
+        let directory = try makeDirectory(["events.jsonl": text])
+        let file = directory + "/events.jsonl"
+        let (console, output) = Console.capturing()
+        let code = try await ReplayCommand.replay(eventsFile: file, flowsDirectory: flows, options: try options(), json: false, traces: true, console: console)
+        #expect(code == 1)
+        let errors = lines(output.error)
+        #expect(errors.count == 2, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("\(file):2:1: error:") && $0.contains("longer than") })
+        #expect(errors.contains { $0.hasPrefix("\(file):4:1: error:") && $0.contains("longer than") })
+        #expect(output.out.contains("Replayed 2 events"), "\(output.out)")
+        #expect(row(output.out, "forward_to_group") == "2")
+    }
+
     @Test("a clean file replays with exit 0; --json prints one contract object per event")
     func replayJSON() async throws {
         let flows = try makeDirectory(["forward.yaml": forwardFlow, "gate.yaml": gateFlow])

@@ -29,17 +29,19 @@ extension RunContext {
         EffectRequest(event: event, userID: userID, source: source, flow: flow.name)
     }
 
-    mutating func values(_ outputs: Outputs) -> TemplateValues {
+    /// The values a template can read. The chat's auto mode is read from state only when
+    /// the template uses it: with the server's store that is a query.
+    mutating func values(_ outputs: Outputs, for template: Template) -> TemplateValues {
         TemplateValues(
             userID: userID, userName: event.userName, messageText: event.text, messageMedia: event.media,
-            chatSource: source, autoMode: autoMode(), transcript: outputs.transcript, answer: outputs.answer,
-            variant: outputs.variant, today: local.dayString
+            chatSource: source, autoMode: template.readsAutoMode ? autoMode() : runtime.autoModeDefault,
+            transcript: outputs.transcript, answer: outputs.answer, variant: outputs.variant, today: local.dayString
         )
     }
 
     /// Renders a template; plain texts skip building the values entirely.
     mutating func render(_ template: Template, _ outputs: Outputs) -> String {
-        template.mustache == nil ? template.source : template.render(values(outputs))
+        template.mustache == nil ? template.source : template.render(values(outputs, for: template))
     }
 
     private mutating func record(_ flow: Flow, _ type: String, text: String? = nil, value: String? = nil, title: String? = nil) {

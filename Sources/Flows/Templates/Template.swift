@@ -13,6 +13,8 @@ public struct Template: Sendable {
     /// Set when the whole template is one variable (`{{answer}}`): rendering is then a
     /// lookup, which matters when replaying millions of events.
     let soleVariable: String?
+    /// Whether the template can read `chat.auto_mode` (directly or inside `{{#chat}}`).
+    let readsAutoMode: Bool
 
     /// The pragma that switches swift-mustache from HTML escaping to plain text.
     static let textPragma = "{{%CONTENT_TYPE:TEXT}}"
@@ -24,6 +26,7 @@ public struct Template: Sendable {
             self.mustache = nil
             self.variables = []
             self.soleVariable = nil
+            self.readsAutoMode = false
             return
         }
         do {
@@ -31,6 +34,7 @@ public struct Template: Sendable {
             self.mustache = parsed
             let variables = try TemplateInspector.variables(of: parsed)
             self.variables = variables
+            self.readsAutoMode = variables.contains { $0.name.hasPrefix("chat") || $0.name == "auto_mode" }
             if variables.count == 1, variables[0].enclosingSections.isEmpty,
                source == "{{\(variables[0].name)}}" || source == "{{{\(variables[0].name)}}}" {
                 self.soleVariable = variables[0].name
