@@ -3,9 +3,13 @@ import PackageDescription
 
 // Module layout (see docs/architecture in the README):
 // - Flows: the flow language and runtime. No networking, no database: state and effects are protocols.
-// - Storage: SQLite state through GRDB, implementing the runtime's state protocol.
-// - ReplyflowCLI: the commands (check, dry-run, test, replay, schema, experiments) as a library, so tests call them.
-// - replyflow: the thin executable.
+// - Storage: SQLite state through GRDB, implementing the runtime's state protocol; devices, outbox.
+// - Channels: one client per outside service (Telegram Bot API, FCM HTTP v1), over AsyncHTTPClient.
+// - SocketIO: Engine.IO v4 / Socket.IO v5 server on Hummingbird (WebSocket and long-polling).
+// - Server: `replyflow serve`: the seed's HTTP API, webhooks, the outbox worker, wiring.
+// - ReplyflowCLI: the commands (serve, check, dry-run, test, replay, schema, experiments) as a library, so tests call them.
+// - replyflow: the thin executable; socketio-test-server: the socket.io conformance-suite server.
+// - TestServers: fake Telegram and FCM servers on loopback that record and check requests (tests, benchmarks).
 let package = Package(
     name: "Replyflow",
     platforms: [.macOS(.v14)],
@@ -19,6 +23,13 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.2.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         .target(
@@ -38,17 +49,98 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Channels",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SocketIO",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Flows",
+                "Storage",
+                "Channels",
+                "SocketIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "TestServers",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                // Posting webhook updates (FakeTelegramServer.postUpdate).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // Verifying the service-account JWT at the fake OAuth2 token endpoint.
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        .target(
             name: "ReplyflowCLI",
             dependencies: [
                 "Flows",
                 "Storage",
+                "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "replyflow", dependencies: ["ReplyflowCLI"]),
+        .executableTarget(
+            name: "socketio-test-server",
+            dependencies: [
+                "SocketIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Flows"]),
         .testTarget(name: "ReplyflowCLITests", dependencies: ["ReplyflowCLI", "Flows", "Storage"]),
+        .testTarget(
+            name: "ChannelsTests",
+            dependencies: ["Channels", "TestServers", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "SocketIOTests",
+            dependencies: [
+                "SocketIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // client_check.py is run by PythonClientTests, not compiled.
+            exclude: ["python"]
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "TestServers", "Flows", "Storage", "Channels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,14 +17,12 @@ public final class BufferedStateStore: FlowStateStore {
     public var cacheLimit = 500_000
 
     private var pending: [PendingWrite] = []
-    private let flushQueue = DispatchQueue(label: "replyflow.state-flush")
-    /// At most two batches in flight: when SQLite falls behind, the runtime waits instead
-    /// of queueing rows without bound.
-    private let inFlight = DispatchSemaphore(value: 2)
+    private let commits: GroupCommitQueue
     private let errors = FirstError()
     /// True while every stored row is also in the caches, so a cache miss means "none".
     private var cachesAreComplete: Bool
     private var nextMessageID: Int64
+    private var nextOutboxID: Int64
 
     private var inboundCounts: [String: Int] = [:]
     private var autoModes: [ChatKey: Bool] = [:]
@@ -55,10 +53,17 @@ public final class BufferedStateStore: FlowStateStore {
             let markers = try Int.fetchOne(db, sql: "SELECT count(*) FROM markers") ?? 0
             let exposures = try Int.fetchOne(db, sql: "SELECT count(*) FROM experiment_exposures") ?? 0
             let conversions = try Int.fetchOne(db, sql: "SELECT count(*) FROM experiment_conversions") ?? 0
-            return (users + forwards + experiments + chats + markers + exposures + conversions == 0, try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages") ?? 0)
+            let empty = users + forwards + experiments + chats + markers + exposures + conversions == 0
+            let maxMessageID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages") ?? 0
+            let maxOutboxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM outbox") ?? 0
+            return (empty, (maxMessageID, maxOutboxID))
         }
         cachesAreComplete = empty
-        nextMessageID = maxID + 1
+        nextMessageID = maxID.0 + 1
+        nextOutboxID = maxID.1 + 1
+        // At most two flushes' worth of rows wait for SQLite: when it falls behind, the
+        // runtime waits instead of queueing rows without bound.
+        commits = GroupCommitQueue(writer: database.writer, errors: errors, maxQueued: 16_000)
     }
 
     // MARK: Flushing
@@ -66,8 +71,25 @@ public final class BufferedStateStore: FlowStateStore {
     /// Writes everything queued and waits for it; throws the first storage error.
     public func finish() throws {
         flush()
-        flushQueue.sync {}
+        commits.waitUntilWritten()
         if let error = takeError() { throw error }
+    }
+
+    /// Makes every write queued so far durable, then calls `done` (on a background queue)
+    /// with the error, if the transaction failed. Writes of concurrent callers are grouped
+    /// into one transaction (group commit), so a busy server pays one commit per batch.
+    public func commit(_ done: @escaping @Sendable (Error?) -> Void) {
+        let batch = takePending()
+        commits.submit(batch, waiter: done)
+        trimCaches()
+    }
+
+    /// `commit(_:)`, awaited.
+    public nonisolated(nonsending) func commit() async throws {
+        let error: Error? = await withCheckedContinuation { continuation in
+            commit { continuation.resume(returning: $0) }
+        }
+        if let error { throw error }
     }
 
     /// The first storage error of a background flush, if any.
@@ -80,24 +102,16 @@ public final class BufferedStateStore: FlowStateStore {
         if pending.count >= flushThreshold { flush() }
     }
 
-    private func flush() {
-        guard !pending.isEmpty else { return }
+    private func takePending() -> [PendingWrite] {
         let batch = pending
         pending = []
-        pending.reserveCapacity(flushThreshold)
-        let writer = database.writer
-        inFlight.wait()
-        flushQueue.async { [errors, inFlight] in
-            defer { inFlight.signal() }
-            do {
-                try writer.write { db in
-                    var statements = PendingWrite.Statements(db)
-                    for write in batch { try write.execute(&statements) }
-                }
-            } catch {
-                errors.keep(error)
-            }
-        }
+        pending.reserveCapacity(min(flushThreshold, 1_024))
+        return batch
+    }
+
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        commits.submit(takePending(), waiter: nil)
         trimCaches()
     }
 
@@ -107,6 +121,8 @@ public final class BufferedStateStore: FlowStateStore {
 
     private func trimCaches() {
         guard cacheSize > cacheLimit else { return }
+        // Later cache misses read SQLite, so what the caches knew must be there first.
+        commits.waitUntilWritten()
         inboundCounts = [:]
         autoModes = [:]
         markers = [:]
@@ -121,7 +137,7 @@ public final class BufferedStateStore: FlowStateStore {
     /// Reads SQLite after every queued write has landed.
     private func readStored<T>(_ fallback: T, _ body: (Database) throws -> T) -> T {
         flush()
-        flushQueue.sync {}
+        commits.waitUntilWritten()
         do {
             return try database.writer.read(body)
         } catch {
@@ -254,6 +270,23 @@ public final class BufferedStateStore: FlowStateStore {
     }
 }
 
+// MARK: Server writes
+
+extension BufferedStateStore {
+    /// Queues a delivery for the outbox worker; it lands with the next commit.
+    public func enqueueOutbox(kind: String, lane: String, payload: String, status: OutboxItem.Status = .pending, at: Date) -> OutboxItem {
+        let item = OutboxItem(id: nextOutboxID, kind: kind, lane: lane, payload: payload, status: status, attempts: 0, nextAttemptAt: at, lastError: nil)
+        nextOutboxID += 1
+        enqueue(.outbox(item))
+        return item
+    }
+
+    /// Queues a write of the caller's own, in order with the runtime's writes.
+    public func enqueueWrite(_ write: @escaping @Sendable (Database) throws -> Void) {
+        enqueue(.custom(write))
+    }
+}
+
 /// The first error of a background flush, kept until someone asks.
 final class FirstError: @unchecked Sendable {
     // Guarded by `lock`: written by the flush queue, read by the runtime's thread.
@@ -286,6 +319,10 @@ enum PendingWrite: Sendable {
     case exposure(experiment: String, userID: String, variant: String, at: Date)
     case conversion(experiment: String, userID: String, variant: String, at: Date)
     case trace(RunResult, kind: EventKind, at: Date)
+    case outbox(OutboxItem)
+    /// A write of the server's own (devices, seen updates, topics) that must land in the
+    /// same transaction as the runtime's writes around it.
+    case custom(@Sendable (Database) throws -> Void)
 
     /// The batch's prepared statements, prepared once per flush rather than once per row.
     struct Statements {
@@ -312,8 +349,12 @@ enum PendingWrite: Sendable {
         case let .message(id, message):
             try statements.run(
                 StateSQL.insertMessage, .integer(id), .text(message.userID), .text(message.source.rawValue), .text(message.direction.rawValue),
-                .text(message.text), .text(message.media.rawValue), .date(message.at), .text(message.flow)
+                .text(message.text), .text(message.media.rawValue), .date(message.at), .text(message.flow), .text(message.photoURL)
             )
+        case let .outbox(item):
+            try statements.run(StateSQL.insertOutbox, .integer(item.id), .text(item.kind), .text(item.lane), .text(item.payload), .text(item.status.rawValue), .date(item.nextAttemptAt))
+        case let .custom(write):
+            try write(statements.db)
         case let .forward(groupMessageID, userID, at):
             try statements.run(StateSQL.insertForward, .integer(groupMessageID), .text(userID), .date(at))
         case let .assignment(experiment, userID, variant, at):

@@ -121,6 +121,42 @@ public final class ReplyflowDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2: server") { db in
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN photo_url TEXT;
+                CREATE TABLE devices (
+                    fcm_token TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL,
+                    platform TEXT,
+                    device_id TEXT,
+                    registered_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX devices_by_user ON devices (user_id);
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    lane TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    last_error TEXT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX outbox_pending ON outbox (status, id);
+                CREATE TABLE telegram_updates (
+                    update_id INTEGER PRIMARY KEY,
+                    received_at REAL NOT NULL
+                );
+                CREATE TABLE forum_topics (
+                    user_id TEXT PRIMARY KEY NOT NULL,
+                    thread_id INTEGER NOT NULL UNIQUE,
+                    created_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

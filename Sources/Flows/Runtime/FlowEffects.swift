@@ -1,10 +1,14 @@
 /// Where the runtime's outside effects go. The server sends them (through its outbox);
 /// dry-run, tests and replay record them. Everything else about a run is the same.
+///
+/// The async requirements are `nonisolated(nonsending)`: they run on the caller's actor,
+/// so a server can keep one runtime inside an actor and its state is never touched by two
+/// threads at once.
 public protocol FlowEffects: AnyObject {
     /// Voice or audio to text. Throwing means the service could not answer.
-    func transcribe(_ request: EffectRequest) async throws -> String
+    nonisolated(nonsending) func transcribe(_ request: EffectRequest) async throws -> String
     /// The assistant's answer. Throwing means the AI could not answer; the flow decides what follows.
-    func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String
+    nonisolated(nonsending) func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String
     /// A delivery decided by a flow (forward, push, greet, reply, broadcast, auto mode).
     func deliver(_ effect: Effect, request: EffectRequest)
 }

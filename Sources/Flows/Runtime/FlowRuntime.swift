@@ -23,7 +23,9 @@ public final class FlowRuntime {
     }
 
     /// Runs one event to completion.
-    public func run(_ event: InboundEvent) async -> RunResult {
+    /// Runs on the caller's executor (`nonisolated(nonsending)`), so an actor owning the
+    /// runtime keeps the state store to itself even while an action awaits a service.
+    public nonisolated(nonsending) func run(_ event: InboundEvent) async -> RunResult {
         var context = RunContext(event: event, runtime: self)
         let result = await context.run()
         if recordsTraces { state.recordTrace(result, event: event) }
@@ -121,12 +123,12 @@ struct RunContext {
     private mutating func storeInbound(direction: StoredMessage.Direction) {
         let earlier = state.noteUser(id: userID, name: event.userName, at: event.at, inbound: direction == .user)
         isFirstMessage = direction == .user && earlier == 0
-        state.storeMessage(StoredMessage(userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at))
+        result.inboundMessageID = state.storeMessage(StoredMessage(userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at, photoURL: event.photoURLs.first))
     }
 
     // MARK: Run
 
-    mutating func run() async -> RunResult {
+    nonisolated(nonsending) mutating func run() async -> RunResult {
         guard let trigger = deriveTrigger() else { return result }
         result.trigger = trigger
         recordConversions(for: trigger)
@@ -152,7 +154,7 @@ struct RunContext {
         }
     }
 
-    private mutating func run(_ flow: Flow) async {
+    private nonisolated(nonsending) mutating func run(_ flow: Flow) async {
         guard flow.enabled else {
             result.flows.append(FlowOutcome(name: flow.name, result: .skipped, reason: "the flow is disabled (enabled: false)"))
             return

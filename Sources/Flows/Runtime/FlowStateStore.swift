@@ -45,8 +45,10 @@ public struct StoredMessage: Sendable, Equatable {
     public var at: Date
     /// The flow whose action sent it; nil for inbound messages.
     public var flow: String?
+    /// Where the message's photo is served (the server's `/uploads/...`), when it has one.
+    public var photoURL: String?
 
-    public init(userID: String, source: ChatSource, direction: Direction, text: String, media: MediaKind = .none, at: Date, flow: String? = nil) {
+    public init(userID: String, source: ChatSource, direction: Direction, text: String, media: MediaKind = .none, at: Date, flow: String? = nil, photoURL: String? = nil) {
         self.userID = userID
         self.source = source
         self.direction = direction
@@ -54,5 +56,6 @@ public struct StoredMessage: Sendable, Equatable {
         self.media = media
         self.at = at
         self.flow = flow
+        self.photoURL = photoURL
     }
 }

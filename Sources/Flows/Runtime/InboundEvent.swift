@@ -30,6 +30,9 @@ public struct InboundEvent: Sendable {
     public var media: MediaKind
     /// For `telegram_reply`: the group message that staff answered (a forwarded user message).
     public var replyTo: Int64?
+    /// Where the message's photos are served (the server's `/uploads/...`); the first is
+    /// stored with the message. Empty in dry runs.
+    public var photoURLs: [String] = []
     public var stubs: Stubs
 
     /// Canned results for the outside services a dry run does not call.

@@ -16,12 +16,12 @@ public final class RecordingEffects: FlowEffects {
         self.state = state
     }
 
-    public func transcribe(_ request: EffectRequest) async throws -> String {
+    public nonisolated(nonsending) func transcribe(_ request: EffectRequest) async throws -> String {
         if request.event.stubs.transcriptionFails { throw EffectFailure("transcription failed (stubbed)") }
         return request.event.stubs.transcript ?? Self.placeholderTranscript
     }
 
-    public func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String {
+    public nonisolated(nonsending) func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String {
         if request.event.stubs.assistantFails { throw EffectFailure("the assistant did not answer (stubbed)") }
         return request.event.stubs.answer ?? Self.placeholderAnswer
     }

@@ -17,7 +17,7 @@ extension RunContext {
         case stopped
     }
 
-    mutating func perform(_ actions: [Action], flow: Flow, outputs: inout Outputs) async -> Ending {
+    nonisolated(nonsending) mutating func perform(_ actions: [Action], flow: Flow, outputs: inout Outputs) async -> Ending {
         for action in actions {
             let ending = await perform(action, flow: flow, outputs: &outputs)
             if ending != .completed { return ending }
@@ -48,7 +48,7 @@ extension RunContext {
         result.actions.append(PerformedAction(flow: flow.name, type: type, text: text, value: value, title: title))
     }
 
-    private mutating func perform(_ action: Action, flow: Flow, outputs: inout Outputs) async -> Ending {
+    private nonisolated(nonsending) mutating func perform(_ action: Action, flow: Flow, outputs: inout Outputs) async -> Ending {
         switch action.kind {
         case .forwardToGroup(let template):
             let text = template.map { render($0, outputs) } ?? (event.text ?? "")

@@ -5,6 +5,8 @@ public struct RunResult: Sendable {
     /// Why no trigger fired (for example: not the first history fetch of the day).
     public var note: String?
     public var userID: String?
+    /// The id under which the event's own message was stored, when it was.
+    public var inboundMessageID: Int64?
     public var flows: [FlowOutcome] = []
     public var actions: [PerformedAction] = []
     public var exposures: [ExperimentEvent] = []

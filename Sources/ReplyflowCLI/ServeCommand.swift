@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Server
+
+/// `replyflow serve`: the server, configured from the environment and `.env`.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the server: the mobile app's API, socket.io, Telegram, push.",
+        discussion: """
+            Settings come from the environment and from a .env file in the working directory
+            (see .env.example). With no settings at all the server starts on data/replyflow.sqlite
+            and records what it would have sent to Telegram and FCM.
+            """
+    )
+
+    @Option(name: .customLong("env-file"), help: "The .env file to read.")
+    var envFile = ".env"
+
+    func run() async throws {
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration.load(environment: ProcessInfo.processInfo.environment, dotEnv: DotEnv.load(path: envFile))
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        var configuredLogger = Logger(label: "replyflow")
+        configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let logger = configuredLogger
+        let built: ReplyflowServer.Built
+        do {
+            built = try ReplyflowServer.build(configuration: configuration, logger: logger, onServerRunning: { port in
+                logger.notice("replyflow is listening", metadata: ["address": "\(configuration.host):\(port)"])
+            })
+        } catch let error as StartupError {
+            throw CommandFailure(error.description)
+        }
+        do {
+            try await built.application.runService()
+        } catch {
+            throw CommandFailure(Self.describe(error, configuration: configuration))
+        }
+    }
+
+    /// One line for what usually goes wrong when starting to listen.
+    static func describe(_ error: Error, configuration: ServerConfiguration) -> String {
+        let text = "\(error)"
+        if text.contains("Address already in use") {
+            return "port \(configuration.port) on \(configuration.host) is already in use; stop the other server or set SERVER_PORT"
+        }
+        if text.contains("Permission denied") {
+            return "not allowed to listen on \(configuration.host):\(configuration.port); choose a port above 1024 with SERVER_PORT"
+        }
+        return "the server stopped: \(text)"
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// Everything `replyflow serve` reads from the environment and `.env`. Names are the seed
+/// server's (`BOT_TOKEN`, `GROUP_CHAT_ID`, ...) so an existing `.env` keeps working.
+public struct ServerConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 5000
+    public var databasePath = "data/replyflow.sqlite"
+    public var uploadsDirectory = "uploads"
+    public var flowsDirectory = "flows"
+    public var timeZone = TimeZone(identifier: "UTC")!
+    public var autoModeDefault = true
+    /// swift-log level name: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    /// Telegram is off without a bot token and a group.
+    public var botToken: String?
+    public var groupChatID: Int64?
+    public var telegramAPIURL = "https://api.telegram.org"
+    /// One forum topic per user instead of replies to forwarded messages.
+    public var telegramTopics = false
+    /// Set: updates arrive by webhook at `/webhooks/telegram`; unset: long polling.
+    public var telegramWebhookURL: String?
+    public var telegramWebhookSecret: String?
+    /// Seconds of a `getUpdates` long poll.
+    public var telegramPollTimeout = 25
+
+    public var fcmServiceAccountPath: String?
+    public var fcmAPIURL = "https://fcm.googleapis.com"
+
+    /// socket.io heartbeat, in milliseconds.
+    public var socketPingInterval = 25_000
+    public var socketPingTimeout = 20_000
+
+    /// Messages per minute per user on `/send_message` (0 = off).
+    public var rateLimitPerUser = 30
+    /// Requests per minute per client address (0 = off).
+    public var rateLimitPerAddress = 0
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    public var trustedProxies: Set<String> = []
+
+    /// Largest upload per file, in bytes (the seed's 10 MB).
+    public var maxUploadBytes = 10 * 1024 * 1024
+    public var maxPhotosPerMessage = 10
+    /// Deliveries are retried this many times before they are marked failed.
+    public var outboxMaxAttempts = 12
+
+    public init() {}
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads the settings from `environment`, falling back to the `.env` values.
+    public static func load(environment: [String: String], dotEnv: [String: String] = [:]) throws -> ServerConfiguration {
+        let values = dotEnv.merging(environment) { _, environment in environment }
+        func value(_ key: String) -> String? {
+            guard let raw = values[key]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+            guard let raw = value(key) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw Failure(description: "\(key)=\(raw) is not a whole number between \(range.lowerBound) and \(range.upperBound)")
+            }
+            return number
+        }
+        func flag(_ key: String) throws -> Bool? {
+            guard let raw = value(key)?.lowercased() else { return nil }
+            switch raw {
+            case "on", "true", "1", "yes": return true
+            case "off", "false", "0", "no": return false
+            default: throw Failure(description: "\(key)=\(raw) must be on or off")
+            }
+        }
+
+        var configuration = ServerConfiguration()
+        configuration.host = value("SERVER_HOST") ?? configuration.host
+        configuration.port = try integer("SERVER_PORT", in: 0...65535) ?? configuration.port
+        configuration.databasePath = value("DATABASE_PATH") ?? configuration.databasePath
+        configuration.uploadsDirectory = value("UPLOADS_DIR") ?? configuration.uploadsDirectory
+        configuration.flowsDirectory = value("FLOWS_DIR") ?? configuration.flowsDirectory
+        if let zone = value("TIMEZONE") {
+            guard let timeZone = TimeZone(identifier: zone) else { throw Failure(description: "TIMEZONE=\(zone) is not a time zone (for example Europe/Moscow)") }
+            configuration.timeZone = timeZone
+        }
+        configuration.autoModeDefault = try flag("AUTO_MODE_DEFAULT") ?? configuration.autoModeDefault
+
+        if let level = value("LOG_LEVEL")?.lowercased() {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(level) else { throw Failure(description: "LOG_LEVEL=\(level) must be one of \(levels.joined(separator: ", "))") }
+            configuration.logLevel = level
+        }
+        configuration.botToken = value("BOT_TOKEN")
+        if let group = value("GROUP_CHAT_ID") {
+            guard let id = Int64(group) else { throw Failure(description: "GROUP_CHAT_ID=\(group) is not a Telegram chat id (a number such as -1001234567890)") }
+            configuration.groupChatID = id
+        }
+        configuration.telegramAPIURL = value("TELEGRAM_API_URL").map(Self.trimmingSlash) ?? configuration.telegramAPIURL
+        configuration.telegramTopics = try flag("TELEGRAM_TOPICS") ?? false
+        configuration.telegramWebhookURL = value("TELEGRAM_WEBHOOK_URL")
+        if let secret = value("TELEGRAM_WEBHOOK_SECRET") {
+            guard (1...256).contains(secret.count), secret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                throw Failure(description: "TELEGRAM_WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+            }
+            configuration.telegramWebhookSecret = secret
+        }
+        configuration.telegramPollTimeout = try integer("TELEGRAM_POLL_TIMEOUT", in: 0...50) ?? configuration.telegramPollTimeout
+
+        configuration.fcmServiceAccountPath = value("FCM_SERVICE_ACCOUNT_PATH")
+        configuration.fcmAPIURL = value("FCM_API_URL").map(Self.trimmingSlash) ?? configuration.fcmAPIURL
+
+        configuration.socketPingInterval = try integer("SOCKETIO_PING_INTERVAL_MS", in: 100...600_000) ?? configuration.socketPingInterval
+        configuration.socketPingTimeout = try integer("SOCKETIO_PING_TIMEOUT_MS", in: 100...600_000) ?? configuration.socketPingTimeout
+
+        configuration.rateLimitPerUser = try integer("RATE_LIMIT_PER_USER", in: 0...1_000_000) ?? configuration.rateLimitPerUser
+        configuration.rateLimitPerAddress = try integer("RATE_LIMIT_PER_ADDRESS", in: 0...10_000_000) ?? configuration.rateLimitPerAddress
+        if let proxies = value("TRUSTED_PROXIES") {
+            configuration.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        return configuration
+    }
+
+    /// Telegram is on when it has both a token and a group to forward to.
+    public var telegramEnabled: Bool { botToken != nil && groupChatID != nil }
+
+    private static func trimmingSlash(_ url: String) -> String {
+        url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+}

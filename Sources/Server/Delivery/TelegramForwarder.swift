@@ -1,0 +1,111 @@
+import Channels
+import Foundation
+import Logging
+import Storage
+
+/// Sends a user's message to the staff group: a header with the user's name and id, the
+/// text split at Telegram's limits (never cut), photos as a photo or an album, everything
+/// escaped for HTML. Each group message is mapped back to the user, so a staff reply to
+/// any of them reaches the right person; with topics on, the user's own topic is used.
+struct TelegramForwarder: Deliverer {
+    let telegram: TelegramClient
+    let groupChatID: Int64
+    let topics: Bool
+    let uploads: UploadStore
+    let queries: ServerQueries
+    let engine: FlowEngine
+    let clock: @Sendable () -> Date
+
+    func deliver(_ item: OutboxItem) async throws {
+        let payload = try OutboxJSON.decode(ForwardPayload.self, item.payload)
+        let thread = topics ? try await topic(for: payload) : nil
+        let header = Self.header(userID: payload.userID, userName: payload.userName)
+        var sent: [Int64] = []
+
+        let localPhotos = payload.photos.compactMap { uploads.localPath(forPublicPath: $0) }
+        let linkedPhotos = payload.photos.filter { uploads.localPath(forPublicPath: $0) == nil }
+        var text = payload.text
+        if !linkedPhotos.isEmpty { text += (text.isEmpty ? "" : "\n") + linkedPhotos.joined(separator: "\n") }
+
+        if localPhotos.isEmpty {
+            for chunk in Self.pieces(header: header, text: text, firstLimit: TelegramText.messageLimit, restLimit: TelegramText.messageLimit) {
+                sent.append(try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID)
+            }
+        } else {
+            let files = try localPhotos.map { path in
+                TelegramUpload(data: try Data(contentsOf: URL(fileURLWithPath: path)), filename: (path as NSString).lastPathComponent, contentType: ImageKind(fileExtension: (path as NSString).pathExtension)?.contentType ?? "image/jpeg")
+            }
+            // The caption carries the header and as much text as fits; the rest follows.
+            let pieces = Self.pieces(header: header, text: text, firstLimit: TelegramText.captionLimit, restLimit: TelegramText.messageLimit)
+            let caption = pieces.first
+            let rest = pieces.dropFirst()
+            // Albums hold 2 to 10 photos; a lone photo (or a lone last one) goes as a photo.
+            let albums = stride(from: 0, to: files.count, by: 10).map { Array(files[$0..<min($0 + 10, files.count)]) }
+            for (index, album) in albums.enumerated() {
+                let albumCaption = index == 0 ? caption : nil
+                if album.count == 1 {
+                    sent.append(try await telegram.sendPhoto(chatID: groupChatID, photo: album[0], caption: albumCaption, parseMode: "HTML", messageThreadID: thread).messageID)
+                } else {
+                    sent.append(contentsOf: try await telegram.sendMediaGroup(chatID: groupChatID, photos: album, caption: albumCaption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
+                }
+            }
+            for chunk in rest where !chunk.isEmpty {
+                sent.append(try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID)
+            }
+        }
+        try await engine.recordGroupForwards(sent, userID: payload.userID, at: clock())
+    }
+
+    /// The user's forum topic, created on first use.
+    private func topic(for payload: ForwardPayload) async throws -> Int64 {
+        if let existing = try queries.forumTopic(userID: payload.userID) { return existing }
+        let name = payload.userName.map { "\($0) · \(payload.userID)" } ?? payload.userID
+        let thread = try await telegram.createForumTopic(chatID: groupChatID, name: name)
+        try queries.saveForumTopic(userID: payload.userID, threadID: thread, at: clock())
+        return thread
+    }
+
+    /// `<b>name</b> (ID: <code>id</code>)`: staff see who wrote; both parts escaped.
+    static func header(userID: String, userName: String?) -> String {
+        let id = "ID: <code>\(TelegramText.escapeHTML(userID))</code>"
+        guard let userName, !userName.isEmpty else { return "👤 \(id)" }
+        return "👤 <b>\(TelegramText.escapeHTML(userName))</b> (\(id))"
+    }
+
+    /// The header plus the text, split so the first piece's visible text fits
+    /// `firstLimit` and every later piece `restLimit`. Telegram counts characters after
+    /// entity parsing, so the raw text is split and each piece escaped afterwards.
+    static func pieces(header: String, text: String, firstLimit: Int, restLimit: Int) -> [String] {
+        if text.isEmpty { return [header] }
+        let separator = header.isEmpty ? "" : "\n\n"
+        let firstRoom = max(1, firstLimit - visibleLength(header) - separator.utf16.count)
+        guard let first = TelegramText.split(text, limit: firstRoom).first else { return [header] }
+        var result = [header + separator + TelegramText.escapeHTML(first)]
+        let remaining = String(text.dropFirst(first.count)).trimmingPrefixWhitespace()
+        if !remaining.isEmpty {
+            result += TelegramText.split(remaining, limit: restLimit).map(TelegramText.escapeHTML)
+        }
+        return result
+    }
+
+    /// Characters of `html` as Telegram counts them: tags removed, entities as one.
+    static func visibleLength(_ html: String) -> Int {
+        var count = 0
+        var inTag = false
+        var inEntity = false
+        for unit in html.unicodeScalars {
+            if inTag { if unit == ">" { inTag = false }; continue }
+            if inEntity { if unit == ";" { inEntity = false }; continue }
+            if unit == "<" { inTag = true; continue }
+            if unit == "&" { inEntity = true; count += 1; continue }
+            count += unit.utf16.count
+        }
+        return count
+    }
+}
+
+extension String {
+    func trimmingPrefixWhitespace() -> String {
+        String(drop(while: { $0.isWhitespace }))
+    }
+}

@@ -1,0 +1,50 @@
+import Flows
+import Foundation
+import Logging
+import Storage
+
+/// Runs the flows for the server. One actor owns the runtime and its state: events run
+/// one at a time on it (an action awaiting a service lets others in), and every event's
+/// writes, with the deliveries its flows decided, are committed before `handle` returns.
+public actor FlowEngine {
+    private let runtime: FlowRuntime
+    private let store: BufferedStateStore
+    private let effects: ServerEffects
+    private let onDeliveries: @Sendable ([OutboxItem]) -> Void
+    private let onBroadcasts: @Sendable ([Broadcast]) async -> Void
+
+    init(
+        flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: ServerEffects.Services, logger: Logger,
+        onDeliveries: @escaping @Sendable ([OutboxItem]) -> Void, onBroadcasts: @escaping @Sendable ([Broadcast]) async -> Void
+    ) throws {
+        store = try BufferedStateStore(database: database)
+        effects = ServerEffects(store: store, services: services, logger: logger)
+        runtime = FlowRuntime(flowSet: flowSet, state: store, effects: effects, timeZone: configuration.timeZone, autoModeDefault: configuration.autoModeDefault)
+        self.onDeliveries = onDeliveries
+        self.onBroadcasts = onBroadcasts
+    }
+
+    /// Runs one event and makes its results durable.
+    public func handle(_ event: InboundEvent) async throws -> RunResult {
+        let result = await runtime.run(event)
+        let produced = effects.take()
+        try await store.commit()
+        if !produced.outbox.isEmpty { onDeliveries(produced.outbox) }
+        if !produced.broadcasts.isEmpty { await onBroadcasts(produced.broadcasts) }
+        return result
+    }
+
+    /// Swaps in a new flow set; runs already under way finish with the old one.
+    public func replaceFlows(_ flowSet: FlowSet) {
+        runtime.flowSet = flowSet
+    }
+
+    public var flowSet: FlowSet { runtime.flowSet }
+
+    /// Remembers which user a message sent to the staff group belongs to, so staff
+    /// replies to it find their way back.
+    func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, at: Date) async throws {
+        for id in groupMessageIDs { store.saveGroupForward(groupMessageID: id, userID: userID, at: at) }
+        try await store.commit()
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// The deliveries the server queues in the outbox, with their JSON payloads. Payloads are
+/// stored, so fields are only ever added, never renamed: a restart must read old rows.
+enum OutboxKind: String, Sendable {
+    /// A user's message (and photos) to the staff group.
+    case telegramForward = "telegram.forward"
+    /// A reply to a customer's private Telegram chat.
+    case telegramReply = "telegram.reply"
+    /// A push to every registered device of a user.
+    case push = "fcm.push"
+}
+
+struct ForwardPayload: Codable, Sendable, Equatable {
+    var userID: String
+    var userName: String?
+    var text: String
+    /// Upload paths (`/uploads/...`) of the message's photos.
+    var photos: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id", userName = "user_name", text, photos
+    }
+}
+
+struct PushPayload: Codable, Sendable, Equatable {
+    var userID: String
+    var title: String?
+    var text: String
+
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id", title, text
+    }
+}
+
+struct TelegramReplyPayload: Codable, Sendable, Equatable {
+    var chatID: Int64
+    var text: String
+
+    enum CodingKeys: String, CodingKey {
+        case chatID = "chat_id", text
+    }
+}
+
+enum OutboxJSON {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding these plain structs cannot fail.
+        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ payload: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(payload.utf8))
+    }
+}

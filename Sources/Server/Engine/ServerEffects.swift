@@ -1,0 +1,85 @@
+import Flows
+import Foundation
+import Logging
+import Storage
+
+/// The server's side of a run: deliveries become outbox rows (written in the same
+/// transaction as the run's state), live updates become broadcasts sent after the commit.
+/// The AI is not wired yet: asking it fails, and the flows decide what follows.
+final class ServerEffects: FlowEffects {
+    struct Services {
+        var telegram: Bool
+        var push: Bool
+    }
+
+    let store: BufferedStateStore
+    let services: Services
+    let logger: Logger
+    private(set) var queued: [OutboxItem] = []
+    private(set) var broadcasts: [Broadcast] = []
+
+    init(store: BufferedStateStore, services: Services, logger: Logger) {
+        self.store = store
+        self.services = services
+        self.logger = logger
+    }
+
+    /// Everything produced since the last call.
+    func take() -> (outbox: [OutboxItem], broadcasts: [Broadcast]) {
+        defer { queued = []; broadcasts = [] }
+        return (queued, broadcasts)
+    }
+
+    nonisolated(nonsending) func transcribe(_ request: EffectRequest) async throws -> String {
+        throw EffectFailure("speech-to-text is not configured")
+    }
+
+    nonisolated(nonsending) func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String {
+        throw EffectFailure("the AI assistant is not configured")
+    }
+
+    func deliver(_ effect: Effect, request: EffectRequest) {
+        let event = request.event
+        switch effect {
+        case .forwardToGroup(let text, _):
+            let payload = ForwardPayload(userID: request.userID, userName: event.userName, text: text, photos: event.photoURLs)
+            queue(.telegramForward, lane: "telegram:group", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
+        case .push(let title, let text):
+            let payload = PushPayload(userID: request.userID, title: title, text: text)
+            queue(.push, lane: "fcm:\(request.userID)", payload: OutboxJSON.encode(payload), enabled: services.push, at: event.at)
+        case .greet(let text, _):
+            broadcasts.append(Broadcast(userID: request.userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: event.at)))
+        case .reply(let text, _):
+            switch request.source {
+            case .app:
+                broadcasts.append(Broadcast(userID: request.userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: event.at)))
+            case .telegram:
+                if let chatID = Int64(request.userID) {
+                    let payload = TelegramReplyPayload(chatID: chatID, text: text)
+                    queue(.telegramReply, lane: "telegram:\(chatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
+                }
+            case .instagram:
+                logger.warning("instagram replies are not wired yet; the reply is stored but not sent", metadata: ["user": "\(request.userID)"])
+            }
+        case .broadcast:
+            // The event's own message, as stored: staff replies show as support, the
+            // user's own messages (on another device) as user.
+            guard request.source == .app else { return }
+            let direction = event.kind == .telegramReply ? "support" : "user"
+            let item = HistoryItem(message: event.text ?? "", photoURL: event.photoURLs.first, direction: direction, createdAt: event.at)
+            broadcasts.append(Broadcast(userID: request.userID, item: item))
+        case .setAutoMode:
+            // The runtime has stored it; the live stream of chats comes with the /api issue.
+            break
+        }
+    }
+
+    private func queue(_ kind: OutboxKind, lane: String, payload: String, enabled: Bool, at: Date) {
+        let item = store.enqueueOutbox(kind: kind.rawValue, lane: lane, payload: payload, status: enabled ? .pending : .recorded, at: at)
+        if enabled {
+            queued.append(item)
+        } else {
+            logger.info("not configured, recorded what would have been sent", metadata: ["kind": "\(kind.rawValue)", "outbox_id": "\(item.id)", "payload": "\(payload)"])
+        }
+    }
+}

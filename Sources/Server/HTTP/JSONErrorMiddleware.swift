@@ -1,0 +1,30 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Gives every error the seed's JSON shape: Hummingbird's own (unknown route, body too
+/// large) keep their status; anything unexpected is logged and answered 500 without its
+/// details, so internals never leak to callers.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            return response
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            if error.status == .notFound {
+                throw APIError(.notFound, "no such endpoint: \(request.method) \(request.uri.path)")
+            }
+            if error.status == .contentTooLarge {
+                throw APIError(.contentTooLarge, "the request body is too large")
+            }
+            throw APIError(error.status, error.body ?? error.status.reasonPhrase)
+        } catch {
+            logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)"])
+            throw APIError(.internalServerError, "internal error")
+        }
+    }
+}

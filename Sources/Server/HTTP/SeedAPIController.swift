@@ -1,0 +1,248 @@
+import Flows
+import Foundation
+import Hummingbird
+import Logging
+import MultipartKit
+import NIOCore
+import Storage
+
+/// The HTTP API of the seed server (`telegram-support-bot-server`), path for path and
+/// field for field: apps already in the field call it unchanged. What happens to a
+/// message is decided by the flows; the handlers only validate, store uploads and ask the
+/// engine.
+struct SeedAPIController<Context: RequestContext>: Sendable {
+    let engine: FlowEngine
+    let queries: ServerQueries
+    let uploads: UploadStore
+    let configuration: ServerConfiguration
+    let userLimiter: RateLimiter
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/send_message", use: sendMessage)
+        router.post("/register_device", use: registerDevice)
+        router.get("/message_history/:user_id", use: messageHistory)
+        router.get("/check_device/:user_id", use: checkDevice)
+        router.get("/uploads/:filename", use: upload)
+        router.get("/health", use: health)
+    }
+
+    // MARK: POST /send_message
+
+    /// One message of the app, from JSON or a multipart form.
+    struct IncomingMessage {
+        var userID: String
+        var userName: String?
+        var text: String
+        var photos: [[UInt8]] = []
+        var photoURL: String?
+    }
+
+    @Sendable func sendMessage(_ request: Request, context: Context) async throws -> Response {
+        let incoming = try await readMessage(request)
+        if let wait = userLimiter.check(incoming.userID) {
+            throw APIError(.tooManyRequests, "too many messages from this user; try again in \(wait) s", retryAfter: wait)
+        }
+        var photoURLs: [String] = []
+        for photo in incoming.photos {
+            do {
+                photoURLs.append(try uploads.save(photo))
+            } catch UploadStore.Failure.tooLarge {
+                throw APIError(.contentTooLarge, "a photo is larger than \(configuration.maxUploadBytes / (1024 * 1024)) MB")
+            } catch UploadStore.Failure.notAnImage {
+                throw APIError(.unsupportedMediaType, "photo must be an image (JPEG, PNG, GIF, WebP or HEIC)")
+            }
+        }
+        if let url = incoming.photoURL { photoURLs.append(url) }
+        let event = InboundEvent(
+            kind: .appMessage, at: clock(), userID: incoming.userID, userName: incoming.userName,
+            text: incoming.text, media: photoURLs.isEmpty ? .none : .photo)
+        var withPhotos = event
+        withPhotos.photoURLs = photoURLs
+        let result = try await engine.handle(withPhotos)
+        return JSONBody.response([
+            "success": true,
+            "message_id": result.inboundMessageID,
+            "photo_url": photoURLs.first,
+            "photo_count": photoURLs.count,
+        ])
+    }
+
+    private func readMessage(_ request: Request) async throws -> IncomingMessage {
+        let contentType = request.headers[.contentType] ?? ""
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        switch mediaType {
+        case "application/json":
+            let fields = try JSONFields(body: try await collect(request, upTo: InputLimits.maxJSONBody))
+            var message = try validated(
+                userID: fields.required("user_id"), userName: fields.string("user_name"), text: fields.string("message"), photoCount: 0)
+            if let url = try fields.string("photo_url") {
+                guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url) != nil, url.count <= 2048 else {
+                    throw APIError.badRequest("photo_url must be an http(s) URL")
+                }
+                message.photoURL = url
+            }
+            return message
+        case "multipart/form-data":
+            guard let boundary = Self.boundary(of: contentType) else { throw APIError.badRequest("multipart/form-data without a boundary") }
+            let limit = configuration.maxPhotosPerMessage * configuration.maxUploadBytes + InputLimits.maxJSONBody
+            let body = try await collect(request, upTo: limit)
+            let parts = try parseMultipart(body, boundary: boundary)
+            func text(_ name: String) throws(APIError) -> String? {
+                guard let part = parts.first(where: { $0.name == name && !$0.isFile }) else { return nil }
+                guard let value = String(validating: part.body.readableBytesView, as: UTF8.self) else { throw .badRequest("\(name) is not UTF-8 text") }
+                return value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : value
+            }
+            let photos = parts.filter { ($0.name == "photo" || $0.name == "photo[]" || $0.name == "photos") && $0.body.readableBytes > 0 }
+            guard photos.count <= configuration.maxPhotosPerMessage else {
+                throw APIError(.contentTooLarge, "at most \(configuration.maxPhotosPerMessage) photos per message")
+            }
+            var message = try validated(userID: text("user_id") ?? "", userName: text("user_name"), text: text("message"), photoCount: photos.count)
+            message.photos = photos.map { Array($0.body.readableBytesView) }
+            return message
+        case "":
+            throw APIError(.unsupportedMediaType, "Content-Type is missing; send application/json or multipart/form-data")
+        default:
+            throw APIError(.unsupportedMediaType, "Content-Type \(mediaType) is not accepted; send application/json or multipart/form-data")
+        }
+    }
+
+    private func validated(userID: String, userName: String?, text: String?, photoCount: Int) throws(APIError) -> IncomingMessage {
+        guard !userID.isEmpty else { throw .badRequest("user_id is required") }
+        let id = try InputLimits.userID(userID)
+        // The seed requires a message; a photo alone is accepted too, as apps send them.
+        guard let text = text ?? (photoCount > 0 ? "" : nil) else { throw .badRequest("message is required") }
+        guard text.count <= InputLimits.maxMessageLength else { throw .badRequest("message is longer than \(InputLimits.maxMessageLength) characters") }
+        if let userName, userName.count > InputLimits.maxNameLength { throw .badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
+        return IncomingMessage(userID: id, userName: userName, text: text)
+    }
+
+    private func collect(_ request: Request, upTo limit: Int) async throws -> Data {
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            throw APIError(.contentTooLarge, "the request body is larger than \(limit / (1024 * 1024)) MB")
+        }
+    }
+
+    private struct FormPart {
+        var name: String?
+        var isFile: Bool
+        var body: ByteBuffer
+    }
+
+    private func parseMultipart(_ body: Data, boundary: String) throws(APIError) -> [FormPart] {
+        let parser = MultipartParser(boundary: boundary)
+        var parts: [FormPart] = []
+        var headers: [(String, String)] = []
+        var partBody = ByteBuffer()
+        parser.onHeader = { name, value in headers.append((name.lowercased(), value)) }
+        parser.onBody = { chunk in partBody.writeBuffer(&chunk) }
+        parser.onPartComplete = {
+            let disposition = headers.first { $0.0 == "content-disposition" }?.1 ?? ""
+            parts.append(FormPart(name: Self.parameter("name", in: disposition), isFile: Self.parameter("filename", in: disposition) != nil, body: partBody))
+            headers = []
+            partBody = ByteBuffer()
+        }
+        do {
+            try parser.execute([UInt8](body))
+        } catch {
+            throw .badRequest("the multipart body is malformed")
+        }
+        guard !parts.isEmpty else { throw .badRequest("the multipart body has no parts") }
+        if let oversized = parts.first(where: { $0.isFile && $0.body.readableBytes > configuration.maxUploadBytes }) {
+            _ = oversized
+            throw APIError(.contentTooLarge, "a photo is larger than \(configuration.maxUploadBytes / (1024 * 1024)) MB")
+        }
+        return parts
+    }
+
+    static func boundary(of contentType: String) -> String? {
+        parameter("boundary", in: contentType)
+    }
+
+    /// A `name=value` or `name="value"` parameter of a header value.
+    static func parameter(_ name: String, in header: String) -> String? {
+        for piece in header.split(separator: ";").dropFirst() {
+            let pair = piece.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
+            var value = pair[1].trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+
+    // MARK: POST /register_device
+
+    @Sendable func registerDevice(_ request: Request, context: Context) async throws -> Response {
+        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
+            throw APIError(.unsupportedMediaType, "send the device as application/json")
+        }
+        let fields = try JSONFields(body: try await collect(request, upTo: InputLimits.maxJSONBody))
+        let userID = try InputLimits.userID(fields.required("user_id"))
+        let token = try fields.required("fcm_token")
+        guard token.count <= 4096, !token.contains(where: \.isWhitespace) else { throw APIError.badRequest("fcm_token is not a registration token") }
+        let device = Device(token: token, userID: userID, platform: try fields.string("platform"), deviceID: try fields.string("device_id"))
+        let count = try queries.registerDevice(device, at: clock())
+        logger.info("device registered", metadata: ["user": "\(userID)", "devices": "\(count)"])
+        return JSONBody.response(["success": true, "message": "Устройство зарегистрировано успешно", "device_count": count])
+    }
+
+    // MARK: GET /message_history/<user_id>
+
+    @Sendable func messageHistory(_ request: Request, context: Context) async throws -> Response {
+        let userID = try InputLimits.userID(try pathUserID(context))
+        var limit = 50
+        if let raw = request.uri.queryParameters.get("limit") {
+            guard let value = Int(raw), (1...1000).contains(value) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000") }
+            limit = value
+        }
+        let userName = request.uri.queryParameters.get("user_name").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        if let userName, userName.count > InputLimits.maxNameLength { throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
+        let result = try await engine.handle(InboundEvent(kind: .historyFetch, at: clock(), userID: userID, userName: userName))
+        let greeted = result.actions.contains { $0.type == "greet" }
+        let messages = try queries.history(userID: userID, limit: limit).map { message -> [String: Any] in
+            let item = HistoryItem(message)
+            return ["message": item.message, "photo_url": item.photoURL as Any? ?? NSNull(), "direction": item.direction, "created_at": item.createdAt]
+        }
+        return JSONBody.response(["success": true, "messages": messages, "greeting_sent": greeted])
+    }
+
+    // MARK: GET /check_device/<user_id>
+
+    @Sendable func checkDevice(_ request: Request, context: Context) async throws -> Response {
+        let userID = try InputLimits.userID(try pathUserID(context))
+        let devices = try queries.devices(userID: userID)
+        return JSONBody.response(["user_id": userID, "registered": !devices.isEmpty, "device_count": devices.count, "has_tokens": !devices.isEmpty])
+    }
+
+    // MARK: GET /uploads/<filename>
+
+    @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
+        guard let name = context.parameters.get("filename"), let file = uploads.file(named: name),
+              let data = FileManager.default.contents(atPath: file.path) else {
+            throw APIError(.notFound, "no such file")
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: file.contentType, .cacheControl: "public, max-age=31536000, immutable", .init("X-Content-Type-Options")!: "nosniff"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    // MARK: GET /health
+
+    @Sendable func health(_ request: Request, context: Context) async throws -> Response {
+        JSONBody.response(["status": "ok"])
+    }
+
+    private func pathUserID(_ context: Context) throws(APIError) -> String {
+        guard let raw = context.parameters.get("user_id"), let id = raw.removingPercentEncoding, !id.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw .badRequest("user_id is required")
+        }
+        return id
+    }
+}

@@ -1,0 +1,172 @@
+import AsyncHTTPClient
+import Channels
+import Flows
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import ServiceLifecycle
+import SocketIO
+import Storage
+
+/// `replyflow serve`: everything wired in one place, so tests build the very same app.
+public enum ReplyflowServer {
+    /// The built application and the parts tests look into.
+    public struct Built: Sendable {
+        public var application: Application<RouterResponder<ServerRequestContext>>
+        public var engine: FlowEngine
+        public var database: ReplyflowDatabase
+        let worker: OutboxWorker
+
+        /// Waits until every queued delivery has been attempted (tests).
+        public func waitForDeliveries() async {
+            await worker.waitUntilIdle()
+        }
+    }
+
+    /// Builds the application; throws `StartupError` for configuration problems.
+    public static func build(
+        configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> Built {
+        let flows = try loadFlows(configuration.flowsDirectory)
+        let database: ReplyflowDatabase
+        do {
+            database = try ReplyflowDatabase(path: configuration.databasePath)
+        } catch {
+            throw StartupError("cannot open the database \(configuration.databasePath): \(error)")
+        }
+        let uploads: UploadStore
+        do {
+            uploads = try UploadStore(directory: configuration.uploadsDirectory, maxBytes: configuration.maxUploadBytes)
+        } catch {
+            throw StartupError("cannot create the uploads folder \(configuration.uploadsDirectory): \(error)")
+        }
+        let queries = ServerQueries(database: database)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+
+        var fcm: FCMClient?
+        if let path = configuration.fcmServiceAccountPath {
+            do {
+                let account = try ServiceAccount.load(path: path)
+                fcm = try FCMClient(serviceAccount: account, apiBaseURL: configuration.fcmAPIURL, httpClient: httpClient, logger: logger)
+            } catch {
+                try? httpClient.syncShutdown()
+                throw StartupError("FCM_SERVICE_ACCOUNT_PATH=\(path): \(error)")
+            }
+        } else {
+            logger.notice("push is off (FCM_SERVICE_ACCOUNT_PATH is not set): pushes are recorded in the outbox, not sent")
+        }
+        var telegram: TelegramClient?
+        if let token = configuration.botToken, configuration.groupChatID != nil {
+            telegram = TelegramClient(token: token, baseURL: configuration.telegramAPIURL, httpClient: httpClient, logger: logger)
+        } else {
+            logger.notice("Telegram is off (BOT_TOKEN and GROUP_CHAT_ID are not both set): messages for the staff group are recorded in the outbox, not sent")
+        }
+
+        let sockets = SocketIOServer(
+            configuration: SocketIOConfiguration(
+                pingInterval: .milliseconds(configuration.socketPingInterval), pingTimeout: .milliseconds(configuration.socketPingTimeout)),
+            logger: logger)
+        let chat = AppChatSockets(server: sockets, logger: logger)
+        chat.install()
+
+        let workerBox = WorkerBox()
+        let engine = try FlowEngine(
+            flowSet: flows, database: database, configuration: configuration,
+            services: .init(telegram: telegram != nil, push: fcm != nil), logger: logger,
+            onDeliveries: { items in workerBox.add(items) },
+            onBroadcasts: { broadcasts in await chat.send(broadcasts) })
+
+        var deliverers: [String: any Deliverer] = [:]
+        if let telegram, let group = configuration.groupChatID {
+            deliverers[OutboxKind.telegramForward.rawValue] = TelegramForwarder(
+                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, uploads: uploads, queries: queries, engine: engine, clock: clock)
+            deliverers[OutboxKind.telegramReply.rawValue] = TelegramReplyDeliverer(telegram: telegram)
+        }
+        if let fcm {
+            deliverers[OutboxKind.push.rawValue] = PushDeliverer(fcm: fcm, queries: queries, logger: logger)
+        }
+        let worker = OutboxWorker(store: OutboxStore(database: database), deliverers: deliverers, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
+
+        let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        if configuration.rateLimitPerAddress > 0 {
+            router.add(middleware: AddressRateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.rateLimitPerAddress, clock: clock), trustedProxies: configuration.trustedProxies))
+        }
+        SeedAPIController<ServerRequestContext>(
+            engine: engine, queries: queries, uploads: uploads, configuration: configuration,
+            userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
+        ).addRoutes(to: router)
+        sockets.addRoutes(to: router)
+
+        var services: [any Service] = [OutboxService(worker: worker, incoming: workerBox.stream), FlowReloader(directory: configuration.flowsDirectory, engine: engine, logger: logger)]
+        var webhookSecret: String?
+        if let telegram, let group = configuration.groupChatID {
+            let handler = TelegramUpdateHandler(
+                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock, logger: logger)
+            if let url = configuration.telegramWebhookURL {
+                let secret = configuration.telegramWebhookSecret ?? Self.randomSecret()
+                webhookSecret = secret
+                TelegramWebhookController<ServerRequestContext>(handler: handler, secret: secret, logger: logger).addRoutes(to: router)
+                services.append(WebhookRegistration(telegram: telegram, url: url, secret: secret, logger: logger))
+            } else {
+                services.append(TelegramPoller(telegram: telegram, handler: handler, queries: queries, timeout: configuration.telegramPollTimeout, logger: logger))
+            }
+        }
+        if webhookSecret == nil {
+            router.post("/webhooks/telegram") { _, _ -> Response in
+                throw APIError(.notFound, "Telegram webhooks are off: set TELEGRAM_WEBHOOK_URL")
+            }
+        }
+        services.append(HTTPClientService(client: httpClient))
+
+        var application = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "replyflow"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        application.addServices(services)
+        return Built(application: application, engine: engine, database: database, worker: worker)
+    }
+
+    static func loadFlows(_ directory: String) throws -> FlowSet {
+        let loaded = FlowLoader.load(directory: directory)
+        let errors = loaded.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty, let flowSet = loaded.flowSet else {
+            throw StartupError((errors.map(\.description) + ["the flows in \(directory) have \(errors.count) error(s); run `replyflow check --flows \(directory)`"]).joined(separator: "\n"))
+        }
+        return flowSet
+    }
+
+    static func randomSecret() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<48).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
+    }
+}
+
+/// Hands committed deliveries from the engine to the worker, in commit order.
+final class WorkerBox: Sendable {
+    let stream: AsyncStream<[OutboxItem]>
+    private let continuation: AsyncStream<[OutboxItem]>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream()
+    }
+
+    func add(_ items: [OutboxItem]) {
+        continuation.yield(items)
+    }
+}
+
+/// Shuts the HTTP client down with the server.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}

@@ -1,0 +1,85 @@
+import Channels
+import Flows
+import Foundation
+import Logging
+import Storage
+
+/// Turns Telegram updates into events: a staff member's reply in the group (to a
+/// forwarded message, or inside a user's topic) becomes `telegram_reply`; a customer
+/// writing to the bot directly becomes `telegram_message`. An update seen before is
+/// ignored, since Telegram redelivers until it is acknowledged.
+struct TelegramUpdateHandler: Sendable {
+    let telegram: TelegramClient
+    let groupChatID: Int64
+    let topics: Bool
+    let engine: FlowEngine
+    let queries: ServerQueries
+    let uploads: UploadStore
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    func handle(_ update: TelegramUpdate) async throws {
+        guard try queries.markUpdateSeen(update.updateID, at: clock()) else {
+            logger.debug("update seen before: ignored", metadata: ["update_id": "\(update.updateID)"])
+            return
+        }
+        guard let message = update.message else { return }
+        if message.from?.isBot == true { return }
+        if message.chat.id == groupChatID {
+            try await handleGroupMessage(message)
+        } else if message.chat.type == "private" {
+            try await handlePrivateMessage(message)
+        }
+    }
+
+    private func handleGroupMessage(_ message: TelegramMessage) async throws {
+        var event = InboundEvent(kind: .telegramReply, at: clock(), userID: nil, text: message.text ?? message.caption ?? "")
+        if let thread = message.messageThreadID, message.isTopicMessage == true, let user = try queries.user(forumTopic: thread) {
+            // In a forum topic every message has reply_to_message pointing at the topic's
+            // first message; the topic itself says which user this is.
+            event.userID = user
+        } else if let reply = message.replyToMessage, reply.forumTopicCreated == nil {
+            event.replyTo = reply.messageID
+            if reply.from?.isBot == true { try await waitForForwardMapping(reply.messageID) }
+        } else {
+            return  // staff talking among themselves
+        }
+        try await attachPhoto(of: message, to: &event)
+        let result = try await engine.handle(event)
+        if let note = result.note { logger.info("staff message not delivered", metadata: ["reason": "\(note)"]) }
+    }
+
+    private func handlePrivateMessage(_ message: TelegramMessage) async throws {
+        var event = InboundEvent(
+            kind: .telegramMessage, at: clock(), userID: String(message.chat.id),
+            userName: [message.from?.firstName, message.from?.lastName].compactMap { $0 }.joined(separator: " "),
+            text: message.text ?? message.caption ?? "")
+        if message.voice != nil { event.media = .voice }
+        try await attachPhoto(of: message, to: &event)
+        _ = try await engine.handle(event)
+    }
+
+    /// A reply can arrive while the forward it answers is still being recorded (Telegram
+    /// shows the message before our `sendMessage` call returns): give it a moment.
+    private func waitForForwardMapping(_ groupMessageID: Int64) async throws {
+        for _ in 0..<30 {
+            if try queries.userForGroupMessage(groupMessageID) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Downloads the largest size of a photo into uploads, so the app can show it.
+    private func attachPhoto(of message: TelegramMessage, to event: inout InboundEvent) async throws {
+        guard let largest = message.photo?.last else { return }
+        event.media = .photo
+        do {
+            let file = try await telegram.getFile(fileID: largest.fileID)
+            guard let path = file.filePath else { return }
+            let data = try await telegram.downloadFile(path: path)
+            event.photoURLs = [try uploads.save([UInt8](data))]
+        } catch {
+            // The text still goes through; the log says which photo was lost and why.
+            logger.error("could not download a Telegram photo", metadata: ["file_id": "\(largest.fileID)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Channels
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `POST /webhooks/telegram`: updates pushed by Telegram when `TELEGRAM_WEBHOOK_URL` is
+/// set. Requests without the registered secret get 403. The update is handled before the
+/// 200, so a failure makes Telegram deliver it again.
+struct TelegramWebhookController<Context: RequestContext>: Sendable {
+    let handler: TelegramUpdateHandler
+    let secret: String
+    let logger: Logger
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/webhooks/telegram", use: receive)
+    }
+
+    @Sendable func receive(_ request: Request, context: Context) async throws -> Response {
+        let given = request.headers[.init("X-Telegram-Bot-Api-Secret-Token")!] ?? ""
+        guard ConstantTime.equals(given, secret) else {
+            throw APIError(.forbidden, "wrong or missing X-Telegram-Bot-Api-Secret-Token")
+        }
+        let body = try await request.body.collect(upTo: 1024 * 1024)
+        let update: TelegramUpdate
+        do {
+            update = try JSONDecoder().decode(TelegramUpdate.self, from: Data(body.readableBytesView))
+        } catch {
+            throw APIError.badRequest("the body is not a Telegram update")
+        }
+        try await handler.handle(update)
+        return JSONBody.response(["ok": true])
+    }
+}
+
+/// Registers the webhook (with its secret) once the server is up.
+struct WebhookRegistration: Service {
+    let telegram: TelegramClient
+    let url: String
+    let secret: String
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { await register() }
+        try? await gracefulShutdown()
+    }
+
+    private func register() async {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                try await telegram.setWebhook(url: url, secretToken: secret, allowedUpdates: ["message"])
+                logger.info("Telegram webhook registered", metadata: ["url": "\(url)"])
+                break
+            } catch {
+                attempt += 1
+                logger.warning("setWebhook failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(min(60, 1 << min(attempt, 6))))
+            }
+        }
+    }
+}
+
+/// Comparison whose time does not depend on where the strings differ.
+enum ConstantTime {
+    static func equals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+
+/// Writes batches of queued rows to SQLite on one background queue, grouping everything
+/// queued while a transaction runs into the next one (group commit). Callers that need
+/// durability pass a waiter, called once their rows are committed.
+final class GroupCommitQueue: @unchecked Sendable {
+    // Guarded by `condition`: submitted by the store's owner, drained by `queue`.
+    private let condition = NSCondition()
+    private var queued: [PendingWrite] = []
+    private var waiters: [@Sendable (Error?) -> Void] = []
+    private var drainScheduled = false
+
+    private let queue = DispatchQueue(label: "replyflow.group-commit")
+    private let writer: DatabaseQueue
+    private let errors: FirstError
+    /// Rows allowed to wait for SQLite before `submit` blocks (back-pressure for bulk runs).
+    private let maxQueued: Int
+
+    init(writer: DatabaseQueue, errors: FirstError, maxQueued: Int) {
+        self.writer = writer
+        self.errors = errors
+        self.maxQueued = maxQueued
+    }
+
+    /// Queues rows for the next transaction. Blocks while too many rows are waiting.
+    func submit(_ writes: [PendingWrite], waiter: (@Sendable (Error?) -> Void)?) {
+        if writes.isEmpty && waiter == nil { return }
+        condition.lock()
+        while !queued.isEmpty && queued.count + writes.count > maxQueued {
+            condition.wait()
+        }
+        queued.append(contentsOf: writes)
+        if let waiter { waiters.append(waiter) }
+        let schedule = !drainScheduled
+        drainScheduled = true
+        condition.unlock()
+        if schedule { queue.async { self.drain() } }
+    }
+
+    /// Returns once everything submitted so far is written (or has failed).
+    func waitUntilWritten() {
+        // The queue is serial and a drain is scheduled whenever rows are queued, so an
+        // empty block behind it runs after those rows are written.
+        queue.sync {}
+    }
+
+    private func drain() {
+        condition.lock()
+        let batch = queued
+        let batchWaiters = waiters
+        queued = []
+        waiters = []
+        drainScheduled = false
+        condition.broadcast()
+        condition.unlock()
+
+        var failure: Error?
+        if !batch.isEmpty {
+            do {
+                try writer.write { db in
+                    var statements = PendingWrite.Statements(db)
+                    for write in batch { try write.execute(&statements) }
+                }
+            } catch {
+                errors.keep(error)
+                failure = error
+            }
+        }
+        for waiter in batchWaiters { waiter(failure) }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// `python/app_chat_client.py` in a child process: a real socket.io client library
+/// playing the app's chat screen. Killed when the test is done with it.
+final class ChatClientProcess: @unchecked Sendable {
+    private let process = Process()
+    private let output = Pipe()
+    private let errors = Pipe()
+    // Guarded by `lock`: appended by the pipe's handler thread, read by the test.
+    private let lock = NSLock()
+    private var buffer = ""
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(url: String, userID: String, transport: String, timeoutSeconds: Int = 15) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/app_chat_client.py").path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, url, userID, transport, String(timeoutSeconds)]
+        process.standardOutput = output
+        process.standardError = errors
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.buffer += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    /// The first output line starting with `prefix` (or any line when nil) after `skip` lines.
+    func line(startingWith prefix: String?, timeout: Duration = .seconds(15)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let lines = snapshot().split(separator: "\n").map(String.init)
+            if let match = lines.first(where: { prefix == nil || $0.hasPrefix(prefix!) }) { return match }
+            if !process.isRunning {
+                try await Task.sleep(for: .milliseconds(100))
+                let final = snapshot()
+                if let match = final.split(separator: "\n").map(String.init).first(where: { prefix == nil || $0.hasPrefix(prefix!) }) { return match }
+                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                throw Failure(description: "the socket.io client exited (\(process.terminationStatus)): \(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw Failure(description: "the socket.io client printed no \(prefix ?? "line") in time")
+    }
+
+    private func snapshot() -> String {
+        lock.withLock { buffer }
+    }
+
+    /// The first `new_message` payload the client printed, as JSON.
+    func newMessage(timeout: Duration = .seconds(15)) async throws -> [String: Any] {
+        let line = try await line(startingWith: "{", timeout: timeout)
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw Failure(description: "not a JSON object: \(line)")
+        }
+        return object
+    }
+
+    func stop() {
+        output.fileHandleForReading.readabilityHandler = nil
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}

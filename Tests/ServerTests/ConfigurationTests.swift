@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@testable import Server
+
+@Suite("Configuration") struct ConfigurationTests {
+    @Test func defaultsAreTheSeedServers() throws {
+        let configuration = try ServerConfiguration.load(environment: [:])
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.port == 5000)
+        #expect(configuration.databasePath == "data/replyflow.sqlite")
+        #expect(configuration.uploadsDirectory == "uploads")
+        #expect(configuration.flowsDirectory == "flows")
+        #expect(configuration.timeZone.secondsFromGMT() == 0)
+        #expect(configuration.rateLimitPerUser == 30)
+        #expect(configuration.rateLimitPerAddress == 0)
+        #expect(!configuration.telegramEnabled)
+    }
+
+    @Test func environmentWinsOverDotEnv() throws {
+        let dotEnv = try DotEnv.parse("""
+            # comment
+            export BOT_TOKEN="123:abc"
+            GROUP_CHAT_ID=-1001
+            SERVER_PORT=6000 # inline comment
+            TELEGRAM_TOPICS=on
+            TRUSTED_PROXIES=10.0.0.1, 10.0.0.2
+            """, path: ".env")
+        let configuration = try ServerConfiguration.load(environment: ["SERVER_PORT": "7000"], dotEnv: dotEnv)
+        #expect(configuration.port == 7000)
+        #expect(configuration.botToken == "123:abc")
+        #expect(configuration.groupChatID == -1001)
+        #expect(configuration.telegramTopics)
+        #expect(configuration.telegramEnabled)
+        #expect(configuration.trustedProxies == ["10.0.0.1", "10.0.0.2"])
+    }
+
+    @Test func mistakesAreOneClearLine() {
+        func message(_ environment: [String: String]) -> String {
+            do {
+                _ = try ServerConfiguration.load(environment: environment)
+                return ""
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(message(["SERVER_PORT": "http"]).contains("SERVER_PORT=http is not a whole number"))
+        #expect(message(["GROUP_CHAT_ID": "staff"]).contains("GROUP_CHAT_ID=staff"))
+        #expect(message(["TIMEZONE": "Mars/Base"]).contains("TIMEZONE=Mars/Base"))
+        #expect(message(["TELEGRAM_TOPICS": "maybe"]).contains("on or off"))
+        #expect(message(["TELEGRAM_WEBHOOK_SECRET": "has space"]).contains("TELEGRAM_WEBHOOK_SECRET"))
+        #expect(throws: DotEnv.Failure.self) { try DotEnv.parse("JUST TEXT", path: ".env") }
+        #expect(throws: DotEnv.Failure.self) { try DotEnv.parse("A=\"open", path: ".env") }
+    }
+
+    @Test func aFlowErrorStopsStartUpWithItsPosition() throws {
+        let harness = try ServerHarness(flows: ["broken.yaml": "name: Broken\non: app_mesage\ndo:\n  - stop\n"])
+        defer { harness.remove() }
+        do {
+            _ = try harness.build()
+            Issue.record("start-up should have failed")
+        } catch let error as StartupError {
+            #expect(error.description.contains("broken.yaml:2:5"))
+            #expect(error.description.contains("replyflow check"))
+        }
+    }
+
+    @Test func aMalformedServiceAccountStopsStartUp() throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let path = harness.directory + "/account.json"
+        try "{\"type\": \"service_account\"".write(toFile: path, atomically: true, encoding: .utf8)
+        harness.configuration.fcmServiceAccountPath = path
+        #expect(throws: StartupError.self) { _ = try harness.build() }
+    }
+}
+
+@Suite("Telegram forwarding text") struct ForwardTextTests {
+    @Test func headerEscapesNamesAndIDs() {
+        let header = TelegramForwarder.header(userID: "<42>", userName: "Ann & <b>Bob</b>")
+        #expect(header == "👤 <b>Ann &amp; &lt;b&gt;Bob&lt;/b&gt;</b> (ID: <code>&lt;42&gt;</code>)")
+    }
+
+    @Test func longTextIsSplitNeverCut() {
+        let text = String(repeating: "Слово <тег> & ещё ", count: 800)  // about 14,400 characters
+        let header = TelegramForwarder.header(userID: "1", userName: "A")
+        let pieces = TelegramForwarder.pieces(header: header, text: text, firstLimit: 4096, restLimit: 4096)
+        #expect(pieces.count >= 4)
+        for piece in pieces { #expect(TelegramForwarder.visibleLength(piece) <= 4096) }
+        // Unescaped and joined, the pieces hold every word of the original.
+        let visible = pieces.dropFirst().reduce(String(pieces[0].dropFirst(header.count + 2))) { $0 + " " + $1 }
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        #expect(visible.split(separator: " ") == text.split(separator: " "))
+    }
+
+    @Test func captionsUseTheCaptionLimit() {
+        let text = String(repeating: "a", count: 3000)
+        let pieces = TelegramForwarder.pieces(header: "H", text: text, firstLimit: 1024, restLimit: 4096)
+        #expect(TelegramForwarder.visibleLength(pieces[0]) <= 1024)
+        #expect(pieces.count == 2)
+        #expect(pieces.joined().count == 3000 + 1 + 2)
+    }
+}

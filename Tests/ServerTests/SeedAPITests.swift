@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import Storage
+import Testing
+
+@testable import Server
+
+/// The seed server's HTTP API with no outside services configured: every field, status
+/// and error the apps in the field depend on.
+@Suite("Seed HTTP API") struct SeedAPITests {
+    func json(_ object: [String: Any]) -> ByteBuffer {
+        ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
+    }
+
+    let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+    @Test func healthAnswersOK() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        try await harness.build().application.test(.router) { client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.json["status"] as? String == "ok")
+        }
+    }
+
+    @Test func sentMessageIsStoredInHistoryAndRecordedForTheGroup() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let clock = TestClock()
+        let built = try harness.build(clock: clock.function)
+        try await built.application.test(.router) { client in
+            let sent = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": 42, "user_name": "Анна", "message": "Где мой заказ?"]))
+            #expect(sent.status == .ok)
+            #expect(sent.json["success"] as? Bool == true)
+            #expect(sent.json["message_id"] as? Int != nil)
+            #expect(sent.json["photo_count"] as? Int == 0)
+            #expect(sent.json.keys.contains("photo_url"))
+
+            let history = try await client.execute(uri: "/message_history/42?user_name=%D0%90%D0%BD%D0%BD%D0%B0", method: .get)
+            #expect(history.status == .ok)
+            let messages = history.json["messages"] as? [[String: Any]] ?? []
+            #expect(messages.first?["message"] as? String == "Где мой заказ?")
+            #expect(messages.first?["direction"] as? String == "user")
+            #expect(messages.first?["created_at"] as? String == "2026-01-01 10:00:00")
+            #expect(messages.first?.keys.contains("photo_url") == true)
+        }
+        // Telegram is not configured: the forward is kept as what would have been sent.
+        let rows = try await built.database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, status, payload FROM outbox")
+        }
+        #expect(rows.count == 1)
+        #expect(rows.first?["kind"] as String? == "telegram.forward")
+        #expect(rows.first?["status"] as String? == "recorded")
+        #expect((rows.first?["payload"] as String?)?.contains("Где мой заказ?") == true)
+    }
+
+    @Test func greetingOncePerDayOnTheFirstHistoryFetch() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let clock = TestClock()
+        try await harness.build(clock: clock.function).application.test(.router) { client in
+            let first = try await client.execute(uri: "/message_history/7?user_name=Anna", method: .get)
+            #expect(first.json["greeting_sent"] as? Bool == true)
+            let messages = first.json["messages"] as? [[String: Any]] ?? []
+            #expect(messages.count == 1)
+            #expect(messages.first?["message"] as? String == "Здравствуйте, Anna!")
+            #expect(messages.first?["direction"] as? String == "support")
+
+            clock.advance(3600)
+            let second = try await client.execute(uri: "/message_history/7?user_name=Anna", method: .get)
+            #expect(second.json["greeting_sent"] as? Bool == false)
+            #expect((second.json["messages"] as? [[String: Any]])?.count == 1)
+
+            clock.advance(24 * 3600)
+            let nextDay = try await client.execute(uri: "/message_history/7", method: .get)
+            #expect(nextDay.json["greeting_sent"] as? Bool == true)
+            let all = nextDay.json["messages"] as? [[String: Any]] ?? []
+            #expect(all.count == 2)
+            #expect(all.last?["message"] as? String == "Здравствуйте, Anna!" || all.last?["message"] as? String == "Здравствуйте!")
+        }
+    }
+
+    @Test func historyIsTheNewestLimitOldestFirst() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let clock = TestClock()
+        try await harness.build(clock: clock.function).application.test(.router) { client in
+            _ = try await client.execute(uri: "/message_history/9", method: .get)  // greeting first
+            for index in 1...5 {
+                clock.advance(1)
+                _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "9", "message": "m\(index)"]))
+            }
+            let page = try await client.execute(uri: "/message_history/9?limit=3", method: .get)
+            let texts = (page.json["messages"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+            #expect(texts == ["m3", "m4", "m5"])
+        }
+    }
+
+    @Test func multipartPhotosAreStoredAndServedByContent() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        try await harness.build().application.test(.router) { client in
+            var form = MultipartBody()
+            form.field("user_id", "5")
+            form.field("message", "Смотрите фото")
+            form.file("photo", filename: "a.jpg", contentType: "image/jpeg", tinyPNG)  // the name lies; the bytes decide
+            form.file("photo", filename: "b.png", contentType: "image/png", tinyPNG)
+            let sent = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: form.contentType], body: ByteBuffer(bytes: form.finished()))
+            #expect(sent.status == .ok)
+            #expect(sent.json["photo_count"] as? Int == 2)
+            let url = try #require(sent.json["photo_url"] as? String)
+            #expect(url.hasPrefix("/uploads/") && url.hasSuffix(".png"))
+
+            let served = try await client.execute(uri: url, method: .get)
+            #expect(served.status == .ok)
+            #expect(served.headers[.contentType] == "image/png")
+            #expect(Array(served.body.readableBytesView) == tinyPNG)
+
+            let history = try await client.execute(uri: "/message_history/5", method: .get)
+            let messages = history.json["messages"] as? [[String: Any]] ?? []
+            #expect(messages.contains { $0["photo_url"] as? String == url && $0["message"] as? String == "Смотрите фото" })
+        }
+    }
+
+    @Test func devicesRegisterAndCheck() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        try await harness.build().application.test(.router) { client in
+            let before = try await client.execute(uri: "/check_device/77", method: .get)
+            #expect(before.json["registered"] as? Bool == false)
+            #expect(before.json["device_count"] as? Int == 0)
+            #expect(before.json["has_tokens"] as? Bool == false)
+
+            let registered = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-a", "platform": "android", "device_id": "d1"]))
+            #expect(registered.status == .ok)
+            #expect(registered.json["success"] as? Bool == true)
+            #expect(registered.json["message"] as? String == "Устройство зарегистрировано успешно")
+            #expect(registered.json["device_count"] as? Int == 1)
+            // The same device with a new token replaces the old one; another device adds one.
+            _ = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-b", "device_id": "d1"]))
+            let second = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-c", "device_id": "d2"]))
+            #expect(second.json["device_count"] as? Int == 2)
+
+            let after = try await client.execute(uri: "/check_device/77", method: .get)
+            #expect(after.json["user_id"] as? String == "77")
+            #expect(after.json["registered"] as? Bool == true)
+            #expect(after.json["device_count"] as? Int == 2)
+            #expect(after.json["has_tokens"] as? Bool == true)
+        }
+    }
+
+    @Test func badInputGetsA4xxWithTheSeedErrorShape() async throws {
+        var harness = try ServerHarness()
+        harness.configuration.maxUploadBytes = 64 * 1024
+        harness.configuration.maxPhotosPerMessage = 2
+        defer { harness.remove() }
+        try await harness.build().application.test(.router) { client in
+            func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+                #expect(response.status == status, sourceLocation: sourceLocation)
+                #expect(response.json["success"] as? Bool == false, sourceLocation: sourceLocation)
+                #expect((response.json["error"] as? String)?.contains(fragment) == true, "error was \(response.json["error"] ?? "none")", sourceLocation: sourceLocation)
+            }
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["message": "hi"])), .badRequest, "user_id")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "1", "message": "   "])), .badRequest, "message")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": true, "message": "x"])), .badRequest, "user_id")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{\"user_id\": ")), .badRequest, "JSON")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "[1,2]")), .badRequest, "object")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders), .badRequest, "empty")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hi")), .unsupportedMediaType, "Content-Type")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(repeating: 0x20, count: 2 * 1024 * 1024)), .contentTooLarge, "larger")
+
+            var notImage = MultipartBody()
+            notImage.field("user_id", "1")
+            notImage.field("message", "x")
+            notImage.file("photo", filename: "cat.jpg", contentType: "image/jpeg", Array("#!/bin/sh\necho hi\n".utf8))
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: notImage.contentType], body: ByteBuffer(bytes: notImage.finished())), .unsupportedMediaType, "image")
+
+            var tooLarge = MultipartBody()
+            tooLarge.field("user_id", "1")
+            tooLarge.field("message", "x")
+            tooLarge.file("photo", filename: "big.png", contentType: "image/png", tinyPNG + [UInt8](repeating: 0, count: 64 * 1024))
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: tooLarge.contentType], body: ByteBuffer(bytes: tooLarge.finished())), .contentTooLarge, "larger")
+
+            var tooMany = MultipartBody()
+            tooMany.field("user_id", "1")
+            tooMany.field("message", "x")
+            for index in 0..<3 { tooMany.file("photo", filename: "\(index).png", contentType: "image/png", tinyPNG) }
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: tooMany.contentType], body: ByteBuffer(bytes: tooMany.finished())), .contentTooLarge, "at most 2")
+
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "multipart/form-data"], body: ByteBuffer(string: "x")), .badRequest, "boundary")
+            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "multipart/form-data; boundary=zzz"], body: ByteBuffer(string: "garbage")), .badRequest, "multipart")
+            expectError(try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "1"])), .badRequest, "fcm_token")
+            expectError(try await client.execute(uri: "/message_history/1?limit=abc", method: .get), .badRequest, "limit")
+            expectError(try await client.execute(uri: "/message_history/1?limit=0", method: .get), .badRequest, "limit")
+            expectError(try await client.execute(uri: "/uploads/..%2Fstate.sqlite", method: .get), .notFound, "no such file")
+            expectError(try await client.execute(uri: "/uploads/state.sqlite", method: .get), .notFound, "no such file")
+            expectError(try await client.execute(uri: "/nope", method: .get), .notFound, "no such endpoint")
+        }
+    }
+
+    @Test func messagesPerUserAreRateLimited() async throws {
+        var harness = try ServerHarness()
+        harness.configuration.rateLimitPerUser = 2
+        defer { harness.remove() }
+        let clock = TestClock()
+        try await harness.build(clock: clock.function).application.test(.router) { client in
+            for _ in 0..<2 {
+                let ok = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "r", "message": "x"]))
+                #expect(ok.status == .ok)
+            }
+            let limited = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "r", "message": "x"]))
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter].flatMap(Int.init) ?? 0 >= 1)
+            #expect(limited.json["success"] as? Bool == false)
+            let other = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "s", "message": "x"]))
+            #expect(other.status == .ok)
+            clock.advance(61)
+            let later = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "r", "message": "x"]))
+            #expect(later.status == .ok)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+"""An app's chat screen, played by python-socketio: joins the user's room and prints
+the first `new_message` it receives as one JSON line.
+
+usage: app_chat_client.py URL USER_ID TRANSPORT(polling|websocket) [TIMEOUT_SECONDS]
+
+Prints `READY` once `joined` arrived, then the message; exits 1 with a reason on stderr
+when anything does not happen in time.
+"""
+import json
+import sys
+import threading
+
+try:
+    import socketio
+except ImportError:
+    sys.stderr.write('python-socketio is missing: pip install "python-socketio[client]"\n')
+    sys.exit(3)
+
+
+def main():
+    url, user_id, transport = sys.argv[1], sys.argv[2], sys.argv[3]
+    timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 15.0
+    transports = ["polling", "websocket"] if transport == "polling" else ["websocket"]
+    client = socketio.Client(reconnection=False)
+    joined = threading.Event()
+    received = []
+    got_message = threading.Event()
+
+    @client.on("joined")
+    def on_joined(data):
+        joined.set()
+
+    @client.on("new_message")
+    def on_new_message(data):
+        received.append(data)
+        got_message.set()
+
+    client.connect(url, transports=transports, wait_timeout=timeout)
+    client.emit("join_chat", {"user_id": user_id})
+    if not joined.wait(timeout):
+        sys.stderr.write("no `joined` after join_chat\n")
+        client.disconnect()
+        sys.exit(1)
+    print("READY transport=" + client.transport(), flush=True)
+    if not got_message.wait(timeout):
+        sys.stderr.write("no `new_message` within %.0f s\n" % timeout)
+        client.disconnect()
+        sys.exit(1)
+    print(json.dumps(received[0], ensure_ascii=False), flush=True)
+    client.disconnect()
+
+
+if __name__ == "__main__":
+    main()
