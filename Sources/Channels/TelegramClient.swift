@@ -256,6 +256,12 @@ public struct TelegramClient: Sendable {
         _ = try await callJSON("deleteWebhook", body: Body(dropPendingUpdates: dropPendingUpdates), as: Bool.self)
     }
 
+    /// Returns the current webhook status (`getWebhookInfo`).
+    public func getWebhookInfo() async throws -> TelegramWebhookInfo {
+        struct Empty: Encodable {}
+        return try await callJSON("getWebhookInfo", body: Empty(), as: TelegramWebhookInfo.self)
+    }
+
     /// Returns the bot's own user (`getMe`); useful as a start-up check of the token.
     public func getMe() async throws -> TelegramUser {
         struct Empty: Encodable {}

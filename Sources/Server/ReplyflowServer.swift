@@ -120,10 +120,12 @@ public enum ReplyflowServer {
             }
         }
         services.append(HTTPClientService(client: httpClient))
+        // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
+        services.append(sockets)
 
         var application = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: sockets.configuration.webSocketUpgradeConfiguration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "replyflow"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -34,11 +34,17 @@ extension SocketIOServer {
     ///         webSocketRouter: router,
     ///         configuration: socketIO.configuration.webSocketUpgradeConfiguration
     ///     ),
-    ///     configuration: .init(address: .hostname("127.0.0.1", port: 3000))
+    ///     configuration: .init(address: .hostname("127.0.0.1", port: 3000)),
+    ///     services: [socketIO]   // closes all Socket.IO connections on graceful shutdown
     /// )
-    /// try await app.runService()   // on shutdown, call `await socketIO.closeAll()`
+    /// try await app.runService()
     /// ```
-    public func addRoutes<Context: RequestContext & WebSocketRequestContext>(to router: Router<Context>) {
+    ///
+    /// `router` may also be a `RouterGroup` (the path is then relative to the group). Router
+    /// middleware added before this call applies to these routes too, including the upgrade
+    /// request; Socket.IO authentication is better done with ``SocketIONamespace/use(_:)``.
+    public func addRoutes<Methods: RouterMethods>(to router: Methods) where Methods.Context: WebSocketRequestContext {
+        typealias Context = Methods.Context
         let path = RouterPath(configuration.normalizedPath)
         // hummingbird-websocket only lets the upgrade handler be set through its router
         // helpers; `router.ws` would claim GET on this path for itself, so the middleware is

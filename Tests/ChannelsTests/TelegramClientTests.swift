@@ -304,6 +304,7 @@ struct TelegramClientTests {
             #expect(webhook.url == receiver.url)
             #expect(webhook.secretToken == "s3cr3t_token-1")
             #expect(webhook.allowedUpdates == ["message"])
+            #expect(try await client.getWebhookInfo().url == receiver.url)
 
             // Telegram refuses getUpdates while a webhook is set.
             let conflict = await expectDeliveryError { _ = try await client.getUpdates(offset: nil, timeout: 0) }

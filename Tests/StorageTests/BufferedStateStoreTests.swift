@@ -156,7 +156,15 @@ private let stateTables: KeyValuePairs<String, String> = [
     "experiment_exposures": "experiment, user_id",
     "experiment_conversions": "experiment, user_id",
     "run_traces": "id",
+    // The server's own tables: the runtime never writes them, so both stores leave them empty.
+    "devices": "fcm_token",
+    "outbox": "id",
+    "telegram_updates": "update_id",
+    "forum_topics": "user_id",
 ]
+
+/// Tables only the server writes (devices, outbox, ...): compared, but empty here.
+private let serverTables: Set<String> = ["devices", "outbox", "telegram_updates", "forum_topics"]
 
 private func rows(_ database: ReplyflowDatabase, _ table: String, orderBy: String) throws -> [[DatabaseValue]] {
     try database.writer.read { db in
@@ -176,7 +184,7 @@ private func expectSameTables(
     for (table, order) in stateTables {
         let got = try rows(buffered, table, orderBy: order)
         let want = try rows(reference, table, orderBy: order)
-        if everyTableWritten { #expect(!want.isEmpty, "the calls write rows to \(table)", sourceLocation: sourceLocation) }
+        if everyTableWritten && !serverTables.contains(table) { #expect(!want.isEmpty, "the calls write rows to \(table)", sourceLocation: sourceLocation) }
         #expect(got.count == want.count, "\(table): buffered has \(got.count) rows, SQLiteStateStore \(want.count)", sourceLocation: sourceLocation)
         var reported = 0
         for (index, (row, wanted)) in zip(got, want).enumerated() where row != wanted {
@@ -440,7 +448,13 @@ struct BufferedStateStoreReadTests {
                 #expect(try queries.count(table) == 0, "nothing is flushed yet, so \(table) was answered from memory")
             }
         } else {
-            #expect(try queries.count("users") > 0, "small batches were flushed while the store ran")
+            // Small batches are committed in the background while the store runs.
+            var flushed = try queries.count("users")
+            for _ in 0..<100 where flushed == 0 {
+                Thread.sleep(forTimeInterval: 0.02)
+                flushed = try queries.count("users")
+            }
+            #expect(flushed > 0, "small batches were flushed while the store ran")
         }
         // A period earlier than the latest one cached may be an out-of-order marker, which only
         // SQLite knows: this read may flush, so it comes after the check above.
