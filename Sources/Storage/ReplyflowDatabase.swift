@@ -42,7 +42,13 @@ public final class ReplyflowDatabase: Sendable {
         try Self.migrator.migrate(writer)
     }
 
-    static var configuration: Configuration { Configuration() }
+    static var configuration: Configuration {
+        var configuration = Configuration()
+        // Another process (a server still shutting down, `replyflow experiments report`)
+        // may hold the file for a moment: wait for it rather than fail.
+        configuration.busyMode = .timeout(10)
+        return configuration
+    }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

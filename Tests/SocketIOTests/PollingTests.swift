@@ -90,7 +90,7 @@ struct PollingTests {
 
     @Test func serverPingsAndClosesSessionWhosePongIsLate() async throws {
         // Short interval, roomier timeout: the healthy client must keep up even on a loaded machine.
-        let configuration = quietConfiguration(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(500))
+        let configuration = quietConfiguration(pingInterval: .milliseconds(300), pingTimeout: .milliseconds(2_000))
         try await withSocketIOServer(configuration: configuration) { port, server in
             // A client that answers stays connected across several intervals.
             let healthy = try await openPollingSession(port: port)
@@ -104,7 +104,7 @@ struct PollingTests {
 
             // A client that never answers is gone after pingInterval + pingTimeout.
             let silent = try await openPollingSession(port: port)
-            try await Task.sleep(for: .milliseconds(800))
+            try await Task.sleep(for: .milliseconds(3_000))
             let late = try await http(.get, port: port, pollingURI(silent))
             #expect(late.status == 400)
             #expect(late.body == #"{"code":1,"message":"Session ID unknown"}"#)
@@ -117,7 +117,7 @@ struct PollingTests {
         try await withSocketIOServer { port, _ in
             let sid = try await openPollingSession(port: port)
             async let pending = http(.get, port: port, pollingURI(sid))
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(600))
             let close = try await http(.post, port: port, pollingURI(sid), body: "1")
             #expect(close.status == 200)
             #expect(try await pending.body == "6")
@@ -129,7 +129,8 @@ struct PollingTests {
         try await withSocketIOServer { port, server in
             let sid = try await openPollingSession(port: port)
             async let first = http(.get, port: port, pollingURI(sid))
-            try await Task.sleep(for: .milliseconds(100))
+            // Long enough for the first poll to be waiting, even on a loaded machine.
+            try await Task.sleep(for: .milliseconds(600))
             let second = try await http(.get, port: port, pollingURI(sid))
             #expect(second.status == 400)
             #expect(second.body == #"{"code":3,"message":"Bad request"}"#)
