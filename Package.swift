@@ -8,7 +8,8 @@ import PackageDescription
 // - SocketIO: Engine.IO v4 / Socket.IO v5 server on Hummingbird (WebSocket and long-polling).
 // - Server: `replyflow serve`: the seed's HTTP API, webhooks, the outbox worker, wiring.
 // - ReplyflowCLI: the commands (serve, check, dry-run, test, replay, schema, experiments) as a library, so tests call them.
-// - replyflow: the thin executable; socketio-test-server: the socket.io conformance-suite server.
+// - replyflow: the thin executable; socketio-test-server: the socket.io conformance-suite server;
+//   replyflow-fakes: the fake Telegram and FCM servers as a program (benchmarks, trying it by hand).
 // - TestServers: fake Telegram and FCM servers on loopback that record and check requests (tests, benchmarks).
 let package = Package(
     name: "Replyflow",
@@ -111,6 +112,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "replyflow-fakes", dependencies: ["TestServers"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Flows"]),
         .testTarget(name: "ReplyflowCLITests", dependencies: ["ReplyflowCLI", "Flows", "Storage"]),

@@ -1,0 +1,45 @@
+// Fake Telegram and FCM servers on loopback, for benchmarks and trying the server by hand:
+//
+//     swift run replyflow-fakes /tmp/fakes.env
+//
+// writes the settings that point `replyflow serve` at them (BOT_TOKEN, GROUP_CHAT_ID,
+// TELEGRAM_API_URL, FCM_SERVICE_ACCOUNT_PATH, FCM_API_URL) to the given file, prints them,
+// and runs until interrupted. Requests are checked against the Bot API and FCM shapes;
+// violations are printed as they happen.
+import Foundation
+import TestServers
+
+let output = CommandLine.arguments.dropFirst().first ?? "fakes.env"
+let telegram = FakeTelegramServer()
+let fcm = FakeFCMServer()
+let telegramURL = try await telegram.start()
+let fcmURL = try await fcm.start()
+let accountPath = (output as NSString).deletingLastPathComponent.isEmpty
+    ? "fake-service-account.json" : (output as NSString).deletingLastPathComponent + "/fake-service-account.json"
+try await fcm.serviceAccountJSON().write(toFile: accountPath, atomically: true, encoding: .utf8)
+let settings = """
+    BOT_TOKEN=\(telegram.token)
+    GROUP_CHAT_ID=-1001000000001
+    TELEGRAM_API_URL=\(telegramURL.absoluteString)
+    FCM_SERVICE_ACCOUNT_PATH=\(accountPath)
+    FCM_API_URL=\(fcmURL.absoluteString)
+
+    """
+try settings.write(toFile: output, atomically: true, encoding: .utf8)
+print(settings, terminator: "")
+FileHandle.standardOutput.synchronizeFile()
+
+var reported = 0
+var lastCounts = (0, 0)
+while true {
+    try await Task.sleep(for: .seconds(1))
+    let violations = await telegram.violations() + fcm.violations()
+    for line in violations.dropFirst(reported) { print("violation: \(line)") }
+    reported = violations.count
+    let sent = await telegram.requestCount(method: nil)
+    let pushes = await fcm.messages().count
+    if (sent, pushes) != lastCounts {
+        lastCounts = (sent, pushes)
+        print("telegram requests: \(sent), fcm messages: \(pushes)")
+    }
+}

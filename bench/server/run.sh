@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmarks `replyflow serve` (release build) against fake Telegram and FCM on loopback
+# and prints the figures:
+#   - POST /send_message (JSON) throughput and latency (wrk)
+#   - GET /message_history (limit 50) throughput and latency (wrk)
+#   - 1,000 socket.io clients receiving new_message: delivery latency, server memory
+# Needs wrk (apt-get install wrk) and python's websockets (pip install websockets).
+# Usage: bench/server/run.sh [SECONDS] [CLIENTS]   (defaults 15 and 1000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-15}
+clients=${2:-1000}
+scratch=${SCRATCH:-/tmp/relbuild}
+work=$(mktemp -d /tmp/replyflow-bench-XXXXXX)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+swift build -c release --scratch-path "$scratch" --product replyflow >/dev/null
+swift build -c release --scratch-path "$scratch" --product replyflow-fakes >/dev/null
+bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+
+"$bin/replyflow-fakes" "$work/fakes.env" > "$work/fakes.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/fakes.env" ] && break; sleep 0.1; done
+
+# serve FLOWS PORT: starts a server on a fresh database, waits for /health.
+serve() {
+    local flows=$1 port=$2 name=$3
+    mkdir -p "$work/$name"
+    (cd "$work/$name" && set -a && . "$work/fakes.env" && set +a &&
+        SERVER_HOST=127.0.0.1 SERVER_PORT=$port FLOWS_DIR="$OLDPWD/$flows" LOG_LEVEL=error \
+        RATE_LIMIT_PER_USER=0 TELEGRAM_POLL_TIMEOUT=25 exec "$bin/replyflow" serve --env-file none) \
+        > "$work/$name.log" 2>&1 &
+    server=$!
+    pids+=($server)
+    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.05; done
+    echo "server did not start:"; cat "$work/$name.log"; exit 1
+}
+
+echo "== POST /send_message (JSON), default flows, ${seconds}s, 2 threads, 64 connections"
+serve flows 5101 send
+wrk -t2 -c64 -d"${seconds}s" --latency -s bench/server/send_message.lua http://127.0.0.1:5101 | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors"
+echo "server RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$server/status)"
+
+echo "== GET /message_history (limit 50), 200 users with 60 messages each, ${seconds}s"
+python3 - <<'PY'
+import json, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+def send(i):
+    body = json.dumps({"user_id": f"hist-{i % 200}", "message": f"history message {i}"}).encode()
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:5101/send_message", data=body, headers={"Content-Type": "application/json"})).read()
+with ThreadPoolExecutor(16) as pool: list(pool.map(send, range(200 * 60)))
+PY
+wrk -t2 -c64 -d"${seconds}s" --latency -s bench/server/history.lua http://127.0.0.1:5101 | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors"
+
+echo "== socket.io: $clients clients (WebSocket), new_message from a broadcasting flow"
+serve bench/server/broadcast-flows 5102 sockets
+python3 bench/server/sockets.py http://127.0.0.1:5102 "$server" "$clients" 20

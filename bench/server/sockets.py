@@ -1,0 +1,113 @@
+"""socket.io fan-out benchmark: N clients on the WebSocket transport join rooms, messages
+sent with POST /send_message reach them as `new_message` (the server runs a flow that
+broadcasts every app message), and the time from the POST to each client's receipt is
+measured. Also reports the server's resident memory with all clients connected.
+
+usage: sockets.py URL SERVER_PID [CLIENTS] [ROUNDS]
+
+Two runs:
+  one room:   all clients join one room; each round one POST reaches every client.
+  own rooms:  each client joins its own room; each round POSTs one message per client.
+"""
+import asyncio
+import json
+import sys
+import time
+import urllib.request
+
+import websockets
+
+URL, PID = sys.argv[1], int(sys.argv[2])
+CLIENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+WS = URL.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Client:
+    def __init__(self, room):
+        self.room = room
+        self.received = []  # (monotonic time, message text)
+        self.joined = asyncio.Event()
+
+    async def run(self, ready):
+        async with websockets.connect(WS, max_queue=None, ping_interval=None) as ws:
+            opening = await ws.recv()
+            assert opening.startswith("0"), opening
+            await ws.send("40")
+            connected = await ws.recv()
+            assert connected.startswith("40"), connected
+            await ws.send('42["join_chat",' + json.dumps({"user_id": self.room}) + "]")
+            ready.release()
+            async for packet in ws:
+                if packet == "2":
+                    await ws.send("3")
+                elif packet.startswith('42["new_message"'):
+                    payload = json.loads(packet[2:])[1]
+                    self.received.append((time.monotonic(), payload["message"]))
+                elif packet.startswith('42["joined"'):
+                    self.joined.set()
+
+
+def post(user_id, text):
+    body = json.dumps({"user_id": user_id, "message": text}).encode()
+    request = urllib.request.Request(URL + "/send_message", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def report(name, latencies, expected):
+    ms = [value * 1000 for value in latencies]
+    print(f"  {name}: {len(ms)} of {expected} deliveries; p50 {percentile(ms, 50):.1f} ms, "
+          f"p90 {percentile(ms, 90):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms")
+
+
+async def scenario(name, rooms):
+    clients = [Client(room) for room in rooms]
+    ready = asyncio.Semaphore(0)
+    tasks = []
+    for index, client in enumerate(clients):
+        tasks.append(asyncio.create_task(client.run(ready)))
+        if index % 50 == 49:
+            await asyncio.sleep(0.05)  # connect in waves, as real apps would
+    for _ in clients:
+        await asyncio.wait_for(ready.acquire(), 60)
+    await asyncio.wait_for(asyncio.gather(*(client.joined.wait() for client in clients)), 60)
+    print(f"{name}: {len(clients)} clients connected and joined; server RSS {rss_mb(PID):.1f} MB")
+
+    loop = asyncio.get_running_loop()
+    sent = {}  # text -> monotonic time of the POST
+    distinct_rooms = sorted(set(rooms))
+    for round_number in range(ROUNDS):
+        for room in distinct_rooms:
+            text = f"{name}-{round_number}-{room}"
+            sent[text] = time.monotonic()
+            await loop.run_in_executor(None, post, room, text)
+        await asyncio.sleep(0.3 if len(distinct_rooms) == 1 else 0.05)
+    await asyncio.sleep(2)
+    latencies = [at - sent[text] for client in clients for at, text in client.received if text in sent]
+    report(name, latencies, ROUNDS * len(clients))
+    print(f"  server RSS after: {rss_mb(PID):.1f} MB")
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def main():
+    await scenario("one room", ["bench-room"] * CLIENTS)
+    await scenario("own rooms", [f"bench-user-{index}" for index in range(CLIENTS)])
+
+
+asyncio.run(main())
