@@ -43,7 +43,9 @@ public enum ReplyflowServer {
             throw StartupError("cannot create the uploads folder \(configuration.uploadsDirectory): \(error)")
         }
         let queries = ServerQueries(database: database)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        // The process-wide client: it needs no shutdown, so an app that is built but
+        // never run (tests, a failed start) leaves nothing behind.
+        let httpClient = HTTPClient.shared
 
         var fcm: FCMClient?
         if let path = configuration.fcmServiceAccountPath {
@@ -51,7 +53,6 @@ public enum ReplyflowServer {
                 let account = try ServiceAccount.load(path: path)
                 fcm = try FCMClient(serviceAccount: account, apiBaseURL: configuration.fcmAPIURL, httpClient: httpClient, logger: logger)
             } catch {
-                try? httpClient.syncShutdown()
                 throw StartupError("FCM_SERVICE_ACCOUNT_PATH=\(path): \(error)")
             }
         } else {
@@ -119,7 +120,6 @@ public enum ReplyflowServer {
                 throw APIError(.notFound, "Telegram webhooks are off: set TELEGRAM_WEBHOOK_URL")
             }
         }
-        services.append(HTTPClientService(client: httpClient))
         // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
         services.append(sockets)
 
@@ -160,15 +160,5 @@ final class WorkerBox: Sendable {
 
     func add(_ items: [OutboxItem]) {
         continuation.yield(items)
-    }
-}
-
-/// Shuts the HTTP client down with the server.
-struct HTTPClientService: Service {
-    let client: HTTPClient
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await client.shutdown()
     }
 }

@@ -1,0 +1,38 @@
+import Flows
+import Foundation
+import Logging
+import Testing
+
+@testable import Server
+
+/// Reloading flows: a good set replaces the running one, a set with an error is refused
+/// and the last good set keeps serving.
+@Suite("Flow reload") struct FlowReloadTests {
+    @Test func aBrokenSetIsRefusedAndTheGoodOneKeepsRunning() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let built = try harness.build()
+        let reloader = FlowReloader(directory: harness.configuration.flowsDirectory, engine: built.engine, logger: ServerHarness.quietLogger)
+        let before = await built.engine.flowSet.flows.map(\.name)
+        #expect(before.contains("Forward app messages to staff"))
+
+        let extra = harness.configuration.flowsDirectory + "/extra.yaml"
+        try "name: Thank you\non: app_message\ndo:\n  - reply: \"Спасибо!\"\n".write(toFile: extra, atomically: true, encoding: .utf8)
+        await reloader.reload()
+        #expect(await built.engine.flowSet.flows.map(\.name).contains("Thank you"))
+
+        try "name: Broken\non: app_mesage\ndo:\n  - stop\n".write(toFile: extra, atomically: true, encoding: .utf8)
+        await reloader.reload()
+        let after = await built.engine.flowSet.flows.map(\.name)
+        #expect(after.contains("Thank you"), "the last good set keeps running")
+        #expect(!after.contains("Broken"))
+    }
+
+    @Test func theFingerprintChangesWhenAFileChanges() throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let first = FlowReloader.fingerprint(harness.configuration.flowsDirectory)
+        try "name: New\non: app_message\ndo:\n  - stop\n".write(toFile: harness.configuration.flowsDirectory + "/new.yaml", atomically: true, encoding: .utf8)
+        #expect(FlowReloader.fingerprint(harness.configuration.flowsDirectory) != first)
+    }
+}
