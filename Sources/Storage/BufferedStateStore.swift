@@ -79,6 +79,11 @@ public final class BufferedStateStore: FlowStateStore {
     /// with the error, if the transaction failed. Writes of concurrent callers are grouped
     /// into one transaction (group commit), so a busy server pays one commit per batch.
     public func commit(_ done: @escaping @Sendable (Error?) -> Void) {
+        // Nothing of this caller's to make durable (a history fetch that wrote nothing).
+        if pending.isEmpty {
+            done(nil)
+            return
+        }
         let batch = takePending()
         commits.submit(batch, waiter: done)
         trimCaches()
@@ -135,8 +140,12 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     /// Reads SQLite after every queued write has landed.
+    ///
+    /// Writes still queued here are not flushed first: every write also updates the
+    /// caches, so a question the caches cannot answer is not about a queued row (rows a
+    /// cache dropped were submitted before it dropped them). Not flushing keeps the
+    /// server's writes of one event in one commit with the deliveries they decide.
     private func readStored<T>(_ fallback: T, _ body: (Database) throws -> T) -> T {
-        flush()
         commits.waitUntilWritten()
         do {
             return try database.writer.read(body)
@@ -182,6 +191,9 @@ public final class BufferedStateStore: FlowStateStore {
         if latest == period { return true }
         // Nothing stored for this slot, or only earlier periods: no marker for this one.
         if cachesAreComplete, latest.map({ $0 < period }) ?? true { return false }
+        // An earlier period than the cached one may have been written out of time order
+        // and not be in the cache: write the queue out before asking SQLite.
+        if let latest, latest > period { flush() }
         return readStored(false) { try Bool.fetchOne($0, sql: StateSQL.selectMarker, arguments: [userID, key, period]) ?? false }
     }
 
@@ -205,14 +217,18 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     public func saveGroupForward(groupMessageID: Int64, userID: String, at: Date) {
+        // Queued first, so the flush below (when the cache is trimmed) writes it too.
+        enqueue(.forward(groupMessageID: groupMessageID, userID: userID, at: at))
         if forwards.updateValue(userID, forKey: groupMessageID) == nil { forwardOrder.append(groupMessageID) }
         if forwardOrder.count > forwardCacheLimit {
+            // The dropped mappings must be readable from SQLite from now on.
+            flush()
+            commits.waitUntilWritten()
             let dropped = forwardOrder.count / 2
             for id in forwardOrder[..<dropped] { forwards[id] = nil }
             forwardOrder.removeFirst(dropped)
             forwardsDropped = true
         }
-        enqueue(.forward(groupMessageID: groupMessageID, userID: userID, at: at))
     }
 
     public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
@@ -279,6 +295,13 @@ extension BufferedStateStore {
         nextOutboxID += 1
         enqueue(.outbox(item))
         return item
+    }
+
+    /// Records a Telegram update id as handled, in the same commit as what it caused.
+    public func enqueueUpdateSeen(_ updateID: Int64, at: Date) {
+        enqueue(.custom { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)", arguments: [updateID, at.timeIntervalSince1970])
+        })
     }
 
     /// Queues a write of the caller's own, in order with the runtime's writes.

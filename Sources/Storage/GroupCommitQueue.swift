@@ -12,12 +12,12 @@ final class GroupCommitQueue: @unchecked Sendable {
     private var drainScheduled = false
 
     private let queue = DispatchQueue(label: "replyflow.group-commit")
-    private let writer: DatabaseQueue
+    private let writer: any DatabaseWriter
     private let errors: FirstError
     /// Rows allowed to wait for SQLite before `submit` blocks (back-pressure for bulk runs).
     private let maxQueued: Int
 
-    init(writer: DatabaseQueue, errors: FirstError, maxQueued: Int) {
+    init(writer: any DatabaseWriter, errors: FirstError, maxQueued: Int) {
         self.writer = writer
         self.errors = errors
         self.maxQueued = maxQueued

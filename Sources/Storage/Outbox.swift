@@ -37,7 +37,7 @@ public struct OutboxItem: Sendable, Equatable {
 
 /// The outbox worker's reads and writes: each one its own short transaction.
 public struct OutboxStore: Sendable {
-    let writer: DatabaseQueue
+    let writer: any DatabaseWriter
 
     public init(database: ReplyflowDatabase) {
         writer = database.writer

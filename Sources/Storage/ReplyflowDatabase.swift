@@ -6,7 +6,9 @@ import GRDB
 /// Migrations are append-only: once a migration has shipped it is never edited, a change
 /// is a new migration, so every existing database upgrades the same way.
 public final class ReplyflowDatabase: Sendable {
-    public let writer: DatabaseQueue
+    /// A pool for files (readers run beside the writer, in WAL mode); a queue for
+    /// in-memory and scratch databases.
+    public let writer: any DatabaseWriter
 
     /// Opens (or creates) a database file, running pending migrations. A non-durable
     /// database (a scratch file) skips the journal and fsync: it is thrown away anyway.
@@ -24,7 +26,11 @@ public final class ReplyflowDatabase: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = OFF")
             }
         }
-        writer = try DatabaseQueue(path: path, configuration: configuration)
+        if durable {
+            writer = try DatabasePool(path: path, configuration: configuration)
+        } else {
+            writer = try DatabaseQueue(path: path, configuration: configuration)
+        }
         try Self.migrator.migrate(writer)
     }
 

@@ -26,7 +26,7 @@ public final class SQLiteStateStore: FlowStateStore {
 
     private func write(_ sql: String, _ arguments: StatementArguments) {
         do {
-            try database.writer.inDatabase { db in
+            try database.writer.writeWithoutTransaction { db in
                 try db.cachedStatement(sql: sql).execute(arguments: arguments)
             }
         } catch {
@@ -36,7 +36,7 @@ public final class SQLiteStateStore: FlowStateStore {
 
     private func read<T>(_ default: T, _ body: (Database) throws -> T) -> T {
         do {
-            return try database.writer.inDatabase(body)
+            return try database.writer.writeWithoutTransaction(body)
         } catch {
             if lastError == nil { lastError = error }
             return `default`

@@ -29,7 +29,7 @@ public struct Device: Sendable, Equatable {
 /// The server's reads and writes outside the runtime: history, devices, Telegram update
 /// ids and forum topics. Each call is one short transaction.
 public struct ServerQueries: Sendable {
-    let writer: DatabaseQueue
+    let writer: any DatabaseWriter
 
     public init(database: ReplyflowDatabase) {
         writer = database.writer
@@ -91,12 +91,9 @@ public struct ServerQueries: Sendable {
 
     // MARK: Telegram
 
-    /// Records an update id; false when it was seen before (Telegram redelivers).
-    public func markUpdateSeen(_ updateID: Int64, at: Date) throws -> Bool {
-        try writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)", arguments: [updateID, at.timeIntervalSince1970])
-            return db.changesCount > 0
-        }
+    /// Whether an update was handled before (Telegram redelivers until acknowledged).
+    public func isUpdateSeen(_ updateID: Int64) throws -> Bool {
+        try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM telegram_updates WHERE update_id = ?", arguments: [updateID]) ?? false }
     }
 
     /// The highest update id seen, to resume long polling after a restart.

@@ -93,11 +93,35 @@ import Testing
         #expect(visible.split(separator: " ") == text.split(separator: " "))
     }
 
+    @Test func aNameOfCombiningMarksStillLeavesRoomForTheText() {
+        let name = "Z" + String(repeating: "\u{0301}", count: 2_000)
+        let header = TelegramForwarder.header(userID: "1", userName: name)
+        let pieces = TelegramForwarder.pieces(header: header, text: "hello", firstLimit: 1024, restLimit: 4096)
+        #expect(pieces.allSatisfy { TelegramForwarder.visibleLength($0) <= 1024 })
+        #expect(pieces.joined().contains("hello"))
+    }
+
     @Test func captionsUseTheCaptionLimit() {
         let text = String(repeating: "a", count: 3000)
         let pieces = TelegramForwarder.pieces(header: "H", text: text, firstLimit: 1024, restLimit: 4096)
         #expect(TelegramForwarder.visibleLength(pieces[0]) <= 1024)
         #expect(pieces.count == 2)
         #expect(pieces.joined().count == 3000 + 1 + 2)
+    }
+}
+
+@Suite("History items") struct HistoryItemTests {
+    @Test func createdAtIsUTCToTheSecondLikeSQLite() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            // From 1901 to 2099, fractional seconds included.
+            let date = Date(timeIntervalSince1970: Double(Int64.random(in: -2_177_452_800...4_102_444_799, using: &generator)) + 0.75)
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let expected = String(format: "%04d-%02d-%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            #expect(HistoryItem.format(date) == expected)
+        }
+        #expect(HistoryItem.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29 00:00:00")
     }
 }

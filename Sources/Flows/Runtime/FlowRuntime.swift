@@ -28,7 +28,8 @@ public final class FlowRuntime {
     public nonisolated(nonsending) func run(_ event: InboundEvent) async -> RunResult {
         var context = RunContext(event: event, runtime: self)
         let result = await context.run()
-        if recordsTraces { state.recordTrace(result, event: event) }
+        // A history fetch that is not the day's first is routine, not worth a trace row.
+        if recordsTraces && !(event.kind == .historyFetch && result.trigger == nil) { state.recordTrace(result, event: event) }
         return result
     }
 }

@@ -23,6 +23,8 @@ actor OutboxWorker {
     /// Backoff for an attempt, before the service's own `retry_after`.
     private let backoff: @Sendable (Int) -> Duration
 
+    /// Lanes waiting out a backoff hold a slot, so the cap is generous: an outage of one
+    /// service must not leave the others without slots.
     private var lanes: [String: [OutboxItem]] = [:]
     private var running: [String: Task<Void, Never>] = [:]
     private var known: Set<Int64> = []
@@ -30,7 +32,7 @@ actor OutboxWorker {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
-        store: OutboxStore, deliverers: [String: any Deliverer], logger: Logger, maxAttempts: Int, maxLanes: Int = 32,
+        store: OutboxStore, deliverers: [String: any Deliverer], logger: Logger, maxAttempts: Int, maxLanes: Int = 256,
         clock: @escaping @Sendable () -> Date = Date.init,
         backoff: @escaping @Sendable (Int) -> Duration = OutboxWorker.exponentialBackoff
     ) {

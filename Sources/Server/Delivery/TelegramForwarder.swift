@@ -20,7 +20,11 @@ struct TelegramForwarder: Deliverer {
         let payload = try OutboxJSON.decode(ForwardPayload.self, item.payload)
         let thread = topics ? try await topic(for: payload) : nil
         let header = Self.header(userID: payload.userID, userName: payload.userName)
-        var sent: [Int64] = []
+        // Each part is mapped to the user as soon as it is sent: a retry after a later
+        // part failed may repeat parts, but a staff reply to any copy still finds the user.
+        let record: ([Int64]) async throws -> Void = { ids in
+            try await engine.recordGroupForwards(ids, userID: payload.userID, at: clock())
+        }
 
         let localPhotos = payload.photos.compactMap { uploads.localPath(forPublicPath: $0) }
         let linkedPhotos = payload.photos.filter { uploads.localPath(forPublicPath: $0) == nil }
@@ -29,7 +33,7 @@ struct TelegramForwarder: Deliverer {
 
         if localPhotos.isEmpty {
             for chunk in Self.pieces(header: header, text: text, firstLimit: TelegramText.messageLimit, restLimit: TelegramText.messageLimit) {
-                sent.append(try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID)
+                try await record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
             }
         } else {
             let files = try localPhotos.map { path in
@@ -44,16 +48,15 @@ struct TelegramForwarder: Deliverer {
             for (index, album) in albums.enumerated() {
                 let albumCaption = index == 0 ? caption : nil
                 if album.count == 1 {
-                    sent.append(try await telegram.sendPhoto(chatID: groupChatID, photo: album[0], caption: albumCaption, parseMode: "HTML", messageThreadID: thread).messageID)
+                    try await record([try await telegram.sendPhoto(chatID: groupChatID, photo: album[0], caption: albumCaption, parseMode: "HTML", messageThreadID: thread).messageID])
                 } else {
-                    sent.append(contentsOf: try await telegram.sendMediaGroup(chatID: groupChatID, photos: album, caption: albumCaption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
+                    try await record(try await telegram.sendMediaGroup(chatID: groupChatID, photos: album, caption: albumCaption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
                 }
             }
             for chunk in rest where !chunk.isEmpty {
-                sent.append(try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID)
+                try await record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
             }
         }
-        try await engine.recordGroupForwards(sent, userID: payload.userID, at: clock())
     }
 
     /// The user's forum topic, created on first use.
@@ -66,10 +69,11 @@ struct TelegramForwarder: Deliverer {
     }
 
     /// `<b>name</b> (ID: <code>id</code>)`: staff see who wrote; both parts escaped.
+    /// Names and ids are clipped so the header always leaves room for the text.
     static func header(userID: String, userName: String?) -> String {
-        let id = "ID: <code>\(TelegramText.escapeHTML(userID))</code>"
+        let id = "ID: <code>\(TelegramText.escapeHTML(TelegramText.clip(userID, limit: 128)))</code>"
         guard let userName, !userName.isEmpty else { return "👤 \(id)" }
-        return "👤 <b>\(TelegramText.escapeHTML(userName))</b> (\(id))"
+        return "👤 <b>\(TelegramText.escapeHTML(TelegramText.clip(userName, limit: 128)))</b> (\(id))"
     }
 
     /// The header plus the text, split so the first piece's visible text fits
@@ -78,7 +82,7 @@ struct TelegramForwarder: Deliverer {
     static func pieces(header: String, text: String, firstLimit: Int, restLimit: Int) -> [String] {
         if text.isEmpty { return [header] }
         let separator = header.isEmpty ? "" : "\n\n"
-        let firstRoom = max(1, firstLimit - visibleLength(header) - separator.utf16.count)
+        let firstRoom = max(64, firstLimit - visibleLength(header) - separator.utf16.count)
         guard let first = TelegramText.split(text, limit: firstRoom).first else { return [header] }
         var result = [header + separator + TelegramText.escapeHTML(first)]
         let remaining = String(text.dropFirst(first.count)).trimmingPrefixWhitespace()

@@ -12,6 +12,7 @@ public actor FlowEngine {
     private let effects: ServerEffects
     private let onDeliveries: @Sendable ([OutboxItem]) -> Void
     private let onBroadcasts: @Sendable ([Broadcast]) async -> Void
+    private var updatesUnderWay: Set<Int64> = []
 
     init(
         flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: ServerEffects.Services, logger: Logger,
@@ -32,6 +33,21 @@ public actor FlowEngine {
         if !produced.outbox.isEmpty { onDeliveries(produced.outbox) }
         if !produced.broadcasts.isEmpty { await onBroadcasts(produced.broadcasts) }
         return result
+    }
+
+    /// Handles a Telegram update once: its id is committed with what its event did, so a
+    /// crash before the commit makes Telegram's redelivery run it again, and a
+    /// redelivery after the commit (or while it runs) is ignored. Nil when skipped.
+    public func handleTelegramUpdate(_ updateID: Int64, event: InboundEvent?, seenBefore: Bool) async throws -> RunResult? {
+        guard !seenBefore, !updatesUnderWay.contains(updateID) else { return nil }
+        updatesUnderWay.insert(updateID)
+        defer { updatesUnderWay.remove(updateID) }
+        store.enqueueUpdateSeen(updateID, at: Date())
+        guard let event else {
+            try await store.commit()
+            return nil
+        }
+        return try await handle(event)
     }
 
     /// Swaps in a new flow set; runs already under way finish with the old one.

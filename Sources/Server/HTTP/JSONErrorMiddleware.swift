@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Gives every error the seed's JSON shape: Hummingbird's own (unknown route, body too
 /// large) keep their status; anything unexpected is logged and answered 500 without its
@@ -14,6 +15,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         } catch let error as APIError {
             throw error
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "the request body is too large")
         } catch let error as HTTPError {
             if error.status == .notFound {
                 throw APIError(.notFound, "no such endpoint: \(request.method) \(request.uri.path)")

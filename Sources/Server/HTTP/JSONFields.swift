@@ -53,8 +53,12 @@ enum InputLimits {
     static let maxMessageLength = 64 * 1024
     static let maxJSONBody = 1024 * 1024
 
+    /// Lengths are counted in UTF-16 units, as Telegram counts them: a "character" can
+    /// carry any number of combining marks.
+    static func length(_ text: String) -> Int { text.utf16.count }
+
     static func userID(_ id: String) throws(APIError) -> String {
-        guard id.count <= maxUserIDLength else { throw .badRequest("user_id is longer than \(maxUserIDLength) characters") }
+        guard length(id) <= maxUserIDLength else { throw .badRequest("user_id is longer than \(maxUserIDLength) characters") }
         guard !id.contains(where: { $0.isNewline || $0 == "/" }) else { throw .badRequest("user_id must not contain slashes or line breaks") }
         return id
     }

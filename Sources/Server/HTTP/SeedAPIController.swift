@@ -113,8 +113,8 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         let id = try InputLimits.userID(userID)
         // The seed requires a message; a photo alone is accepted too, as apps send them.
         guard let text = text ?? (photoCount > 0 ? "" : nil) else { throw .badRequest("message is required") }
-        guard text.count <= InputLimits.maxMessageLength else { throw .badRequest("message is longer than \(InputLimits.maxMessageLength) characters") }
-        if let userName, userName.count > InputLimits.maxNameLength { throw .badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
+        guard InputLimits.length(text) <= InputLimits.maxMessageLength else { throw .badRequest("message is longer than \(InputLimits.maxMessageLength) characters") }
+        if let userName, InputLimits.length(userName) > InputLimits.maxNameLength { throw .badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
         return IncomingMessage(userID: id, userName: userName, text: text)
     }
 
@@ -196,13 +196,14 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
 
     @Sendable func messageHistory(_ request: Request, context: Context) async throws -> Response {
         let userID = try InputLimits.userID(try pathUserID(context))
+        // As the seed: a limit that is not a number means the default; it is kept
+        // within 1...1000 so one request cannot read a whole history.
         var limit = 50
-        if let raw = request.uri.queryParameters.get("limit") {
-            guard let value = Int(raw), (1...1000).contains(value) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000") }
-            limit = value
+        if let raw = request.uri.queryParameters.get("limit"), let value = Int(raw) {
+            limit = min(1000, max(1, value))
         }
         let userName = request.uri.queryParameters.get("user_name").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        if let userName, userName.count > InputLimits.maxNameLength { throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
+        if let userName, InputLimits.length(userName) > InputLimits.maxNameLength { throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
         let result = try await engine.handle(InboundEvent(kind: .historyFetch, at: clock(), userID: userID, userName: userName))
         let greeted = result.actions.contains { $0.type == "greet" }
         let messages = try queries.history(userID: userID, limit: limit).map { message -> [String: Any] in

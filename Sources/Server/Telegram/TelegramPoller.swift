@@ -25,6 +25,7 @@ struct TelegramPoller: Service {
     private func poll(from start: Int64?) async {
         var offset = start
         var failures = 0
+        var attempts: [Int64: Int] = [:]
         do {
             while !Task.isCancelled {
                 do {
@@ -34,8 +35,15 @@ struct TelegramPoller: Service {
                         do {
                             try await handler.handle(update)
                         } catch {
-                            logger.error("could not handle a Telegram update", metadata: ["update_id": "\(update.updateID)", "error": "\(error)"])
+                            // Not confirmed: the next getUpdates brings it again, a few times.
+                            attempts[update.updateID, default: 0] += 1
+                            logger.error("could not handle a Telegram update", metadata: ["update_id": "\(update.updateID)", "attempt": "\(attempts[update.updateID] ?? 0)", "error": "\(error)"])
+                            if attempts[update.updateID, default: 0] < 3 {
+                                try await Task.sleep(for: .seconds(1))
+                                break
+                            }
                         }
+                        attempts[update.updateID] = nil
                         offset = update.updateID + 1
                     }
                 } catch is CancellationError {

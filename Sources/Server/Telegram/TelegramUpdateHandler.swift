@@ -19,20 +19,24 @@ struct TelegramUpdateHandler: Sendable {
     let logger: Logger
 
     func handle(_ update: TelegramUpdate) async throws {
-        guard try queries.markUpdateSeen(update.updateID, at: clock()) else {
+        let seen = try queries.isUpdateSeen(update.updateID)
+        if seen {
             logger.debug("update seen before: ignored", metadata: ["update_id": "\(update.updateID)"])
             return
         }
-        guard let message = update.message else { return }
-        if message.from?.isBot == true { return }
-        if message.chat.id == groupChatID {
-            try await handleGroupMessage(message)
-        } else if message.chat.type == "private" {
-            try await handlePrivateMessage(message)
+        var event: InboundEvent?
+        if let message = update.message, message.from?.isBot != true {
+            if message.chat.id == groupChatID {
+                event = try await groupEvent(message)
+            } else if message.chat.type == "private" {
+                event = try await privateEvent(message)
+            }
         }
+        let result = try await engine.handleTelegramUpdate(update.updateID, event: event, seenBefore: seen)
+        if let note = result?.note { logger.info("Telegram message not delivered", metadata: ["reason": "\(note)"]) }
     }
 
-    private func handleGroupMessage(_ message: TelegramMessage) async throws {
+    private func groupEvent(_ message: TelegramMessage) async throws -> InboundEvent? {
         var event = InboundEvent(kind: .telegramReply, at: clock(), userID: nil, text: message.text ?? message.caption ?? "")
         if let thread = message.messageThreadID, message.isTopicMessage == true, let user = try queries.user(forumTopic: thread) {
             // In a forum topic every message has reply_to_message pointing at the topic's
@@ -42,21 +46,20 @@ struct TelegramUpdateHandler: Sendable {
             event.replyTo = reply.messageID
             if reply.from?.isBot == true { try await waitForForwardMapping(reply.messageID) }
         } else {
-            return  // staff talking among themselves
+            return nil  // staff talking among themselves
         }
         try await attachPhoto(of: message, to: &event)
-        let result = try await engine.handle(event)
-        if let note = result.note { logger.info("staff message not delivered", metadata: ["reason": "\(note)"]) }
+        return event
     }
 
-    private func handlePrivateMessage(_ message: TelegramMessage) async throws {
+    private func privateEvent(_ message: TelegramMessage) async throws -> InboundEvent {
         var event = InboundEvent(
             kind: .telegramMessage, at: clock(), userID: String(message.chat.id),
             userName: [message.from?.firstName, message.from?.lastName].compactMap { $0 }.joined(separator: " "),
             text: message.text ?? message.caption ?? "")
         if message.voice != nil { event.media = .voice }
         try await attachPhoto(of: message, to: &event)
-        _ = try await engine.handle(event)
+        return event
     }
 
     /// A reply can arrive while the forward it answers is still being recorded (Telegram

@@ -1,7 +1,10 @@
 """An app's chat screen, played by python-socketio: joins the user's room and prints
 the first `new_message` it receives as one JSON line.
 
-usage: app_chat_client.py URL USER_ID TRANSPORT(polling|websocket) [TIMEOUT_SECONDS]
+usage: app_chat_client.py URL USER_ID TRANSPORT(polling|websocket|upgrade) [TIMEOUT_SECONDS]
+
+polling: long-polling only; websocket: WebSocket only; upgrade: polling, then upgraded
+to WebSocket (what socket.io libraries do by default).
 
 Prints `READY` once `joined` arrived, then the message; exits 1 with a reason on stderr
 when anything does not happen in time.
@@ -20,7 +23,7 @@ except ImportError:
 def main():
     url, user_id, transport = sys.argv[1], sys.argv[2], sys.argv[3]
     timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 15.0
-    transports = ["polling", "websocket"] if transport == "polling" else ["websocket"]
+    transports = {"polling": ["polling"], "websocket": ["websocket"], "upgrade": ["polling", "websocket"]}[transport]
     client = socketio.Client(reconnection=False)
     joined = threading.Event()
     received = []
