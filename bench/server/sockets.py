@@ -8,9 +8,15 @@ usage: sockets.py URL SERVER_PID [CLIENTS] [ROUNDS]
 Two runs:
   one room:   all clients join one room; each round one POST reaches every client.
   own rooms:  each client joins its own room; each round POSTs one message per client.
+
+The clients are spread over one process per core, so that python's own time to read
+1,000 frames is not counted as the server's; receipt times use the system-wide
+monotonic clock, comparable between processes.
 """
 import asyncio
 import json
+import multiprocessing
+import os
 import sys
 import time
 import urllib.request
@@ -50,8 +56,8 @@ class Client:
                 if packet == "2":
                     await ws.send("3")
                 elif packet.startswith('42["new_message"'):
-                    payload = json.loads(packet[2:])[1]
-                    self.received.append((time.monotonic(), payload["message"]))
+                    at = time.monotonic()
+                    self.received.append((at, json.loads(packet[2:])[1]["message"]))
                 elif packet.startswith('42["joined"'):
                     self.joined.set()
 
@@ -74,7 +80,8 @@ def report(name, latencies, expected):
           f"p90 {percentile(ms, 90):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms")
 
 
-async def scenario(name, rooms):
+async def run_clients(rooms, pipe):
+    """One worker process: connects its clients, says so, waits for `stop`, reports."""
     clients = [Client(room) for room in rooms]
     ready = asyncio.Semaphore(0)
     tasks = []
@@ -85,29 +92,48 @@ async def scenario(name, rooms):
     for _ in clients:
         await asyncio.wait_for(ready.acquire(), 60)
     await asyncio.wait_for(asyncio.gather(*(client.joined.wait() for client in clients)), 60)
-    print(f"{name}: {len(clients)} clients connected and joined; server RSS {rss_mb(PID):.1f} MB")
-
+    pipe.send("ready")
     loop = asyncio.get_running_loop()
-    sent = {}  # text -> monotonic time of the POST
-    distinct_rooms = sorted(set(rooms))
-    for round_number in range(ROUNDS):
-        for room in distinct_rooms:
-            text = f"{name}-{round_number}-{room}"
-            sent[text] = time.monotonic()
-            await loop.run_in_executor(None, post, room, text)
-        await asyncio.sleep(0.3 if len(distinct_rooms) == 1 else 0.05)
-    await asyncio.sleep(2)
-    latencies = [at - sent[text] for client in clients for at, text in client.received if text in sent]
-    report(name, latencies, ROUNDS * len(clients))
-    print(f"  server RSS after: {rss_mb(PID):.1f} MB")
+    await loop.run_in_executor(None, pipe.recv)
+    pipe.send([entry for client in clients for entry in client.received])
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def main():
-    await scenario("one room", ["bench-room"] * CLIENTS)
-    await scenario("own rooms", [f"bench-user-{index}" for index in range(CLIENTS)])
+def worker(rooms, pipe):
+    asyncio.run(run_clients(rooms, pipe))
 
 
-asyncio.run(main())
+def scenario(name, rooms, rounds):
+    processes = max(1, os.cpu_count() or 1)
+    pipes = []
+    for index in range(processes):
+        parent, child = multiprocessing.Pipe()
+        multiprocessing.Process(target=worker, args=(rooms[index::processes], child), daemon=True).start()
+        pipes.append(parent)
+    for pipe in pipes:
+        assert pipe.recv() == "ready"
+    print(f"{name}: {len(rooms)} clients connected and joined; server RSS {rss_mb(PID):.1f} MB")
+
+    sent = {}  # text -> monotonic time of the POST
+    distinct_rooms = sorted(set(rooms))
+    for round_number in range(rounds):
+        for room in distinct_rooms:
+            text = f"{name}-{round_number}-{room}"
+            sent[text] = time.monotonic()
+            post(room, text)
+        time.sleep(0.3 if len(distinct_rooms) == 1 else 0.05)
+    time.sleep(2)
+    for pipe in pipes:
+        pipe.send("stop")
+    received = [entry for pipe in pipes for entry in pipe.recv()]
+    latencies = [at - sent[text] for at, text in received if text in sent]
+    per_room = len(rooms) // len(distinct_rooms)
+    report(name, latencies, rounds * len(distinct_rooms) * per_room)
+    print(f"  server RSS after: {rss_mb(PID):.1f} MB")
+
+
+if __name__ == "__main__":
+    scenario("one room", ["bench-room"] * CLIENTS, ROUNDS)
+    scenario("own rooms", [f"bench-user-{index}" for index in range(CLIENTS)], 3)

@@ -16,6 +16,15 @@ public struct HistoryItem: Sendable, Equatable, Codable {
         case createdAt = "created_at"
     }
 
+    /// `photo_url` is always present, null when there is no photo, as the seed sends it.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(message, forKey: .message)
+        try container.encode(photoURL, forKey: .photoURL)
+        try container.encode(direction, forKey: .direction)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+
     public init(message: String, photoURL: String?, direction: String, createdAt: Date) {
         self.message = message
         self.photoURL = photoURL

@@ -61,12 +61,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         var withPhotos = event
         withPhotos.photoURLs = photoURLs
         let result = try await engine.handle(withPhotos)
-        return JSONBody.response([
-            "success": true,
-            "message_id": result.inboundMessageID,
-            "photo_url": photoURLs.first,
-            "photo_count": photoURLs.count,
-        ])
+        return JSONBody.response(SendMessageResponse(messageID: result.inboundMessageID, photoURL: photoURLs.first, photoCount: photoURLs.count))
     }
 
     private func readMessage(_ request: Request) async throws -> IncomingMessage {
@@ -176,6 +171,36 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         return nil
     }
 
+    /// `{"success": true, "message_id", "photo_url" (null without photos), "photo_count"}`.
+    struct SendMessageResponse: Encodable {
+        var messageID: Int64?
+        var photoURL: String?
+        var photoCount: Int
+
+        enum CodingKeys: String, CodingKey {
+            case success, messageID = "message_id", photoURL = "photo_url", photoCount = "photo_count"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(true, forKey: .success)
+            try container.encode(messageID, forKey: .messageID)
+            try container.encode(photoURL, forKey: .photoURL)
+            try container.encode(photoCount, forKey: .photoCount)
+        }
+    }
+
+    /// `{"success": true, "messages": [...], "greeting_sent": bool}`.
+    struct HistoryResponse: Encodable {
+        var success = true
+        var messages: [HistoryItem]
+        var greetingSent: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case success, messages, greetingSent = "greeting_sent"
+        }
+    }
+
     // MARK: POST /register_device
 
     @Sendable func registerDevice(_ request: Request, context: Context) async throws -> Response {
@@ -206,11 +231,8 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         if let userName, InputLimits.length(userName) > InputLimits.maxNameLength { throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
         let result = try await engine.handle(InboundEvent(kind: .historyFetch, at: clock(), userID: userID, userName: userName))
         let greeted = result.actions.contains { $0.type == "greet" }
-        let messages = try queries.history(userID: userID, limit: limit).map { message -> [String: Any] in
-            let item = HistoryItem(message)
-            return ["message": item.message, "photo_url": item.photoURL as Any? ?? NSNull(), "direction": item.direction, "created_at": item.createdAt]
-        }
-        return JSONBody.response(["success": true, "messages": messages, "greeting_sent": greeted])
+        let messages = try queries.history(userID: userID, limit: limit).map(HistoryItem.init)
+        return JSONBody.response(HistoryResponse(messages: messages, greetingSent: greeted))
     }
 
     // MARK: GET /check_device/<user_id>

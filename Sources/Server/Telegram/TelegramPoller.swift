@@ -19,7 +19,7 @@ struct TelegramPoller: Service {
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
         let start = try queries.lastUpdateID().map { $0 + 1 }
         // On SIGTERM the long poll is cancelled rather than waited out.
-        try? await cancelWhenGracefulShutdown { await poll(from: start) }
+        await cancelWhenGracefulShutdown { await poll(from: start) }
     }
 
     private func poll(from start: Int64?) async {

@@ -41,7 +41,7 @@ struct WebhookRegistration: Service {
     let logger: Logger
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { await register() }
+        await cancelWhenGracefulShutdown { await register() }
         try? await gracefulShutdown()
     }
 
