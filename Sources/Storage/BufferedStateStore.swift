@@ -25,6 +25,9 @@ public final class BufferedStateStore: FlowStateStore {
     private var nextOutboxID: Int64
 
     private var inboundCounts: [String: Int] = [:]
+    /// The newest app-chat message id per user, stored or queued: tells a cached history
+    /// page whether it is still current.
+    private var latestAppMessages: [String: Int64] = [:]
     private var autoModes: [ChatKey: Bool] = [:]
     /// The latest period marked per (user, key): markers are asked about the current
     /// period, so one entry per user and key answers almost every question.
@@ -121,7 +124,7 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     private var cacheSize: Int {
-        inboundCounts.count + autoModes.count + markers.count + forwards.count + assignments.count + exposures.count + conversions.count
+        inboundCounts.count + latestAppMessages.count + autoModes.count + markers.count + forwards.count + assignments.count + exposures.count + conversions.count
     }
 
     private func trimCaches() {
@@ -129,6 +132,7 @@ public final class BufferedStateStore: FlowStateStore {
         // Later cache misses read SQLite, so what the caches knew must be there first.
         commits.waitUntilWritten()
         inboundCounts = [:]
+        latestAppMessages = [:]
         autoModes = [:]
         markers = [:]
         forwards = [:]
@@ -213,6 +217,7 @@ public final class BufferedStateStore: FlowStateStore {
         let id = nextMessageID
         nextMessageID += 1
         enqueue(.message(id: id, message))
+        if message.source == .app { latestAppMessages[message.userID] = id }
         return id
     }
 
@@ -295,6 +300,18 @@ extension BufferedStateStore {
         nextOutboxID += 1
         enqueue(.outbox(item))
         return item
+    }
+
+    /// The newest app-chat message id of a user that this store has seen (queued ones
+    /// included), or nil when it does not know (not since start, or the caches were dropped).
+    public func latestAppMessageID(userID: String) -> Int64? {
+        latestAppMessages[userID]
+    }
+
+    /// Tells the store the newest id read from SQLite, when it knows none: anything
+    /// stored later (even queued, not yet written) replaces it.
+    public func rememberLatestAppMessageID(_ id: Int64, userID: String) {
+        if latestAppMessages[userID] == nil { latestAppMessages[userID] = id }
     }
 
     /// Records a Telegram update id as handled, in the same commit as what it caused.

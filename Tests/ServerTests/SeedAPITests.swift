@@ -99,6 +99,29 @@ import Testing
         }
     }
 
+    @Test func aCachedHistoryPageNeverHidesANewerMessage() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let clock = TestClock()
+        try await harness.build(clock: clock.function).application.test(.router) { client in
+            func texts(_ limit: Int) async throws -> [String] {
+                let page = try await client.execute(uri: "/message_history/c1?limit=\(limit)", method: .get)
+                return (page.json["messages"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+            }
+            #expect(try await texts(50) == ["Здравствуйте!"])  // the day's first fetch greets
+            _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "c1", "message": "one"]))
+            #expect(try await texts(50).suffix(1) == ["one"])
+            #expect(try await texts(50).suffix(1) == ["one"])  // served from the cache
+            _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "c1", "message": "two"]))
+            #expect(try await texts(50).suffix(2) == ["one", "two"])
+            #expect(try await texts(1) == ["two"])
+            clock.advance(24 * 3600)  // the next day's greeting is newer still
+            let nextDay = try await client.execute(uri: "/message_history/c1?limit=1", method: .get)
+            #expect(nextDay.json["greeting_sent"] as? Bool == true)
+            #expect((nextDay.json["messages"] as? [[String: Any]])?.first?["message"] as? String == "Здравствуйте!")
+        }
+    }
+
     @Test func multipartPhotosAreStoredAndServedByContent() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }

@@ -50,6 +50,19 @@ public actor FlowEngine {
         return try await handle(event)
     }
 
+    /// A history fetch: runs it, and says which app message is the user's newest (so a
+    /// cached page can be reused), in one hop.
+    public func handleHistoryFetch(_ event: InboundEvent) async throws -> (result: RunResult, latestMessageID: Int64?) {
+        let result = try await handle(event)
+        return (result, event.userID.flatMap { store.latestAppMessageID(userID: $0) })
+    }
+
+    /// After a history page was read from SQLite: its newest message id, for users whose
+    /// newest message the store did not know.
+    public func rememberLatestMessageID(_ id: Int64, userID: String) {
+        store.rememberLatestAppMessageID(id, userID: userID)
+    }
+
     /// Swaps in a new flow set; runs already under way finish with the old one.
     public func replaceFlows(_ flowSet: FlowSet) {
         runtime.flowSet = flowSet

@@ -16,6 +16,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
     let uploads: UploadStore
     let configuration: ServerConfiguration
     let userLimiter: RateLimiter
+    let historyPages = HistoryPageCache()
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -190,17 +191,6 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// `{"success": true, "messages": [...], "greeting_sent": bool}`.
-    struct HistoryResponse: Encodable {
-        var success = true
-        var messages: [HistoryItem]
-        var greetingSent: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case success, messages, greetingSent = "greeting_sent"
-        }
-    }
-
     // MARK: POST /register_device
 
     @Sendable func registerDevice(_ request: Request, context: Context) async throws -> Response {
@@ -229,10 +219,31 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         }
         let userName = request.uri.queryParameters.get("user_name").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
         if let userName, InputLimits.length(userName) > InputLimits.maxNameLength { throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
-        let result = try await engine.handle(InboundEvent(kind: .historyFetch, at: clock(), userID: userID, userName: userName))
+        let (result, newest) = try await engine.handleHistoryFetch(InboundEvent(kind: .historyFetch, at: clock(), userID: userID, userName: userName))
         let greeted = result.actions.contains { $0.type == "greet" }
-        let messages = try queries.history(userID: userID, limit: limit).map(HistoryItem.init)
-        return JSONBody.response(HistoryResponse(messages: messages, greetingSent: greeted))
+        if let cached = historyPages.messagesJSON(userID: userID, limit: limit, newestMessageID: newest) {
+            return Self.historyResponse(messagesJSON: cached, greetingSent: greeted)
+        }
+        let stored = try queries.history(userID: userID, limit: limit)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let messagesJSON = try encoder.encode(stored.map(HistoryItem.init))
+        if let newestStored = stored.last?.id {
+            historyPages.store(messagesJSON, userID: userID, limit: limit, newestMessageID: newestStored)
+            if newest == nil { await engine.rememberLatestMessageID(newestStored, userID: userID) }
+        }
+        return Self.historyResponse(messagesJSON: messagesJSON, greetingSent: greeted)
+    }
+
+    /// `{"success": true, "messages": [...], "greeting_sent": bool}` around an encoded
+    /// `messages` array (JSONEncoder's, fresh or cached).
+    static func historyResponse(messagesJSON: Data, greetingSent: Bool) -> Response {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(messagesJSON.count + 48)
+        buffer.writeString(#"{"success":true,"messages":"#)
+        buffer.writeBytes(messagesJSON)
+        buffer.writeString(greetingSent ? #","greeting_sent":true}"# : #","greeting_sent":false}"#)
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
     }
 
     // MARK: GET /check_device/<user_id>
