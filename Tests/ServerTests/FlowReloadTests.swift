@@ -36,3 +36,27 @@ import Testing
         #expect(FlowReloader.fingerprint(harness.configuration.flowsDirectory) != first)
     }
 }
+
+/// The reloader as a service: a changed file in the flows folder is picked up by itself.
+@Suite("Flow reload service") struct FlowReloadServiceTests {
+    @Test func aChangedFileIsPickedUpWithoutAsking() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let built = try harness.build()
+        var reloader = FlowReloader(directory: harness.configuration.flowsDirectory, engine: built.engine, logger: ServerHarness.quietLogger)
+        reloader.pollInterval = .milliseconds(100)
+        let service = reloader
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        try "name: Watched\non: app_message\ndo:\n  - stop\n".write(toFile: harness.configuration.flowsDirectory + "/watched.yaml", atomically: true, encoding: .utf8)
+        let deadline = ContinuousClock.now + .seconds(5)
+        var names: [String] = []
+        while ContinuousClock.now < deadline {
+            names = await built.engine.flowSet.flows.map(\.name)
+            if names.contains("Watched") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(names.contains("Watched"))
+    }
+}

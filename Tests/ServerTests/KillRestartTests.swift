@@ -99,4 +99,24 @@ import TestServers
         await telegram.stop()
         await telegram2.stop()
     }
+
+    @Test func sigtermStopsTheServerCleanly() async throws {
+        let binary = try #require(Self.binary, "build replyflow first (swift build)")
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let telegram = FakeTelegramServer()
+        let telegramURL = try await telegram.start().absoluteString
+        let port = try Self.freePort()
+        let server = try startServer(binary, port: port, harness: harness, telegramURL: telegramURL, token: telegram.token)
+        try await waitForHealth(port: port)
+        kill(server.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while server.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.isRunning, "replyflow serve still running 15 s after SIGTERM")
+        if server.isRunning { server.terminate() }
+        server.waitUntilExit()
+        #expect(server.terminationReason == .exit)
+        #expect(server.terminationStatus == 0)
+        await telegram.stop()
+    }
 }

@@ -226,6 +226,21 @@ import Testing
         }
     }
 
+    @Test func requestsPerAddressAreRateLimitedWhenAsked() async throws {
+        var harness = try ServerHarness()
+        harness.configuration.rateLimitPerAddress = 3
+        defer { harness.remove() }
+        try await harness.build().application.test(.live) { client in
+            for _ in 0..<3 {
+                #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            }
+            let limited = try await client.execute(uri: "/health", method: .get)
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] != nil)
+            #expect(limited.json["success"] as? Bool == false)
+        }
+    }
+
     @Test func messagesPerUserAreRateLimited() async throws {
         var harness = try ServerHarness()
         harness.configuration.rateLimitPerUser = 2
