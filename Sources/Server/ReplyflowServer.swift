@@ -99,6 +99,8 @@ public enum ReplyflowServer {
             engine: engine, queries: queries, uploads: uploads, configuration: configuration,
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
+        APIController<ServerRequestContext>(engine: engine, conversations: ConversationQueries(database: database), configuration: configuration, clock: clock)
+            .addRoutes(to: router)
         sockets.addRoutes(to: router)
 
         var services: [any Service] = [OutboxService(worker: worker, incoming: workerBox.stream), FlowReloader(directory: configuration.flowsDirectory, engine: engine, logger: logger)]

@@ -169,6 +169,29 @@ public final class ReplyflowDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3: conversations") { db in
+            // One row per chat (source + platform chat id), kept by a trigger so every
+            // writer of messages (the server, replay, tests) maintains it the same way.
+            try db.execute(sql: """
+                CREATE TABLE conversations (
+                    id INTEGER PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    platform_chat_id TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    UNIQUE (source, platform_chat_id)
+                );
+                CREATE INDEX conversations_by_activity ON conversations (updated_at DESC, id DESC);
+                CREATE INDEX conversations_by_source_activity ON conversations (source, updated_at DESC, id DESC);
+                CREATE TRIGGER conversations_follow_messages AFTER INSERT ON messages BEGIN
+                    INSERT INTO conversations (source, platform_chat_id, created_at, updated_at)
+                    VALUES (NEW.source, NEW.user_id, NEW.created_at, NEW.created_at)
+                    ON CONFLICT (source, platform_chat_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at);
+                END;
+                INSERT INTO conversations (source, platform_chat_id, created_at, updated_at)
+                    SELECT source, user_id, min(created_at), max(created_at) FROM messages GROUP BY source, user_id;
+                """)
+        }
         return migrator
     }
 }

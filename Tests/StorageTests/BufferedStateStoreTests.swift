@@ -161,6 +161,8 @@ private let stateTables: KeyValuePairs<String, String> = [
     "outbox": "id",
     "telegram_updates": "update_id",
     "forum_topics": "user_id",
+    // Kept by a trigger on messages.
+    "conversations": "source, platform_chat_id",
 ]
 
 /// Tables only the server writes (devices, outbox, ...): compared, but empty here.

@@ -32,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     public var socketPingInterval = 25_000
     public var socketPingTimeout = 20_000
 
+    /// The key of the `/api` (`X-API-Key`); unset, the `/api` answers 401 to everyone.
+    public var apiKey: String?
+
     /// Messages per minute per user on `/send_message` (0 = off).
     public var rateLimitPerUser = 30
     /// Requests per minute per client address (0 = off).
@@ -91,6 +94,7 @@ public struct ServerConfiguration: Sendable {
             guard levels.contains(level) else { throw Failure(description: "LOG_LEVEL=\(level) must be one of \(levels.joined(separator: ", "))") }
             configuration.logLevel = level
         }
+        configuration.apiKey = value("API_KEY")
         configuration.botToken = value("BOT_TOKEN")
         if let group = value("GROUP_CHAT_ID") {
             guard let id = Int64(group) else { throw Failure(description: "GROUP_CHAT_ID=\(group) is not a Telegram chat id (a number such as -1001234567890)") }

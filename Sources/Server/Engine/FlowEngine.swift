@@ -28,10 +28,7 @@ public actor FlowEngine {
     /// Runs one event and makes its results durable.
     public func handle(_ event: InboundEvent) async throws -> RunResult {
         let result = await runtime.run(event)
-        let produced = effects.take()
-        try await store.commit()
-        if !produced.outbox.isEmpty { onDeliveries(produced.outbox) }
-        if !produced.broadcasts.isEmpty { await onBroadcasts(produced.broadcasts) }
+        try await commitProduced()
         return result
     }
 
@@ -61,6 +58,28 @@ public actor FlowEngine {
     /// newest message the store did not know.
     public func rememberLatestMessageID(_ id: Int64, userID: String) {
         store.rememberLatestAppMessageID(id, userID: userID)
+    }
+
+    /// A message written through the `/api` (by staff or another system): stored in the
+    /// chat, then delivered on its channel like a flow's reply. Returns its id.
+    public func sendFromAPI(source: ChatSource, platformChatID: String, text: String, at: Date) async throws -> Int64 {
+        let id = store.storeMessage(StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at))
+        effects.queueReply(text: text, source: source, userID: platformChatID, at: at)
+        try await commitProduced()
+        return id
+    }
+
+    /// Sets a chat's auto mode from the `/api`.
+    public func setAutoMode(_ on: Bool, source: ChatSource, platformChatID: String, at: Date) async throws {
+        store.setAutoMode(on, source: source, userID: platformChatID, at: at)
+        try await store.commit()
+    }
+
+    private func commitProduced() async throws {
+        let produced = effects.take()
+        try await store.commit()
+        if !produced.outbox.isEmpty { onDeliveries(produced.outbox) }
+        if !produced.broadcasts.isEmpty { await onBroadcasts(produced.broadcasts) }
     }
 
     /// Swaps in a new flow set; runs already under way finish with the old one.

@@ -9,6 +9,17 @@ enum OutboxKind: String, Sendable {
     case telegramReply = "telegram.reply"
     /// A push to every registered device of a user.
     case push = "fcm.push"
+    /// A message to an Instagram visitor through Brevo Conversations.
+    case brevoMessage = "brevo.message"
+}
+
+struct BrevoMessagePayload: Codable, Sendable, Equatable {
+    var visitorID: String
+    var text: String
+
+    enum CodingKeys: String, CodingKey {
+        case visitorID = "visitor_id", text
+    }
 }
 
 struct ForwardPayload: Codable, Sendable, Equatable {

@@ -50,17 +50,7 @@ final class ServerEffects: FlowEffects {
         case .greet(let text, _):
             broadcasts.append(Broadcast(userID: request.userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: event.at)))
         case .reply(let text, _):
-            switch request.source {
-            case .app:
-                broadcasts.append(Broadcast(userID: request.userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: event.at)))
-            case .telegram:
-                if let chatID = Int64(request.userID) {
-                    let payload = TelegramReplyPayload(chatID: chatID, text: text)
-                    queue(.telegramReply, lane: "telegram:\(chatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
-                }
-            case .instagram:
-                logger.warning("instagram replies are not wired yet; the reply is stored but not sent", metadata: ["user": "\(request.userID)"])
-            }
+            queueReply(text: text, source: request.source, userID: request.userID, at: event.at)
         case .broadcast:
             // The event's own message, as stored: staff replies show as support, the
             // user's own messages (on another device) as user.
@@ -71,6 +61,26 @@ final class ServerEffects: FlowEffects {
         case .setAutoMode:
             // The runtime has stored it; the live stream of chats comes with the /api issue.
             break
+        }
+    }
+
+    /// A message from support to a chat: shown live in the app, or sent to the
+    /// customer's Telegram chat or Instagram conversation through the outbox.
+    func queueReply(text: String, source: ChatSource, userID: String, at: Date) {
+        switch source {
+        case .app:
+            broadcasts.append(Broadcast(userID: userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: at)))
+        case .telegram:
+            if let chatID = Int64(userID) {
+                let payload = TelegramReplyPayload(chatID: chatID, text: text)
+                queue(.telegramReply, lane: "telegram:\(chatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: at)
+            } else {
+                logger.error("a Telegram chat id must be a number; the reply is stored but not sent", metadata: ["chat": "\(userID)"])
+            }
+        case .instagram:
+            // Brevo is not wired yet: kept in the outbox as what would have been sent.
+            let payload = BrevoMessagePayload(visitorID: userID, text: text)
+            queue(.brevoMessage, lane: "brevo:\(userID)", payload: OutboxJSON.encode(payload), enabled: false, at: at)
         }
     }
 

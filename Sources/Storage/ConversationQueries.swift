@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+/// A chat as the `/api` shows it: one conversation on one channel.
+public struct Conversation: Sendable, Equatable {
+    public var id: Int64
+    public var source: String
+    public var platformChatID: String
+    public var name: String?
+    public var updatedAt: Date
+    /// Nil when never set: the configured default applies.
+    public var autoMode: Bool?
+}
+
+/// A message of a conversation, with what the `/api` shows of it.
+public struct ConversationMessage: Sendable, Equatable {
+    public var id: Int64
+    public var source: String
+    public var conversationID: Int64
+    public var direction: String
+    public var text: String
+    public var media: String
+    public var photoURL: String?
+    public var createdAt: Date
+    public var userID: String
+    public var userName: String?
+    /// The flow that sent it, for automatic messages.
+    public var flow: String?
+}
+
+/// Reads for the `/api`: chats newest activity first, a chat's messages by page.
+public struct ConversationQueries: Sendable {
+    let writer: any DatabaseWriter
+
+    public init(database: ReplyflowDatabase) {
+        writer = database.writer
+    }
+
+    private static let conversationColumns = """
+        c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode
+        FROM conversations c
+        LEFT JOIN users u ON u.id = c.platform_chat_id
+        LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
+        """
+
+    /// One page of chats, newest activity first, optionally of one source.
+    public func conversations(source: String?, page: Int, perPage: Int) throws -> (items: [Conversation], total: Int) {
+        try writer.read { db in
+            let offset = (page - 1) * perPage
+            let rows: [Row]
+            let total: Int
+            if let source {
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.conversationColumns) WHERE c.source = ? ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?", arguments: [source, perPage, offset])
+                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM conversations WHERE source = ?", arguments: [source]) ?? 0
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.conversationColumns) ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?", arguments: [perPage, offset])
+                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM conversations") ?? 0
+            }
+            return (rows.map(Self.conversation), total)
+        }
+    }
+
+    public func conversation(id: Int64) throws -> Conversation? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.conversationColumns) WHERE c.id = ?", arguments: [id]).map(Self.conversation)
+        }
+    }
+
+    public func conversation(source: String, platformChatID: String) throws -> Conversation? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.conversationColumns) WHERE c.source = ? AND c.platform_chat_id = ?", arguments: [source, platformChatID]).map(Self.conversation)
+        }
+    }
+
+    /// One page of a chat's messages: page 1 is the newest `perPage`, each page oldest first.
+    public func messages(of conversation: Conversation, page: Int, perPage: Int) throws -> (items: [ConversationMessage], total: Int) {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name
+                FROM messages m LEFT JOIN users u ON u.id = m.user_id
+                WHERE m.user_id = ? AND m.source = ? ORDER BY m.id DESC LIMIT ? OFFSET ?
+                """, arguments: [conversation.platformChatID, conversation.source, perPage, (page - 1) * perPage])
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE user_id = ? AND source = ?", arguments: [conversation.platformChatID, conversation.source]) ?? 0
+            let items = rows.reversed().map { row in
+                ConversationMessage(
+                    id: row[0], source: conversation.source, conversationID: conversation.id, direction: row[1], text: row[2], media: row[3],
+                    photoURL: row[4], createdAt: Date(timeIntervalSince1970: row[5]), userID: conversation.platformChatID, userName: row[7], flow: row[6])
+            }
+            return (items, total)
+        }
+    }
+
+    private static func conversation(_ row: Row) -> Conversation {
+        Conversation(
+            id: row[0], source: row[1], platformChatID: row[2], name: row[3],
+            updatedAt: Date(timeIntervalSince1970: row[4]), autoMode: row[5])
+    }
+}
