@@ -72,12 +72,16 @@ public enum ReplyflowServer {
         let chat = AppChatSockets(server: sockets, logger: logger)
         chat.install()
 
+        let liveLog = LiveEventLog(retention: configuration.streamRetention)
+        let publisher = LivePublisher(
+            log: liveLog, conversations: ConversationQueries(database: database), autoModeDefault: configuration.autoModeDefault, logger: logger)
         let workerBox = WorkerBox()
         let engine = try FlowEngine(
             flowSet: flows, database: database, configuration: configuration,
             services: .init(telegram: telegram != nil, push: fcm != nil), logger: logger,
             onDeliveries: { items in workerBox.add(items) },
-            onBroadcasts: { broadcasts in await chat.send(broadcasts) })
+            onBroadcasts: { broadcasts in await chat.send(broadcasts) },
+            onCommitted: { committed in publisher.committed(committed) })
 
         var deliverers: [String: any Deliverer] = [:]
         if let telegram, let group = configuration.groupChatID {
@@ -99,11 +103,17 @@ public enum ReplyflowServer {
             engine: engine, queries: queries, uploads: uploads, configuration: configuration,
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
-        APIController<ServerRequestContext>(engine: engine, conversations: ConversationQueries(database: database), configuration: configuration, clock: clock)
-            .addRoutes(to: router)
+        let stream = StreamController<ServerRequestContext>(
+            log: liveLog, tokens: StreamTokens(clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
+        APIController<ServerRequestContext>(
+            engine: engine, conversations: ConversationQueries(database: database), configuration: configuration, clock: clock, stream: stream
+        ).addRoutes(to: router)
         sockets.addRoutes(to: router)
 
-        var services: [any Service] = [OutboxService(worker: worker, incoming: workerBox.stream), FlowReloader(directory: configuration.flowsDirectory, engine: engine, logger: logger)]
+        var services: [any Service] = [
+            OutboxService(worker: worker, incoming: workerBox.stream), FlowReloader(directory: configuration.flowsDirectory, engine: engine, logger: logger),
+            LivePublisherService(publisher: publisher),
+        ]
         var webhookSecret: String?
         if let telegram, let group = configuration.groupChatID {
             let handler = TelegramUpdateHandler(

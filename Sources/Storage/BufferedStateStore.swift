@@ -24,6 +24,9 @@ public final class BufferedStateStore: FlowStateStore {
     private var nextMessageID: Int64
     private var nextOutboxID: Int64
 
+    /// Keeps the messages stored since `takeStoredMessages()`, for the server's live stream.
+    public var tracksStoredMessages = false
+    private var storedSinceTaken: [(Int64, StoredMessage)] = []
     private var inboundCounts: [String: Int] = [:]
     /// The newest app-chat message id per user, stored or queued: tells a cached history
     /// page whether it is still current.
@@ -218,6 +221,7 @@ public final class BufferedStateStore: FlowStateStore {
         nextMessageID += 1
         enqueue(.message(id: id, message))
         if message.source == .app { latestAppMessages[message.userID] = id }
+        if tracksStoredMessages { storedSinceTaken.append((id, message)) }
         return id
     }
 
@@ -312,6 +316,12 @@ extension BufferedStateStore {
     /// stored later (even queued, not yet written) replaces it.
     public func rememberLatestAppMessageID(_ id: Int64, userID: String) {
         if latestAppMessages[userID] == nil { latestAppMessages[userID] = id }
+    }
+
+    /// The messages stored since the last call, with their ids (when tracking is on).
+    public func takeStoredMessages() -> [(id: Int64, message: StoredMessage)] {
+        defer { storedSinceTaken = [] }
+        return storedSinceTaken.map { (id: $0.0, message: $0.1) }
     }
 
     /// Records a Telegram update id as handled, in the same commit as what it caused.

@@ -26,6 +26,23 @@ public struct ConversationMessage: Sendable, Equatable {
     public var userName: String?
     /// The flow that sent it, for automatic messages.
     public var flow: String?
+
+    public init(
+        id: Int64, source: String, conversationID: Int64, direction: String, text: String, media: String, photoURL: String?,
+        createdAt: Date, userID: String, userName: String?, flow: String?
+    ) {
+        self.id = id
+        self.source = source
+        self.conversationID = conversationID
+        self.direction = direction
+        self.text = text
+        self.media = media
+        self.photoURL = photoURL
+        self.createdAt = createdAt
+        self.userID = userID
+        self.userName = userName
+        self.flow = flow
+    }
 }
 
 /// Reads for the `/api`: chats newest activity first, a chat's messages by page.

@@ -14,10 +14,15 @@ final class ChatClientProcess: @unchecked Sendable {
         var description: String
     }
 
-    init(url: String, userID: String, transport: String, timeoutSeconds: Int = 15) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/app_chat_client.py").path
+    convenience init(url: String, userID: String, transport: String, timeoutSeconds: Int = 15) throws {
+        try self.init(script: "app_chat_client.py", arguments: [url, userID, transport, String(timeoutSeconds)])
+    }
+
+    /// Any script of `python/`, with its arguments.
+    init(script name: String, arguments: [String]) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/" + name).path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, url, userID, transport, String(timeoutSeconds)]
+        process.arguments = ["python3", script] + arguments
         process.standardOutput = output
         process.standardError = errors
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
@@ -48,6 +53,20 @@ final class ChatClientProcess: @unchecked Sendable {
 
     private func snapshot() -> String {
         lock.withLock { buffer }
+    }
+
+    /// Every JSON line printed so far, waiting until there are `count` (or `timeout`).
+    func jsonLines(_ count: Int, timeout: Duration = .seconds(15)) async throws -> [[String: Any]] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let lines = snapshot().split(separator: "\n").filter { $0.hasPrefix("{") }
+            if lines.count >= count || ContinuousClock.now >= deadline || !process.isRunning {
+                try await Task.sleep(for: .milliseconds(50))
+                let final = snapshot().split(separator: "\n").filter { $0.hasPrefix("{") }
+                return final.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// The first `new_message` payload the client printed, as JSON.

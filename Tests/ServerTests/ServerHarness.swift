@@ -28,6 +28,7 @@ struct ServerHarness {
         configuration.flowsDirectory = directory + "/flows"
         configuration.socketPingInterval = 1_000
         configuration.socketPingTimeout = 1_000
+        configuration.streamHeartbeatSeconds = 1
     }
 
     static var repositoryRoot: String {

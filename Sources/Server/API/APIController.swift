@@ -11,9 +11,12 @@ struct APIController<Context: RequestContext>: Sendable {
     let conversations: ConversationQueries
     let configuration: ServerConfiguration
     let clock: @Sendable () -> Date
+    let stream: StreamController<Context>
 
     func addRoutes(to router: Router<Context>) {
-        let api = router.group("api").add(middleware: APIKeyMiddleware(key: configuration.apiKey))
+        let api = router.group("api").add(middleware: APIKeyMiddleware(key: configuration.apiKey, streamTokens: stream.tokens))
+        api.get("stream", use: stream.stream)
+        stream.addTokenRoute(to: api)
         api.get("chats", use: chats)
         api.get("chats/:chatId/messages", use: messages)
         api.patch("chats/:chatId/autoMode", use: setAutoMode)

@@ -35,6 +35,11 @@ public struct ServerConfiguration: Sendable {
     /// The key of the `/api` (`X-API-Key`); unset, the `/api` answers 401 to everyone.
     public var apiKey: String?
 
+    /// Seconds between heartbeat comments on a quiet `/api/stream`.
+    public var streamHeartbeatSeconds = 15
+    /// Stream events kept for `Last-Event-ID` resumption.
+    public var streamRetention = 10_000
+
     /// Messages per minute per user on `/send_message` (0 = off).
     public var rateLimitPerUser = 30
     /// Requests per minute per client address (0 = off).
@@ -95,6 +100,8 @@ public struct ServerConfiguration: Sendable {
             configuration.logLevel = level
         }
         configuration.apiKey = value("API_KEY")
+        configuration.streamHeartbeatSeconds = try integer("STREAM_HEARTBEAT_SECONDS", in: 1...300) ?? configuration.streamHeartbeatSeconds
+        configuration.streamRetention = try integer("STREAM_RETENTION", in: 100...1_000_000) ?? configuration.streamRetention
         configuration.botToken = value("BOT_TOKEN")
         if let group = value("GROUP_CHAT_ID") {
             guard let id = Int64(group) else { throw Failure(description: "GROUP_CHAT_ID=\(group) is not a Telegram chat id (a number such as -1001234567890)") }

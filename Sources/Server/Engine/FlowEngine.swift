@@ -12,13 +12,17 @@ public actor FlowEngine {
     private let effects: ServerEffects
     private let onDeliveries: @Sendable ([OutboxItem]) -> Void
     private let onBroadcasts: @Sendable ([Broadcast]) async -> Void
+    private let onCommitted: @Sendable (Committed) -> Void
     private var updatesUnderWay: Set<Int64> = []
 
     init(
         flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: ServerEffects.Services, logger: Logger,
-        onDeliveries: @escaping @Sendable ([OutboxItem]) -> Void, onBroadcasts: @escaping @Sendable ([Broadcast]) async -> Void
+        onDeliveries: @escaping @Sendable ([OutboxItem]) -> Void, onBroadcasts: @escaping @Sendable ([Broadcast]) async -> Void,
+        onCommitted: @escaping @Sendable (Committed) -> Void = { _ in }
     ) throws {
         store = try BufferedStateStore(database: database)
+        store.tracksStoredMessages = true
+        self.onCommitted = onCommitted
         effects = ServerEffects(store: store, services: services, logger: logger)
         runtime = FlowRuntime(flowSet: flowSet, state: store, effects: effects, timeZone: configuration.timeZone, autoModeDefault: configuration.autoModeDefault)
         self.onDeliveries = onDeliveries
@@ -41,7 +45,7 @@ public actor FlowEngine {
         defer { updatesUnderWay.remove(updateID) }
         store.enqueueUpdateSeen(updateID, at: Date())
         guard let event else {
-            try await store.commit()
+            try await commitProduced()
             return nil
         }
         return try await handle(event)
@@ -72,12 +76,15 @@ public actor FlowEngine {
     /// Sets a chat's auto mode from the `/api`.
     public func setAutoMode(_ on: Bool, source: ChatSource, platformChatID: String, at: Date) async throws {
         store.setAutoMode(on, source: source, userID: platformChatID, at: at)
-        try await store.commit()
+        effects.noteChatUpdate(source: source, userID: platformChatID)
+        try await commitProduced()
     }
 
     private func commitProduced() async throws {
         let produced = effects.take()
+        let stored = store.takeStoredMessages()
         try await store.commit()
+        if !stored.isEmpty || !produced.chatUpdates.isEmpty { onCommitted(Committed(messages: stored, chats: produced.chatUpdates)) }
         if !produced.outbox.isEmpty { onDeliveries(produced.outbox) }
         if !produced.broadcasts.isEmpty { await onBroadcasts(produced.broadcasts) }
     }
@@ -93,6 +100,6 @@ public actor FlowEngine {
     /// replies to it find their way back.
     func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, at: Date) async throws {
         for id in groupMessageIDs { store.saveGroupForward(groupMessageID: id, userID: userID, at: at) }
-        try await store.commit()
+        try await commitProduced()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Flows
 import Storage
 
 /// A message as the seed server's API and socket.io show it: `message`, `photo_url`,
@@ -63,4 +64,16 @@ public struct HistoryItem: Sendable, Equatable, Codable {
 public struct Broadcast: Sendable, Equatable {
     public var userID: String
     public var item: HistoryItem
+}
+
+/// A chat by channel and the channel's own id for it.
+public struct ChatRef: Sendable, Hashable {
+    public var source: ChatSource
+    public var platformChatID: String
+}
+
+/// What one commit changed, for the live stream.
+struct Committed: Sendable {
+    var messages: [(id: Int64, message: StoredMessage)]
+    var chats: [ChatRef]
 }

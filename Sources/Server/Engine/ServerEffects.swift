@@ -17,6 +17,8 @@ final class ServerEffects: FlowEffects {
     let logger: Logger
     private(set) var queued: [OutboxItem] = []
     private(set) var broadcasts: [Broadcast] = []
+    /// Chats whose auto mode a flow changed, for the live stream.
+    private(set) var chatUpdates: [ChatRef] = []
 
     init(store: BufferedStateStore, services: Services, logger: Logger) {
         self.store = store
@@ -25,9 +27,13 @@ final class ServerEffects: FlowEffects {
     }
 
     /// Everything produced since the last call.
-    func take() -> (outbox: [OutboxItem], broadcasts: [Broadcast]) {
-        defer { queued = []; broadcasts = [] }
-        return (queued, broadcasts)
+    func take() -> (outbox: [OutboxItem], broadcasts: [Broadcast], chatUpdates: [ChatRef]) {
+        defer { queued = []; broadcasts = []; chatUpdates = [] }
+        return (queued, broadcasts, chatUpdates)
+    }
+
+    func noteChatUpdate(source: ChatSource, userID: String) {
+        chatUpdates.append(ChatRef(source: source, platformChatID: userID))
     }
 
     nonisolated(nonsending) func transcribe(_ request: EffectRequest) async throws -> String {
@@ -59,8 +65,8 @@ final class ServerEffects: FlowEffects {
             let item = HistoryItem(message: event.text ?? "", photoURL: event.photoURLs.first, direction: direction, createdAt: event.at)
             broadcasts.append(Broadcast(userID: request.userID, item: item))
         case .setAutoMode:
-            // The runtime has stored it; the live stream of chats comes with the /api issue.
-            break
+            // The runtime has stored it; the live stream shows the chat's new state.
+            noteChatUpdate(source: request.source, userID: request.userID)
         }
     }
 

@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+
+/// One update of the live stream: a message or a chat, as `/api` records.
+struct LiveEvent: Sendable {
+    enum Kind: String, Sendable { case message, chat }
+
+    var id: Int64
+    var kind: Kind
+    var chatID: String
+    var source: String
+    /// `{"type": ..., "record": ...}`, encoded once for every subscriber.
+    var data: String
+}
+
+/// Who a subscriber wants to hear about.
+struct StreamFilter: Sendable {
+    var chatID: String?
+    var source: String?
+
+    func accepts(_ event: LiveEvent) -> Bool {
+        (chatID == nil || chatID == event.chatID) && (source == nil || source == event.source)
+    }
+}
+
+/// The recent updates, kept for resumption, and the connected subscribers. Event ids
+/// grow across restarts too (they start from the clock), so an id from before a restart
+/// is older than every id after it.
+final class LiveEventLog: Sendable {
+    private struct State {
+        var events: [LiveEvent] = []
+        var nextID: Int64
+        var subscribers: [UUID: (filter: StreamFilter, continuation: AsyncStream<LiveEvent>.Continuation)] = [:]
+    }
+
+    private let state: Mutex<State>
+    /// Events kept for `Last-Event-ID`: a reconnect within this many events misses nothing.
+    let retention: Int
+    /// Events a slow subscriber may have waiting before the oldest are dropped (it then
+    /// resumes from its last id on reconnect).
+    let subscriberBuffer: Int
+
+    init(retention: Int = 10_000, subscriberBuffer: Int = 1_000, now: Date = Date()) {
+        self.retention = retention
+        self.subscriberBuffer = subscriberBuffer
+        state = Mutex(State(nextID: Int64(now.timeIntervalSince1970 * 1000) * 1000))
+    }
+
+    /// Appends an event and hands it to every subscriber whose filter accepts it.
+    func publish(kind: LiveEvent.Kind, chatID: String, source: String, data: String) {
+        state.withLock { state in
+            let event = LiveEvent(id: state.nextID, kind: kind, chatID: chatID, source: source, data: data)
+            state.nextID += 1
+            state.events.append(event)
+            if state.events.count > retention + retention / 4 { state.events.removeFirst(state.events.count - retention) }
+            for subscriber in state.subscribers.values where subscriber.filter.accepts(event) {
+                subscriber.continuation.yield(event)
+            }
+        }
+    }
+
+    /// Subscribes: the retained events after `lastEventID` (none when nil), then live ones.
+    /// Registration and the replay happen under one lock, so nothing falls in between.
+    func subscribe(filter: StreamFilter, after lastEventID: Int64?) -> (missed: [LiveEvent], live: AsyncStream<LiveEvent>, cancel: @Sendable () -> Void) {
+        let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingNewest(subscriberBuffer))
+        let key = UUID()
+        let missed = state.withLock { state -> [LiveEvent] in
+            state.subscribers[key] = (filter, continuation)
+            guard let lastEventID else { return [] }
+            return state.events.filter { $0.id > lastEventID && filter.accepts($0) }
+        }
+        let cancel: @Sendable () -> Void = { [weak self] in
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: key) }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in cancel() }
+        return (missed, stream, cancel)
+    }
+
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// Ends every subscription (shutdown), so open streams finish instead of holding the
+    /// server up until their next heartbeat fails.
+    func closeAll() {
+        let continuations = state.withLock { state in
+            defer { state.subscribers = [:] }
+            return state.subscribers.values.map(\.continuation)
+        }
+        for continuation in continuations { continuation.finish() }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `GET /api/stream`: Server-Sent Events. `event: update`, `data: {"type", "record"}`, an
+/// `id` on every event; `Last-Event-ID` (or `?lastEventId=`) resumes after a reconnect
+/// with every retained event since; a comment line every `heartbeat` keeps proxies from
+/// closing a quiet stream. Filters: `chatId`, `source`.
+struct StreamController<Context: RequestContext>: Sendable {
+    let log: LiveEventLog
+    let tokens: StreamTokens
+    let heartbeat: Duration
+
+    /// Adds `POST /api/stream/token` to the authenticated group.
+    func addTokenRoute(to group: RouterGroup<Context>) {
+        group.post("stream/token") { _, _ -> Response in
+            let (token, expires) = tokens.issue()
+            return JSONBody.response(["token": token, "expiresIn": Int(tokens.lifetime), "expires": APITime.format(expires)])
+        }
+    }
+
+    @Sendable func stream(_ request: Request, context: Context) async throws -> Response {
+        let parameters = APIController<Context>.parameters(request)
+        if let source = parameters["source"] { _ = try APIController<Context>.source(source) }
+        let filter = StreamFilter(chatID: parameters["chatId"], source: parameters["source"])
+        let lastID = (request.headers[.init("Last-Event-ID")!] ?? parameters["lastEventId"]).flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        let subscription = log.subscribe(filter: filter, after: lastID)
+        let heartbeat = self.heartbeat
+        let body = ResponseBody { writer in
+            defer { subscription.cancel() }
+            try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+            for event in subscription.missed { try await writer.write(Self.frame(event)) }
+            // Live events and heartbeats go through one sequence to the one writer.
+            let (frames, sink) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in subscription.live { sink.yield(Self.frame(event)) }
+                    sink.finish()
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: heartbeat)
+                        sink.yield(ByteBuffer(string: ": heartbeat\n\n"))
+                    }
+                }
+                // Ends when the client goes away (a write throws) or the log closes.
+                defer { group.cancelAll() }
+                for await frame in frames { try await writer.write(frame) }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
+            body: body)
+    }
+
+    static func frame(_ event: LiveEvent) -> ByteBuffer {
+        ByteBuffer(string: "id: \(event.id)\nevent: update\ndata: \(event.data)\n\n")
+    }
+}
