@@ -37,27 +37,16 @@ public struct HistoryItem: Sendable, Equatable, Codable {
         self.init(message: stored.text, photoURL: stored.photoURL, direction: stored.direction, createdAt: stored.createdAt)
     }
 
-    /// The seed stored SQLite's `CURRENT_TIMESTAMP`: UTC, second precision. Computed
-    /// from the day number (the proleptic Gregorian calendar, as SQLite's own date
-    /// functions): Foundation's Calendar costs microseconds per call, and a history page
-    /// formats fifty of these.
+    /// The seed stored SQLite's `CURRENT_TIMESTAMP`: UTC, second precision. Built on the
+    /// runtime's `LocalTime` (no `Calendar`: a history page formats fifty of these).
     static func format(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        // Days since 1970-01-01 to year, month, day (Howard Hinnant's civil_from_days).
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))"
+        let day = LocalTime(date, in: utc)
+        let second = (Int(date.timeIntervalSince1970.rounded(.down)) % 60 + 60) % 60
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(day.dayString) \(two(day.minuteOfDay / 60)):\(two(day.minuteOfDay % 60)):\(two(second))"
     }
+
+    private static let utc = TimeZone(identifier: "UTC")!
 }
 
 /// A message to show live in a user's open chat (socket.io `new_message`).
