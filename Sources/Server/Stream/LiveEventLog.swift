@@ -9,8 +9,28 @@ struct LiveEvent: Sendable {
     var kind: Kind
     var chatID: String
     var source: String
-    /// `{"type": ..., "record": ...}`, encoded once for every subscriber.
-    var data: String
+    let payload: LivePayload
+    /// `{"type": ..., "record": ...}`, encoded at most once, for every subscriber.
+    var data: String { payload.text }
+}
+
+/// An event's JSON, encoded when the first subscriber needs it: the log keeps every
+/// update for resumption, and encoding each one while nobody listens would cost the
+/// busiest path (`send_message`) for nothing.
+final class LivePayload: Sendable {
+    private let encode: @Sendable () -> String
+    private let cached = Mutex<String?>(nil)
+
+    init(_ encode: @escaping @Sendable () -> String) {
+        self.encode = encode
+    }
+
+    var text: String {
+        if let text = cached.withLock({ $0 }) { return text }
+        let text = encode()
+        cached.withLock { $0 = text }
+        return text
+    }
 }
 
 /// Who a subscriber wants to hear about.
@@ -47,9 +67,9 @@ final class LiveEventLog: Sendable {
     }
 
     /// Appends an event and hands it to every subscriber whose filter accepts it.
-    func publish(kind: LiveEvent.Kind, chatID: String, source: String, data: String) {
+    func publish(kind: LiveEvent.Kind, chatID: String, source: String, payload: LivePayload) {
         state.withLock { state in
-            let event = LiveEvent(id: state.nextID, kind: kind, chatID: chatID, source: source, data: data)
+            let event = LiveEvent(id: state.nextID, kind: kind, chatID: chatID, source: source, payload: payload)
             state.nextID += 1
             state.events.append(event)
             if state.events.count > retention + retention / 4 { state.events.removeFirst(state.events.count - retention) }

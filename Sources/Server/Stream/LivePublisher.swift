@@ -30,8 +30,6 @@ final class LivePublisher: Sendable {
     /// Publishes until the stream ends (shutdown).
     func run() async {
         var known: [ChatRef: Conversation] = [:]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         for await batch in incoming {
             for (id, message) in batch.messages {
                 let ref = ChatRef(source: message.source, platformChatID: message.userID)
@@ -43,14 +41,14 @@ final class LivePublisher: Sendable {
                     id: id, source: message.source.rawValue, conversationID: conversation.id, direction: message.direction.rawValue,
                     text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
                     userID: message.userID, userName: conversation.name, flow: message.flow))
-                publish(.message, conversation: conversation, record: record, encoder: encoder)
-                publish(.chat, conversation: conversation, record: ChatRecord(conversation, autoModeDefault: autoModeDefault), encoder: encoder)
+                publish(.message, conversation: conversation, record: record)
+                publish(.chat, conversation: conversation, record: ChatRecord(conversation, autoModeDefault: autoModeDefault))
             }
             for ref in Set(batch.chats) {
                 // Auto mode changed: read the chat again rather than trust the cache.
                 guard let conversation = lookUp(ref) else { continue }
                 known[ref] = conversation
-                publish(.chat, conversation: conversation, record: ChatRecord(conversation, autoModeDefault: autoModeDefault), encoder: encoder)
+                publish(.chat, conversation: conversation, record: ChatRecord(conversation, autoModeDefault: autoModeDefault))
             }
         }
     }
@@ -68,14 +66,19 @@ final class LivePublisher: Sendable {
         }
     }
 
-    private struct Envelope<Record: Encodable>: Encodable {
+    private struct Envelope<Record: Encodable & Sendable>: Encodable, Sendable {
         var type: String
         var record: Record
     }
 
-    private func publish<Record: Encodable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: Record, encoder: JSONEncoder) {
-        guard let data = try? encoder.encode(Envelope(type: kind.rawValue, record: record)) else { return }
-        log.publish(kind: kind, chatID: String(conversation.id), source: conversation.source, data: String(decoding: data, as: UTF8.self))
+    private func publish<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: Record) {
+        let envelope = Envelope(type: kind.rawValue, record: record)
+        let payload = LivePayload {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+            return (try? encoder.encode(envelope)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
+        log.publish(kind: kind, chatID: String(conversation.id), source: conversation.source, payload: payload)
     }
 }
 
