@@ -51,13 +51,6 @@ public struct OutboxStore: Sendable {
         }
     }
 
-    public func item(id: Int64) throws -> OutboxItem? {
-        try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error FROM outbox WHERE id = ?", arguments: [id])
-                .map(Self.item)
-        }
-    }
-
     public func markDelivered(id: Int64, attempts: Int, at: Date) throws {
         try update(id: id, status: .delivered, attempts: attempts, next: at, error: nil, at: at)
     }
@@ -68,17 +61,6 @@ public struct OutboxStore: Sendable {
 
     public func markFailed(id: Int64, attempts: Int, error: String, at: Date) throws {
         try update(id: id, status: .failed, attempts: attempts, next: at, error: error, at: at)
-    }
-
-    /// How many items are in each status, for `/health` and the logs.
-    public func counts() throws -> [OutboxItem.Status: Int] {
-        try writer.read { db in
-            var counts: [OutboxItem.Status: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM outbox GROUP BY status") {
-                if let status = OutboxItem.Status(rawValue: row[0]) { counts[status] = row[1] }
-            }
-            return counts
-        }
     }
 
     private func update(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date) throws {

@@ -50,14 +50,6 @@ public struct ServerQueries: Sendable {
         }
     }
 
-    public func message(id: Int64) throws -> HistoryMessage? {
-        try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, text, photo_url, direction, created_at FROM messages WHERE id = ?", arguments: [id]).map { row in
-                HistoryMessage(id: row[0], text: row[1], photoURL: row[2], direction: row[3], createdAt: Date(timeIntervalSince1970: row[4]))
-            }
-        }
-    }
-
     // MARK: Devices
 
     /// Registers (or moves) a token and returns how many devices the user now has.

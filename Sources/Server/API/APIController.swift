@@ -92,15 +92,15 @@ struct APIController<Context: RequestContext>: Sendable {
         guard InputLimits.length(text) <= InputLimits.maxMessageLength else { throw APIError.badRequest("text is longer than \(InputLimits.maxMessageLength) characters") }
         if source == .telegram, Int64(chatID) == nil { throw APIError.badRequest("a Telegram platformChatId is a number") }
         // Sending starts no conversation: the chat must exist (a customer wrote first).
-        guard try conversations.conversation(source: source.rawValue, platformChatID: chatID) != nil else {
+        guard let conversation = try conversations.conversation(source: source.rawValue, platformChatID: chatID) else {
             throw APIError(.notFound, "no \(source.rawValue) chat \(chatID)")
         }
-        let id = try await engine.sendFromAPI(source: source, platformChatID: chatID, text: text, at: clock())
-        guard let conversation = try conversations.conversation(source: source.rawValue, platformChatID: chatID),
-              let stored = try conversations.messages(of: conversation, page: 1, perPage: 20).items.last(where: { $0.id == id }) else {
-            return JSONBody.response(["success": true, "id": String(id)])
-        }
-        return JSONBody.response(MessageRecord(stored), status: .created)
+        let at = clock()
+        let id = try await engine.sendFromAPI(source: source, platformChatID: chatID, text: text, at: at)
+        let sent = ConversationMessage(
+            id: id, source: source.rawValue, conversationID: conversation.id, direction: "support", text: text, media: "none",
+            photoURL: nil, createdAt: at, userID: chatID, userName: nil, flow: nil)
+        return JSONBody.response(MessageRecord(sent), status: .created)
     }
 
     // MARK: Helpers

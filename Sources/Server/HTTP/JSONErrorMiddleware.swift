@@ -11,8 +11,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
-            let response = try await next(request, context)
-            return response
+            return try await next(request, context)
         } catch let error as APIError {
             throw error
         } catch is NIOTooManyBytesError {

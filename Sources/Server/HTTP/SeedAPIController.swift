@@ -118,8 +118,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         do {
             let buffer = try await request.body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "the request body is larger than \(limit / (1024 * 1024)) MB")
         }
     }
@@ -149,8 +148,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
             throw .badRequest("the multipart body is malformed")
         }
         guard !parts.isEmpty else { throw .badRequest("the multipart body has no parts") }
-        if let oversized = parts.first(where: { $0.isFile && $0.body.readableBytes > configuration.maxUploadBytes }) {
-            _ = oversized
+        if parts.contains(where: { $0.isFile && $0.body.readableBytes > configuration.maxUploadBytes }) {
             throw APIError(.contentTooLarge, "a photo is larger than \(configuration.maxUploadBytes / (1024 * 1024)) MB")
         }
         return parts

@@ -97,8 +97,6 @@ final class LiveEventLog: Sendable {
         return (missed, stream, cancel)
     }
 
-    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
-
     /// Ends every subscription (shutdown), so open streams finish instead of holding the
     /// server up until their next heartbeat fails.
     func closeAll() {
