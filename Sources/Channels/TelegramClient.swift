@@ -346,17 +346,16 @@ public struct TelegramClient: Sendable {
         form: MultipartForm,
         as: Result.Type
     ) async throws -> Result {
-        let boundary = "replyflow-\(UUID().uuidString)"
-        var buffer = ByteBuffer()
+        let encoded: (body: ByteBuffer, contentType: String)
         do {
-            try MultipartSerializer().serialize(parts: form.parts, boundary: boundary, into: &buffer)
+            encoded = try form.encoded()
         } catch {
             throw DeliveryError(.fail, "Telegram \(method): could not encode multipart body: \(error)")
         }
         var request = HTTPClientRequest(url: methodURL(method))
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
-        request.body = .bytes(buffer)
+        request.headers.add(name: "Content-Type", value: encoded.contentType)
+        request.body = .bytes(encoded.body)
         return try await perform(method, request: request, timeout: uploadTimeout, as: Result.self)
     }
 
@@ -408,31 +407,5 @@ public struct TelegramClient: Sendable {
             return DeliveryError(.retry(after: nil), message, httpStatus: status, serviceCode: String(code))
         }
         return DeliveryError(.fail, message, httpStatus: status, serviceCode: String(code))
-    }
-}
-
-/// Builds the parts of a `multipart/form-data` body for MultipartKit to serialize.
-private struct MultipartForm {
-    var parts: [MultipartPart] = []
-
-    mutating func field(_ name: String, _ value: String) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Disposition", value: "form-data; name=\"\(Self.quoted(name))\"")
-        parts.append(MultipartPart(headers: headers, body: value))
-    }
-
-    mutating func file(_ name: String, _ upload: TelegramUpload) {
-        var headers = HTTPHeaders()
-        headers.add(
-            name: "Content-Disposition",
-            value: "form-data; name=\"\(Self.quoted(name))\"; filename=\"\(Self.quoted(upload.filename))\""
-        )
-        headers.add(name: "Content-Type", value: upload.contentType)
-        parts.append(MultipartPart(headers: headers, body: upload.data))
-    }
-
-    /// Header parameter values cannot carry quotes or line breaks.
-    private static func quoted(_ value: String) -> String {
-        String(value.map { $0 == "\"" ? "'" : ($0 == "\r" || $0 == "\n" ? " " : $0) })
     }
 }

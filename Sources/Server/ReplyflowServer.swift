@@ -65,6 +65,18 @@ public enum ReplyflowServer {
             logger.notice("Telegram is off (BOT_TOKEN and GROUP_CHAT_ID are not both set): messages for the staff group are recorded in the outbox, not sent")
         }
 
+        let downloader = MediaDownloader(httpClient: httpClient)
+        let assistant = makeAssistant(configuration: configuration, database: database, media: AssistantMedia(uploads: uploads, telegram: telegram, downloader: downloader), logger: logger)
+        var brevo: BrevoClient?
+        if let key = configuration.brevoAPIKey, let agent = configuration.brevoAgentID {
+            brevo = BrevoClient(apiKey: key, agentID: agent, baseURL: configuration.brevoAPIURL, httpClient: httpClient, logger: logger)
+        } else {
+            logger.notice("Instagram replies are off (BREVO_API_KEY and BREVO_AGENT_ID are not both set): they are recorded in the outbox, not sent")
+        }
+        if configuration.brevoWebhookSecret == nil {
+            logger.notice("the Brevo webhook is closed (BREVO_WEBHOOK_SECRET is not set): no Instagram messages come in")
+        }
+
         let sockets = SocketIOServer(
             configuration: SocketIOConfiguration(
                 pingInterval: .milliseconds(configuration.socketPingInterval), pingTimeout: .milliseconds(configuration.socketPingTimeout)),
@@ -78,21 +90,27 @@ public enum ReplyflowServer {
         let workerBox = WorkerBox()
         let engine = try FlowEngine(
             flowSet: flows, database: database, configuration: configuration,
-            services: .init(telegram: telegram != nil, push: fcm != nil), logger: logger,
+            services: .init(telegram: telegram != nil, push: fcm != nil, brevo: brevo != nil), assistant: assistant, logger: logger,
             onDeliveries: { items in workerBox.add(items) },
             onBroadcasts: { broadcasts in await chat.send(broadcasts) },
             onCommitted: { committed in publisher.committed(committed) })
 
+        let outbox = OutboxStore(database: database) { error in
+            logger.error("could not record a delivery's result; it will be delivered again", metadata: ["error": "\(error)"])
+        }
         var deliverers: [String: any Deliverer] = [:]
         if let telegram, let group = configuration.groupChatID {
             deliverers[OutboxKind.telegramForward.rawValue] = TelegramForwarder(
-                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, uploads: uploads, queries: queries, engine: engine, clock: clock)
+                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, uploads: uploads, queries: queries, outbox: outbox, clock: clock)
             deliverers[OutboxKind.telegramReply.rawValue] = TelegramReplyDeliverer(telegram: telegram)
+        }
+        if let brevo {
+            deliverers[OutboxKind.brevoMessage.rawValue] = BrevoDeliverer(brevo: brevo, sent: BrevoMessageLog(database: database), logger: logger)
         }
         if let fcm {
             deliverers[OutboxKind.push.rawValue] = PushDeliverer(fcm: fcm, queries: queries, logger: logger)
         }
-        let worker = OutboxWorker(store: OutboxStore(database: database), deliverers: deliverers, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
+        let worker = OutboxWorker(store: outbox, deliverers: deliverers, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
 
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
@@ -107,6 +125,9 @@ public enum ReplyflowServer {
             log: liveLog, tokens: StreamTokens(clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
         APIController<ServerRequestContext>(
             engine: engine, conversations: ConversationQueries(database: database), configuration: configuration, clock: clock, stream: stream
+        ).addRoutes(to: router)
+        BrevoWebhookController<ServerRequestContext>(
+            engine: engine, uploads: uploads, downloader: downloader, secret: configuration.brevoWebhookSecret, clock: clock, logger: logger
         ).addRoutes(to: router)
         sockets.addRoutes(to: router)
 
@@ -143,6 +164,17 @@ public enum ReplyflowServer {
             logger: logger)
         application.addServices(services)
         return Built(application: application, engine: engine, database: database, worker: worker)
+    }
+
+    static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> Assistant? {
+        let ai = configuration.openAI
+        guard ai.enabled else {
+            logger.notice("the AI is off (OPENAI_API_KEY and OPENAI_BASE_URL are not set): ask_assistant and transcribe fail, and the flows decide (the default hands the chat to staff)")
+            return nil
+        }
+        logger.info("AI on", metadata: ["base_url": "\(ai.baseURL)", "mode": "\(ai.mode.rawValue)", "model": "\(ai.model)"])
+        let client = OpenAIClient(apiKey: ai.apiKey, baseURL: ai.baseURL, httpClient: HTTPClient.shared, logger: logger, timeout: .seconds(Int64(ai.timeoutSeconds)))
+        return Assistant(client: client, configuration: ai, database: database, media: media, retry: RetryPolicy(maxAttempts: ai.maxAttempts), logger: logger)
     }
 
     static func loadFlows(_ directory: String) throws -> FlowSet {

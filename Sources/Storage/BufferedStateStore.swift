@@ -24,6 +24,10 @@ public final class BufferedStateStore: FlowStateStore {
     private var nextMessageID: Int64
     private var nextOutboxID: Int64
 
+    /// True when group-forward mappings are also written by someone else (the server's
+    /// outbox records them as messages reach the group): a cache miss then reads SQLite.
+    public var forwardsRecordedElsewhere = false
+
     /// Keeps the messages stored since `takeStoredMessages()`, for the server's live stream.
     public var tracksStoredMessages = false
     private var storedSinceTaken: [(Int64, StoredMessage)] = []
@@ -242,7 +246,7 @@ public final class BufferedStateStore: FlowStateStore {
 
     public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
         if let cached = forwards[groupMessageID] { return cached }
-        if cachesAreComplete && !forwardsDropped { return nil }
+        if cachesAreComplete && !forwardsDropped && !forwardsRecordedElsewhere { return nil }
         return readStored(nil) { try String.fetchOne($0, sql: StateSQL.selectForward, arguments: [groupMessageID]) }
     }
 
@@ -370,6 +374,7 @@ enum PendingWrite: Sendable {
     case conversion(experiment: String, userID: String, variant: String, at: Date)
     case trace(RunResult, kind: EventKind, at: Date)
     case outbox(OutboxItem)
+    case outboxStatus(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date)
     /// A write of the server's own (devices, seen updates, topics) that must land in the
     /// same transaction as the runtime's writes around it.
     case custom(@Sendable (Database) throws -> Void)
@@ -403,6 +408,8 @@ enum PendingWrite: Sendable {
             )
         case let .outbox(item):
             try statements.run(StateSQL.insertOutbox, .integer(item.id), .text(item.kind), .text(item.lane), .text(item.payload), .text(item.status.rawValue), .date(item.nextAttemptAt))
+        case let .outboxStatus(id, status, attempts, next, error, at):
+            try statements.run(StateSQL.updateOutboxStatus, .text(status.rawValue), .integer(Int64(attempts)), .date(next), .text(error), .date(at), .integer(id))
         case let .custom(write):
             try write(statements.db)
         case let .forward(groupMessageID, userID, at):

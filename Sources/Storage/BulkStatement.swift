@@ -16,8 +16,10 @@ struct BulkStatement {
     /// SQLite copies bound text before `bind` returns (SQLITE_TRANSIENT).
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// The statement comes from the connection's cache: preparing an insert into
+    /// `messages` also compiles its trigger, which costs more than running it.
     init(_ db: Database, sql: String) throws {
-        statement = try db.makeStatement(sql: sql)
+        statement = try db.cachedStatement(sql: sql)
         connection = db.sqliteConnection
     }
 

@@ -107,6 +107,19 @@ public struct ConversationQueries: Sendable {
         }
     }
 
+    /// A chat's latest messages with text, oldest first: the history an AI without memory
+    /// of its own is sent. `incoming` is true for the customer's messages.
+    public func recentTexts(source: String, platformChatID: String, limit: Int) throws -> [(incoming: Bool, text: String)] {
+        guard limit > 0 else { return [] }
+        return try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT direction, text FROM messages
+                WHERE user_id = ? AND source = ? AND text != '' ORDER BY id DESC LIMIT ?
+                """, arguments: [platformChatID, source, limit])
+                .reversed().map { row in (incoming: (row[0] as String) == "user", text: row[1]) }
+        }
+    }
+
     private static func conversation(_ row: Row) -> Conversation {
         Conversation(
             id: row[0], source: row[1], platformChatID: row[2], name: row[3],

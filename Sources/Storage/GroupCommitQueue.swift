@@ -16,11 +16,14 @@ final class GroupCommitQueue: @unchecked Sendable {
     private let errors: FirstError
     /// Rows allowed to wait for SQLite before `submit` blocks (back-pressure for bulk runs).
     private let maxQueued: Int
+    /// Told of every failed transaction (the store keeps only the first error).
+    private let onError: @Sendable (Error) -> Void
 
-    init(writer: any DatabaseWriter, errors: FirstError, maxQueued: Int) {
+    init(writer: any DatabaseWriter, errors: FirstError, maxQueued: Int, onError: @escaping @Sendable (Error) -> Void = { _ in }) {
         self.writer = writer
         self.errors = errors
         self.maxQueued = maxQueued
+        self.onError = onError
     }
 
     /// Queues rows for the next transaction. Blocks while too many rows are waiting.
@@ -64,6 +67,7 @@ final class GroupCommitQueue: @unchecked Sendable {
                 }
             } catch {
                 errors.keep(error)
+                onError(error)
                 failure = error
             }
         }

@@ -35,12 +35,19 @@ public struct OutboxItem: Sendable, Equatable {
     }
 }
 
-/// The outbox worker's reads and writes: each one its own short transaction.
+/// The outbox worker's reads and writes. Results of deliveries (status updates, and the
+/// staff-group messages a forward became) are group-committed in the background: a worker
+/// does not wait for SQLite between deliveries, and many results share one transaction.
+/// A crash before they commit means an item is delivered again: at least once, never lost.
 public struct OutboxStore: Sendable {
     let writer: any DatabaseWriter
+    private let commits: GroupCommitQueue
 
-    public init(database: ReplyflowDatabase) {
+    /// `onError` hears of a write that failed (logged by the caller; the item stays pending).
+    public init(database: ReplyflowDatabase, onError: @escaping @Sendable (Error) -> Void = { _ in }) {
         writer = database.writer
+        let errors = FirstError()
+        commits = GroupCommitQueue(writer: writer, errors: errors, maxQueued: 16_384, onError: onError)
     }
 
     /// Every pending item, oldest first: what a restart has to deliver.
@@ -51,24 +58,31 @@ public struct OutboxStore: Sendable {
         }
     }
 
-    public func markDelivered(id: Int64, attempts: Int, at: Date) throws {
-        try update(id: id, status: .delivered, attempts: attempts, next: at, error: nil, at: at)
+    public func markDelivered(id: Int64, attempts: Int, at: Date) {
+        update(id: id, status: .delivered, attempts: attempts, next: at, error: nil, at: at)
     }
 
-    public func scheduleRetry(id: Int64, attempts: Int, next: Date, error: String, at: Date) throws {
-        try update(id: id, status: .pending, attempts: attempts, next: next, error: error, at: at)
+    public func scheduleRetry(id: Int64, attempts: Int, next: Date, error: String, at: Date) {
+        update(id: id, status: .pending, attempts: attempts, next: next, error: error, at: at)
     }
 
-    public func markFailed(id: Int64, attempts: Int, error: String, at: Date) throws {
-        try update(id: id, status: .failed, attempts: attempts, next: at, error: error, at: at)
+    public func markFailed(id: Int64, attempts: Int, error: String, at: Date) {
+        update(id: id, status: .failed, attempts: attempts, next: at, error: error, at: at)
     }
 
-    private func update(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                arguments: [status.rawValue, attempts, next.timeIntervalSince1970, error, at.timeIntervalSince1970, id])
-        }
+    /// Remembers which user the staff-group messages of a forward belong to, so staff
+    /// replies to them find their way back.
+    public func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, at: Date) {
+        commits.submit(groupMessageIDs.map { .forward(groupMessageID: $0, userID: userID, at: at) }, waiter: nil)
+    }
+
+    /// Returns once everything queued so far is committed (shutdown and tests).
+    public func waitUntilWritten() {
+        commits.waitUntilWritten()
+    }
+
+    private func update(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date) {
+        commits.submit([.outboxStatus(id: id, status: status, attempts: attempts, next: next, error: error, at: at)], waiter: nil)
     }
 
     private static func item(_ row: Row) -> OutboxItem {

@@ -192,6 +192,25 @@ public final class ReplyflowDatabase: Sendable {
                     SELECT source, user_id, min(created_at), max(created_at) FROM messages GROUP BY source, user_id;
                 """)
         }
+        migrator.registerMigration("v4: assistant memory, Brevo messages") { db in
+            try db.execute(sql: """
+                -- The Responses API keeps a chat's memory under the id of its latest response.
+                CREATE TABLE assistant_memory (
+                    source TEXT NOT NULL,
+                    platform_chat_id TEXT NOT NULL,
+                    previous_response_id TEXT NOT NULL,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (source, platform_chat_id)
+                );
+                -- Brevo message ids already handled (received) or sent by us: a webhook
+                -- delivered twice, or our own message echoed back, is not handled again.
+                CREATE TABLE brevo_messages (
+                    message_id TEXT PRIMARY KEY,
+                    direction TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,10 +1,10 @@
-// Fake Telegram and FCM servers on loopback, for benchmarks and trying the server by hand:
+// Fake Telegram, FCM, Brevo and OpenAI servers on loopback, for benchmarks and trying the server by hand:
 //
 //     swift run replyflow-fakes /tmp/fakes.env
 //
 // writes the settings that point `replyflow serve` at them (BOT_TOKEN, GROUP_CHAT_ID,
-// TELEGRAM_API_URL, FCM_SERVICE_ACCOUNT_PATH, FCM_API_URL) to the given file, prints them,
-// and runs until interrupted. Requests are checked against the Bot API and FCM shapes;
+// TELEGRAM_API_URL, FCM_SERVICE_ACCOUNT_PATH, FCM_API_URL, BREVO_*, OPENAI_*) to the given file, prints them,
+// and runs until interrupted. Requests are checked against the services' published shapes;
 // violations are printed as they happen.
 import Foundation
 import TestServers
@@ -12,8 +12,12 @@ import TestServers
 let output = CommandLine.arguments.dropFirst().first ?? "fakes.env"
 let telegram = FakeTelegramServer()
 let fcm = FakeFCMServer()
+let brevo = FakeBrevoServer()
+let openAI = FakeOpenAIServer()
 let telegramURL = try await telegram.start()
 let fcmURL = try await fcm.start()
+let brevoURL = try await brevo.start()
+let openAIURL = try await openAI.start()
 let accountPath = (output as NSString).deletingLastPathComponent.isEmpty
     ? "fake-service-account.json" : (output as NSString).deletingLastPathComponent + "/fake-service-account.json"
 try await fcm.serviceAccountJSON().write(toFile: accountPath, atomically: true, encoding: .utf8)
@@ -23,6 +27,11 @@ let settings = """
     TELEGRAM_API_URL=\(telegramURL.absoluteString)
     FCM_SERVICE_ACCOUNT_PATH=\(accountPath)
     FCM_API_URL=\(fcmURL.absoluteString)
+    BREVO_API_URL=\(brevoURL.absoluteString)
+    BREVO_API_KEY=\(brevo.apiKey)
+    BREVO_AGENT_ID=fake-agent
+    OPENAI_BASE_URL=\(openAIURL.absoluteString)
+    OPENAI_API_KEY=\(openAI.apiKey)
 
     """
 try settings.write(toFile: output, atomically: true, encoding: .utf8)
@@ -30,16 +39,20 @@ print(settings, terminator: "")
 FileHandle.standardOutput.synchronizeFile()
 
 var reported = 0
-var lastCounts = (0, 0)
+var lastCounts = (0, 0, 0, 0)
 while true {
     try await Task.sleep(for: .seconds(1))
-    let violations = await telegram.violations() + fcm.violations()
+    let brevoViolations = await brevo.messages().compactMap(\.violation)
+    let openAIViolations = await openAI.requests().compactMap(\.violation)
+    let violations = await telegram.violations() + fcm.violations() + brevoViolations + openAIViolations
     for line in violations.dropFirst(reported) { print("violation: \(line)") }
     reported = violations.count
     let sent = await telegram.requestCount(method: nil)
     let pushes = await fcm.messages().count
-    if (sent, pushes) != lastCounts {
-        lastCounts = (sent, pushes)
-        print("telegram requests: \(sent), fcm messages: \(pushes)")
+    let instagram = await brevo.messages().count
+    let ai = await openAI.requests().count
+    if (sent, pushes, instagram, ai) != lastCounts {
+        lastCounts = (sent, pushes, instagram, ai)
+        print("telegram requests: \(sent), fcm messages: \(pushes), brevo messages: \(instagram), openai requests: \(ai)")
     }
 }

@@ -35,6 +35,26 @@ import Testing
         #expect(configuration.trustedProxies == ["10.0.0.1", "10.0.0.2"])
     }
 
+    @Test func brevoAndTheAIAreOnOnlyWhenConfigured() throws {
+        let none = try ServerConfiguration.load(environment: [:])
+        #expect(!none.brevoEnabled)
+        #expect(!none.openAI.enabled)
+        #expect(none.openAI.baseURL == "https://api.openai.com/v1")
+        #expect(none.openAI.mode == .responses)
+        let local = try ServerConfiguration.load(environment: ["OPENAI_BASE_URL": "http://localhost:11434/v1/", "OPENAI_API_MODE": "chat_completions"])
+        #expect(local.openAI.enabled)
+        #expect(local.openAI.apiKey == nil)
+        #expect(local.openAI.baseURL == "http://localhost:11434/v1")
+        #expect(local.openAI.mode == .chatCompletions)
+        let brevo = try ServerConfiguration.load(environment: [
+            "BREVO_API_KEY": "xkeysib-1", "BREVO_AGENT_ID": "agent", "BREVO_WEBHOOK_SECRET": "0123456789abcdef-_", "OPENAI_API_KEY": "sk-1",
+        ])
+        #expect(brevo.brevoEnabled)
+        #expect(brevo.brevoWebhookSecret == "0123456789abcdef-_")
+        #expect(brevo.openAI.enabled)
+        #expect(brevo.openAI.visionModel == nil)
+    }
+
     @Test func mistakesAreOneClearLine() {
         func message(_ environment: [String: String]) -> String {
             do {
@@ -49,6 +69,12 @@ import Testing
         #expect(message(["TIMEZONE": "Mars/Base"]).contains("TIMEZONE=Mars/Base"))
         #expect(message(["TELEGRAM_TOPICS": "maybe"]).contains("on or off"))
         #expect(message(["TELEGRAM_WEBHOOK_SECRET": "has space"]).contains("TELEGRAM_WEBHOOK_SECRET"))
+        #expect(message(["BREVO_WEBHOOK_SECRET": "short"]).contains("BREVO_WEBHOOK_SECRET must be at least 16"))
+        #expect(message(["BREVO_API_URL": "brevo.com"]).contains("BREVO_API_URL=brevo.com is not an http(s) URL"))
+        #expect(message(["OPENAI_API_MODE": "assistants"]).contains("OPENAI_API_MODE=assistants must be one of responses, chat_completions"))
+        #expect(message(["OPENAI_BASE_URL": "localhost:11434"]).contains("OPENAI_BASE_URL=localhost:11434 is not an http(s) URL"))
+        #expect(message(["OPENAI_MAX_ATTEMPTS": "0"]).contains("OPENAI_MAX_ATTEMPTS=0"))
+        #expect(message(["OPENAI_INSTRUCTIONS_FILE": "/nonexistent/prompt.txt"]).contains("cannot be read"))
         #expect(throws: DotEnv.Failure.self) { try DotEnv.parse("JUST TEXT", path: ".env") }
         #expect(throws: DotEnv.Failure.self) { try DotEnv.parse("A=\"open", path: ".env") }
     }

@@ -161,12 +161,14 @@ private let stateTables: KeyValuePairs<String, String> = [
     "outbox": "id",
     "telegram_updates": "update_id",
     "forum_topics": "user_id",
+    "assistant_memory": "source, platform_chat_id",
+    "brevo_messages": "message_id",
     // Kept by a trigger on messages.
     "conversations": "source, platform_chat_id",
 ]
 
 /// Tables only the server writes (devices, outbox, ...): compared, but empty here.
-private let serverTables: Set<String> = ["devices", "outbox", "telegram_updates", "forum_topics"]
+private let serverTables: Set<String> = ["devices", "outbox", "telegram_updates", "forum_topics", "assistant_memory", "brevo_messages"]
 
 private func rows(_ database: ReplyflowDatabase, _ table: String, orderBy: String) throws -> [[DatabaseValue]] {
     try database.writer.read { db in

@@ -18,6 +18,21 @@ public enum EventKind: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// Where the server can fetch a voice or audio message, as it came from the channel.
+public struct AudioAttachment: Sendable, Equatable {
+    /// `telegram-file:<file_id>` for Telegram, else the http(s) URL of the file.
+    public var location: String
+    /// A file name whose extension names the format (`voice.ogg`), as speech-to-text wants.
+    public var fileName: String
+    public var contentType: String
+
+    public init(location: String, fileName: String, contentType: String) {
+        self.location = location
+        self.fileName = fileName
+        self.contentType = contentType
+    }
+}
+
 /// One raw input: what happened, to whom, when, with what message.
 public struct InboundEvent: Sendable {
     public var kind: EventKind
@@ -33,6 +48,8 @@ public struct InboundEvent: Sendable {
     /// Where the message's photos are served (the server's `/uploads/...`); the first is
     /// stored with the message. Empty in dry runs.
     public var photoURLs: [String] = []
+    /// A voice or audio message's file, for `transcribe`. Nil in dry runs.
+    public var audio: AudioAttachment?
     public var stubs: Stubs
 
     /// Canned results for the outside services a dry run does not call.

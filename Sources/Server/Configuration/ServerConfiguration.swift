@@ -32,6 +32,16 @@ public struct ServerConfiguration: Sendable {
     public var socketPingInterval = 25_000
     public var socketPingTimeout = 20_000
 
+    /// Brevo Conversations (Instagram DMs) is off without an API key and an agent.
+    public var brevoAPIKey: String?
+    public var brevoAgentID: String?
+    public var brevoAPIURL = "https://api.brevo.com/v3"
+    /// Brevo's webhook must present it (path segment or bearer token); unset, the webhook is closed.
+    public var brevoWebhookSecret: String?
+
+    /// The AI: an OpenAI-compatible API.
+    public var openAI = AIConfiguration()
+
     /// The key of the `/api` (`X-API-Key`); unset, the `/api` answers 401 to everyone.
     public var apiKey: String?
 
@@ -72,6 +82,12 @@ public struct ServerConfiguration: Sendable {
                 throw Failure(description: "\(key)=\(raw) is not a whole number between \(range.lowerBound) and \(range.upperBound)")
             }
             return number
+        }
+        func httpURL(_ key: String, _ raw: String) throws -> String {
+            guard let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw Failure(description: "\(key)=\(raw) is not an http(s) URL")
+            }
+            return Self.trimmingSlash(raw)
         }
         func flag(_ key: String) throws -> Bool? {
             guard let raw = value(key)?.lowercased() else { return nil }
@@ -121,6 +137,17 @@ public struct ServerConfiguration: Sendable {
         configuration.fcmServiceAccountPath = value("FCM_SERVICE_ACCOUNT_PATH")
         configuration.fcmAPIURL = value("FCM_API_URL").map(Self.trimmingSlash) ?? configuration.fcmAPIURL
 
+        configuration.brevoAPIKey = value("BREVO_API_KEY")
+        configuration.brevoAgentID = value("BREVO_AGENT_ID")
+        configuration.brevoAPIURL = try value("BREVO_API_URL").map { try httpURL("BREVO_API_URL", $0) } ?? configuration.brevoAPIURL
+        if let secret = value("BREVO_WEBHOOK_SECRET") {
+            guard secret.count >= 16, secret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                throw Failure(description: "BREVO_WEBHOOK_SECRET must be at least 16 characters of A-Z, a-z, 0-9, _ and - (it goes in the webhook's URL)")
+            }
+            configuration.brevoWebhookSecret = secret
+        }
+        configuration.openAI = try AIConfiguration.load(value: value, integer: integer, httpURL: httpURL)
+
         configuration.socketPingInterval = try integer("SOCKETIO_PING_INTERVAL_MS", in: 100...600_000) ?? configuration.socketPingInterval
         configuration.socketPingTimeout = try integer("SOCKETIO_PING_TIMEOUT_MS", in: 100...600_000) ?? configuration.socketPingTimeout
 
@@ -135,7 +162,10 @@ public struct ServerConfiguration: Sendable {
     /// Telegram is on when it has both a token and a group to forward to.
     public var telegramEnabled: Bool { botToken != nil && groupChatID != nil }
 
-    private static func trimmingSlash(_ url: String) -> String {
+    /// Instagram replies go out when Brevo has a key and an agent to send as.
+    public var brevoEnabled: Bool { brevoAPIKey != nil && brevoAgentID != nil }
+
+    static func trimmingSlash(_ url: String) -> String {
         url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 }

@@ -74,12 +74,15 @@ actor OutboxWorker {
         let tasks = Array(running.values)
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
+        store.waitUntilWritten()
     }
 
     /// Returns when nothing is queued or under way (tests and shutdown).
     func waitUntilIdle() async {
-        if running.isEmpty && lanes.isEmpty { return }
-        await withCheckedContinuation { idleWaiters.append($0) }
+        if !(running.isEmpty && lanes.isEmpty) {
+            await withCheckedContinuation { idleWaiters.append($0) }
+        }
+        store.waitUntilWritten()
     }
 
     private func startLanes() {
@@ -122,13 +125,13 @@ actor OutboxWorker {
         item.attempts += 1
         let now = clock()
         guard let deliverer = deliverers[item.kind] else {
-            record { try store.markFailed(id: item.id, attempts: item.attempts, error: "no deliverer for \(item.kind)", at: now) }
+            store.markFailed(id: item.id, attempts: item.attempts, error: "no deliverer for \(item.kind)", at: now)
             logger.error("delivery failed: nothing delivers this kind", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind)"])
             return .done
         }
         do {
             try await deliverer.deliver(item)
-            record { try store.markDelivered(id: item.id, attempts: item.attempts, at: clock()) }
+            store.markDelivered(id: item.id, attempts: item.attempts, at: clock())
             return .done
         } catch {
             let failure = error as? DeliveryError ?? DeliveryError(.retry(after: nil), "\(error)")
@@ -142,21 +145,18 @@ actor OutboxWorker {
                 logger.warning("delivery failed, will retry", metadata: [
                     "outbox_id": "\(item.id)", "kind": "\(item.kind)", "attempt": "\(item.attempts)", "retry_in": "\(delay)", "error": "\(message)",
                 ])
-                record { try store.scheduleRetry(id: item.id, attempts: item.attempts, next: next, error: message, at: clock()) }
+                store.scheduleRetry(id: item.id, attempts: item.attempts, next: next, error: message, at: clock())
                 return .retry(item)
             default:
                 logger.error("delivery failed, giving up", metadata: [
                     "outbox_id": "\(item.id)", "kind": "\(item.kind)", "attempts": "\(item.attempts)", "error": "\(message)",
                 ])
-                record { try store.markFailed(id: item.id, attempts: item.attempts, error: message, at: clock()) }
+                store.markFailed(id: item.id, attempts: item.attempts, error: message, at: clock())
                 return .done
             }
         }
     }
 
-    private func record(_ write: () throws -> Void) {
-        do { try write() } catch { logger.error("could not record a delivery's status", metadata: ["error": "\(error)"]) }
-    }
 }
 
 extension Duration {

@@ -13,7 +13,8 @@ struct TelegramForwarder: Deliverer {
     let topics: Bool
     let uploads: UploadStore
     let queries: ServerQueries
-    let engine: FlowEngine
+    /// Where the group messages a forward became are recorded.
+    let outbox: OutboxStore
     let clock: @Sendable () -> Date
 
     func deliver(_ item: OutboxItem) async throws {
@@ -22,8 +23,8 @@ struct TelegramForwarder: Deliverer {
         let header = Self.header(userID: payload.userID, userName: payload.userName)
         // Each part is mapped to the user as soon as it is sent: a retry after a later
         // part failed may repeat parts, but a staff reply to any copy still finds the user.
-        let record: ([Int64]) async throws -> Void = { ids in
-            try await engine.recordGroupForwards(ids, userID: payload.userID, at: clock())
+        let record: ([Int64]) -> Void = { ids in
+            outbox.recordGroupForwards(ids, userID: payload.userID, at: clock())
         }
 
         let localPhotos = payload.photos.compactMap { uploads.localPath(forPublicPath: $0) }
@@ -33,7 +34,7 @@ struct TelegramForwarder: Deliverer {
 
         if localPhotos.isEmpty {
             for chunk in Self.pieces(header: header, text: text, firstLimit: TelegramText.messageLimit, restLimit: TelegramText.messageLimit) {
-                try await record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
+                record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
             }
         } else {
             let files = try localPhotos.map { path in
@@ -48,13 +49,13 @@ struct TelegramForwarder: Deliverer {
             for (index, album) in albums.enumerated() {
                 let albumCaption = index == 0 ? caption : nil
                 if album.count == 1 {
-                    try await record([try await telegram.sendPhoto(chatID: groupChatID, photo: album[0], caption: albumCaption, parseMode: "HTML", messageThreadID: thread).messageID])
+                    record([try await telegram.sendPhoto(chatID: groupChatID, photo: album[0], caption: albumCaption, parseMode: "HTML", messageThreadID: thread).messageID])
                 } else {
-                    try await record(try await telegram.sendMediaGroup(chatID: groupChatID, photos: album, caption: albumCaption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
+                    record(try await telegram.sendMediaGroup(chatID: groupChatID, photos: album, caption: albumCaption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
                 }
             }
             for chunk in rest where !chunk.isEmpty {
-                try await record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
+                record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
             }
         }
     }

@@ -14,16 +14,21 @@ public actor FlowEngine {
     private let onBroadcasts: @Sendable ([Broadcast]) async -> Void
     private let onCommitted: @Sendable (Committed) -> Void
     private var updatesUnderWay: Set<Int64> = []
+    private let brevoMessages: BrevoMessageLog
+    private var brevoMessagesUnderWay: Set<String> = []
 
     init(
-        flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: ServerEffects.Services, logger: Logger,
+        flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: ServerEffects.Services,
+        assistant: Assistant? = nil, logger: Logger,
         onDeliveries: @escaping @Sendable ([OutboxItem]) -> Void, onBroadcasts: @escaping @Sendable ([Broadcast]) async -> Void,
         onCommitted: @escaping @Sendable (Committed) -> Void = { _ in }
     ) throws {
         store = try BufferedStateStore(database: database)
         store.tracksStoredMessages = true
+        store.forwardsRecordedElsewhere = true
         self.onCommitted = onCommitted
-        effects = ServerEffects(store: store, services: services, logger: logger)
+        effects = ServerEffects(store: store, services: services, assistant: assistant, logger: logger)
+        brevoMessages = BrevoMessageLog(database: database)
         runtime = FlowRuntime(flowSet: flowSet, state: store, effects: effects, timeZone: configuration.timeZone, autoModeDefault: configuration.autoModeDefault)
         self.onDeliveries = onDeliveries
         self.onBroadcasts = onBroadcasts
@@ -49,6 +54,29 @@ public actor FlowEngine {
             return nil
         }
         return try await handle(event)
+    }
+
+    /// Handles a Brevo message once, like a Telegram update: its id is committed with what
+    /// its event did, and a webhook that brings it again (or while it runs) is ignored.
+    /// An agent message with no event (written by staff in Brevo's inbox) is only stored.
+    /// Nil when the message was handled before.
+    public func handleBrevoMessage(_ messageID: String, event: InboundEvent?, agentMessage: StoredMessage? = nil) async throws -> RunResult? {
+        guard !brevoMessagesUnderWay.contains(messageID), try !brevoMessages.contains(messageID) else { return nil }
+        brevoMessagesUnderWay.insert(messageID)
+        defer { brevoMessagesUnderWay.remove(messageID) }
+        store.enqueueWrite(BrevoMessageLog.record(messageID, .received, at: Date()))
+        if let agentMessage { _ = store.storeMessage(agentMessage) }
+        guard let event else {
+            try await commitProduced()
+            return RunResult(trigger: nil, note: "stored, no flow runs for it", userID: agentMessage?.userID)
+        }
+        return try await handle(event)
+    }
+
+    /// Whether a Brevo message was handled (or is being handled) already: lets the webhook
+    /// skip downloading the files of a message delivered twice.
+    public func isBrevoMessageHandled(_ messageID: String) throws -> Bool {
+        try brevoMessagesUnderWay.contains(messageID) || brevoMessages.contains(messageID)
     }
 
     /// A history fetch: runs it, and says which app message is the user's newest (so a
@@ -95,11 +123,4 @@ public actor FlowEngine {
     }
 
     public var flowSet: FlowSet { runtime.flowSet }
-
-    /// Remembers which user a message sent to the staff group belongs to, so staff
-    /// replies to it find their way back.
-    func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, at: Date) async throws {
-        for id in groupMessageIDs { store.saveGroupForward(groupMessageID: id, userID: userID, at: at) }
-        try await commitProduced()
-    }
 }

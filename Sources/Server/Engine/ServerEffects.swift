@@ -5,24 +5,28 @@ import Storage
 
 /// The server's side of a run: deliveries become outbox rows (written in the same
 /// transaction as the run's state), live updates become broadcasts sent after the commit.
-/// The AI is not wired yet: asking it fails, and the flows decide what follows.
+/// The AI answers while the run waits; when it cannot (or is not configured), the action
+/// fails and the flows decide what follows.
 final class ServerEffects: FlowEffects {
     struct Services {
         var telegram: Bool
         var push: Bool
+        var brevo: Bool = false
     }
 
     let store: BufferedStateStore
     let services: Services
+    let assistant: Assistant?
     let logger: Logger
     private(set) var queued: [OutboxItem] = []
     private(set) var broadcasts: [Broadcast] = []
     /// Chats whose auto mode a flow changed, for the live stream.
     private(set) var chatUpdates: [ChatRef] = []
 
-    init(store: BufferedStateStore, services: Services, logger: Logger) {
+    init(store: BufferedStateStore, services: Services, assistant: Assistant?, logger: Logger) {
         self.store = store
         self.services = services
+        self.assistant = assistant
         self.logger = logger
     }
 
@@ -37,11 +41,32 @@ final class ServerEffects: FlowEffects {
     }
 
     nonisolated(nonsending) func transcribe(_ request: EffectRequest) async throws -> String {
-        throw EffectFailure("speech-to-text is not configured")
+        guard let assistant else { throw EffectFailure("speech-to-text is not configured (set OPENAI_API_KEY or OPENAI_BASE_URL)") }
+        guard let audio = request.event.audio else { throw EffectFailure("the message has no voice or audio to transcribe") }
+        do {
+            return try await assistant.transcribe(audio)
+        } catch {
+            logger.warning("transcription failed", metadata: ["chat": "\(request.source.rawValue):\(request.userID)", "error": "\(error)"])
+            throw EffectFailure("\(error)")
+        }
     }
 
     nonisolated(nonsending) func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String {
-        throw EffectFailure("the AI assistant is not configured")
+        guard let assistant else { throw EffectFailure("the AI assistant is not configured (set OPENAI_API_KEY or OPENAI_BASE_URL)") }
+        let prompt = prompt ?? ""
+        let photos = request.event.photoURLs
+        guard !prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || !photos.isEmpty else {
+            throw EffectFailure("nothing to ask: the message has no text, transcript or photo")
+        }
+        let chat = ChatRef(source: request.source, platformChatID: request.userID)
+        do {
+            let answer = try await assistant.answer(prompt, photos: photos, chat: chat, at: request.event.at)
+            if let write = answer.rememberWrite { store.enqueueWrite(write) }
+            return answer.text
+        } catch {
+            logger.warning("the AI could not answer", metadata: ["chat": "\(chat.source.rawValue):\(chat.platformChatID)", "error": "\(error)"])
+            throw EffectFailure("\(error)")
+        }
     }
 
     func deliver(_ effect: Effect, request: EffectRequest) {
@@ -84,9 +109,8 @@ final class ServerEffects: FlowEffects {
                 logger.error("a Telegram chat id must be a number; the reply is stored but not sent", metadata: ["chat": "\(userID)"])
             }
         case .instagram:
-            // Brevo is not wired yet: kept in the outbox as what would have been sent.
             let payload = BrevoMessagePayload(visitorID: userID, text: text)
-            queue(.brevoMessage, lane: "brevo:\(userID)", payload: OutboxJSON.encode(payload), enabled: false, at: at)
+            queue(.brevoMessage, lane: "brevo:\(userID)", payload: OutboxJSON.encode(payload), enabled: services.brevo, at: at)
         }
     }
 

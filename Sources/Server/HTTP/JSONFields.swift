@@ -35,8 +35,8 @@ struct JSONFields {
             return String(number.int64Value)
         }
         guard let text = value as? String else { throw .badRequest("\(key) must be a string") }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : text
+        // Stops at the first visible character; Foundation's trimming copies the string.
+        return text.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? nil : text
     }
 
     func required(_ key: String) throws(APIError) -> String {

@@ -67,7 +67,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
 
     private func readMessage(_ request: Request) async throws -> IncomingMessage {
         let contentType = request.headers[.contentType] ?? ""
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let mediaType = contentType.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }.lowercased()
         switch mediaType {
         case "application/json":
             let fields = try JSONFields(body: try await collect(request, upTo: InputLimits.maxJSONBody))

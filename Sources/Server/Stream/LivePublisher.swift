@@ -37,18 +37,22 @@ final class LivePublisher: Sendable {
                 if known.count > 50_000 { known.removeAll(keepingCapacity: true) }
                 conversation.updatedAt = max(conversation.updatedAt, message.at)
                 known[ref] = conversation
-                let record = MessageRecord(ConversationMessage(
-                    id: id, source: message.source.rawValue, conversationID: conversation.id, direction: message.direction.rawValue,
-                    text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
-                    userID: message.userID, userName: conversation.name, flow: message.flow))
-                publish(.message, conversation: conversation, record: record)
-                publish(.chat, conversation: conversation, record: ChatRecord(conversation, autoModeDefault: autoModeDefault))
+                // Records are built (and encoded) only when a subscriber first needs them.
+                let snapshot = conversation, autoModeDefault = autoModeDefault
+                publish(.message, conversation: conversation) {
+                    MessageRecord(ConversationMessage(
+                        id: id, source: message.source.rawValue, conversationID: snapshot.id, direction: message.direction.rawValue,
+                        text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
+                        userID: message.userID, userName: snapshot.name, flow: message.flow))
+                }
+                publish(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) }
             }
             for ref in Set(batch.chats) {
                 // Auto mode changed: read the chat again rather than trust the cache.
                 guard let conversation = lookUp(ref) else { continue }
                 known[ref] = conversation
-                publish(.chat, conversation: conversation, record: ChatRecord(conversation, autoModeDefault: autoModeDefault))
+                let autoModeDefault = autoModeDefault
+                publish(.chat, conversation: conversation) { ChatRecord(conversation, autoModeDefault: autoModeDefault) }
             }
         }
     }
@@ -71,9 +75,9 @@ final class LivePublisher: Sendable {
         var record: Record
     }
 
-    private func publish<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: Record) {
-        let envelope = Envelope(type: kind.rawValue, record: record)
+    private func publish<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: @escaping @Sendable () -> Record) {
         let payload = LivePayload {
+            let envelope = Envelope(type: kind.rawValue, record: record())
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
             return (try? encoder.encode(envelope)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

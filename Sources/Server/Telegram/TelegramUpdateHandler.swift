@@ -57,7 +57,18 @@ struct TelegramUpdateHandler: Sendable {
             kind: .telegramMessage, at: clock(), userID: String(message.chat.id),
             userName: [message.from?.firstName, message.from?.lastName].compactMap { $0 }.joined(separator: " "),
             text: message.text ?? message.caption ?? "")
-        if message.voice != nil { event.media = .voice }
+        // Voice and audio are fetched only if a flow transcribes them.
+        if let voice = message.voice {
+            event.media = .voice
+            event.audio = AudioAttachment(
+                location: AssistantMedia.telegramFileScheme + voice.fileID, fileName: "voice.ogg", contentType: voice.mimeType ?? "audio/ogg")
+        } else if let audio = message.audio {
+            event.media = .audio
+            let name = audio.fileName ?? "audio.mp3"
+            event.audio = AudioAttachment(
+                location: AssistantMedia.telegramFileScheme + audio.fileID, fileName: name,
+                contentType: audio.mimeType ?? AssistantMedia.audioContentType(name) ?? "audio/mpeg")
+        }
         try await attachPhoto(of: message, to: &event)
         return event
     }

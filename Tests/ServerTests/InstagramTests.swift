@@ -1,0 +1,320 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Server
+import TestServers
+import Testing
+
+/// Instagram DMs through Brevo Conversations, answered by the assistant (fake Brevo and
+/// fake OpenAI on loopback): webhooks in, the AI's answers out, memory, vision, voice,
+/// failures handed to staff, loops and replays, and bad webhook bodies.
+@Suite("Instagram through Brevo", .serialized) struct InstagramTests {
+    func chats(_ client: some TestClientProtocol, _ fakes: ChannelFakes) async throws -> [[String: Any]] {
+        try await client.execute(uri: "/api/chats?source=instagram", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]] ?? []
+    }
+
+    func messages(_ client: some TestClientProtocol, _ fakes: ChannelFakes, chatID: String) async throws -> [[String: Any]] {
+        try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]] ?? []
+    }
+
+    @Test func autoModeOnTheAssistantAnswersWithTheChatsMemory() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        let built = try harness.build()
+        try await built.application.test(.live) { client in
+            let first = FakeBrevoServer.visitorMessage(id: "in-1", visitorID: "visitor-1", text: "Hello, is the shop open?")
+            let started = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(name: "conversationStarted", visitorID: "visitor-1", visitorName: "Olga", messages: [first]))
+            #expect(started.status == .ok)
+            #expect(started.json["handled"] as? Int == 1)
+
+            let sent = try #require(try await fakes.brevoMessages(atLeast: 1).first)
+            #expect(sent.status == 200)
+            #expect(sent.visitorID == "visitor-1")
+            #expect(sent.agentID == "agent-7")
+            #expect(sent.receivedFrom == "replyflow")
+            #expect(sent.text == "Answer to \"Hello, is the shop open?\" [turn 1]")
+
+            let asked = try #require(await fakes.openAI.requests().first)
+            #expect(asked.endpoint == "responses")
+            #expect(asked.authorization == "Bearer \(fakes.openAI.apiKey)")
+            #expect(asked.model == "gpt-test")
+            #expect(asked.previousResponseID == nil)
+            #expect(asked.body?["instructions"]?.stringValue?.isEmpty == false)
+            #expect(asked.body?["input"]?[0]?["content"]?[0]?["text"]?.stringValue == "Hello, is the shop open?")
+
+            let second = FakeBrevoServer.visitorMessage(id: "in-2", visitorID: "visitor-1", text: "And tomorrow?")
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "visitor-1", visitorName: "Olga", messages: [second]))
+            let answers = try await fakes.brevoMessages(atLeast: 2)
+            #expect(answers[1].text == "Answer to \"And tomorrow?\" [turn 2]")
+            let requests = await fakes.openAI.requests()
+            #expect(requests[1].previousResponseID == "resp_fake1")
+
+            let chat = try #require(try await chats(client, fakes).first)
+            #expect(chat["platformChatId"] as? String == "visitor-1")
+            #expect(chat["name"] as? String == "Olga")
+            #expect(chat["autoMode"] as? Bool == true)
+            let stored = try await messages(client, fakes, chatID: try #require(chat["id"] as? String))
+            #expect(stored.map { $0["content"] as? String } == [
+                "Hello, is the shop open?", "Answer to \"Hello, is the shop open?\" [turn 1]", "And tomorrow?", "Answer to \"And tomorrow?\" [turn 2]",
+            ])
+            #expect(stored.map { $0["isIncoming"] as? Bool } == [true, false, true, false])
+            #expect(await fakes.violations().isEmpty)
+        }
+        await fakes.stop()
+    }
+
+    @Test func memorySurvivesARestartAndAnExpiredMemoryStartsAfresh() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        try await harness.build().application.test(.live) { client in
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", messages: [
+                FakeBrevoServer.visitorMessage(id: "m-1", visitorID: "v-9", text: "one"),
+            ]))
+            _ = try await fakes.brevoMessages(atLeast: 1)
+        }
+        // A new server on the same database remembers the chat's response id.
+        try await harness.build().application.test(.live) { client in
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", messages: [
+                FakeBrevoServer.visitorMessage(id: "m-2", visitorID: "v-9", text: "two"),
+            ]))
+            #expect(try await fakes.brevoMessages(atLeast: 2)[1].text == "Answer to \"two\" [turn 2]")
+
+            await fakes.openAI.forgetResponses()
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", messages: [
+                FakeBrevoServer.visitorMessage(id: "m-3", visitorID: "v-9", text: "three"),
+            ]))
+            #expect(try await fakes.brevoMessages(atLeast: 3)[2].text == "Answer to \"three\" [turn 1]")
+            let requests = await fakes.openAI.requests()
+            #expect(requests.last?.previousResponseID == nil)
+            #expect(requests.dropLast().last?.status == 400)
+        }
+        await fakes.stop()
+    }
+
+    @Test func quickMessagesOfOneChatAreAnsweredInOrderEachWithTheMemoryBefore() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        try await harness.build().application.test(.live) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 1...3 {
+                    group.addTask {
+                        _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-q", messages: [
+                            FakeBrevoServer.visitorMessage(id: "q-\(index)", visitorID: "v-q", text: "message \(index)"),
+                        ]))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let turns = try await fakes.brevoMessages(atLeast: 3).compactMap(\.text).map { $0.suffix(8) }
+            #expect(Set(turns) == ["[turn 1]", "[turn 2]", "[turn 3]"])
+            let previous = await fakes.openAI.requests().map(\.previousResponseID)
+            #expect(previous == [nil, "resp_fake1", "resp_fake2"])
+        }
+        await fakes.stop()
+    }
+
+    @Test func aPhotoGoesToTheVisionModelAndAVoiceNoteIsTranscribed() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        try await harness.build().application.test(.live) { client in
+            let photoURL = try await fakes.brevo.addFile(name: "photo.png", data: Data(tinyPNG), contentType: "image/png")
+            let photo = FakeBrevoServer.visitorMessage(id: "p-1", visitorID: "v-2", text: "What is this?", files: [
+                ["fileName": "photo.png", "url": .string(photoURL), "isImage": true, "size": .int(Int64(tinyPNG.count))],
+            ])
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-2", messages: [photo]))
+            #expect(try await fakes.brevoMessages(atLeast: 1)[0].text == "Answer to \"What is this?\" (1 image) [turn 1]")
+            let vision = try #require(await fakes.openAI.requests().first)
+            #expect(vision.model == "gpt-test-vision")
+            let image = vision.body?["input"]?[0]?["content"]?[1]
+            #expect(image?["type"]?.stringValue == "input_image")
+            #expect(image?["image_url"]?.stringValue == "data:image/png;base64,\(Data(tinyPNG).base64EncodedString())")
+
+            let voiceURL = try await fakes.brevo.addFile(name: "voice.ogg", data: Data("Where is my parcel?".utf8), contentType: "audio/ogg")
+            let voice = FakeBrevoServer.visitorMessage(id: "p-2", visitorID: "v-2", text: "", files: [
+                ["fileName": "voice.ogg", "url": .string(voiceURL), "isImage": false],
+            ])
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-2", messages: [voice]))
+            #expect(try await fakes.brevoMessages(atLeast: 2)[1].text == "Answer to \"Where is my parcel?\" [turn 2]")
+            let transcription = try #require(await fakes.openAI.requests().first { $0.endpoint == "audio/transcriptions" })
+            #expect(transcription.fields["model"] == "whisper-1")
+            #expect(transcription.files["file"]?.filename == "voice.ogg")
+            #expect(transcription.files["file"]?.contentType == "audio/ogg")
+            #expect(await fakes.violations().isEmpty)
+        }
+        await fakes.stop()
+    }
+
+    @Test func whenTheAICannotAnswerTheChatIsHandedToStaff() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        try await harness.build().application.test(.live) { client in
+            // A 429 with Retry-After is waited out, then answered.
+            await fakes.openAI.failNext([.rateLimited(retryAfter: 1)])
+            let started = ContinuousClock.now
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-3", messages: [
+                FakeBrevoServer.visitorMessage(id: "f-1", visitorID: "v-3", text: "first"),
+            ]))
+            #expect(ContinuousClock.now - started >= .seconds(1))
+            #expect(try await fakes.brevoMessages(atLeast: 1)[0].text == "Answer to \"first\" [turn 1]")
+
+            // An outage outlasts the retries: auto mode goes off and staff get the message.
+            await fakes.openAI.setOutage(.serverError)
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-3", messages: [
+                FakeBrevoServer.visitorMessage(id: "f-2", visitorID: "v-3", text: "second, during the outage"),
+            ]))
+            let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage").first)
+            #expect(forward.int("chat_id") == ChannelFakes.group)
+            #expect(forward.plainText?.contains("second, during the outage") == true)
+            #expect(await fakes.openAI.requests().filter { $0.status == 500 }.count == 2)
+            #expect(try await chats(client, fakes).first?["autoMode"] as? Bool == false)
+            #expect(await fakes.brevo.messages().count == 1)
+
+            // Staff answer through the API; it goes out through Brevo.
+            let reply = try await client.execute(
+                uri: "/api/messages", method: .post, headers: fakes.authorized,
+                body: ByteBuffer(string: #"{"platformChatId": "v-3", "source": "instagram", "text": "Staff here, sorry for the wait"}"#))
+            #expect(reply.status == .created)
+            let sent = try await fakes.brevoMessages(atLeast: 2)
+            #expect(sent[1].text == "Staff here, sorry for the wait")
+            #expect(sent[1].visitorID == "v-3")
+            #expect(await fakes.violations().isEmpty)
+        }
+        await fakes.stop()
+    }
+
+    @Test func ourOwnEchoesAndReplayedWebhooksAreNotAnsweredAgain() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        try await harness.build().application.test(.live) { client in
+            let event = FakeBrevoServer.webhookEvent(visitorID: "v-4", messages: [FakeBrevoServer.visitorMessage(id: "r-1", visitorID: "v-4", text: "hi")])
+            _ = try await fakes.postWebhook(client, event)
+            let answer = try #require(try await fakes.brevoMessages(atLeast: 1).first)
+
+            let replayed = try await fakes.postWebhook(client, event)
+            #expect(replayed.status == .ok)
+            #expect(replayed.json["handled"] as? Int == 0)
+            #expect(replayed.json["ignored"] as? Int == 1)
+
+            // Our answer comes back: once marked with receivedFrom, once only by its id.
+            let marked: FakeJSON = ["id": "echo-1", "type": "agent", "text": .string(answer.text ?? ""), "visitorId": "v-4", "agentId": "agent-7", "receivedFrom": "replyflow"]
+            let byID: FakeJSON = ["id": .string(answer.messageID ?? ""), "type": "agent", "text": .string(answer.text ?? ""), "visitorId": "v-4", "agentId": "agent-7"]
+            let echoes = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-4", messages: [marked, byID]))
+            #expect(echoes.json["ignored"] as? Int == 2)
+
+            // Staff writing in Brevo's own inbox: stored and shown, not answered.
+            let staff: FakeJSON = ["id": "staff-1", "type": "agent", "text": "I will check", "visitorId": "v-4", "agentId": "agent-2"]
+            let stored = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-4", messages: [staff]))
+            #expect(stored.json["handled"] as? Int == 1)
+
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await fakes.brevo.messages().count == 1)
+            #expect(await fakes.openAI.requests().count == 1)
+            let chat = try #require(try await chats(client, fakes).first)
+            let contents = try await messages(client, fakes, chatID: try #require(chat["id"] as? String)).map { $0["content"] as? String }
+            #expect(contents == ["hi", answer.text, "I will check"])
+        }
+        await fakes.stop()
+    }
+
+    @Test func badWebhooksGetClearErrors() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        try await harness.build().application.test(.live) { client in
+            let event = FakeBrevoServer.webhookEvent(visitorID: "v-5", messages: [FakeBrevoServer.visitorMessage(id: "b-1", visitorID: "v-5", text: "x")])
+            let wrong = try await fakes.postWebhook(client, event, secret: "not-the-secret-at-all")
+            #expect(wrong.status == .forbidden)
+            #expect(wrong.json["success"] as? Bool == false)
+            let noSecret = try await client.execute(uri: "/webhooks/brevo", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: event.jsonString))
+            #expect(noSecret.status == .forbidden)
+            let bearer = try await client.execute(
+                uri: "/webhooks/brevo", method: .post,
+                headers: [.contentType: "application/json", .authorization: "Bearer \(ChannelFakes.webhookSecret)"], body: ByteBuffer(string: event.jsonString))
+            #expect(bearer.status == .ok)
+
+            func post(_ body: String) async throws -> TestResponse {
+                try await client.execute(uri: "/webhooks/brevo/\(ChannelFakes.webhookSecret)", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+            }
+            let cases: [(String, String)] = [
+                ("{not json", "not a Brevo Conversations webhook event"),
+                (#"{"messages": []}"#, "eventName is missing"),
+                (#"{"eventName": "conversationFragment"}"#, "has no message"),
+                (#"{"eventName": "conversationFragment", "messages": [{"type": "visitor", "text": "x", "visitorId": "v"}]}"#, "has no id"),
+                (#"{"eventName": "conversationFragment", "messages": [{"id": "z", "type": "visitor", "text": "x"}]}"#, "has no visitorId"),
+                (#"{"eventName": "conversationFragment", "messages": [{"id": "z", "type": "visitor", "text": 5, "visitorId": "v"}]}"#, "text"),
+            ]
+            for (body, error) in cases {
+                let response = try await post(body)
+                #expect(response.status == .badRequest, "\(body)")
+                #expect((response.json["error"] as? String)?.contains(error) == true, "\(body): \(response.json)")
+            }
+            let other = try await post(#"{"eventName": "conversationTranscript", "messages": []}"#)
+            #expect(other.status == .ok)
+            #expect(other.json["handled"] as? Int == 0)
+            let huge = try await post(#"{"eventName": "conversationFragment", "pad": ""# + String(repeating: "x", count: 1_100_000) + #""}"#)
+            #expect(huge.status == .contentTooLarge)
+        }
+        await fakes.stop()
+
+        let closed = try ServerHarness()
+        defer { closed.remove() }
+        try await closed.build().application.test(.router) { client in
+            let response = try await client.execute(uri: "/webhooks/brevo/anything-at-all-here", method: .post, body: ByteBuffer(string: "{}"))
+            #expect(response.status == .forbidden)
+            #expect((response.json["error"] as? String)?.contains("BREVO_WEBHOOK_SECRET") == true)
+        }
+    }
+
+    @Test func chatCompletionsModeSendsTheChatsHistory() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        harness.configuration.openAI.mode = .chatCompletions
+        try await harness.build().application.test(.live) { client in
+            for (index, text) in ["first question", "second question"].enumerated() {
+                _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-6", messages: [
+                    FakeBrevoServer.visitorMessage(id: "c-\(index)", visitorID: "v-6", text: text),
+                ]))
+                _ = try await fakes.brevoMessages(atLeast: index + 1)
+            }
+            let requests = await fakes.openAI.requests()
+            #expect(requests.map(\.endpoint) == ["chat/completions", "chat/completions"])
+            let roles = requests[1].body?["messages"]?.arrayValue?.compactMap { $0["role"]?.stringValue }
+            #expect(roles == ["system", "user", "assistant", "user"])
+            #expect(requests[1].body?["messages"]?[3]?["content"]?.stringValue == "second question")
+            #expect(await fakes.brevo.messages()[1].text == "Answer to \"second question\" [turn 2]")
+        }
+        await fakes.stop()
+    }
+
+    @Test func aBrevoOutageIsRetriedFromTheOutbox() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        await fakes.brevo.failNext([.serverError, .tooManyRequests(retryAfter: 1)])
+        try await harness.build().application.test(.live) { client in
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-7", messages: [
+                FakeBrevoServer.visitorMessage(id: "o-1", visitorID: "v-7", text: "anyone?"),
+            ]))
+            let attempts = try await fakes.brevoMessages(atLeast: 3)
+            #expect(attempts.map(\.status) == [500, 429, 200])
+            #expect(Set(attempts.compactMap(\.text)).count == 1)
+        }
+        await fakes.stop()
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Server
+import TestServers
+import Testing
+
+/// Customers writing to the bot directly (fake Telegram and fake OpenAI on loopback): the
+/// assistant answers in the same chat, voice is downloaded and transcribed, photos go to
+/// the vision model, and with auto mode off staff answer through the `/api`.
+@Suite("Telegram private chats", .serialized) struct TelegramPrivateChatTests {
+    static let customer: Int64 = 555_000_111
+
+    func privateMessage(text: String? = nil, voice: TelegramFakeFile? = nil, photo: TelegramFakeFile? = nil, caption: String? = nil) -> FakeJSON {
+        var message: [String: FakeJSON] = [
+            "message_id": .int(Int64.random(in: 1...1_000_000)), "date": .int(Int64(Date().timeIntervalSince1970)),
+            "chat": ["id": .int(Self.customer), "type": "private", "first_name": "Ivan"],
+            "from": ["id": .int(Self.customer), "is_bot": false, "first_name": "Ivan", "last_name": "Petrov"],
+        ]
+        if let text { message["text"] = .string(text) }
+        if let caption { message["caption"] = .string(caption) }
+        if let voice {
+            message["voice"] = ["file_id": .string(voice.fileID), "file_unique_id": .string(voice.fileUniqueID), "duration": 2, "mime_type": "audio/ogg"]
+        }
+        if let photo {
+            message["photo"] = [["file_id": .string(photo.fileID), "file_unique_id": .string(photo.fileUniqueID), "width": 1, "height": 1]]
+        }
+        return ["message": .object(message)]
+    }
+
+    func repliesToCustomer(_ fakes: ChannelFakes, atLeast count: Int) async throws -> [TelegramRecordedRequest] {
+        try await waitFor {
+            let sent = await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == Self.customer }
+            return sent.count >= count ? sent : nil
+        }
+    }
+
+    @Test func theAssistantAnswersTextVoiceAndPhotosInTheChat() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        try await harness.build().application.test(.live) { client in
+            try await fakes.telegram.enqueueUpdate(privateMessage(text: "Do you deliver on Sundays?"))
+            let first = try await repliesToCustomer(fakes, atLeast: 1)
+            #expect(first[0].plainText == "Answer to \"Do you deliver on Sundays?\" [turn 1]")
+
+            let voice = await fakes.telegram.registerFile(data: Data("Is my order shipped?".utf8), path: "voice/file_1.oga")
+            try await fakes.telegram.enqueueUpdate(privateMessage(voice: voice))
+            let second = try await repliesToCustomer(fakes, atLeast: 2)
+            #expect(second[1].plainText == "Answer to \"Is my order shipped?\" [turn 2]")
+            let transcription = try #require(await fakes.openAI.requests().first { $0.endpoint == "audio/transcriptions" })
+            #expect(transcription.files["file"]?.data == Data("Is my order shipped?".utf8))
+            #expect(transcription.files["file"]?.filename == "voice.ogg")
+
+            let photo = await fakes.telegram.registerFile(data: Data(tinyPNG), path: "photos/file_2.png")
+            try await fakes.telegram.enqueueUpdate(privateMessage(photo: photo, caption: "Is this the right size?"))
+            let third = try await repliesToCustomer(fakes, atLeast: 3)
+            #expect(third[2].plainText == "Answer to \"Is this the right size?\" (1 image) [turn 3]")
+            #expect(await fakes.openAI.requests().last?.model == "gpt-test-vision")
+
+            let chats = try await client.execute(uri: "/api/chats?source=telegram", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
+            #expect(chats?.first?["platformChatId"] as? String == String(Self.customer))
+            #expect(chats?.first?["name"] as? String == "Ivan Petrov")
+            #expect(await fakes.violations().isEmpty)
+        }
+        await fakes.stop()
+    }
+
+    @Test func withAutoModeOffStaffSeeTheMessageAndAnswerThroughTheAPI() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        harness.configuration.autoModeDefault = false
+        try await harness.build().application.test(.live) { client in
+            try await fakes.telegram.enqueueUpdate(privateMessage(text: "I need a person"))
+            let forward = try await waitFor {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == ChannelFakes.group }
+            }
+            #expect(forward.plainText?.contains("I need a person") == true)
+            #expect(await fakes.openAI.requests().isEmpty)
+
+            let reply = try await client.execute(
+                uri: "/api/messages", method: .post, headers: fakes.authorized,
+                body: ByteBuffer(string: #"{"platformChatId": "\#(Self.customer)", "source": "telegram", "text": "Hello, this is Maria"}"#))
+            #expect(reply.status == .created)
+            #expect(try await repliesToCustomer(fakes, atLeast: 1)[0].plainText == "Hello, this is Maria")
+
+            // Staff turn the assistant on for this chat; the next message is answered by it.
+            let chats = try await client.execute(uri: "/api/chats?source=telegram", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
+            let chatID = try #require(chats?.first?["id"] as? String)
+            let patched = try await client.execute(
+                uri: "/api/chats/\(chatID)/autoMode", method: .patch, headers: fakes.authorized, body: ByteBuffer(string: #"{"autoMode": true}"#))
+            #expect(patched.status == .ok)
+            try await fakes.telegram.enqueueUpdate(privateMessage(text: "Thanks! And prices?"))
+            #expect(try await repliesToCustomer(fakes, atLeast: 2)[1].plainText == "Answer to \"Thanks! And prices?\" [turn 1]")
+        }
+        await fakes.stop()
+    }
+}
