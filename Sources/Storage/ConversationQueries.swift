@@ -84,8 +84,19 @@ public struct ConversationQueries: Sendable {
     }
 
     public func conversation(source: String, platformChatID: String) throws -> Conversation? {
-        try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.conversationColumns) WHERE c.source = ? AND c.platform_chat_id = ?", arguments: [source, platformChatID]).map(Self.conversation)
+        try conversations(of: [(source, platformChatID)]).first
+    }
+
+    /// Several chats in one read (the live stream looks up every new chat of a batch of
+    /// commits at once); chats that do not exist are left out.
+    public func conversations(of chats: [(source: String, platformChatID: String)]) throws -> [Conversation] {
+        guard !chats.isEmpty else { return [] }
+        return try writer.read { db in
+            // Cached: preparing the join costs more than running it.
+            let statement = try db.cachedStatement(sql: "SELECT \(Self.conversationColumns) WHERE c.source = ? AND c.platform_chat_id = ?")
+            return try chats.compactMap { chat in
+                try Row.fetchOne(statement, arguments: [chat.source, chat.platformChatID]).map(Self.conversation)
+            }
         }
     }
 

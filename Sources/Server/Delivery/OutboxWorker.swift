@@ -25,7 +25,7 @@ actor OutboxWorker {
 
     /// Lanes waiting out a backoff hold a slot, so the cap is generous: an outage of one
     /// service must not leave the others without slots.
-    private var lanes: [String: [OutboxItem]] = [:]
+    private var lanes: [String: LaneQueue] = [:]
     private var running: [String: Task<Void, Never>] = [:]
     private var known: Set<Int64> = []
     private var stopped = false
@@ -63,7 +63,7 @@ actor OutboxWorker {
     func add(_ items: [OutboxItem]) {
         for item in items where !known.contains(item.id) {
             known.insert(item.id)
-            lanes[item.lane, default: []].append(item)
+            lanes[item.lane, default: LaneQueue()].append(item)
         }
         startLanes()
     }
@@ -105,7 +105,7 @@ actor OutboxWorker {
                 lanes[lane]?.removeFirst()
                 known.remove(item.id)
             case .retry(let next):
-                lanes[lane]?[0] = next
+                lanes[lane]?.replaceFirst(next)
             }
             if lanes[lane]?.isEmpty == true { lanes[lane] = nil }
         }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Storage
+import Synchronization
 
 /// Turns what the engine committed into stream events (`message` and `chat` records, as
 /// the `/api` shows them), off the engine's actor and in commit order.
@@ -11,62 +12,78 @@ final class LivePublisher: Sendable {
     private let conversations: ConversationQueries
     private let autoModeDefault: Bool
     private let logger: Logger
-    private let incoming: AsyncStream<Committed>
-    private let continuation: AsyncStream<Committed>.Continuation
+    /// Commits not yet published, taken in batches: under load the publisher wakes once
+    /// for many commits and looks up all their new chats in one read.
+    private let pending = Mutex<[Committed]>([])
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
 
     init(log: LiveEventLog, conversations: ConversationQueries, autoModeDefault: Bool, logger: Logger) {
         self.log = log
         self.conversations = conversations
         self.autoModeDefault = autoModeDefault
         self.logger = logger
-        (incoming, continuation) = AsyncStream.makeStream()
+        (wakeups, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Called by the engine after each commit; returns at once.
     func committed(_ committed: Committed) {
-        continuation.yield(committed)
+        pending.withLock { $0.append(committed) }
+        wake.yield()
     }
 
     /// Publishes until the stream ends (shutdown).
     func run() async {
         var known: [ChatRef: Conversation] = [:]
-        for await batch in incoming {
-            for (id, message) in batch.messages {
-                let ref = ChatRef(source: message.source, platformChatID: message.userID)
-                guard var conversation = known[ref] ?? lookUp(ref) else { continue }
-                if known.count > 50_000 { known.removeAll(keepingCapacity: true) }
-                conversation.updatedAt = max(conversation.updatedAt, message.at)
-                known[ref] = conversation
-                // Records are built (and encoded) only when a subscriber first needs them.
-                let snapshot = conversation, autoModeDefault = autoModeDefault
-                publish(.message, conversation: conversation) {
-                    MessageRecord(ConversationMessage(
-                        id: id, source: message.source.rawValue, conversationID: snapshot.id, direction: message.direction.rawValue,
-                        text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
-                        userID: message.userID, userName: snapshot.name, flow: message.flow))
-                }
-                publish(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) }
+        for await _ in wakeups {
+            let batch = pending.withLock { pending in
+                defer { pending = [] }
+                return pending
             }
-            for ref in Set(batch.chats) {
-                // Auto mode changed: read the chat again rather than trust the cache.
-                guard let conversation = lookUp(ref) else { continue }
-                known[ref] = conversation
-                let autoModeDefault = autoModeDefault
-                publish(.chat, conversation: conversation) { ChatRecord(conversation, autoModeDefault: autoModeDefault) }
+            // Chats changed by auto mode are read again rather than trusted from the cache.
+            let changed = Set(batch.flatMap(\.chats))
+            for ref in changed { known[ref] = nil }
+            var unknown = Set(batch.flatMap { $0.messages.map { ChatRef(source: $0.message.source, platformChatID: $0.message.userID) } }.filter { known[$0] == nil })
+            unknown.formUnion(changed)
+            if known.count + unknown.count > 50_000 { known.removeAll(keepingCapacity: true) }
+            for conversation in lookUp(Array(unknown)) {
+                known[ChatRef(source: ChatSource(rawValue: conversation.source) ?? .app, platformChatID: conversation.platformChatID)] = conversation
+            }
+            for committed in batch {
+                for (id, message) in committed.messages {
+                    let ref = ChatRef(source: message.source, platformChatID: message.userID)
+                    guard var conversation = known[ref] else { continue }
+                    conversation.updatedAt = max(conversation.updatedAt, message.at)
+                    known[ref] = conversation
+                    // Records are built (and encoded) only when a subscriber first needs them.
+                    let snapshot = conversation, autoModeDefault = autoModeDefault
+                    publish(.message, conversation: conversation) {
+                        MessageRecord(ConversationMessage(
+                            id: id, source: message.source.rawValue, conversationID: snapshot.id, direction: message.direction.rawValue,
+                            text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
+                            userID: message.userID, userName: snapshot.name, flow: message.flow))
+                    }
+                    publish(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) }
+                }
+                for ref in Set(committed.chats) {
+                    guard let conversation = known[ref] else { continue }
+                    let autoModeDefault = autoModeDefault
+                    publish(.chat, conversation: conversation) { ChatRecord(conversation, autoModeDefault: autoModeDefault) }
+                }
             }
         }
     }
 
     func finish() {
-        continuation.finish()
+        wake.finish()
     }
 
-    private func lookUp(_ ref: ChatRef) -> Conversation? {
+    private func lookUp(_ refs: [ChatRef]) -> [Conversation] {
         do {
-            return try conversations.conversation(source: ref.source.rawValue, platformChatID: ref.platformChatID)
+            return try conversations.conversations(of: refs.map { ($0.source.rawValue, $0.platformChatID) })
         } catch {
-            logger.error("live stream: could not read a chat", metadata: ["error": "\(error)"])
-            return nil
+            logger.error("live stream: could not read chats", metadata: ["error": "\(error)"])
+            return []
         }
     }
 
