@@ -374,6 +374,8 @@ enum PendingWrite: Sendable {
     case conversion(experiment: String, userID: String, variant: String, at: Date)
     case trace(RunResult, kind: EventKind, at: Date)
     case outbox(OutboxItem)
+    /// A forward of any channel's chat, recorded by the outbox as it reaches the group.
+    case chatForward(groupMessageID: Int64, userID: String, source: String, at: Date)
     case outboxStatus(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date)
     /// A write of the server's own (devices, seen updates, topics) that must land in the
     /// same transaction as the runtime's writes around it.
@@ -408,6 +410,8 @@ enum PendingWrite: Sendable {
             )
         case let .outbox(item):
             try statements.run(StateSQL.insertOutbox, .integer(item.id), .text(item.kind), .text(item.lane), .text(item.payload), .text(item.status.rawValue), .date(item.nextAttemptAt))
+        case let .chatForward(groupMessageID, userID, source, at):
+            try statements.run(StateSQL.insertChatForward, .integer(groupMessageID), .text(userID), .date(at), .text(source))
         case let .outboxStatus(id, status, attempts, next, error, at):
             try statements.run(StateSQL.updateOutboxStatus, .text(status.rawValue), .integer(Int64(attempts)), .date(next), .text(error), .date(at), .integer(id))
         case let .custom(write):

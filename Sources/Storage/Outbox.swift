@@ -72,8 +72,8 @@ public struct OutboxStore: Sendable {
 
     /// Remembers which user the staff-group messages of a forward belong to, so staff
     /// replies to them find their way back.
-    public func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, at: Date) {
-        commits.submit(groupMessageIDs.map { .forward(groupMessageID: $0, userID: userID, at: at) }, waiter: nil)
+    public func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, source: String, at: Date) {
+        commits.submit(groupMessageIDs.map { .chatForward(groupMessageID: $0, userID: userID, source: source, at: at) }, waiter: nil)
     }
 
     /// Returns once everything queued so far is committed (shutdown and tests).

@@ -211,6 +211,13 @@ public final class ReplyflowDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v5: forwards of every channel") { db in
+            // Staff can answer Instagram and Telegram chats from the group too: a forward
+            // remembers which channel its chat lives on.
+            try db.execute(sql: "ALTER TABLE group_forwards ADD COLUMN source TEXT NOT NULL DEFAULT 'app'")
+            // Who sent a message through the /api, when they said (`senderName`).
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN sender_name TEXT")
+        }
         return migrator
     }
 }

@@ -98,6 +98,14 @@ public struct ServerQueries: Sendable {
         try writer.read { db in try String.fetchOne(db, sql: "SELECT user_id FROM group_forwards WHERE group_message_id = ?", arguments: [groupMessageID]) }
     }
 
+    /// The chat (user or chat id, and channel) a staff-group message was forwarded for.
+    public func chatForGroupMessage(_ groupMessageID: Int64) throws -> (userID: String, source: String)? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT user_id, source FROM group_forwards WHERE group_message_id = ?", arguments: [groupMessageID])
+                .map { (userID: $0[0], source: $0[1]) }
+        }
+    }
+
     public func forumTopic(userID: String) throws -> Int64? {
         try writer.read { db in try Int64.fetchOne(db, sql: "SELECT thread_id FROM forum_topics WHERE user_id = ?", arguments: [userID]) }
     }

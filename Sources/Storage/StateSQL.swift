@@ -12,6 +12,7 @@ enum StateSQL {
     static let insertMessage = "INSERT INTO messages (id, user_id, source, direction, text, media, created_at, flow, photo_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let insertOutbox = "INSERT INTO outbox (id, kind, lane, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?6)"
     static let updateOutboxStatus = "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?"
+    static let insertChatForward = "INSERT OR REPLACE INTO group_forwards (group_message_id, user_id, created_at, source) VALUES (?, ?, ?, ?)"
     static let insertForward = "INSERT OR REPLACE INTO group_forwards (group_message_id, user_id, created_at) VALUES (?, ?, ?)"
     static let insertAssignment = "INSERT OR REPLACE INTO experiment_assignments (experiment, user_id, variant, assigned_at) VALUES (?, ?, ?, ?)"
     static let upsertExposure = """

@@ -182,11 +182,47 @@ import Testing
             // Staff answer through the API; it goes out through Brevo.
             let reply = try await client.execute(
                 uri: "/api/messages", method: .post, headers: fakes.authorized,
-                body: ByteBuffer(string: #"{"platformChatId": "v-3", "source": "instagram", "text": "Staff here, sorry for the wait"}"#))
+                body: ByteBuffer(string: #"{"platformChatId": "v-3", "source": "instagram", "text": "Staff here, sorry for the wait", "senderName": "Maria", "visitorId": "v-3-brevo"}"#))
             #expect(reply.status == .created)
+            #expect(reply.json["senderName"] as? String == "Maria")
             let sent = try await fakes.brevoMessages(atLeast: 2)
             #expect(sent[1].text == "Staff here, sorry for the wait")
-            #expect(sent[1].visitorID == "v-3")
+            #expect(sent[1].visitorID == "v-3-brevo")
+            let chat = try #require(try await chats(client, fakes).first)
+            let stored = try await messages(client, fakes, chatID: try #require(chat["id"] as? String))
+            #expect(stored.last?["senderName"] as? String == "Maria")
+            #expect(stored.last?["responseMode"] as? String == "manual")
+            #expect(await fakes.violations().isEmpty)
+        }
+        await fakes.stop()
+    }
+
+    @Test func withAutoModeOffStaffAnswerFromTheGroupByReplying() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        harness.configuration.autoModeDefault = false
+        try await harness.build().application.test(.live) { client in
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-8", visitorName: "Olga", messages: [
+                FakeBrevoServer.visitorMessage(id: "s-1", visitorID: "v-8", text: "Can a person help me?"),
+            ]))
+            let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage").first)
+            #expect(forward.int("chat_id") == ChannelFakes.group)
+            #expect(forward.plainText?.contains("Olga (ID: v-8) · Instagram") == true)
+            #expect(await fakes.openAI.requests().isEmpty)
+
+            let groupMessageID = try #require(forward.result?["message_id"]?.intValue)
+            try await fakes.telegram.staffReply(to: groupMessageID, text: "Hello Olga, I am here")
+            let sent = try #require(try await fakes.brevoMessages(atLeast: 1).first)
+            #expect(sent.visitorID == "v-8")
+            #expect(sent.text == "Hello Olga, I am here")
+
+            let chat = try #require(try await chats(client, fakes).first)
+            #expect(chat["autoMode"] as? Bool == false)
+            let stored = try await messages(client, fakes, chatID: try #require(chat["id"] as? String))
+            #expect(stored.map { $0["content"] as? String } == ["Can a person help me?", "Hello Olga, I am here"])
+            #expect(stored.map { $0["isIncoming"] as? Bool } == [true, false])
             #expect(await fakes.violations().isEmpty)
         }
         await fakes.stop()

@@ -95,11 +95,19 @@ struct APIController<Context: RequestContext>: Sendable {
         guard let conversation = try conversations.conversation(source: source.rawValue, platformChatID: chatID) else {
             throw APIError(.notFound, "no \(source.rawValue) chat \(chatID)")
         }
+        let senderName = try fields.string("senderName")
+        if let senderName, InputLimits.length(senderName) > InputLimits.maxNameLength {
+            throw APIError.badRequest("senderName is longer than \(InputLimits.maxNameLength) characters")
+        }
+        // Instagram answers go to Brevo's visitor; it is the chat's own id unless given.
+        let visitorID = try fields.string("visitorId")
+        if let visitorID, InputLimits.length(visitorID) > InputLimits.maxUserIDLength { throw APIError.badRequest("visitorId is too long") }
         let at = clock()
-        let id = try await engine.sendFromAPI(source: source, platformChatID: chatID, text: text, at: at)
+        let id = try await engine.sendFromAPI(
+            source: source, platformChatID: chatID, text: text, senderName: senderName, visitorID: source == .instagram ? visitorID : nil, at: at)
         let sent = ConversationMessage(
             id: id, source: source.rawValue, conversationID: conversation.id, direction: "support", text: text, media: "none",
-            photoURL: nil, createdAt: at, userID: chatID, userName: nil, flow: nil)
+            photoURL: nil, createdAt: at, userID: chatID, userName: nil, flow: nil, senderName: senderName)
         return JSONBody.response(MessageRecord(sent), status: .created)
     }
 

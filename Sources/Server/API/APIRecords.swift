@@ -59,7 +59,7 @@ struct MessageRecord: Encodable, Sendable {
         isIncoming = message.direction == "user"
         timestamp = APITime.format(message.createdAt)
         senderId = isIncoming ? message.userID : (message.flow.map { "flow:\($0)" } ?? "api")
-        senderName = isIncoming ? (message.userName ?? "") : (message.flow ?? "Support")
+        senderName = isIncoming ? (message.userName ?? "") : (message.senderName ?? message.flow ?? "Support")
         responseMode = isIncoming ? "" : (message.flow == nil ? "manual" : "auto")
         media = message.photoURL
     }

@@ -19,12 +19,13 @@ struct TelegramForwarder: Deliverer {
 
     func deliver(_ item: OutboxItem) async throws {
         let payload = try OutboxJSON.decode(ForwardPayload.self, item.payload)
-        let thread = topics ? try await topic(for: payload) : nil
-        let header = Self.header(userID: payload.userID, userName: payload.userName)
+        // Topics are per app user; Instagram and Telegram chats are answered by reply.
+        let thread = topics && payload.source == nil ? try await topic(for: payload) : nil
+        let header = Self.header(userID: payload.userID, userName: payload.userName, channel: payload.source)
         // Each part is mapped to the user as soon as it is sent: a retry after a later
         // part failed may repeat parts, but a staff reply to any copy still finds the user.
         let record: ([Int64]) -> Void = { ids in
-            outbox.recordGroupForwards(ids, userID: payload.userID, at: clock())
+            outbox.recordGroupForwards(ids, userID: payload.userID, source: payload.source ?? "app", at: clock())
         }
 
         let localPhotos = payload.photos.compactMap { uploads.localPath(forPublicPath: $0) }
@@ -69,12 +70,14 @@ struct TelegramForwarder: Deliverer {
         return thread
     }
 
-    /// `<b>name</b> (ID: <code>id</code>)`: staff see who wrote; both parts escaped.
-    /// Names and ids are clipped so the header always leaves room for the text.
-    static func header(userID: String, userName: String?) -> String {
+    /// `<b>name</b> (ID: <code>id</code>)`, and the channel when it is not the app: staff
+    /// see who wrote and where; every part escaped. Names and ids are clipped so the
+    /// header always leaves room for the text.
+    static func header(userID: String, userName: String?, channel: String? = nil) -> String {
         let id = "ID: <code>\(TelegramText.escapeHTML(TelegramText.clip(userID, limit: 128)))</code>"
-        guard let userName, !userName.isEmpty else { return "👤 \(id)" }
-        return "👤 <b>\(TelegramText.escapeHTML(TelegramText.clip(userName, limit: 128)))</b> (\(id))"
+        let via = channel.map { " · \($0 == "instagram" ? "Instagram" : $0 == "telegram" ? "Telegram" : TelegramText.escapeHTML($0))" } ?? ""
+        guard let userName, !userName.isEmpty else { return "👤 \(id)\(via)" }
+        return "👤 <b>\(TelegramText.escapeHTML(TelegramText.clip(userName, limit: 128)))</b> (\(id))\(via)"
     }
 
     /// The header plus the text, split so the first piece's visible text fits

@@ -44,11 +44,18 @@ public actor FlowEngine {
     /// Handles a Telegram update once: its id is committed with what its event did, so a
     /// crash before the commit makes Telegram's redelivery run it again, and a
     /// redelivery after the commit (or while it runs) is ignored. Nil when skipped.
-    public func handleTelegramUpdate(_ updateID: Int64, event: InboundEvent?, seenBefore: Bool) async throws -> RunResult? {
+    /// A `relay` (staff answering an Instagram or Telegram chat from the group) is stored
+    /// and queued for its channel in the same commit.
+    func handleTelegramUpdate(_ updateID: Int64, event: InboundEvent?, relay: StaffRelay? = nil, seenBefore: Bool) async throws -> RunResult? {
         guard !seenBefore, !updatesUnderWay.contains(updateID) else { return nil }
         updatesUnderWay.insert(updateID)
         defer { updatesUnderWay.remove(updateID) }
         store.enqueueUpdateSeen(updateID, at: Date())
+        if let relay {
+            let source = relay.chat.source, chatID = relay.chat.platformChatID
+            _ = store.storeMessage(StoredMessage(userID: chatID, source: source, direction: .support, text: relay.text, at: relay.at))
+            effects.queueReply(text: relay.text, source: source, userID: chatID, at: relay.at)
+        }
         guard let event else {
             try await commitProduced()
             return nil
@@ -94,9 +101,13 @@ public actor FlowEngine {
 
     /// A message written through the `/api` (by staff or another system): stored in the
     /// chat, then delivered on its channel like a flow's reply. Returns its id.
-    public func sendFromAPI(source: ChatSource, platformChatID: String, text: String, at: Date) async throws -> Int64 {
+    /// `visitorID` overrides where an Instagram message goes (Brevo's visitor id).
+    public func sendFromAPI(
+        source: ChatSource, platformChatID: String, text: String, senderName: String? = nil, visitorID: String? = nil, at: Date
+    ) async throws -> Int64 {
         let id = store.storeMessage(StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at))
-        effects.queueReply(text: text, source: source, userID: platformChatID, at: at)
+        if let senderName { store.enqueueWrite(ConversationQueries.nameSender(senderName, ofMessage: id)) }
+        effects.queueReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID)
         try await commitProduced()
         return id
     }

@@ -61,6 +61,13 @@ public struct ChatRef: Sendable, Hashable {
     public var platformChatID: String
 }
 
+/// A staff reply in the group to an Instagram or Telegram chat's forward.
+struct StaffRelay: Sendable {
+    var chat: ChatRef
+    var text: String
+    var at: Date
+}
+
 /// What one commit changed, for the live stream.
 struct Committed: Sendable {
     var messages: [(id: Int64, message: StoredMessage)]

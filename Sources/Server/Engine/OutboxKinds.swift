@@ -28,9 +28,11 @@ struct ForwardPayload: Codable, Sendable, Equatable {
     var text: String
     /// Upload paths (`/uploads/...`) of the message's photos.
     var photos: [String]
+    /// The chat's channel when it is not the app (`telegram`, `instagram`).
+    var source: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case userID = "user_id", userName = "user_name", text, photos
+        case userID = "user_id", userName = "user_name", text, photos, source
     }
 }
 

@@ -73,7 +73,9 @@ final class ServerEffects: FlowEffects {
         let event = request.event
         switch effect {
         case .forwardToGroup(let text, _):
-            let payload = ForwardPayload(userID: request.userID, userName: event.userName, text: text, photos: event.photoURLs)
+            let payload = ForwardPayload(
+                userID: request.userID, userName: event.userName, text: text, photos: event.photoURLs,
+                source: request.source == .app ? nil : request.source.rawValue)
             queue(.telegramForward, lane: "telegram:group", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
         case .push(let title, let text):
             let payload = PushPayload(userID: request.userID, title: title, text: text)
@@ -97,7 +99,7 @@ final class ServerEffects: FlowEffects {
 
     /// A message from support to a chat: shown live in the app, or sent to the
     /// customer's Telegram chat or Instagram conversation through the outbox.
-    func queueReply(text: String, source: ChatSource, userID: String, at: Date) {
+    func queueReply(text: String, source: ChatSource, userID: String, at: Date, visitorID: String? = nil) {
         switch source {
         case .app:
             broadcasts.append(Broadcast(userID: userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: at)))
@@ -109,8 +111,9 @@ final class ServerEffects: FlowEffects {
                 logger.error("a Telegram chat id must be a number; the reply is stored but not sent", metadata: ["chat": "\(userID)"])
             }
         case .instagram:
-            let payload = BrevoMessagePayload(visitorID: userID, text: text)
-            queue(.brevoMessage, lane: "brevo:\(userID)", payload: OutboxJSON.encode(payload), enabled: services.brevo, at: at)
+            let visitor = visitorID ?? userID
+            let payload = BrevoMessagePayload(visitorID: visitor, text: text)
+            queue(.brevoMessage, lane: "brevo:\(visitor)", payload: OutboxJSON.encode(payload), enabled: services.brevo, at: at)
         }
     }
 

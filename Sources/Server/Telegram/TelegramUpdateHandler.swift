@@ -25,19 +25,32 @@ struct TelegramUpdateHandler: Sendable {
             return
         }
         var event: InboundEvent?
+        var relay: StaffRelay?
         if let message = update.message, message.from?.isBot != true {
             if message.chat.id == groupChatID {
-                event = try await groupEvent(message)
+                switch try await groupEvent(message) {
+                case .event(let staffEvent): event = staffEvent
+                case .relay(let staffRelay): relay = staffRelay
+                case .none: break
+                }
             } else if message.chat.type == "private" {
                 event = try await privateEvent(message)
             }
         }
-        let result = try await engine.handleTelegramUpdate(update.updateID, event: event, seenBefore: seen)
+        let result = try await engine.handleTelegramUpdate(update.updateID, event: event, relay: relay, seenBefore: seen)
         if let note = result?.note { logger.info("Telegram message not delivered", metadata: ["reason": "\(note)"]) }
     }
 
-    private func groupEvent(_ message: TelegramMessage) async throws -> InboundEvent? {
-        var event = InboundEvent(kind: .telegramReply, at: clock(), userID: nil, text: message.text ?? message.caption ?? "")
+    private enum GroupOutcome {
+        case event(InboundEvent)
+        /// A reply to an Instagram or Telegram chat's forward: sent to the customer as is.
+        case relay(StaffRelay)
+        case none
+    }
+
+    private func groupEvent(_ message: TelegramMessage) async throws -> GroupOutcome {
+        let text = message.text ?? message.caption ?? ""
+        var event = InboundEvent(kind: .telegramReply, at: clock(), userID: nil, text: text)
         if let thread = message.messageThreadID, message.isTopicMessage == true, let user = try queries.user(forumTopic: thread) {
             // In a forum topic every message has reply_to_message pointing at the topic's
             // first message; the topic itself says which user this is.
@@ -45,11 +58,18 @@ struct TelegramUpdateHandler: Sendable {
         } else if let reply = message.replyToMessage, reply.forumTopicCreated == nil {
             event.replyTo = reply.messageID
             if reply.from?.isBot == true { try await waitForForwardMapping(reply.messageID) }
+            if let chat = try queries.chatForGroupMessage(reply.messageID), chat.source != ChatSource.app.rawValue {
+                guard let source = ChatSource(rawValue: chat.source), !text.isEmpty else {
+                    logger.notice("a staff reply to an Instagram or Telegram chat must be text; not sent", metadata: ["chat": "\(chat.source):\(chat.userID)"])
+                    return .none
+                }
+                return .relay(StaffRelay(chat: ChatRef(source: source, platformChatID: chat.userID), text: text, at: event.at))
+            }
         } else {
-            return nil  // staff talking among themselves
+            return .none  // staff talking among themselves
         }
         try await attachPhoto(of: message, to: &event)
-        return event
+        return .event(event)
     }
 
     private func privateEvent(_ message: TelegramMessage) async throws -> InboundEvent {
