@@ -64,21 +64,34 @@ public struct ConversationQueries: Sendable {
         """
 
     /// One page of chats, newest activity first, optionally of one source.
-    public func conversations(source: String?, page: Int, perPage: Int) throws -> (items: [Conversation], total: Int) {
-        try writer.read { db in
+    ///
+    /// The page's ids are found on the activity index alone (it covers the id), and only
+    /// those rows are joined with their user and auto mode: skipping 100,000 chats to a deep
+    /// page then costs an index scan, not 100,000 joins.
+    ///
+    /// Async: a deep page takes milliseconds, which must not hold one of the few threads
+    /// every request shares.
+    public func conversations(source: String?, page: Int, perPage: Int) async throws -> (items: [Conversation], total: Int) {
+        try await writer.read { db in
             let offset = (page - 1) * perPage
-            let rows: [Row]
-            let total: Int
-            if let source {
-                rows = try Row.fetchAll(db, sql: "SELECT \(Self.conversationColumns) WHERE c.source = ? ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?", arguments: [source, perPage, offset])
-                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM conversations WHERE source = ?", arguments: [source]) ?? 0
-            } else {
-                rows = try Row.fetchAll(db, sql: "SELECT \(Self.conversationColumns) ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?", arguments: [perPage, offset])
-                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM conversations") ?? 0
-            }
-            return (rows.map(Self.conversation), total)
+            let filter = source == nil ? "" : "WHERE source = ?"
+            let pageIDs = "SELECT id FROM conversations \(filter) ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
+            let statement = try db.cachedStatement(sql: """
+                SELECT \(Self.pageColumns) FROM (\(pageIDs)) page JOIN conversations c ON c.id = page.id
+                LEFT JOIN users u ON u.id = c.platform_chat_id
+                LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
+                ORDER BY c.updated_at DESC, c.id DESC
+                """)
+            let arguments: StatementArguments = source.map { [$0, perPage, offset] } ?? [perPage, offset]
+            let rows = try Row.fetchAll(statement, arguments: arguments)
+            let total = try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0]) }
+                ?? Int.fetchOne(db, sql: "SELECT sum(total) FROM conversation_counts")
+            return (rows.map(Self.conversation), total ?? 0)
         }
     }
+
+    private static let pageColumns = "c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode"
+
 
     public func conversation(id: Int64) throws -> Conversation? {
         try writer.read { db in
@@ -104,8 +117,8 @@ public struct ConversationQueries: Sendable {
     }
 
     /// One page of a chat's messages: page 1 is the newest `perPage`, each page oldest first.
-    public func messages(of conversation: Conversation, page: Int, perPage: Int) throws -> (items: [ConversationMessage], total: Int) {
-        try writer.read { db in
+    public func messages(of conversation: Conversation, page: Int, perPage: Int) async throws -> (items: [ConversationMessage], total: Int) {
+        try await writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name
                 FROM messages m LEFT JOIN users u ON u.id = m.user_id

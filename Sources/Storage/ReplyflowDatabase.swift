@@ -21,6 +21,9 @@ public final class ReplyflowDatabase: Sendable {
                 // WAL lets readers (history, reports) run while the server writes.
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Reads map the file instead of copying pages into each connection's small
+                // default cache: a deep page of 100,000 chats scans the whole activity index.
+                try db.execute(sql: "PRAGMA mmap_size = 268435456")
             } else {
                 try db.execute(sql: "PRAGMA journal_mode = MEMORY")
                 try db.execute(sql: "PRAGMA synchronous = OFF")
@@ -217,6 +220,18 @@ public final class ReplyflowDatabase: Sendable {
             try db.execute(sql: "ALTER TABLE group_forwards ADD COLUMN source TEXT NOT NULL DEFAULT 'app'")
             // Who sent a message through the /api, when they said (`senderName`).
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN sender_name TEXT")
+        }
+        migrator.registerMigration("v6: chat counts") { db in
+            // GET /api/chats answers totalItems on every page: counting 100,000 chats each
+            // time cost more than the page itself, so the count is kept as chats appear.
+            try db.execute(sql: """
+                CREATE TABLE conversation_counts (source TEXT PRIMARY KEY, total INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO conversation_counts (source, total) SELECT source, count(*) FROM conversations GROUP BY source;
+                CREATE TRIGGER conversation_counts_follow AFTER INSERT ON conversations BEGIN
+                    INSERT INTO conversation_counts (source, total) VALUES (NEW.source, 1)
+                    ON CONFLICT (source) DO UPDATE SET total = total + 1;
+                END;
+                """)
         }
         return migrator
     }

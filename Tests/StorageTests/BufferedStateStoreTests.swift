@@ -165,6 +165,7 @@ private let stateTables: KeyValuePairs<String, String> = [
     "brevo_messages": "message_id",
     // Kept by a trigger on messages.
     "conversations": "source, platform_chat_id",
+    "conversation_counts": "source",
 ]
 
 /// Tables only the server writes (devices, outbox, ...): compared, but empty here.

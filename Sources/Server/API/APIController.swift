@@ -29,7 +29,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let parameters = Self.parameters(request)
         let paging = try Paging(parameters)
         let source = try parameters["source"].map(Self.source)
-        let page = try conversations.conversations(source: source?.rawValue, page: paging.page, perPage: paging.perPage)
+        let page = try await conversations.conversations(source: source?.rawValue, page: paging.page, perPage: paging.perPage)
         return JSONBody.response(ChatList(
             chats: page.items.map { ChatRecord($0, autoModeDefault: configuration.autoModeDefault) },
             page: paging.page, perPage: paging.perPage, totalItems: page.total))
@@ -47,7 +47,7 @@ struct APIController<Context: RequestContext>: Sendable {
     @Sendable func messages(_ request: Request, context: Context) async throws -> Response {
         let conversation = try chat(context)
         let paging = try Paging(Self.parameters(request))
-        let page = try conversations.messages(of: conversation, page: paging.page, perPage: paging.perPage)
+        let page = try await conversations.messages(of: conversation, page: paging.page, perPage: paging.perPage)
         return JSONBody.response(MessageList(messages: page.items.map(MessageRecord.init), page: paging.page, perPage: paging.perPage, totalItems: page.total))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 /// One update of the live stream: a message or a chat, as `/api` records.
@@ -43,20 +44,37 @@ struct StreamFilter: Sendable {
     }
 }
 
+/// An event about to be published: the log gives it its id.
+struct LiveDraft: Sendable {
+    var kind: LiveEvent.Kind
+    var chatID: String
+    var source: String
+    var payload: LivePayload
+}
+
 /// The recent updates, kept for resumption, and the connected subscribers. Event ids
 /// grow across restarts too (they start from the clock), so an id from before a restart
 /// is older than every id after it.
+///
+/// Subscribers receive ready-to-write SSE frames: the events of one publish (a message and
+/// its chat) travel as one buffer, built once and shared by every subscriber that takes
+/// them all, so a thousand subscribers cost a thousand writes, not two thousand formats.
 final class LiveEventLog: Sendable {
+    private struct Subscriber {
+        var filter: StreamFilter
+        var continuation: AsyncStream<ByteBuffer>.Continuation
+    }
+
     private struct State {
         var events: [LiveEvent] = []
         var nextID: Int64
-        var subscribers: [UUID: (filter: StreamFilter, continuation: AsyncStream<LiveEvent>.Continuation)] = [:]
+        var subscribers: [UUID: Subscriber] = [:]
     }
 
     private let state: Mutex<State>
     /// Events kept for `Last-Event-ID`: a reconnect within this many events misses nothing.
     let retention: Int
-    /// Events a slow subscriber may have waiting before the oldest are dropped (it then
+    /// Frames a slow subscriber may have waiting before the oldest are dropped (it then
     /// resumes from its last id on reconnect).
     let subscriberBuffer: Int
 
@@ -66,26 +84,44 @@ final class LiveEventLog: Sendable {
         state = Mutex(State(nextID: Int64(now.timeIntervalSince1970 * 1000) * 1000))
     }
 
-    /// Appends an event and hands it to every subscriber whose filter accepts it.
-    func publish(kind: LiveEvent.Kind, chatID: String, source: String, payload: LivePayload) {
-        state.withLock { state in
-            let event = LiveEvent(id: state.nextID, kind: kind, chatID: chatID, source: source, payload: payload)
-            state.nextID += 1
-            state.events.append(event)
+    /// Appends events and hands each subscriber the ones its filter accepts. Called by one
+    /// publisher at a time, so frames reach every subscriber in id order.
+    func publish(_ drafts: [LiveDraft]) {
+        guard !drafts.isEmpty else { return }
+        let (events, subscribers) = state.withLock { state in
+            let events = drafts.map { draft in
+                defer { state.nextID += 1 }
+                return LiveEvent(id: state.nextID, kind: draft.kind, chatID: draft.chatID, source: draft.source, payload: draft.payload)
+            }
+            state.events.append(contentsOf: events)
             if state.events.count > retention + retention / 4 { state.events.removeFirst(state.events.count - retention) }
-            for subscriber in state.subscribers.values where subscriber.filter.accepts(event) {
-                subscriber.continuation.yield(event)
+            return (events, Array(state.subscribers.values))
+        }
+        // Outside the lock: encoding the records is the expensive part.
+        guard !subscribers.isEmpty else { return }
+        var everything: ByteBuffer?
+        for subscriber in subscribers {
+            let accepted = events.filter(subscriber.filter.accepts)
+            if accepted.isEmpty { continue }
+            if accepted.count == events.count {
+                if everything == nil { everything = Self.frames(events) }
+                subscriber.continuation.yield(everything!)
+            } else {
+                subscriber.continuation.yield(Self.frames(accepted))
             }
         }
     }
 
-    /// Subscribes: the retained events after `lastEventID` (none when nil), then live ones.
-    /// Registration and the replay happen under one lock, so nothing falls in between.
-    func subscribe(filter: StreamFilter, after lastEventID: Int64?) -> (missed: [LiveEvent], live: AsyncStream<LiveEvent>, cancel: @Sendable () -> Void) {
-        let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingNewest(subscriberBuffer))
+    /// Subscribes: the retained events after `lastEventID` (none when nil), then live
+    /// frames. Registration and the replay happen under one lock, so nothing falls in
+    /// between. `sink` lets the caller put its own frames (heartbeats) in the same order.
+    func subscribe(filter: StreamFilter, after lastEventID: Int64?) -> (
+        missed: [LiveEvent], live: AsyncStream<ByteBuffer>, sink: AsyncStream<ByteBuffer>.Continuation, cancel: @Sendable () -> Void
+    ) {
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(subscriberBuffer))
         let key = UUID()
         let missed = state.withLock { state -> [LiveEvent] in
-            state.subscribers[key] = (filter, continuation)
+            state.subscribers[key] = Subscriber(filter: filter, continuation: continuation)
             guard let lastEventID else { return [] }
             return state.events.filter { $0.id > lastEventID && filter.accepts($0) }
         }
@@ -94,7 +130,7 @@ final class LiveEventLog: Sendable {
             continuation.finish()
         }
         continuation.onTermination = { _ in cancel() }
-        return (missed, stream, cancel)
+        return (missed, stream, continuation, cancel)
     }
 
     /// Ends every subscription (shutdown), so open streams finish instead of holding the
@@ -105,5 +141,14 @@ final class LiveEventLog: Sendable {
             return state.subscribers.values.map(\.continuation)
         }
         for continuation in continuations { continuation.finish() }
+    }
+
+    /// `id`, `event: update` and `data` of each event, as one buffer.
+    static func frames(_ events: [LiveEvent]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for event in events {
+            buffer.writeString("id: \(event.id)\nevent: update\ndata: \(event.data)\n\n")
+        }
+        return buffer
     }
 }

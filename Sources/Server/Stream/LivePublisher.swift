@@ -49,6 +49,7 @@ final class LivePublisher: Sendable {
             for conversation in lookUp(Array(unknown)) {
                 known[ChatRef(source: ChatSource(rawValue: conversation.source) ?? .app, platformChatID: conversation.platformChatID)] = conversation
             }
+            var drafts: [LiveDraft] = []
             for committed in batch {
                 for (id, message) in committed.messages {
                     let ref = ChatRef(source: message.source, platformChatID: message.userID)
@@ -57,20 +58,21 @@ final class LivePublisher: Sendable {
                     known[ref] = conversation
                     // Records are built (and encoded) only when a subscriber first needs them.
                     let snapshot = conversation, autoModeDefault = autoModeDefault
-                    publish(.message, conversation: conversation) {
+                    drafts.append(draft(.message, conversation: conversation) {
                         MessageRecord(ConversationMessage(
                             id: id, source: message.source.rawValue, conversationID: snapshot.id, direction: message.direction.rawValue,
                             text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
                             userID: message.userID, userName: snapshot.name, flow: message.flow))
-                    }
-                    publish(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) }
+                    })
+                    drafts.append(draft(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) })
                 }
                 for ref in Set(committed.chats) {
                     guard let conversation = known[ref] else { continue }
                     let autoModeDefault = autoModeDefault
-                    publish(.chat, conversation: conversation) { ChatRecord(conversation, autoModeDefault: autoModeDefault) }
+                    drafts.append(draft(.chat, conversation: conversation) { ChatRecord(conversation, autoModeDefault: autoModeDefault) })
                 }
             }
+            log.publish(drafts)
         }
     }
 
@@ -92,14 +94,14 @@ final class LivePublisher: Sendable {
         var record: Record
     }
 
-    private func publish<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: @escaping @Sendable () -> Record) {
+    private func draft<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: @escaping @Sendable () -> Record) -> LiveDraft {
         let payload = LivePayload {
             let envelope = Envelope(type: kind.rawValue, record: record())
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
             return (try? encoder.encode(envelope)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         }
-        log.publish(kind: kind, chatID: String(conversation.id), source: conversation.source, payload: payload)
+        return LiveDraft(kind: kind, chatID: String(conversation.id), source: conversation.source, payload: payload)
     }
 }
 

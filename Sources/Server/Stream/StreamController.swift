@@ -29,23 +29,18 @@ struct StreamController<Context: RequestContext>: Sendable {
         let body = ResponseBody { writer in
             defer { subscription.cancel() }
             try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
-            for event in subscription.missed { try await writer.write(Self.frame(event)) }
-            // Live events and heartbeats go through one sequence to the one writer.
-            let (frames, sink) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+            if !subscription.missed.isEmpty { try await writer.write(LiveEventLog.frames(subscription.missed)) }
+            // Live frames and heartbeats arrive through one sequence, to the one writer.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in subscription.live { sink.yield(Self.frame(event)) }
-                    sink.finish()
-                }
                 group.addTask {
                     while !Task.isCancelled {
                         try await Task.sleep(for: heartbeat)
-                        sink.yield(ByteBuffer(string: ": heartbeat\n\n"))
+                        subscription.sink.yield(ByteBuffer(string: ": heartbeat\n\n"))
                     }
                 }
                 // Ends when the client goes away (a write throws) or the log closes.
                 defer { group.cancelAll() }
-                for await frame in frames { try await writer.write(frame) }
+                for await frame in subscription.live { try await writer.write(frame) }
             }
             try await writer.finish(nil)
         }
@@ -55,7 +50,4 @@ struct StreamController<Context: RequestContext>: Sendable {
             body: body)
     }
 
-    static func frame(_ event: LiveEvent) -> ByteBuffer {
-        ByteBuffer(string: "id: \(event.id)\nevent: update\ndata: \(event.data)\n\n")
-    }
 }
