@@ -20,8 +20,8 @@ struct PythonClientTests {
             Install it with: pip install "python-socketio[client]"
             """
         )
-        try await withSocketIOServer(configuration: SocketIOConformanceHandlers.configuration, timeout: 45) { port, _ in
-            let result = try await run(["python3", Self.script.path, "http://127.0.0.1:\(port)"], timeout: 30)
+        try await withSocketIOServer(configuration: SocketIOConformanceHandlers.configuration, timeout: 90) { port, _ in
+            let result = try await run(["python3", Self.script.path, "http://127.0.0.1:\(port)"], timeout: 60)
             #expect(result.status == 0, "client_check.py failed (exit \(result.status)):\n\(result.output)")
         }
     }
