@@ -67,26 +67,34 @@ public struct ConversationQueries: Sendable {
     ///
     /// The page's ids are found on the activity index alone (it covers the id), and only
     /// those rows are joined with their user and auto mode: skipping 100,000 chats to a deep
-    /// page then costs an index scan, not 100,000 joins.
+    /// page then costs an index scan, not 100,000 joins. A page in the older half is read
+    /// from the oldest end, so no page skips more than half the chats. The total comes from
+    /// `conversation_counts`, in the same read, so both ends agree.
     ///
     /// Async: a deep page takes milliseconds, which must not hold one of the few threads
     /// every request shares.
     public func conversations(source: String?, page: Int, perPage: Int) async throws -> (items: [Conversation], total: Int) {
         try await writer.read { db in
+            let counted = try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0]) }
+                ?? Int.fetchOne(db, sql: "SELECT sum(total) FROM conversation_counts")
+            let total = counted ?? 0
             let offset = (page - 1) * perPage
+            guard offset < total else { return ([], total) }
+            let fromOldest = offset > total / 2
+            let limit = min(perPage, total - offset)
+            let skip = fromOldest ? total - offset - limit : offset
+            let order = fromOldest ? "ASC" : "DESC"
             let filter = source == nil ? "" : "WHERE source = ?"
-            let pageIDs = "SELECT id FROM conversations \(filter) ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
             let statement = try db.cachedStatement(sql: """
-                SELECT \(Self.pageColumns) FROM (\(pageIDs)) page JOIN conversations c ON c.id = page.id
+                SELECT \(Self.pageColumns)
+                FROM (SELECT id FROM conversations \(filter) ORDER BY updated_at \(order), id \(order) LIMIT ? OFFSET ?) page
+                JOIN conversations c ON c.id = page.id
                 LEFT JOIN users u ON u.id = c.platform_chat_id
                 LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
                 ORDER BY c.updated_at DESC, c.id DESC
                 """)
-            let arguments: StatementArguments = source.map { [$0, perPage, offset] } ?? [perPage, offset]
-            let rows = try Row.fetchAll(statement, arguments: arguments)
-            let total = try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0]) }
-                ?? Int.fetchOne(db, sql: "SELECT sum(total) FROM conversation_counts")
-            return (rows.map(Self.conversation), total ?? 0)
+            let arguments: StatementArguments = source.map { [$0, limit, skip] } ?? [limit, skip]
+            return (try Row.fetchAll(statement, arguments: arguments).map(Self.conversation), total)
         }
     }
 

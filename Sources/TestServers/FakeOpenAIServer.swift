@@ -34,6 +34,8 @@ public enum OpenAIFailure: Sendable, Equatable {
     case serverError
     /// 503 with an HTML body, like an overloaded front end.
     case unavailable
+    /// The right answer, but only after this many seconds (for clients' timeouts).
+    case slow(seconds: Double)
 }
 
 /// What the model is asked, for a test's own answering rule.
@@ -308,7 +310,10 @@ enum OpenAIRequestHandler {
         case .failure(let error):
             return fail(error)
         case .success(let json):
-            if let failure = await state.takeFailure() { return injected(failure, record: &record) }
+            if let failure = await state.takeFailure() {
+                guard case .slow(let seconds) = failure else { return injected(failure, record: &record) }
+                try? await Task.sleep(for: .seconds(seconds))
+            }
             record.answer = json["output"]?[0]?["content"]?[0]?["text"]?.stringValue
                 ?? json["choices"]?[0]?["message"]?["content"]?.stringValue ?? json["text"]?.stringValue
             return .json(json, headers: [.init("x-request-id")!: "req_fake"])
@@ -329,6 +334,8 @@ enum OpenAIRequestHandler {
         case .serverError:
             error = OpenAIError(500, "The server had an error while processing your request.")
             error.type = "server_error"
+        case .slow:
+            error = OpenAIError(500, "unreachable: slow answers are not failures")
         case .unavailable:
             record.status = 503
             return .bytes(Data("<html><body>503 Service Unavailable</body></html>".utf8), status: .serviceUnavailable, contentType: "text/html")

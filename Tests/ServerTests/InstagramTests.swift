@@ -228,6 +228,29 @@ import Testing
         await fakes.stop()
     }
 
+    @Test func anAIThatDoesNotAnswerInTimeIsAskedAgain() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        harness.configuration.openAI.timeoutSeconds = 1
+        await fakes.openAI.failNext([.slow(seconds: 6)])
+        try await harness.build().application.test(.live) { client in
+            let started = ContinuousClock.now
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-t", messages: [
+                FakeBrevoServer.visitorMessage(id: "t-1", visitorID: "v-t", text: "hello?"),
+            ]))
+            let waited = ContinuousClock.now - started
+            // One timeout (1 s) and one backoff (1 s), then the second attempt answers at
+            // once; waiting for the slow answer would take 6 s.
+            #expect(waited >= .seconds(2) && waited < .seconds(5), "waited \(waited)")
+            #expect(try await fakes.brevoMessages(atLeast: 1)[0].text == "Answer to \"hello?\" [turn 1]")
+            let asked = try await waitFor { let all = await fakes.openAI.requests(); return all.count >= 2 ? all : nil }
+            #expect(asked.map(\.endpoint) == ["responses", "responses"])
+        }
+        await fakes.stop()
+    }
+
     @Test func ourOwnEchoesAndReplayedWebhooksAreNotAnsweredAgain() async throws {
         var harness = try ServerHarness()
         defer { harness.remove() }
