@@ -50,6 +50,20 @@ struct ServerHarness {
     }
 }
 
+/// Polls `body` until it returns a value or `timeout` passes.
+func waitFor<T>(timeout: Duration = .seconds(10), _ body: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let value = try await body() { return value }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw WaitTimeout()
+}
+
+struct WaitTimeout: Error, CustomStringConvertible {
+    var description: String { "the expected state was not reached in time" }
+}
+
 /// A settable clock for greetings and rate limits.
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()

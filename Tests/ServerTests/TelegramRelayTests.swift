@@ -25,18 +25,6 @@ import Testing
         harness.configuration.telegramPollTimeout = 1
     }
 
-    /// Polls `body` until it returns a value or `timeout` passes.
-    func eventually<T>(timeout: Duration = .seconds(8), _ body: () async throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let value = try await body() { return value }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw FakeServerTimeoutError()
-    }
-
-    struct FakeServerTimeoutError: Error {}
-
     func history(_ client: some TestClientProtocol, _ userID: String) async throws -> [[String: Any]] {
         let response = try await client.execute(uri: "/message_history/\(userID)", method: .get)
         return response.json["messages"] as? [[String: Any]] ?? []
@@ -61,7 +49,7 @@ import Testing
             let groupMessageID = try #require(request.result?["message_id"]?.intValue)
 
             try await telegram.staffReply(to: groupMessageID, text: "Заказ в пути")
-            let reply = try await eventually {
+            let reply = try await waitFor {
                 try await history(client, "42").first { $0["direction"] as? String == "support" && $0["message"] as? String == "Заказ в пути" }
             }
             #expect(reply["photo_url"] is NSNull)
@@ -98,7 +86,7 @@ import Testing
 
             let photoMessageID = try #require(photo.result?["message_id"]?.intValue)
             try await telegram.staffReply(to: photoMessageID, photo: FakeTelegramServer.sampleJPEG, caption: "Вот так")
-            let reply = try await eventually {
+            let reply = try await waitFor {
                 try await history(client, "8").first { $0["direction"] as? String == "support" && $0["photo_url"] is String }
             }
             #expect(reply["message"] as? String == "Вот так")
@@ -148,7 +136,7 @@ import Testing
             let forwarded = try #require(try await telegram.waitForRequests(1, method: "sendMessage").first)
             let groupMessageID = try #require(forwarded.result?["message_id"]?.intValue)
             let update = try await telegram.staffReply(to: groupMessageID, text: "Один раз")
-            _ = try await eventually { try await history(client, "11").first { $0["message"] as? String == "Один раз" } }
+            _ = try await waitFor { try await history(client, "11").first { $0["message"] as? String == "Один раз" } }
             try await telegram.enqueueUpdate(update)  // the same update_id again
             try await Task.sleep(for: .seconds(2))
             #expect(try await history(client, "11").filter { $0["message"] as? String == "Один раз" }.count == 1)
@@ -164,7 +152,7 @@ import Testing
         harness.configuration.telegramWebhookURL = "https://support.example.test/webhooks/telegram"
         harness.configuration.telegramWebhookSecret = "s3cret-token_1"
         try await harness.build().application.test(.live) { client in
-            let registered = try await eventually { await telegram.webhook() }
+            let registered = try await waitFor { await telegram.webhook() }
             #expect(registered.url == "https://support.example.test/webhooks/telegram")
             #expect(registered.secretToken == "s3cret-token_1")
             #expect(try await telegram.requests(method: "getUpdates").isEmpty)
@@ -205,7 +193,7 @@ import Testing
             #expect(sends.allSatisfy { $0.int("message_thread_id") == thread })
 
             try await telegram.staffMessage(inThread: thread, chatID: Self.group, text: "Ответ в теме")
-            _ = try await eventually { try await history(client, "13").first { $0["message"] as? String == "Ответ в теме" } }
+            _ = try await waitFor { try await history(client, "13").first { $0["message"] as? String == "Ответ в теме" } }
             #expect(await telegram.violations().isEmpty)
         }
         await telegram.stop()
@@ -226,7 +214,7 @@ import Testing
         // database delivers it once Telegram recovers.
         await telegram.resetRecords()
         try await harness.build().application.test(.live) { _ in
-            let delivered = try await eventually(timeout: .seconds(12)) {
+            let delivered = try await waitFor(timeout: .seconds(12)) {
                 try await telegram.requests(method: "sendMessage").first { !$0.injectedFailure }
             }
             #expect(delivered.plainText?.contains("Не потеряйся") == true)

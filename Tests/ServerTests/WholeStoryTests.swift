@@ -32,15 +32,6 @@ import Testing
         return harness
     }
 
-    func eventually<T>(timeout: Duration = .seconds(8), _ body: () async throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let value = try await body() { return value }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw ChatClientProcess.Failure(description: "timed out")
-    }
-
     @Test(arguments: ["polling", "websocket", "upgrade"])
     func staffReplyReachesThePhoneTheOpenChatAndTheHistory(transport: String) async throws {
         let telegram = FakeTelegramServer()
@@ -113,7 +104,7 @@ import Testing
             let forwarded = try #require(try await telegram.waitForRequests(1, method: "sendMessage").first)
             try await telegram.staffReply(to: try #require(forwarded.result?["message_id"]?.intValue), text: "!")
 
-            let delivered = try await eventually(timeout: .seconds(10)) {
+            let delivered = try await waitFor(timeout: .seconds(10)) {
                 await fcm.deliveredMessages().first { $0.token == "new-token" }
             }
             #expect(delivered.text == "!")

@@ -23,18 +23,13 @@ import urllib.request
 
 import websockets
 
+from benchlib import latency_line, rss_mb
+
 URL, PID = sys.argv[1], int(sys.argv[2])
 CLIENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
 ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 20
 WS = URL.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
 
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Client:
@@ -69,15 +64,9 @@ def post(user_id, text):
         assert response.status == 200
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
 
 def report(name, latencies, expected):
-    ms = [value * 1000 for value in latencies]
-    print(f"  {name}: {len(ms)} of {expected} deliveries; p50 {percentile(ms, 50):.1f} ms, "
-          f"p90 {percentile(ms, 90):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms")
+    print(latency_line(name, latencies, expected).replace(" received", " deliveries"))
 
 
 async def run_clients(rooms, pipe):

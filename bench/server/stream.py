@@ -18,18 +18,13 @@ import sys
 import time
 import urllib.request
 
+from benchlib import latency_line, rss_mb
+
 URL, PID, KEY = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 SUBSCRIBERS = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
 ROUNDS = int(sys.argv[5]) if len(sys.argv) > 5 else 20
 HOST, PORT = URL.replace("http://", "").split(":")
 
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def subscribe(received, ready):
@@ -82,10 +77,6 @@ def post(user_id, text):
         assert response.status == 200
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
 
 def main():
     processes = max(1, os.cpu_count() or 1)
@@ -113,10 +104,7 @@ def main():
         for at, text in pipe.recv():
             if text in sent:
                 latencies.append(at - sent[text])
-    ms = [value * 1000 for value in latencies]
-    expected = SUBSCRIBERS * ROUNDS
-    print(f"  updates: {len(ms)} of {expected} received; p50 {percentile(ms, 50):.1f} ms, "
-          f"p90 {percentile(ms, 90):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms")
+    print(latency_line("updates", latencies, SUBSCRIBERS * ROUNDS))
     print(f"  server RSS after: {rss_mb(PID):.1f} MB")
 
 
