@@ -37,6 +37,27 @@ struct ChannelFakes {
         harness.configuration.apiKey = Self.apiKey
     }
 
+    /// Runs `body` against a server wired to fresh fakes (its settings adjusted by
+    /// `configure`), then stops the fakes and removes the server's files.
+    static func withServer(
+        configure: (inout ServerConfiguration) -> Void = { _ in }, prepare: (ChannelFakes) async -> Void = { _ in },
+        _ body: @Sendable (ChannelFakes, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        configure(&harness.configuration)
+        await prepare(fakes)
+        do {
+            try await harness.build().application.test(.live) { client in try await body(fakes, client) }
+        } catch {
+            await fakes.stop()
+            throw error
+        }
+        await fakes.stop()
+    }
+
     func stop() async {
         await telegram.stop()
         await brevo.stop()

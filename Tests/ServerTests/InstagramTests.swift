@@ -18,12 +18,7 @@ import Testing
     }
 
     @Test func autoModeOnTheAssistantAnswersWithTheChatsMemory() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        let built = try harness.build()
-        try await built.application.test(.live) { client in
+        try await ChannelFakes.withServer { fakes, client in
             let first = FakeBrevoServer.visitorMessage(id: "in-1", visitorID: "visitor-1", text: "Hello, is the shop open?")
             let started = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(name: "conversationStarted", visitorID: "visitor-1", visitorName: "Olga", messages: [first]))
             #expect(started.status == .ok)
@@ -62,7 +57,6 @@ import Testing
             #expect(stored.map { $0["isIncoming"] as? Bool } == [true, false, true, false])
             #expect(await fakes.violations().isEmpty)
         }
-        await fakes.stop()
     }
 
     @Test func memorySurvivesARestartAndAnExpiredMemoryStartsAfresh() async throws {
@@ -96,11 +90,7 @@ import Testing
     }
 
     @Test func quickMessagesOfOneChatAreAnsweredInOrderEachWithTheMemoryBefore() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer { fakes, client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 1...3 {
                     group.addTask {
@@ -116,15 +106,10 @@ import Testing
             let previous = await fakes.openAI.requests().map(\.previousResponseID)
             #expect(previous == [nil, "resp_fake1", "resp_fake2"])
         }
-        await fakes.stop()
     }
 
     @Test func aPhotoGoesToTheVisionModelAndAVoiceNoteIsTranscribed() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer { fakes, client in
             let photoURL = try await fakes.brevo.addFile(name: "photo.png", data: Data(tinyPNG), contentType: "image/png")
             let photo = FakeBrevoServer.visitorMessage(id: "p-1", visitorID: "v-2", text: "What is this?", files: [
                 ["fileName": "photo.png", "url": .string(photoURL), "isImage": true, "size": .int(Int64(tinyPNG.count))],
@@ -149,15 +134,10 @@ import Testing
             #expect(transcription.files["file"]?.contentType == "audio/ogg")
             #expect(await fakes.violations().isEmpty)
         }
-        await fakes.stop()
     }
 
     @Test func whenTheAICannotAnswerTheChatIsHandedToStaff() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer { fakes, client in
             // A 429 with Retry-After is waited out, then answered.
             await fakes.openAI.failNext([.rateLimited(retryAfter: 1)])
             let started = ContinuousClock.now
@@ -194,16 +174,10 @@ import Testing
             #expect(stored.last?["responseMode"] as? String == "manual")
             #expect(await fakes.violations().isEmpty)
         }
-        await fakes.stop()
     }
 
     @Test func withAutoModeOffStaffAnswerFromTheGroupByReplying() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        harness.configuration.autoModeDefault = false
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer(configure: { configuration in configuration.autoModeDefault = false }) { fakes, client in
             _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-8", visitorName: "Olga", messages: [
                 FakeBrevoServer.visitorMessage(id: "s-1", visitorID: "v-8", text: "Can a person help me?"),
             ]))
@@ -225,17 +199,10 @@ import Testing
             #expect(stored.map { $0["isIncoming"] as? Bool } == [true, false])
             #expect(await fakes.violations().isEmpty)
         }
-        await fakes.stop()
     }
 
     @Test func anAIThatDoesNotAnswerInTimeIsAskedAgain() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        harness.configuration.openAI.timeoutSeconds = 1
-        await fakes.openAI.failNext([.slow(seconds: 6)])
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer(configure: { configuration in configuration.openAI.timeoutSeconds = 1 }, prepare: { fakes in await fakes.openAI.failNext([.slow(seconds: 6)]) }) { fakes, client in
             let started = ContinuousClock.now
             _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-t", messages: [
                 FakeBrevoServer.visitorMessage(id: "t-1", visitorID: "v-t", text: "hello?"),
@@ -248,15 +215,10 @@ import Testing
             let asked = try await waitFor { let all = await fakes.openAI.requests(); return all.count >= 2 ? all : nil }
             #expect(asked.map(\.endpoint) == ["responses", "responses"])
         }
-        await fakes.stop()
     }
 
     @Test func ourOwnEchoesAndReplayedWebhooksAreNotAnsweredAgain() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer { fakes, client in
             let event = FakeBrevoServer.webhookEvent(visitorID: "v-4", messages: [FakeBrevoServer.visitorMessage(id: "r-1", visitorID: "v-4", text: "hi")])
             _ = try await fakes.postWebhook(client, event)
             let answer = try #require(try await fakes.brevoMessages(atLeast: 1).first)
@@ -284,7 +246,6 @@ import Testing
             let contents = try await messages(client, fakes, chatID: try #require(chat["id"] as? String)).map { $0["content"] as? String }
             #expect(contents == ["hi", answer.text, "I will check"])
         }
-        await fakes.stop()
     }
 
     @Test func badWebhooksGetClearErrors() async throws {
@@ -338,12 +299,7 @@ import Testing
     }
 
     @Test func chatCompletionsModeSendsTheChatsHistory() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        harness.configuration.openAI.mode = .chatCompletions
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer(configure: { configuration in configuration.openAI.mode = .chatCompletions }) { fakes, client in
             for (index, text) in ["first question", "second question"].enumerated() {
                 _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-6", messages: [
                     FakeBrevoServer.visitorMessage(id: "c-\(index)", visitorID: "v-6", text: text),
@@ -357,16 +313,10 @@ import Testing
             #expect(requests[1].body?["messages"]?[3]?["content"]?.stringValue == "second question")
             #expect(await fakes.brevo.messages()[1].text == "Answer to \"second question\" [turn 2]")
         }
-        await fakes.stop()
     }
 
     @Test func aBrevoOutageIsRetriedFromTheOutbox() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        await fakes.brevo.failNext([.serverError, .tooManyRequests(retryAfter: 1)])
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer(prepare: { fakes in await fakes.brevo.failNext([.serverError, .tooManyRequests(retryAfter: 1)]) }) { fakes, client in
             _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-7", messages: [
                 FakeBrevoServer.visitorMessage(id: "o-1", visitorID: "v-7", text: "anyone?"),
             ]))
@@ -374,6 +324,5 @@ import Testing
             #expect(attempts.map(\.status) == [500, 429, 200])
             #expect(Set(attempts.compactMap(\.text)).count == 1)
         }
-        await fakes.stop()
     }
 }

@@ -36,11 +36,7 @@ import Testing
     }
 
     @Test func theAssistantAnswersTextVoiceAndPhotosInTheChat() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer { fakes, client in
             try await fakes.telegram.enqueueUpdate(privateMessage(text: "Do you deliver on Sundays?"))
             let first = try await repliesToCustomer(fakes, atLeast: 1)
             #expect(first[0].plainText == "Answer to \"Do you deliver on Sundays?\" [turn 1]")
@@ -64,16 +60,10 @@ import Testing
             #expect(chats?.first?["name"] as? String == "Ivan Petrov")
             #expect(await fakes.violations().isEmpty)
         }
-        await fakes.stop()
     }
 
     @Test func withAutoModeOffStaffSeeTheMessageAndAnswerThroughTheAPI() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        harness.configuration.autoModeDefault = false
-        try await harness.build().application.test(.live) { client in
+        try await ChannelFakes.withServer(configure: { configuration in configuration.autoModeDefault = false }) { fakes, client in
             try await fakes.telegram.enqueueUpdate(privateMessage(text: "I need a person"))
             let forward = try await waitFor {
                 await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == ChannelFakes.group }
@@ -96,6 +86,5 @@ import Testing
             try await fakes.telegram.enqueueUpdate(privateMessage(text: "Thanks! And prices?"))
             #expect(try await repliesToCustomer(fakes, atLeast: 2)[1].plainText == "Answer to \"Thanks! And prices?\" [turn 1]")
         }
-        await fakes.stop()
     }
 }
