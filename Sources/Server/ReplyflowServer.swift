@@ -105,7 +105,7 @@ public enum ReplyflowServer {
             deliverers[OutboxKind.telegramReply.rawValue] = TelegramReplyDeliverer(telegram: telegram)
         }
         if let brevo {
-            deliverers[OutboxKind.brevoMessage.rawValue] = BrevoDeliverer(brevo: brevo, sent: BrevoMessageLog(database: database), logger: logger)
+            deliverers[OutboxKind.brevoMessage.rawValue] = BrevoDeliverer(brevo: brevo, outbox: outbox)
         }
         if let fcm {
             deliverers[OutboxKind.push.rawValue] = PushDeliverer(fcm: fcm, queries: queries, logger: logger)

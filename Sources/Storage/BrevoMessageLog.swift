@@ -16,12 +16,8 @@ public struct BrevoMessageLog: Sendable {
         try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM brevo_messages WHERE message_id = ?", arguments: [messageID]) ?? false }
     }
 
-    /// Records a message this service sent, right after Brevo accepted it.
-    public func recordSent(_ messageID: String, at: Date) throws {
-        try writer.write { db in try Self.record(messageID, .sent, at: at)(db) }
-    }
-
-    /// A write recording a message id; queue a received one with the run it started.
+    /// A write recording a message id: a received one with the run it started, a sent one
+    /// with the delivery's result.
     public static func record(_ messageID: String, _ direction: Direction, at: Date) -> QueuedWrite {
         { db in
             try db.execute(

@@ -76,6 +76,11 @@ public struct OutboxStore: Sendable {
         commits.submit(groupMessageIDs.map { .chatForward(groupMessageID: $0, userID: userID, source: source, at: at) }, waiter: nil)
     }
 
+    /// Queues a write of a deliverer's own (the id a service gave a sent message).
+    public func recordLater(_ write: @escaping QueuedWrite) {
+        commits.submit([.custom(write)], waiter: nil)
+    }
+
     /// Returns once everything queued so far is committed (shutdown and tests).
     public func waitUntilWritten() {
         commits.waitUntilWritten()

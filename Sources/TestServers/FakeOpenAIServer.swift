@@ -98,6 +98,9 @@ public final class FakeOpenAIServer: Sendable {
     /// Answers with a rule of the test's own.
     public func answer(with rule: @escaping @Sendable (OpenAIQuestion) -> String) async { await state.setRule(rule) }
 
+    /// Answers that contain `text` arrive only after `seconds` (a slow model for one chat).
+    public func slowAnswers(containing text: String, seconds: Double) async { await state.setSlow(text, seconds) }
+
     /// Forgets every stored response, as OpenAI does when they expire.
     public func forgetResponses() async { await state.forgetResponses() }
 }
@@ -119,6 +122,12 @@ actor OpenAIFakeState {
     func setOutage(_ failure: OpenAIFailure?) { outage = failure }
     func setRule(_ rule: @escaping @Sendable (OpenAIQuestion) -> String) { self.rule = rule }
     func forgetResponses() { stored = [:] }
+    private var slow: [(text: String, seconds: Double)] = []
+    func setSlow(_ text: String, _ seconds: Double) { slow.append((text, seconds)) }
+    func delay(for answer: String?) -> Double? {
+        guard let answer else { return nil }
+        return slow.first { answer.contains($0.text) }?.seconds
+    }
     func record(_ request: OpenAIRecordedRequest) { requests.append(request) }
 
     /// The failure to answer now, if any.
@@ -316,6 +325,7 @@ enum OpenAIRequestHandler {
             }
             record.answer = json["output"]?[0]?["content"]?[0]?["text"]?.stringValue
                 ?? json["choices"]?[0]?["message"]?["content"]?.stringValue ?? json["text"]?.stringValue
+            if let seconds = await state.delay(for: record.answer) { try? await Task.sleep(for: .seconds(seconds)) }
             return .json(json, headers: [.init("x-request-id")!: "req_fake"])
         }
     }

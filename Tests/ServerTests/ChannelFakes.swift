@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Server
 import TestServers
+import Testing
 
 /// Fake Telegram, Brevo and OpenAI servers, started and wired into a harness's
 /// configuration, for the stories of Instagram and Telegram private chats.
@@ -75,6 +77,18 @@ struct ChannelFakes {
     func postWebhook(_ client: some TestClientProtocol, _ event: FakeJSON, secret: String = ChannelFakes.webhookSecret) async throws -> TestResponse {
         try await client.execute(
             uri: "/webhooks/brevo/\(secret)", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: event.jsonString))
+    }
+
+    /// Posts a webhook event on a connection of its own (the test client sends one request
+    /// at a time), so several can be under way at once.
+    func postWebhookAlongside(_ client: some TestClientProtocol, _ event: FakeJSON) async throws {
+        let port = try #require(client.port)
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/webhooks/brevo/\(Self.webhookSecret)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: event.jsonString))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(response.status == .ok)
     }
 
     /// Brevo sends, waiting for at least `count`.

@@ -94,7 +94,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 1...3 {
                     group.addTask {
-                        _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-q", messages: [
+                        try await fakes.postWebhookAlongside(client, FakeBrevoServer.webhookEvent(visitorID: "v-q", messages: [
                             FakeBrevoServer.visitorMessage(id: "q-\(index)", visitorID: "v-q", text: "message \(index)"),
                         ]))
                     }
@@ -312,6 +312,32 @@ import Testing
             #expect(roles == ["system", "user", "assistant", "user"])
             #expect(requests[1].body?["messages"]?[3]?["content"]?.stringValue == "second question")
             #expect(await fakes.brevo.messages()[1].text == "Answer to \"second question\" [turn 2]")
+        }
+    }
+
+    @Test func inChatCompletionsModeAMessageWaitingForTheOneBeforeIsSentOnce() async throws {
+        try await ChannelFakes.withServer(configure: { configuration in configuration.openAI.mode = .chatCompletions }, prepare: { fakes in
+            await fakes.openAI.slowAnswers(containing: "first", seconds: 1)
+        }) { fakes, client in
+            // "second" waits for the answer to "first"; meanwhile an app message commits
+            // everything queued, "second" included. Its history must still end before it.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, text) in ["first", "second"].enumerated() {
+                    group.addTask {
+                        try await fakes.postWebhookAlongside(client, FakeBrevoServer.webhookEvent(visitorID: "v-w", messages: [
+                            FakeBrevoServer.visitorMessage(id: "w-\(index)", visitorID: "v-w", text: text),
+                        ]))
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                _ = try await client.execute(
+                    uri: "/send_message", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"user_id": "app-user", "message": "meanwhile"}"#))
+                try await group.waitForAll()
+            }
+            let second = try #require(await fakes.openAI.requests().first { $0.body?["messages"]?.arrayValue?.last?["content"]?.stringValue == "second" })
+            let contents = second.body?["messages"]?.arrayValue?.compactMap { $0["content"]?.stringValue }
+            #expect(contents?.dropFirst() == ["first", "Answer to \"first\" [turn 1]", "second"])
         }
     }
 

@@ -11,11 +11,11 @@ import Testing
 @Suite("Telegram private chats", .serialized) struct TelegramPrivateChatTests {
     static let customer: Int64 = 555_000_111
 
-    func privateMessage(text: String? = nil, voice: TelegramFakeFile? = nil, photo: TelegramFakeFile? = nil, caption: String? = nil) -> FakeJSON {
+    func privateMessage(from customer: Int64 = customer, text: String? = nil, voice: TelegramFakeFile? = nil, photo: TelegramFakeFile? = nil, caption: String? = nil) -> FakeJSON {
         var message: [String: FakeJSON] = [
             "message_id": .int(Int64.random(in: 1...1_000_000)), "date": .int(Int64(Date().timeIntervalSince1970)),
-            "chat": ["id": .int(Self.customer), "type": "private", "first_name": "Ivan"],
-            "from": ["id": .int(Self.customer), "is_bot": false, "first_name": "Ivan", "last_name": "Petrov"],
+            "chat": ["id": .int(customer), "type": "private", "first_name": "Ivan"],
+            "from": ["id": .int(customer), "is_bot": false, "first_name": "Ivan", "last_name": "Petrov"],
         ]
         if let text { message["text"] = .string(text) }
         if let caption { message["caption"] = .string(caption) }
@@ -59,6 +59,27 @@ import Testing
             #expect(chats?.first?["platformChatId"] as? String == String(Self.customer))
             #expect(chats?.first?["name"] as? String == "Ivan Petrov")
             #expect(await fakes.violations().isEmpty)
+        }
+    }
+
+    @Test func aSlowAnswerForOneCustomerDoesNotHoldUpAnother() async throws {
+        let other: Int64 = 555_000_222
+        // Both messages are waiting before the server's first getUpdates: one batch.
+        try await ChannelFakes.withServer(prepare: { fakes in
+            await fakes.openAI.slowAnswers(containing: "first, slow", seconds: 4)
+            _ = try? await fakes.telegram.enqueueUpdate(privateMessage(text: "first, slow"))
+            _ = try? await fakes.telegram.enqueueUpdate(privateMessage(from: other, text: "second, quick"))
+        }) { fakes, _ in
+            let started = ContinuousClock.now
+            let quick = try await waitFor {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == other }
+            }
+            #expect(ContinuousClock.now - started < .seconds(3), "the quick answer did not wait for the slow one")
+            #expect(quick.plainText == "Answer to \"second, quick\" [turn 1]")
+            let slow = try await waitFor(timeout: .seconds(15)) {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == Self.customer }
+            }
+            #expect(slow.plainText == "Answer to \"first, slow\" [turn 1]")
         }
     }
 

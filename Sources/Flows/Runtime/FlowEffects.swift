@@ -19,6 +19,9 @@ public struct EffectRequest: Sendable {
     public var userID: String
     public var source: ChatSource
     public var flow: String
+    /// The id the event's own message was stored under, when it has one: history sent
+    /// with a question ends before it.
+    public var inboundMessageID: Int64? = nil
 }
 
 /// An outside effect, rendered and ready to send.

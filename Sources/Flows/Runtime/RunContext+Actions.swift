@@ -26,7 +26,7 @@ extension RunContext {
     }
 
     private func request(_ flow: Flow) -> EffectRequest {
-        EffectRequest(event: event, userID: userID, source: source, flow: flow.name)
+        EffectRequest(event: event, userID: userID, source: source, flow: flow.name, inboundMessageID: result.inboundMessageID)
     }
 
     /// The values a template can read. The chat's auto mode is read from state only when

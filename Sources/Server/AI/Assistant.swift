@@ -10,13 +10,16 @@ import Synchronization
 /// Each chat has a memory: under the Responses API the id of its latest response (sent as
 /// `previous_response_id`, stored per chat), under Chat Completions the chat's latest
 /// messages, read from the database and sent every time. One question per chat is asked at
-/// a time, so quick messages are answered in order, each with the memory the previous left.
+/// a time, so quick messages are answered in order, each with the memory the previous left:
+/// the chat stays held after an answer until the caller has stored it (`Answer.release`).
 final class Assistant: Sendable {
     /// What an answer leaves behind: the text, and the write that keeps the chat's memory
     /// (committed with the run that asked).
     struct Answer: Sendable {
         var text: String
         var rememberWrite: QueuedWrite?
+        /// Lets the chat's next question go; call once the answer is committed.
+        var release: @Sendable () async -> Void
     }
 
     private let client: OpenAIClient
@@ -42,17 +45,24 @@ final class Assistant: Sendable {
 
     /// Asks the assistant about a customer's message (its text or transcript, and photos
     /// as upload paths). Throws when the AI cannot answer, after the retries.
-    func answer(_ prompt: String, photos: [String], chat: ChatRef, at: Date) async throws -> Answer {
-        try await perChat.withLock(chat) {
+    func answer(_ prompt: String, photos: [String], chat: ChatRef, messageID: Int64?, at: Date) async throws -> Answer {
+        await perChat.lock(chat)
+        do {
             let images = try media.imageDataURLs(photos)
             let model = images.isEmpty ? configuration.model : (configuration.visionModel ?? configuration.model)
             let turn = OpenAIClient.Turn(role: .user, text: prompt, imageURLs: images)
+            var answer: Answer
             switch configuration.mode {
             case .responses:
-                return try await askResponses(turn, model: model, chat: chat, at: at)
+                answer = try await askResponses(turn, model: model, chat: chat, at: at)
             case .chatCompletions:
-                return try await askChatCompletions(turn, model: model, chat: chat)
+                answer = try await askChatCompletions(turn, model: model, chat: chat, excluding: messageID)
             }
+            answer.release = { [perChat] in await perChat.unlock(chat) }
+            return answer
+        } catch {
+            await perChat.unlock(chat)
+            throw error
         }
     }
 
@@ -76,12 +86,14 @@ final class Assistant: Sendable {
             previous = nil
             reply = try await ask(model: model, turn: turn, previous: nil)
         }
-        guard let id = reply.responseID else { return Answer(text: reply.text, rememberWrite: nil) }
+        guard let id = reply.responseID else { return Answer(text: reply.text, rememberWrite: nil, release: {}) }
         latestResponseIDs.withLock { ids in
             if ids.count > 100_000 { ids.removeAll() }
             ids[chat] = id
         }
-        return Answer(text: reply.text, rememberWrite: AssistantMemory.remember(id, source: chat.source.rawValue, platformChatID: chat.platformChatID, at: at))
+        return Answer(
+            text: reply.text, rememberWrite: AssistantMemory.remember(id, source: chat.source.rawValue, platformChatID: chat.platformChatID, at: at),
+            release: {})
     }
 
     private func ask(model: String, turn: OpenAIClient.Turn, previous: String?) async throws -> OpenAIClient.Reply {
@@ -90,15 +102,16 @@ final class Assistant: Sendable {
         }
     }
 
-    private func askChatCompletions(_ turn: OpenAIClient.Turn, model: String, chat: ChatRef) async throws -> Answer {
-        // The message being answered is not committed yet, so the history ends before it.
-        let earlier = try history.recentTexts(source: chat.source.rawValue, platformChatID: chat.platformChatID, limit: configuration.historyMessages)
+    private func askChatCompletions(_ turn: OpenAIClient.Turn, model: String, chat: ChatRef, excluding messageID: Int64?) async throws -> Answer {
+        // The message being answered goes as `turn`; another commit may have stored it already.
+        let earlier = try history.recentTexts(
+            source: chat.source.rawValue, platformChatID: chat.platformChatID, excluding: messageID, limit: configuration.historyMessages)
         var messages = [OpenAIClient.Turn(role: .system, text: configuration.instructions)]
         messages += earlier.map { OpenAIClient.Turn(role: $0.incoming ? .user : .assistant, text: $0.text) }
         messages.append(turn)
         let reply = try await retry.run("chat/completions", logger: logger) {
             try await client.createChatCompletion(model: model, messages: messages)
         }
-        return Answer(text: reply.text, rememberWrite: nil)
+        return Answer(text: reply.text, rememberWrite: nil, release: {})
     }
 }

@@ -1,6 +1,6 @@
-/// One holder per key at a time, waiters served in arrival order. The assistant asks one
-/// question per chat at a time, so two quick messages of one customer are answered in
-/// order and each sees the memory the previous answer left.
+/// One holder per key at a time, waiters served in arrival order. The assistant holds a
+/// chat from its question until the answer is committed, so two quick messages of one
+/// customer are answered in order and each sees the memory the previous answer left.
 actor KeyedLock<Key: Hashable & Sendable> {
     private var held: Set<Key> = []
     private var waiters: [Key: [CheckedContinuation<Void, Never>]] = [:]
@@ -22,17 +22,5 @@ actor KeyedLock<Key: Hashable & Sendable> {
         let next = queue.removeFirst()
         waiters[key] = queue.isEmpty ? nil : queue
         next.resume()
-    }
-
-    nonisolated func withLock<T: Sendable>(_ key: Key, _ body: @Sendable () async throws -> T) async throws -> T {
-        await lock(key)
-        do {
-            let result = try await body()
-            await unlock(key)
-            return result
-        } catch {
-            await unlock(key)
-            throw error
-        }
     }
 }

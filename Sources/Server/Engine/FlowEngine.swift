@@ -50,17 +50,18 @@ public actor FlowEngine {
         guard !seenBefore, !updatesUnderWay.contains(updateID) else { return nil }
         updatesUnderWay.insert(updateID)
         defer { updatesUnderWay.remove(updateID) }
-        store.enqueueUpdateSeen(updateID, at: Date())
         if let relay {
             let source = relay.chat.source, chatID = relay.chat.platformChatID
             _ = store.storeMessage(StoredMessage(userID: chatID, source: source, direction: .support, text: relay.text, at: relay.at))
             effects.queueReply(text: relay.text, source: source, userID: chatID, at: relay.at)
         }
-        guard let event else {
-            try await commitProduced()
-            return nil
-        }
-        return try await handle(event)
+        var result: RunResult?
+        if let event { result = await runtime.run(event) }
+        // Marked seen only once the run is over: while it waits on the AI another event's
+        // commit takes whatever is queued, and a crash then must not lose this update.
+        store.enqueueUpdateSeen(updateID, at: Date())
+        try await commitProduced()
+        return result
     }
 
     /// Handles a Brevo message once, like a Telegram update: its id is committed with what
@@ -71,13 +72,13 @@ public actor FlowEngine {
         guard !brevoMessagesUnderWay.contains(messageID), try !brevoMessages.contains(messageID) else { return nil }
         brevoMessagesUnderWay.insert(messageID)
         defer { brevoMessagesUnderWay.remove(messageID) }
-        store.enqueueWrite(BrevoMessageLog.record(messageID, .received, at: Date()))
         if let agentMessage { _ = store.storeMessage(agentMessage) }
-        guard let event else {
-            try await commitProduced()
-            return RunResult(trigger: nil, note: "stored, no flow runs for it", userID: agentMessage?.userID)
-        }
-        return try await handle(event)
+        var result = RunResult(trigger: nil, note: "stored, no flow runs for it", userID: agentMessage?.userID)
+        if let event { result = await runtime.run(event) }
+        // As for Telegram updates: marked handled only once the run is over.
+        store.enqueueWrite(BrevoMessageLog.record(messageID, .received, at: Date()))
+        try await commitProduced()
+        return result
     }
 
     /// Whether a Brevo message was handled (or is being handled) already: lets the webhook
@@ -122,6 +123,9 @@ public actor FlowEngine {
     private func commitProduced() async throws {
         let produced = effects.take()
         let stored = store.takeStoredMessages()
+        // The assistant's next question in a chat waits for this answer to be stored.
+        let held = effects.takeHeldChats()
+        defer { if !held.isEmpty { Task { for release in held { await release() } } } }
         try await store.commit()
         if !stored.isEmpty || !produced.chatUpdates.isEmpty { onCommitted(Committed(messages: stored, chats: produced.chatUpdates)) }
         if !produced.outbox.isEmpty { onDeliveries(produced.outbox) }

@@ -22,6 +22,8 @@ final class ServerEffects: FlowEffects {
     private(set) var broadcasts: [Broadcast] = []
     /// Chats whose auto mode a flow changed, for the live stream.
     private(set) var chatUpdates: [ChatRef] = []
+    /// Chats the assistant holds until their answer is committed.
+    private var heldChats: [@Sendable () async -> Void] = []
 
     init(store: BufferedStateStore, services: Services, assistant: Assistant?, logger: Logger) {
         self.store = store
@@ -34,6 +36,12 @@ final class ServerEffects: FlowEffects {
     func take() -> (outbox: [OutboxItem], broadcasts: [Broadcast], chatUpdates: [ChatRef]) {
         defer { queued = []; broadcasts = []; chatUpdates = [] }
         return (queued, broadcasts, chatUpdates)
+    }
+
+    /// The chats to let go once what is queued now is committed.
+    func takeHeldChats() -> [@Sendable () async -> Void] {
+        defer { heldChats = [] }
+        return heldChats
     }
 
     func noteChatUpdate(source: ChatSource, userID: String) {
@@ -60,8 +68,9 @@ final class ServerEffects: FlowEffects {
         }
         let chat = ChatRef(source: request.source, platformChatID: request.userID)
         do {
-            let answer = try await assistant.answer(prompt, photos: photos, chat: chat, at: request.event.at)
+            let answer = try await assistant.answer(prompt, photos: photos, chat: chat, messageID: request.inboundMessageID, at: request.event.at)
             if let write = answer.rememberWrite { store.enqueueWrite(write) }
+            heldChats.append(answer.release)
             return answer.text
         } catch {
             logger.warning("the AI could not answer", metadata: ["chat": "\(chat.source.rawValue):\(chat.platformChatID)", "error": "\(error)"])

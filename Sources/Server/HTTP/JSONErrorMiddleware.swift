@@ -25,8 +25,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             throw APIError(error.status, error.body ?? error.status.reasonPhrase)
         } catch {
-            logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)"])
+            logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(Self.loggable(request.uri.path))", "error": "\(error)"])
             throw APIError(.internalServerError, "internal error")
         }
+    }
+
+    /// A path fit for the log: the Brevo webhook's secret is a path segment.
+    static func loggable(_ path: String) -> String {
+        path.hasPrefix("/webhooks/brevo/") ? "/webhooks/brevo/<secret>" : path
     }
 }

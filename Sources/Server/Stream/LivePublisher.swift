@@ -43,9 +43,10 @@ final class LivePublisher: Sendable {
             // Chats changed by auto mode are read again rather than trusted from the cache.
             let changed = Set(batch.flatMap(\.chats))
             for ref in changed { known[ref] = nil }
-            var unknown = Set(batch.flatMap { $0.messages.map { ChatRef(source: $0.message.source, platformChatID: $0.message.userID) } }.filter { known[$0] == nil })
-            unknown.formUnion(changed)
-            if known.count + unknown.count > 50_000 { known.removeAll(keepingCapacity: true) }
+            let mentioned = Set(batch.flatMap { $0.messages.map { ChatRef(source: $0.message.source, platformChatID: $0.message.userID) } })
+            // Bounded: cleared before the look-up, so every chat of the batch is read again.
+            if known.count + mentioned.count > 50_000 { known.removeAll(keepingCapacity: true) }
+            let unknown = mentioned.filter { known[$0] == nil }.union(changed)
             for conversation in lookUp(Array(unknown)) {
                 known[ChatRef(source: ChatSource(rawValue: conversation.source) ?? .app, platformChatID: conversation.platformChatID)] = conversation
             }
