@@ -18,11 +18,19 @@ final class GroupCommitQueue: @unchecked Sendable {
     private let maxQueued: Int
     /// Told of every failed transaction (the store keeps only the first error).
     private let onError: @Sendable (Error) -> Void
+    /// How long rows may wait for company before their transaction starts. Zero for
+    /// callers waiting on their commit; a few milliseconds for writes nobody waits for,
+    /// which a lone worker would otherwise commit one transaction each.
+    private let gathering: DispatchTimeInterval
 
-    init(writer: any DatabaseWriter, errors: FirstError, maxQueued: Int, onError: @escaping @Sendable (Error) -> Void = { _ in }) {
+    init(
+        writer: any DatabaseWriter, errors: FirstError, maxQueued: Int, gathering: DispatchTimeInterval = .never,
+        onError: @escaping @Sendable (Error) -> Void = { _ in }
+    ) {
         self.writer = writer
         self.errors = errors
         self.maxQueued = maxQueued
+        self.gathering = gathering
         self.onError = onError
     }
 
@@ -38,14 +46,19 @@ final class GroupCommitQueue: @unchecked Sendable {
         let schedule = !drainScheduled
         drainScheduled = true
         condition.unlock()
-        if schedule { queue.async { self.drain() } }
+        guard schedule else { return }
+        if gathering == .never {
+            queue.async { self.drain() }
+        } else {
+            queue.asyncAfter(deadline: .now() + gathering) { self.drain() }
+        }
     }
 
     /// Returns once everything submitted so far is written (or has failed).
     func waitUntilWritten() {
-        // The queue is serial and a drain is scheduled whenever rows are queued, so an
-        // empty block behind it runs after those rows are written.
-        queue.sync {}
+        // The queue is serial, so nothing else writes while this drains whatever is
+        // queued (a drain scheduled for later then finds nothing left).
+        queue.sync { self.drain() }
     }
 
     private func drain() {

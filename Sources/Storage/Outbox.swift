@@ -47,7 +47,7 @@ public struct OutboxStore: Sendable {
     public init(database: ReplyflowDatabase, onError: @escaping @Sendable (Error) -> Void = { _ in }) {
         writer = database.writer
         let errors = FirstError()
-        commits = GroupCommitQueue(writer: writer, errors: errors, maxQueued: 16_384, onError: onError)
+        commits = GroupCommitQueue(writer: writer, errors: errors, maxQueued: 16_384, gathering: .milliseconds(5), onError: onError)
     }
 
     /// Every pending item, oldest first: what a restart has to deliver.
