@@ -93,11 +93,6 @@ public struct ServerQueries: Sendable {
         try writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(update_id) FROM telegram_updates") }
     }
 
-    /// The user a staff-group message was forwarded for, as committed.
-    public func userForGroupMessage(_ groupMessageID: Int64) throws -> String? {
-        try writer.read { db in try String.fetchOne(db, sql: "SELECT user_id FROM group_forwards WHERE group_message_id = ?", arguments: [groupMessageID]) }
-    }
-
     /// The chat (user or chat id, and channel) a staff-group message was forwarded for.
     public func chatForGroupMessage(_ groupMessageID: Int64) throws -> (userID: String, source: String)? {
         try writer.read { db in

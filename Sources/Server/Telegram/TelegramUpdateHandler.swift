@@ -57,8 +57,8 @@ struct TelegramUpdateHandler: Sendable {
             event.userID = user
         } else if let reply = message.replyToMessage, reply.forumTopicCreated == nil {
             event.replyTo = reply.messageID
-            if reply.from?.isBot == true { try await waitForForwardMapping(reply.messageID) }
-            if let chat = try queries.chatForGroupMessage(reply.messageID), chat.source != ChatSource.app.rawValue {
+            let chat = reply.from?.isBot == true ? try await forwardedChat(reply.messageID) : try queries.chatForGroupMessage(reply.messageID)
+            if let chat, chat.source != ChatSource.app.rawValue {
                 guard let source = ChatSource(rawValue: chat.source), !text.isEmpty else {
                     logger.notice("a staff reply to an Instagram or Telegram chat must be text; not sent", metadata: ["chat": "\(chat.source):\(chat.userID)"])
                     return .none
@@ -93,13 +93,15 @@ struct TelegramUpdateHandler: Sendable {
         return event
     }
 
-    /// A reply can arrive while the forward it answers is still being recorded (Telegram
-    /// shows the message before our `sendMessage` call returns): give it a moment.
-    private func waitForForwardMapping(_ groupMessageID: Int64) async throws {
+    /// The chat a bot message in the group was forwarded for. A reply can arrive while the
+    /// forward it answers is still being recorded (Telegram shows the message before our
+    /// `sendMessage` call returns): give it a moment.
+    private func forwardedChat(_ groupMessageID: Int64) async throws -> (userID: String, source: String)? {
         for _ in 0..<30 {
-            if try queries.userForGroupMessage(groupMessageID) != nil { return }
+            if let chat = try queries.chatForGroupMessage(groupMessageID) { return chat }
             try await Task.sleep(for: .milliseconds(100))
         }
+        return nil
     }
 
     /// Downloads the largest size of a photo into uploads, so the app can show it.
