@@ -7,7 +7,7 @@ Uses python-socketio's synchronous client twice: once with the default transport
 long-polling, then upgrade to WebSocket) and once WebSocket-only. Each run checks the `auth`
 echo on `/` and `/custom`, `message` -> `message-back`, `message-with-ack` through
 `sio.call`, then disconnects. Exits 0 on success; otherwise prints what failed and exits 1
-(2 if python-socketio is missing). A watchdog ends the process after 20 s whatever happens.
+(2 if python-socketio is missing). A watchdog ends the process after 50 s whatever happens.
 """
 
 import os
@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-HARD_TIMEOUT_SECONDS = 20
+HARD_TIMEOUT_SECONDS = 50
 STEP_TIMEOUT_SECONDS = 15  # generous: the whole suite shares two cores with this client
 
 
@@ -58,11 +58,20 @@ def run(url, transports, label):
         sio.on("auth", on_auth, namespace=namespace)
         sio.on("message-back", on_message_back, namespace=namespace)
 
+    # Why a connection went away, so a failure says so instead of only timing out.
+    disconnects = []
+
+    def on_disconnect(*reason):
+        disconnects.append(reason[0] if reason else "unknown")
+
+    sio.on("disconnect", on_disconnect, namespace="/")
+
     def next_event(namespace, name):
         try:
             event, data = inbox[namespace].get(timeout=STEP_TIMEOUT_SECONDS)
         except queue.Empty:
-            raise CheckFailed(f"[{label}] no '{name}' event on {namespace} within {STEP_TIMEOUT_SECONDS} s")
+            dropped = f" (disconnected: {disconnects})" if disconnects else ""
+            raise CheckFailed(f"[{label}] no '{name}' event on {namespace} within {STEP_TIMEOUT_SECONDS} s{dropped}")
         expect(event == name, f"[{label}] expected '{name}' on {namespace}, got '{event}' with {data!r}")
         return data
 
