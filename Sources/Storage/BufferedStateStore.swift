@@ -35,7 +35,9 @@ public final class BufferedStateStore: FlowStateStore {
     /// The newest app-chat message id per user, stored or queued: tells a cached history
     /// page whether it is still current.
     private var latestAppMessages: [String: Int64] = [:]
-    private var autoModes: [ChatKey: Bool] = [:]
+    /// For the lookups below, a cached `nil` means "looked up in SQLite: none stored", so
+    /// a chat or user that SQLite knows nothing about is read once, not on every event.
+    private var autoModes: [ChatKey: Bool?] = [:]
     /// The latest period marked per (user, key): markers are asked about the current
     /// period, so one entry per user and key answers almost every question.
     private var markers: [MarkerSlot: String] = [:]
@@ -45,8 +47,8 @@ public final class BufferedStateStore: FlowStateStore {
     private var forwardOrder: [Int64] = []
     private var forwardsDropped = false
     public var forwardCacheLimit = 100_000
-    private var assignments: [PairKey: String] = [:]
-    private var exposures: [PairKey: (variant: String, at: Date)] = [:]
+    private var assignments: [PairKey: String?] = [:]
+    private var exposures: [PairKey: (variant: String, at: Date)?] = [:]
     private var conversions: Set<PairKey> = []
 
     struct ChatKey: Hashable { var source: ChatSource; var userID: String }
@@ -175,7 +177,7 @@ public final class BufferedStateStore: FlowStateStore {
         } else if cachesAreComplete {
             earlier = 0
         } else {
-            earlier = readStored(0) { try Int.fetchOne($0, sql: StateSQL.selectInboundCount, arguments: [id]) ?? 0 }
+            earlier = readStored(0) { try Int.fetchOne($0.cachedStatement(sql: StateSQL.selectInboundCount), arguments: [id]) ?? 0 }
         }
         inboundCounts[id] = earlier + (inbound ? 1 : 0)
         enqueue(.user(id: id, name: name, at: at, inbound: inbound))
@@ -186,13 +188,13 @@ public final class BufferedStateStore: FlowStateStore {
         let key = ChatKey(source: source, userID: userID)
         if let cached = autoModes[key] { return cached }
         if cachesAreComplete { return nil }
-        let stored = readStored(nil) { try Bool.fetchOne($0, sql: StateSQL.selectAutoMode, arguments: [source.rawValue, userID]) }
-        if let stored { autoModes[key] = stored }
+        let stored = readStored(nil) { try Bool.fetchOne($0.cachedStatement(sql: StateSQL.selectAutoMode), arguments: [source.rawValue, userID]) }
+        autoModes[key] = .some(stored)
         return stored
     }
 
     public func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date) {
-        autoModes[ChatKey(source: source, userID: userID)] = on
+        autoModes[ChatKey(source: source, userID: userID)] = .some(on)
         enqueue(.chat(source: source, userID: userID, autoMode: on, at: at))
     }
 
@@ -205,7 +207,7 @@ public final class BufferedStateStore: FlowStateStore {
         // An earlier period than the cached one may have been written out of time order
         // and not be in the cache: write the queue out before asking SQLite.
         if let latest, latest > period { flush() }
-        return readStored(false) { try Bool.fetchOne($0, sql: StateSQL.selectMarker, arguments: [userID, key, period]) ?? false }
+        return readStored(false) { try Bool.fetchOne($0.cachedStatement(sql: StateSQL.selectMarker), arguments: [userID, key, period]) ?? false }
     }
 
     public func setMarker(userID: String, key: String, period: String, at: Date) {
@@ -247,25 +249,27 @@ public final class BufferedStateStore: FlowStateStore {
     public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
         if let cached = forwards[groupMessageID] { return cached }
         if cachesAreComplete && !forwardsDropped && !forwardsRecordedElsewhere { return nil }
-        return readStored(nil) { try String.fetchOne($0, sql: StateSQL.selectForward, arguments: [groupMessageID]) }
+        return readStored(nil) { try String.fetchOne($0.cachedStatement(sql: StateSQL.selectForward), arguments: [groupMessageID]) }
     }
 
     public func assignment(experiment: String, userID: String) -> String? {
         let key = PairKey(experiment: experiment, userID: userID)
         if let cached = assignments[key] { return cached }
         if cachesAreComplete { return nil }
-        return readStored(nil) { try String.fetchOne($0, sql: StateSQL.selectAssignment, arguments: [experiment, userID]) }
+        let stored = readStored(nil) { try String.fetchOne($0.cachedStatement(sql: StateSQL.selectAssignment), arguments: [experiment, userID]) }
+        assignments[key] = .some(stored)
+        return stored
     }
 
     public func saveAssignment(experiment: String, userID: String, variant: String, at: Date) {
-        assignments[PairKey(experiment: experiment, userID: userID)] = variant
+        assignments[PairKey(experiment: experiment, userID: userID)] = .some(variant)
         enqueue(.assignment(experiment: experiment, userID: userID, variant: variant, at: at))
     }
 
     public func recordExposure(experiment: String, variant: String, userID: String, at: Date) {
         let key = PairKey(experiment: experiment, userID: userID)
-        if exposures[key] == nil, firstExposure(experiment: experiment, userID: userID) == nil {
-            exposures[key] = (variant, at)
+        if firstExposure(experiment: experiment, userID: userID) == nil {
+            exposures[key] = .some((variant, at))
         }
         enqueue(.exposure(experiment: experiment, userID: userID, variant: variant, at: at))
     }
@@ -275,17 +279,17 @@ public final class BufferedStateStore: FlowStateStore {
         if let cached = exposures[key] { return cached }
         if cachesAreComplete { return nil }
         let stored: (String, Date)? = readStored(nil) { db in
-            guard let row = try Row.fetchOne(db, sql: StateSQL.selectExposure, arguments: [experiment, userID]) else { return nil }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: StateSQL.selectExposure), arguments: [experiment, userID]) else { return nil }
             return (row[0], Date(timeIntervalSince1970: row[1]))
         }
-        if let stored { exposures[key] = stored }
+        exposures[key] = .some(stored.map { (variant: $0.0, at: $0.1) })
         return stored.map { (variant: $0.0, at: $0.1) }
     }
 
     public func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool {
         let key = PairKey(experiment: experiment, userID: userID)
         if conversions.contains(key) { return false }
-        if !cachesAreComplete, readStored(false, { try Bool.fetchOne($0, sql: StateSQL.selectConversion, arguments: [experiment, userID]) ?? false }) {
+        if !cachesAreComplete, readStored(false, { try Bool.fetchOne($0.cachedStatement(sql: StateSQL.selectConversion), arguments: [experiment, userID]) ?? false }) {
             conversions.insert(key)
             return false
         }

@@ -39,10 +39,18 @@ public final class ReplyflowDatabase: Sendable {
 
     /// A scratch database in a new temporary directory, for runs too big for memory
     /// (replay). Remove `directory` when done.
+    ///
+    /// Its chat list (`conversations`, which only `GET /api/chats` reads) is not kept:
+    /// moving a chat to the top of the activity indexes on every message cost more than
+    /// everything else a replay writes, for a table nobody reads before the file is deleted.
     public static func scratch() throws -> (database: ReplyflowDatabase, directory: String) {
         let directory = NSTemporaryDirectory() + "replyflow-scratch-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return (try ReplyflowDatabase(path: directory + "/state.sqlite", durable: false), directory)
+        let database = try ReplyflowDatabase(path: directory + "/state.sqlite", durable: false)
+        try database.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER conversations_follow_messages")
+        }
+        return (database, directory)
     }
 
     /// A private in-memory database: scratch state for dry runs and tests.

@@ -690,6 +690,39 @@ struct BufferedStateStoreReopenTests {
         #expect(try StateQueries(database: bufferedDatabase).messages(userID: "42").map(\.text) == ["two", "three", "four"])
     }
 
+    @Test("on a file with state, what SQLite does not hold is looked up once, not on every event")
+    func absentStateIsReadOnce() throws {
+        let path = temporaryDatabasePath()
+        defer { removeTemporaryDatabase(path) }
+        let database = try ReplyflowDatabase(path: path)
+        do {
+            let seed = SQLiteStateStore(database: database)
+            _ = seed.noteUser(id: "1", name: nil, at: t0, inbound: true)
+        }
+        let store = try BufferedStateStore(database: database)
+        #expect(store.autoMode(source: .instagram, userID: "42") == nil)
+        #expect(store.assignment(experiment: "e1", userID: "42") == nil)
+        #expect(store.firstExposure(experiment: "e1", userID: "42") == nil)
+        // Written behind the store's back: a store that asked SQLite again would see it.
+        // (Nothing else writes these tables while a store owns the file.)
+        let other = SQLiteStateStore(database: database)
+        other.setAutoMode(true, source: .instagram, userID: "42", at: t0)
+        other.saveAssignment(experiment: "e1", userID: "42", variant: "warm", at: t0)
+        other.recordExposure(experiment: "e1", variant: "warm", userID: "42", at: t0)
+        #expect(other.takeError() == nil)
+        #expect(store.autoMode(source: .instagram, userID: "42") == nil)
+        #expect(store.assignment(experiment: "e1", userID: "42") == nil)
+        #expect(store.firstExposure(experiment: "e1", userID: "42") == nil)
+        // The store's own writes replace what it remembered as absent.
+        store.setAutoMode(false, source: .instagram, userID: "42", at: t0)
+        store.saveAssignment(experiment: "e1", userID: "42", variant: "cold", at: t0)
+        store.recordExposure(experiment: "e1", variant: "cold", userID: "42", at: t0)
+        #expect(store.autoMode(source: .instagram, userID: "42") == false)
+        #expect(store.assignment(experiment: "e1", userID: "42") == "cold")
+        #expect(store.firstExposure(experiment: "e1", userID: "42")?.variant == "cold")
+        try store.finish()
+    }
+
     /// One kind of state, alone in a database.
     enum StoredKind: String, CaseIterable, CustomTestStringConvertible {
         case user, chat, marker, forward, assignment, exposure, conversion, message
