@@ -100,32 +100,38 @@ extension EventRecord {
         guard let root = object as? [String: Any] else {
             throw Problem(field: "", message: "a line must be a JSON object (an event)", hint: nil)
         }
+        // The expected type is tried before `NSNull`: on Linux, asking whether a Swift
+        // string or dictionary `is NSNull` bridges it to a Foundation object first, which
+        // cost more than parsing the line.
         func part(_ key: String) throws(Problem) -> [String: Any]? {
-            guard let value = root[key], !(value is NSNull) else { return nil }
-            guard let object = value as? [String: Any] else { throw Problem(field: key, message: "'\(key)' must be an object", hint: nil) }
-            return object
+            guard let value = root[key] else { return nil }
+            if let object = value as? [String: Any] { return object }
+            if value is NSNull { return nil }
+            throw Problem(field: key, message: "'\(key)' must be an object", hint: nil)
         }
         func text(_ object: [String: Any]?, _ key: String, _ path: String) throws(Problem) -> String? {
-            guard let value = object?[key], !(value is NSNull) else { return nil }
-            guard let text = value as? String else { throw Problem(field: path, message: "'\(path)' must be a text", hint: nil) }
-            return text
+            guard let value = object?[key] else { return nil }
+            if let text = value as? String { return text }
+            if value is NSNull { return nil }
+            throw Problem(field: path, message: "'\(path)' must be a text", hint: nil)
         }
         func flag(_ object: [String: Any]?, _ key: String, _ path: String) throws(Problem) -> Bool? {
-            guard let value = object?[key], !(value is NSNull) else { return nil }
+            guard let value = object?[key] else { return nil }
             if let number = value as? NSNumber, Self.isBoolean(number) { return number.boolValue }
             if let text = value as? String, ["on", "off", "true", "false"].contains(text.lowercased()) { return ["on", "true"].contains(text.lowercased()) }
+            if value is NSNull { return nil }
             throw Problem(field: path, message: "'\(path)' must be true or false (or \"on\"/\"off\")", hint: nil)
         }
         kind = try text(root, "kind", "kind")
         at = try text(root, "at", "at")
         if let user = try part("user") {
             var id: String?
-            if let value = user["id"], !(value is NSNull) {
+            if let value = user["id"] {
                 if let text = value as? String {
                     id = text
                 } else if let number = value as? NSNumber, !Self.isBoolean(number), let whole = Int64(exactly: number.doubleValue) {
                     id = String(whole)
-                } else {
+                } else if !(value is NSNull) {
                     throw Problem(field: "user.id", message: "'user.id' must be a text or a whole number", hint: nil)
                 }
             }
@@ -134,11 +140,12 @@ extension EventRecord {
         if let chat = try part("chat") { self.chat = Chat(auto_mode: try flag(chat, "auto_mode", "chat.auto_mode")) }
         if let message = try part("message") {
             var replyTo: Int64?
-            if let value = message["reply_to"], !(value is NSNull) {
-                guard let number = value as? NSNumber, !Self.isBoolean(number), let whole = Int64(exactly: number.doubleValue) else {
+            if let value = message["reply_to"] {
+                if let number = value as? NSNumber, !Self.isBoolean(number), let whole = Int64(exactly: number.doubleValue) {
+                    replyTo = whole
+                } else if !(value is NSNull) {
                     throw Problem(field: "message.reply_to", message: "'message.reply_to' must be a whole number", hint: nil)
                 }
-                replyTo = whole
             }
             self.message = Message(text: try text(message, "text", "message.text"), media: try text(message, "media", "message.media"), reply_to: replyTo)
         }
