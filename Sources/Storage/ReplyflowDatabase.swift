@@ -21,9 +21,13 @@ public final class ReplyflowDatabase: Sendable {
                 // WAL lets readers (history, reports) run while the server writes.
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // Reads map the file instead of copying pages into each connection's small
-                // default cache: a deep page of 100,000 chats scans the whole activity index.
-                try db.execute(sql: "PRAGMA mmap_size = 268435456")
+                // The API's reads map the file instead of copying pages into each reader's
+                // small default cache: a deep page of 100,000 chats scans the whole activity
+                // index. Only readers: mapped pages count as the process's resident memory,
+                // and a writer mapping the file (replay --db) grew to hundreds of megabytes.
+                if db.configuration.readonly {
+                    try db.execute(sql: "PRAGMA mmap_size = 268435456")
+                }
             } else {
                 try db.execute(sql: "PRAGMA journal_mode = MEMORY")
                 try db.execute(sql: "PRAGMA synchronous = OFF")
