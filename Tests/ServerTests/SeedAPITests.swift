@@ -230,8 +230,7 @@ import Testing
         var harness = try ServerHarness()
         harness.configuration.rateLimitPerAddress = 3
         defer { harness.remove() }
-        // A still clock: the limiter's windows are calendar minutes, and a run that
-        // crossed one started a fresh window (this failed once in CI).
+        // A still clock, so a slow run cannot see the first request leave the window.
         let clock = TestClock()
         try await harness.build(clock: clock.function).application.test(.live) { client in
             for _ in 0..<3 {

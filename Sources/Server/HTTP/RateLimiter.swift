@@ -1,16 +1,54 @@
 import Foundation
 import Synchronization
 
-/// Fixed one-minute windows per key (a user id, a client address): simple, constant
-/// memory per active key, and the `Retry-After` it answers is exact.
+/// At most `limit` requests per key (a user id, a client address) in any 60 seconds: a
+/// sliding window, so a burst at the end of one minute and another at the start of the
+/// next cannot double the limit, as calendar-minute windows allowed.
+///
+/// Each active key keeps the times of its last `limit` accepted requests in a ring; a
+/// request is accepted when the oldest of them is at least 60 seconds old. Checking is
+/// O(1), memory is `limit` times per key seen in the last minute, and the `Retry-After`
+/// it answers is exact: the moment the oldest accepted request leaves the window.
 final class RateLimiter: Sendable {
-    private struct Window {
-        var start: Int
-        var count: Int
+    /// The times of one key's last accepted requests (at most `limit`), oldest at
+    /// `oldest` once the ring is full.
+    private struct Recent {
+        var times: [Double]
+        var oldest = 0
+
+        var newest: Double { times[(oldest + times.count - 1) % times.count] }
+
+        /// Counts a request at `now` and returns nil, or returns the seconds to wait.
+        mutating func admit(at now: Double, limit: Int) -> Double? {
+            if times.count < limit {
+                times.append(now)
+                return nil
+            }
+            // A clock set back leaves `now` before the oldest time: the wait counts from it.
+            let wait = times[oldest] + RateLimiter.window - now
+            guard wait <= 0 else { return wait }
+            times[oldest] = now
+            oldest = (oldest + 1) % limit
+            return nil
+        }
     }
 
+    static let window: Double = 60
+    /// Keys kept before those idle for a whole window are dropped.
+    static let pruneThreshold = 100_000
+
+    /// How many keys are kept (for tests of the pruning).
+    var keyCount: Int { state.withLock { $0.recent.count } }
+
     private let limit: Int
-    private let windows = Mutex<[String: Window]>([:])
+    private struct State {
+        var recent: [String: Recent] = [:]
+        /// Prune when this many keys are kept; doubles when most keys are active, so a
+        /// large active population does not make every check a scan.
+        var pruneAt = RateLimiter.pruneThreshold
+    }
+
+    private let state = Mutex(State())
     private let clock: @Sendable () -> Date
 
     /// `limit` requests per minute; 0 turns the limiter off.
@@ -21,21 +59,26 @@ final class RateLimiter: Sendable {
 
     var isEnabled: Bool { limit > 0 }
 
-    /// Nil when the request may go ahead, otherwise the seconds until the next window.
+    /// Nil when the request may go ahead (it is then counted), otherwise the whole seconds
+    /// until it would be accepted (at least 1). Refused requests are not counted.
     func check(_ key: String) -> Int? {
         guard limit > 0 else { return nil }
         let now = clock().timeIntervalSince1970
-        let minute = Int(now / 60)
-        return windows.withLock { windows in
-            if windows.count > 100_000 { windows = windows.filter { $0.value.start == minute } }
-            var window = windows[key] ?? Window(start: minute, count: 0)
-            if window.start != minute { window = Window(start: minute, count: 0) }
-            guard window.count < limit else {
-                return max(1, Int(((Double(minute + 1) * 60) - now).rounded(.up)))
+        return state.withLock { state in
+            if state.recent.count > state.pruneAt {
+                state.recent = state.recent.filter { now - $0.value.newest < Self.window }
+                state.pruneAt = max(Self.pruneThreshold, 2 * state.recent.count)
             }
-            window.count += 1
-            windows[key] = window
-            return nil
+            guard let index = state.recent.index(forKey: key) else {
+                var times: [Double] = []
+                times.reserveCapacity(limit)
+                times.append(now)
+                state.recent[key] = Recent(times: times)
+                return nil
+            }
+            // Mutated in place through `values`, so the ring is not copied on every check.
+            guard let wait = state.recent.values[index].admit(at: now, limit: limit) else { return nil }
+            return max(1, Int(wait.rounded(.up)))
         }
     }
 }
