@@ -74,8 +74,10 @@ final class LiveEventLog: Sendable {
     private let state: Mutex<State>
     /// Events kept for `Last-Event-ID`: a reconnect within this many events misses nothing.
     let retention: Int
-    /// Frames a slow subscriber may have waiting before the oldest are dropped (it then
-    /// resumes from its last id on reconnect).
+    /// Frames a slow subscriber may have waiting. One more ends its stream after the frames
+    /// already waiting: the client reconnects with the id of the last frame it got and
+    /// is sent everything since from the retained events, instead of silently missing
+    /// the frames a full buffer would have dropped.
     let subscriberBuffer: Int
 
     init(retention: Int = 10_000, subscriberBuffer: Int = 1_000, now: Date = Date()) {
@@ -103,11 +105,16 @@ final class LiveEventLog: Sendable {
         for subscriber in subscribers {
             let accepted = events.filter(subscriber.filter.accepts)
             if accepted.isEmpty { continue }
+            let frames: ByteBuffer
             if accepted.count == events.count {
                 if everything == nil { everything = Self.frames(events) }
-                subscriber.continuation.yield(everything!)
+                frames = everything!
             } else {
-                subscriber.continuation.yield(Self.frames(accepted))
+                frames = Self.frames(accepted)
+            }
+            if case .dropped = subscriber.continuation.yield(frames) {
+                // Too slow: end the stream after what it already has (see `subscriberBuffer`).
+                subscriber.continuation.finish()
             }
         }
     }
@@ -118,7 +125,9 @@ final class LiveEventLog: Sendable {
     func subscribe(filter: StreamFilter, after lastEventID: Int64?) -> (
         missed: [LiveEvent], live: AsyncStream<ByteBuffer>, sink: AsyncStream<ByteBuffer>.Continuation, cancel: @Sendable () -> Void
     ) {
-        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(subscriberBuffer))
+        // Oldest kept: a full buffer refuses the new frame, and `publish` then ends the
+        // stream, so the client's last id is the last frame it really got.
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingOldest(subscriberBuffer))
         let key = UUID()
         let missed = state.withLock { state -> [LiveEvent] in
             state.subscribers[key] = Subscriber(filter: filter, continuation: continuation)
