@@ -48,7 +48,7 @@ final class Assistant: Sendable {
     func answer(_ prompt: String, photos: [String], chat: ChatRef, messageID: Int64?, at: Date) async throws -> Answer {
         await perChat.lock(chat)
         do {
-            let images = try media.imageDataURLs(photos)
+            let images = try await media.imageDataURLs(photos)
             let model = images.isEmpty ? configuration.model : (configuration.visionModel ?? configuration.model)
             let turn = OpenAIClient.Turn(role: .user, text: prompt, imageURLs: images)
             var answer: Answer

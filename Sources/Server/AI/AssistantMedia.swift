@@ -1,6 +1,7 @@
 import Channels
 import Flows
 import Foundation
+import NIOPosix
 
 /// Fetches what the AI is shown or played: photos from the uploads folder (sent inline as
 /// `data:` URLs, since the AI cannot reach this server), voice from Telegram or by URL.
@@ -13,14 +14,23 @@ struct AssistantMedia: Sendable {
     static let telegramFileScheme = "telegram-file:"
 
     /// Data URLs for photos stored in uploads (`/uploads/NAME`); other http(s) URLs as they are.
-    func imageDataURLs(_ photoURLs: [String]) throws -> [String] {
-        try photoURLs.map { url in
-            guard url.hasPrefix("/uploads/") else { return url }
+    func imageDataURLs(_ photoURLs: [String]) async throws -> [String] {
+        var result: [String] = []
+        for url in photoURLs {
+            guard url.hasPrefix("/uploads/") else {
+                result.append(url)
+                continue
+            }
             let name = String(url.dropFirst("/uploads/".count))
             guard let file = uploads.file(named: name) else { throw DeliveryError(.fail, "photo \(url) is not in the uploads folder") }
-            let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
-            return "data:\(file.contentType);base64,\(data.base64EncodedString())"
+            // A photo is up to 10 MB: read and encoded on NIO's blocking-I/O pool, so the
+            // few cooperative threads that serve every request are never held by a disk read.
+            result.append(try await NIOThreadPool.singleton.runIfActive {
+                let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
+                return "data:\(file.contentType);base64,\(data.base64EncodedString())"
+            })
         }
+        return result
     }
 
     /// The audio file's bytes, as the channel keeps them.
