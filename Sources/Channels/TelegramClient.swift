@@ -101,6 +101,32 @@ public struct TelegramClient: Sendable {
         return try await callMultipart("sendPhoto", form: form, as: TelegramMessage.self)
     }
 
+    /// Sends a photo Telegram already has (`sendPhoto` with its `file_id`, for example one a
+    /// user sent the bot), without uploading it again. Caption as for the upload form.
+    public func sendPhoto(
+        chatID: Int64,
+        fileID: String,
+        caption: String? = nil,
+        parseMode: String? = "HTML",
+        replyToMessageID: Int64? = nil
+    ) async throws -> TelegramMessage {
+        struct Body: Encodable {
+            var chatID: Int64
+            var photo: String
+            var caption: String?
+            var parseMode: String?
+            var replyParameters: ReplyParameters?
+            enum CodingKeys: String, CodingKey {
+                case chatID = "chat_id", photo, caption, parseMode = "parse_mode", replyParameters = "reply_parameters"
+            }
+        }
+        let body = Body(
+            chatID: chatID, photo: fileID, caption: caption, parseMode: caption == nil ? nil : parseMode,
+            replyParameters: replyToMessageID.map { ReplyParameters(messageID: $0) }
+        )
+        return try await callJSON("sendPhoto", body: body, as: TelegramMessage.self)
+    }
+
     /// Uploads 2…10 photos as one album (`sendMediaGroup`). The caption goes on the first photo.
     /// Returns the sent messages, one per photo.
     public func sendMediaGroup(

@@ -201,6 +201,41 @@ import Testing
         }
     }
 
+    @Test func aStaffPhotoForInstagramIsNotLostSilently() async throws {
+        try await ChannelFakes.withServer(configure: { configuration in configuration.autoModeDefault = false }) { fakes, client in
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", visitorName: "Olga", messages: [
+                FakeBrevoServer.visitorMessage(id: "p-1", visitorID: "v-9", text: "What does it look like?"),
+            ]))
+            let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage").first)
+            let groupMessageID = try #require(forward.result?["message_id"]?.intValue)
+
+            // Brevo's API takes text: the caption goes, and staff are told under their
+            // message that the photo did not.
+            let withCaption = try await fakes.telegram.staffReply(to: groupMessageID, photo: FakeTelegramServer.sampleJPEG, caption: "Like this")
+            let sent = try #require(try await fakes.brevoMessages(atLeast: 1).first)
+            #expect(sent.text == "Like this")
+            let firstNotice = try await waitFor {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == ChannelFakes.group && $0.sequence != forward.sequence }
+            }
+            #expect(firstNotice.plainText?.contains("Only the text was sent") == true)
+            #expect(firstNotice.json("reply_parameters")?["message_id"]?.intValue == withCaption["message"]?["message_id"]?.intValue)
+
+            // A photo alone: nothing goes to Brevo, and the notice says so.
+            try await fakes.telegram.staffReply(to: groupMessageID, photo: FakeTelegramServer.sampleJPEG)
+            let secondNotice = try await waitFor {
+                let notices = await fakes.telegram.requests(method: "sendMessage").filter { $0.plainText?.hasPrefix("Not sent") == true }
+                return notices.first
+            }
+            #expect(secondNotice.int("chat_id") == ChannelFakes.group)
+            #expect(await fakes.brevo.messages().count == 1)
+
+            let chat = try #require(try await chats(client, fakes).first)
+            let stored = try await messages(client, fakes, chatID: try #require(chat["id"] as? String))
+            #expect(stored.map { $0["type"] as? String } == ["text", "photo", "photo"])
+            #expect(await fakes.violations().isEmpty)
+        }
+    }
+
     @Test func anAIThatDoesNotAnswerInTimeIsAskedAgain() async throws {
         try await ChannelFakes.withServer(configure: { configuration in configuration.openAI.timeoutSeconds = 1 }, prepare: { fakes in await fakes.openAI.failNext([.slow(seconds: 6)]) }) { fakes, client in
             let started = ContinuousClock.now

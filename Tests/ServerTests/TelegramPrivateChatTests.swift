@@ -83,6 +83,39 @@ import Testing
         }
     }
 
+    @Test func staffAnswerFromTheGroupWithAPhotoAndTheCustomerGetsIt() async throws {
+        try await ChannelFakes.withServer(configure: { configuration in configuration.autoModeDefault = false }) { fakes, client in
+            try await fakes.telegram.enqueueUpdate(privateMessage(text: "Where is your shop?"))
+            let forward = try await waitFor {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == ChannelFakes.group }
+            }
+            let groupMessageID = try #require(forward.result?["message_id"]?.intValue)
+            let caption = "Here is the map <b>not bold</b> & the entrance"
+            let staff = try await fakes.telegram.staffReply(to: groupMessageID, photo: FakeTelegramServer.sampleJPEG, caption: caption)
+            let staffPhotoID = try #require(staff["message"]?["photo"]?.arrayValue?.last?["file_id"]?.stringValue)
+
+            // Sent by Telegram's file id (no second upload), the caption as the staff wrote it.
+            let sent = try await waitFor {
+                await fakes.telegram.requests(method: "sendPhoto").first { $0.int("chat_id") == Self.customer }
+            }
+            #expect(sent.string("photo") == staffPhotoID)
+            #expect(sent.plainText == caption)
+            #expect(await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == Self.customer }.isEmpty)
+
+            // Stored with the photo, which is kept in uploads.
+            let chats = try await client.execute(uri: "/api/chats?source=telegram", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
+            let chatID = try #require(chats?.first?["id"] as? String)
+            let stored = try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]] ?? []
+            let answer = try #require(stored.last)
+            #expect(answer["type"] as? String == "photo")
+            #expect(answer["content"] as? String == caption)
+            #expect(answer["isIncoming"] as? Bool == false)
+            let media = try #require(answer["media"] as? String)
+            #expect(try await client.execute(uri: media, method: .get).status == .ok)
+            #expect(await fakes.violations().isEmpty)
+        }
+    }
+
     @Test func withAutoModeOffStaffSeeTheMessageAndAnswerThroughTheAPI() async throws {
         try await ChannelFakes.withServer(configure: { configuration in configuration.autoModeDefault = false }) { fakes, client in
             try await fakes.telegram.enqueueUpdate(privateMessage(text: "I need a person"))

@@ -50,11 +50,7 @@ public actor FlowEngine {
         guard !seenBefore, !updatesUnderWay.contains(updateID) else { return nil }
         updatesUnderWay.insert(updateID)
         defer { updatesUnderWay.remove(updateID) }
-        if let relay {
-            let source = relay.chat.source, chatID = relay.chat.platformChatID
-            _ = store.storeMessage(StoredMessage(userID: chatID, source: source, direction: .support, text: relay.text, at: relay.at))
-            effects.queueReply(text: relay.text, source: source, userID: chatID, at: relay.at)
-        }
+        if let relay { queueRelay(relay) }
         var result: RunResult?
         if let event { result = await runtime.run(event) }
         // Marked seen only once the run is over: while it waits on the AI another event's
@@ -62,6 +58,26 @@ public actor FlowEngine {
         store.enqueueUpdateSeen(updateID, at: Date())
         try await commitProduced()
         return result
+    }
+
+    /// Stores a staff reply to an Instagram or Telegram chat and queues it for the chat's
+    /// channel. Instagram through Brevo takes text only: a photo there is not sent, and
+    /// staff are told so under their message instead of it vanishing.
+    private func queueRelay(_ relay: StaffRelay) {
+        let source = relay.chat.source, chatID = relay.chat.platformChatID
+        _ = store.storeMessage(StoredMessage(
+            userID: chatID, source: source, direction: .support, text: relay.text,
+            media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url))
+        let photoFileID = source == .telegram ? relay.photo?.fileID : nil
+        if !relay.text.isEmpty || photoFileID != nil {
+            effects.queueReply(text: relay.text, source: source, userID: chatID, at: relay.at, photoFileID: photoFileID)
+        }
+        if relay.photo != nil && photoFileID == nil {
+            let notice = relay.text.isEmpty
+                ? "Not sent: Instagram conversations through Brevo take text only, so this photo did not reach the customer."
+                : "Only the text was sent: Instagram conversations through Brevo take text only, so the photo did not reach the customer."
+            effects.queueStaffNotice(notice, groupChatID: relay.groupChatID, replyTo: relay.groupMessageID, at: relay.at)
+        }
     }
 
     /// Handles a Brevo message once, like a Telegram update: its id is committed with what

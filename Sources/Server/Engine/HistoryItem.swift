@@ -66,6 +66,12 @@ struct StaffRelay: Sendable {
     var chat: ChatRef
     var text: String
     var at: Date
+    /// A photo staff sent with it: Telegram's file id, and where it is kept in uploads
+    /// (nil when it could not be downloaded).
+    var photo: (fileID: String, url: String?)?
+    /// The staff message in the group, for a notice when part of it cannot be sent.
+    var groupChatID: Int64
+    var groupMessageID: Int64
 }
 
 /// What one commit changed, for the live stream.

@@ -49,9 +49,14 @@ struct PushPayload: Codable, Sendable, Equatable {
 struct TelegramReplyPayload: Codable, Sendable, Equatable {
     var chatID: Int64
     var text: String
+    /// A photo Telegram already has (staff sent it to the group): sent by its file id,
+    /// with `text` as its caption.
+    var photoFileID: String?
+    /// The message this one answers, in the same chat.
+    var replyTo: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case chatID = "chat_id", text
+        case chatID = "chat_id", text, photoFileID = "photo_file_id", replyTo = "reply_to"
     }
 }
 

@@ -108,13 +108,13 @@ final class ServerEffects: FlowEffects {
 
     /// A message from support to a chat: shown live in the app, or sent to the
     /// customer's Telegram chat or Instagram conversation through the outbox.
-    func queueReply(text: String, source: ChatSource, userID: String, at: Date, visitorID: String? = nil) {
+    func queueReply(text: String, source: ChatSource, userID: String, at: Date, visitorID: String? = nil, photoFileID: String? = nil) {
         switch source {
         case .app:
             broadcasts.append(Broadcast(userID: userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: at)))
         case .telegram:
             if let chatID = Int64(userID) {
-                let payload = TelegramReplyPayload(chatID: chatID, text: text)
+                let payload = TelegramReplyPayload(chatID: chatID, text: text, photoFileID: photoFileID)
                 queue(.telegramReply, lane: "telegram:\(chatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: at)
             } else {
                 logger.error("a Telegram chat id must be a number; the reply is stored but not sent", metadata: ["chat": "\(userID)"])
@@ -124,6 +124,12 @@ final class ServerEffects: FlowEffects {
             let payload = BrevoMessagePayload(visitorID: visitor, text: text)
             queue(.brevoMessage, lane: "brevo:\(visitor)", payload: OutboxJSON.encode(payload), enabled: services.brevo, at: at)
         }
+    }
+
+    /// A message from the service to staff in the group, answering one of theirs.
+    func queueStaffNotice(_ text: String, groupChatID: Int64, replyTo: Int64, at: Date) {
+        let payload = TelegramReplyPayload(chatID: groupChatID, text: text, replyTo: replyTo)
+        queue(.telegramReply, lane: "telegram:\(groupChatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: at)
     }
 
     private func queue(_ kind: OutboxKind, lane: String, payload: String, enabled: Bool, at: Date) {

@@ -59,11 +59,16 @@ struct TelegramUpdateHandler: Sendable {
             event.replyTo = reply.messageID
             let chat = reply.from?.isBot == true ? try await forwardedChat(reply.messageID) : try queries.chatForGroupMessage(reply.messageID)
             if let chat, chat.source != ChatSource.app.rawValue {
-                guard let source = ChatSource(rawValue: chat.source), !text.isEmpty else {
-                    logger.notice("a staff reply to an Instagram or Telegram chat must be text; not sent", metadata: ["chat": "\(chat.source):\(chat.userID)"])
+                let photo = message.photo?.last
+                guard let source = ChatSource(rawValue: chat.source), !text.isEmpty || photo != nil else {
+                    logger.notice("a staff reply to an Instagram or Telegram chat must be text or a photo; not sent", metadata: ["chat": "\(chat.source):\(chat.userID)"])
                     return .none
                 }
-                return .relay(StaffRelay(chat: ChatRef(source: source, platformChatID: chat.userID), text: text, at: event.at))
+                var relayed: (fileID: String, url: String?)?
+                if let photo { relayed = (photo.fileID, await download(photo)) }
+                return .relay(StaffRelay(
+                    chat: ChatRef(source: source, platformChatID: chat.userID), text: text, at: event.at,
+                    photo: relayed, groupChatID: message.chat.id, groupMessageID: message.messageID))
             }
         } else {
             return .none  // staff talking among themselves
@@ -108,14 +113,20 @@ struct TelegramUpdateHandler: Sendable {
     private func attachPhoto(of message: TelegramMessage, to event: inout InboundEvent) async throws {
         guard let largest = message.photo?.last else { return }
         event.media = .photo
+        if let url = await download(largest) { event.photoURLs = [url] }
+    }
+
+    /// The photo saved in uploads, or nil (logged) when it could not be fetched: the
+    /// message's text still goes through.
+    private func download(_ photo: TelegramPhotoSize) async -> String? {
         do {
-            let file = try await telegram.getFile(fileID: largest.fileID)
-            guard let path = file.filePath else { return }
+            let file = try await telegram.getFile(fileID: photo.fileID)
+            guard let path = file.filePath else { return nil }
             let data = try await telegram.downloadFile(path: path)
-            event.photoURLs = [try uploads.save([UInt8](data))]
+            return try uploads.save([UInt8](data))
         } catch {
-            // The text still goes through; the log says which photo was lost and why.
-            logger.error("could not download a Telegram photo", metadata: ["file_id": "\(largest.fileID)", "error": "\(error)"])
+            logger.error("could not download a Telegram photo", metadata: ["file_id": "\(photo.fileID)", "error": "\(error)"])
+            return nil
         }
     }
 }
