@@ -145,7 +145,10 @@ public enum ReplyflowServer {
                 TelegramWebhookController<ServerRequestContext>(handler: handler, secret: secret, logger: logger).addRoutes(to: router)
                 services.append(WebhookRegistration(telegram: telegram, url: url, secret: secret, logger: logger))
             } else {
-                services.append(TelegramPoller(telegram: telegram, handler: handler, queries: queries, timeout: configuration.telegramPollTimeout, logger: logger))
+                let inbox = TelegramInbox(database: database)
+                let dispatcher = TelegramDispatcher(handler: handler, inbox: inbox, logger: logger)
+                services.append(TelegramPoller(
+                    telegram: telegram, dispatcher: dispatcher, inbox: inbox, queries: queries, timeout: configuration.telegramPollTimeout, logger: logger))
             }
         }
         if webhookSecret == nil {

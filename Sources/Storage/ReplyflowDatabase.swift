@@ -250,6 +250,20 @@ public final class ReplyflowDatabase: Sendable {
                 END;
                 """)
         }
+        migrator.registerMigration("v7: Telegram inbox") { db in
+            // Updates taken from getUpdates are kept here before Telegram is told they
+            // arrived, so polling goes on while a chat waits for the AI and a crash loses
+            // none of them. A row leaves once its update is handled.
+            try db.execute(sql: """
+                CREATE TABLE telegram_inbox (
+                    update_id INTEGER PRIMARY KEY,
+                    body TEXT NOT NULL,
+                    received_at REAL NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending',
+                    last_error TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

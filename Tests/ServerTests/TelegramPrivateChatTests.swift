@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Server
+import Storage
 import TestServers
 import Testing
 
@@ -80,6 +81,52 @@ import Testing
                 await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == Self.customer }
             }
             #expect(slow.plainText == "Answer to \"first, slow\" [turn 1]")
+        }
+    }
+
+    @Test func aMessageArrivingWhileAnotherChatWaitsForTheAIIsAnsweredAtOnce() async throws {
+        let other: Int64 = 555_000_333
+        try await ChannelFakes.withServer(prepare: { fakes in
+            await fakes.openAI.slowAnswers(containing: "slow one", seconds: 5)
+        }) { fakes, _ in
+            try await fakes.telegram.enqueueUpdate(privateMessage(text: "the slow one"))
+            // The server has taken it (and is waiting for the AI) before the next arrives.
+            _ = try await waitFor {
+                await fakes.telegram.requests(method: "getUpdates").first { $0.result?.arrayValue?.isEmpty == false }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            try await fakes.telegram.enqueueUpdate(privateMessage(from: other, text: "a quick one"))
+            let quick = try await waitFor {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == other }
+            }
+            #expect(ContinuousClock.now - started < .seconds(3), "polling went on while the slow chat waited")
+            #expect(quick.plainText == "Answer to \"a quick one\" [turn 1]")
+            let slow = try await waitFor(timeout: .seconds(15)) {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == Self.customer }
+            }
+            #expect(slow.plainText == "Answer to \"the slow one\" [turn 1]")
+        }
+    }
+
+    @Test func updatesLeftInTheInboxByACrashAreHandledAtTheNextStart() async throws {
+        final class Path: @unchecked Sendable { var value = "" }  // set once, before the server runs
+        let databasePath = Path()
+        try await ChannelFakes.withServer(configure: { configuration in
+            databasePath.value = configuration.databasePath
+            // A previous run took this update from Telegram (which forgot it) and stopped
+            // before handling it.
+            let update = #"{"update_id": 100, "message": {"message_id": 7, "date": 1767261600, "chat": {"id": \#(Self.customer), "type": "private", "first_name": "Ivan"}, "from": {"id": \#(Self.customer), "is_bot": false, "first_name": "Ivan"}, "text": "are you there?"}}"#
+            let inbox = try? TelegramInbox(database: ReplyflowDatabase(path: configuration.databasePath))
+            try? inbox?.add([(updateID: 100, body: update)], at: Date())
+        }) { fakes, _ in
+            let answer = try await repliesToCustomer(fakes, atLeast: 1)[0]
+            #expect(answer.plainText == "Answer to \"are you there?\" [turn 1]")
+            // Polling resumes after it, and the handled update leaves the inbox.
+            let polls = await fakes.telegram.requests(method: "getUpdates")
+            #expect(polls.first?.int("offset") == 101)
+            let inbox = TelegramInbox(database: try ReplyflowDatabase(path: databasePath.value))
+            _ = try await waitFor { try inbox.pending().isEmpty ? true : nil }
         }
     }
 

@@ -4,14 +4,15 @@ import Logging
 import ServiceLifecycle
 import Storage
 
-/// Long polling (`getUpdates`), the default way updates arrive. The offset confirms
-/// updates only after they are handled, so a crash mid-update gets it again (and the
-/// stored update ids keep it from running twice). The updates of one batch are handled
-/// side by side, one at a time per chat: a customer waiting for the AI does not hold up
-/// the others, and each chat's messages keep their order.
+/// Long polling (`getUpdates`), the default way updates arrive. Each batch is written to
+/// the inbox, confirmed to Telegram by the next offset, and handed to the dispatcher,
+/// which handles it chat by chat while polling goes on. Updates left in the inbox by a
+/// crash or a shutdown are handled at the next start (the stored update ids keep any of
+/// them from running twice).
 struct TelegramPoller: Service {
     let telegram: TelegramClient
-    let handler: TelegramUpdateHandler
+    let dispatcher: TelegramDispatcher
+    let inbox: TelegramInbox
     let queries: ServerQueries
     let timeout: Int
     let logger: Logger
@@ -19,88 +20,51 @@ struct TelegramPoller: Service {
     func run() async throws {
         // A webhook left registered would make getUpdates fail with 409.
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
-        let start = try queries.lastUpdateID().map { $0 + 1 }
-        // On SIGTERM the long poll is cancelled rather than waited out.
+        let start = try [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }
+        await dispatcher.submit(try leftInInbox())
+        // On SIGTERM the long poll is cancelled rather than waited out; updates under way
+        // are finished.
         await cancelWhenGracefulShutdown { await poll(from: start) }
+        await dispatcher.finish()
+    }
+
+    /// What a previous run received and did not handle.
+    private func leftInInbox() throws -> [TelegramUpdate] {
+        let decoder = JSONDecoder()
+        return try inbox.pending().compactMap { row in
+            do {
+                return try decoder.decode(TelegramUpdate.self, from: Data(row.body.utf8))
+            } catch {
+                logger.error("an update in the inbox cannot be read", metadata: ["update_id": "\(row.updateID)", "error": "\(error)"])
+                try? inbox.markFailed(row.updateID, error: "cannot be read: \(error)")
+                return nil
+            }
+        }
     }
 
     private func poll(from start: Int64?) async {
         var offset = start
         var failures = 0
-        var attempts: [Int64: Int] = [:]
-        do {
-            while !Task.isCancelled {
-                do {
-                    let updates = try await telegram.getUpdates(offset: offset, timeout: timeout, allowedUpdates: ["message"])
-                    failures = 0
-                    let (failed, waiting) = await handleSideBySide(updates)
-                    // A failed update is not confirmed: the next getUpdates brings it (and
-                    // those after it, which are skipped as seen) again, a few times.
-                    var retryFrom: Int64?
-                    for update in updates {
-                        if waiting.contains(update.updateID) {
-                            retryFrom = retryFrom ?? update.updateID
-                            continue
-                        }
-                        guard let error = failed[update.updateID] else {
-                            attempts[update.updateID] = nil
-                            continue
-                        }
-                        attempts[update.updateID, default: 0] += 1
-                        let attempt = attempts[update.updateID] ?? 0
-                        logger.error("could not handle a Telegram update", metadata: ["update_id": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)"])
-                        if attempt < 3 {
-                            retryFrom = retryFrom ?? update.updateID
-                        } else {
-                            attempts[update.updateID] = nil
-                        }
-                    }
-                    if let retryFrom {
-                        offset = retryFrom
-                        try await Task.sleep(for: .seconds(1))
-                    } else if let last = updates.last {
-                        offset = last.updateID + 1
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    failures += 1
-                    let wait = min(60.0, 0.5 * pow(2.0, Double(min(failures, 7))))
-                    logger.warning("getUpdates failed; retrying", metadata: ["in_seconds": "\(wait)", "error": "\(error)"])
-                    try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                }
+        let encoder = JSONEncoder()
+        while !Task.isCancelled {
+            do {
+                await dispatcher.waitForRoom()
+                let updates = try await telegram.getUpdates(offset: offset, timeout: timeout, allowedUpdates: ["message"])
+                failures = 0
+                guard let last = updates.last else { continue }
+                // Kept before the next offset tells Telegram to forget them.
+                try inbox.add(try updates.map { (updateID: $0.updateID, body: String(decoding: try encoder.encode($0), as: UTF8.self)) }, at: Date())
+                offset = last.updateID + 1
+                await dispatcher.submit(updates)
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                failures += 1
+                let wait = min(60.0, 0.5 * pow(2.0, Double(min(failures, 7))))
+                logger.warning("getUpdates failed; retrying", metadata: ["in_seconds": "\(wait)", "error": "\(error)"])
+                do { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) } catch { return }
             }
-        } catch {
-            // Cancelled: shutting down.
-        }
-    }
-
-    /// Handles a batch, chats side by side and each chat's updates in order. After a
-    /// failure the rest of that chat's updates wait for the retry (`waiting`).
-    private func handleSideBySide(_ updates: [TelegramUpdate]) async -> (failed: [Int64: any Error], waiting: Set<Int64>) {
-        let chats = Dictionary(grouping: updates) { $0.message?.chat.id ?? 0 }
-        return await withTaskGroup(of: ([Int64: any Error], Set<Int64>).self) { group in
-            for (_, chatUpdates) in chats {
-                group.addTask {
-                    var failed: [Int64: any Error] = [:]
-                    var waiting: Set<Int64> = []
-                    for update in chatUpdates {
-                        if !failed.isEmpty {
-                            waiting.insert(update.updateID)
-                            continue
-                        }
-                        do { try await handler.handle(update) } catch { failed[update.updateID] = error }
-                    }
-                    return (failed, waiting)
-                }
-            }
-            var failed: [Int64: any Error] = [:]
-            var waiting: Set<Int64> = []
-            for await (chatFailed, chatWaiting) in group {
-                failed.merge(chatFailed) { first, _ in first }
-                waiting.formUnion(chatWaiting)
-            }
-            return (failed, waiting)
         }
     }
 }

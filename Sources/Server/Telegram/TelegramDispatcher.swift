@@ -1,0 +1,92 @@
+import Channels
+import Foundation
+import Logging
+import Storage
+
+/// Handles the updates the poller put in the inbox: each chat's updates in order, chats
+/// side by side, so a customer waiting for the AI holds up neither other customers nor
+/// staff answering in the group, nor the next `getUpdates`.
+///
+/// An update is removed from the inbox once handled. One that keeps failing is tried
+/// `maxAttempts` times, then left in the inbox marked failed with its error; the chat's
+/// later updates go on.
+actor TelegramDispatcher {
+    private let handler: TelegramUpdateHandler
+    private let inbox: TelegramInbox
+    private let logger: Logger
+    private let retryDelay: Duration
+
+    private var lanes: [Int64: [TelegramUpdate]] = [:]
+    private var running: [Int64: Task<Void, Never>] = [:]
+    private var stopping = false
+    /// Updates submitted and not yet handled, across chats.
+    private(set) var backlog = 0
+
+    static let maxAttempts = 3
+    /// The poller waits before asking for more while this many updates wait to be handled.
+    static let maxBacklog = 1_000
+
+    init(handler: TelegramUpdateHandler, inbox: TelegramInbox, logger: Logger, retryDelay: Duration = .seconds(1)) {
+        self.handler = handler
+        self.inbox = inbox
+        self.logger = logger
+        self.retryDelay = retryDelay
+    }
+
+    /// Queues updates behind the earlier ones of their chat.
+    func submit(_ updates: [TelegramUpdate]) {
+        guard !stopping else { return }
+        for update in updates {
+            let chat = update.message?.chat.id ?? 0
+            lanes[chat, default: []].append(update)
+            backlog += 1
+            if running[chat] == nil {
+                running[chat] = Task { await self.drain(chat) }
+            }
+        }
+    }
+
+    /// Returns once fewer than `maxBacklog` updates wait.
+    func waitForRoom() async {
+        while backlog >= Self.maxBacklog && !stopping {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Shutdown: updates under way finish; those not started stay in the inbox for the
+    /// next start.
+    func finish() async {
+        stopping = true
+        for task in running.values { await task.value }
+    }
+
+    private func drain(_ chat: Int64) async {
+        while !stopping, let update = lanes[chat]?.first {
+            await handle(update)
+            lanes[chat]?.removeFirst()
+            backlog -= 1
+        }
+        lanes[chat] = nil
+        running[chat] = nil
+    }
+
+    private func handle(_ update: TelegramUpdate) async {
+        for attempt in 1...Self.maxAttempts {
+            do {
+                try await handler.handle(update)
+                do { try inbox.remove(update.updateID) } catch {
+                    // Harmless: the update is marked handled, so the next start skips it.
+                    logger.warning("could not remove a handled update from the inbox", metadata: ["update_id": "\(update.updateID)", "error": "\(error)"])
+                }
+                return
+            } catch {
+                logger.error("could not handle a Telegram update", metadata: ["update_id": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)"])
+                if attempt == Self.maxAttempts {
+                    try? inbox.markFailed(update.updateID, error: "\(error)")
+                    return
+                }
+                try? await Task.sleep(for: retryDelay * attempt)
+            }
+        }
+    }
+}

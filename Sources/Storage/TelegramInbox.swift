@@ -1,0 +1,54 @@
+import Foundation
+import GRDB
+
+/// Telegram updates received by long polling and not yet handled (`telegram_inbox`).
+///
+/// `getUpdates` confirms every update below its offset, and Telegram then forgets them.
+/// Writing a batch here first lets the poller confirm it at once and ask for the next,
+/// while the batch is handled chat by chat; after a crash the rows still here are handled
+/// at the next start (the ids already handled are recognised and skipped).
+public struct TelegramInbox: Sendable {
+    let writer: any DatabaseWriter
+
+    public init(database: ReplyflowDatabase) {
+        writer = database.writer
+    }
+
+    /// Keeps updates (raw JSON by update id); one already kept is left as it is.
+    public func add(_ updates: [(updateID: Int64, body: String)], at: Date) throws {
+        guard !updates.isEmpty else { return }
+        try writer.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO telegram_inbox (update_id, body, received_at) VALUES (?, ?, ?)")
+            for update in updates {
+                try insert.execute(arguments: [update.updateID, update.body, at.timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// The updates still to handle, oldest first.
+    public func pending() throws -> [(updateID: Int64, body: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT update_id, body FROM telegram_inbox WHERE status = 'pending' ORDER BY update_id")
+                .map { (updateID: $0[0], body: $0[1]) }
+        }
+    }
+
+    /// The update was handled (or seen before): it leaves the inbox.
+    public func remove(_ updateID: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM telegram_inbox WHERE update_id = ?", arguments: [updateID])
+        }
+    }
+
+    /// Handling kept failing: the row stays, marked, with its error, for someone to look at.
+    public func markFailed(_ updateID: Int64, error: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE telegram_inbox SET status = 'failed', last_error = ? WHERE update_id = ?", arguments: [error, updateID])
+        }
+    }
+
+    /// The highest update id kept here (handled or not), to resume polling after it.
+    public func lastUpdateID() throws -> Int64? {
+        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(update_id) FROM telegram_inbox") }
+    }
+}
