@@ -139,14 +139,15 @@ public enum ReplyflowServer {
         if let telegram, let group = configuration.groupChatID {
             let handler = TelegramUpdateHandler(
                 telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock, logger: logger)
+            let inbox = TelegramInbox(database: database)
+            let dispatcher = TelegramDispatcher(handler: handler, inbox: inbox, logger: logger)
+            services.append(TelegramDispatcherService(dispatcher: dispatcher))
             if let url = configuration.telegramWebhookURL {
                 let secret = configuration.telegramWebhookSecret ?? Self.randomSecret()
                 webhookSecret = secret
-                TelegramWebhookController<ServerRequestContext>(handler: handler, secret: secret, logger: logger).addRoutes(to: router)
+                TelegramWebhookController<ServerRequestContext>(dispatcher: dispatcher, inbox: inbox, secret: secret, logger: logger).addRoutes(to: router)
                 services.append(WebhookRegistration(telegram: telegram, url: url, secret: secret, logger: logger))
             } else {
-                let inbox = TelegramInbox(database: database)
-                let dispatcher = TelegramDispatcher(handler: handler, inbox: inbox, logger: logger)
                 services.append(TelegramPoller(
                     telegram: telegram, dispatcher: dispatcher, inbox: inbox, queries: queries, timeout: configuration.telegramPollTimeout, logger: logger))
             }

@@ -1,6 +1,7 @@
 import Channels
 import Foundation
 import Logging
+import ServiceLifecycle
 import Storage
 
 /// Handles the updates the poller put in the inbox: each chat's updates in order, chats
@@ -46,6 +47,27 @@ actor TelegramDispatcher {
         }
     }
 
+    /// Queues what a previous run kept in the inbox and did not handle.
+    func submitLeftovers() {
+        let rows: [(updateID: Int64, body: String)]
+        do {
+            rows = try inbox.pending()
+        } catch {
+            logger.error("could not read the Telegram inbox", metadata: ["error": "\(error)"])
+            return
+        }
+        let decoder = JSONDecoder()
+        submit(rows.compactMap { row in
+            do {
+                return try decoder.decode(TelegramUpdate.self, from: Data(row.body.utf8))
+            } catch {
+                logger.error("an update in the inbox cannot be read", metadata: ["update_id": "\(row.updateID)", "error": "\(error)"])
+                try? inbox.markFailed(row.updateID, error: "cannot be read: \(error)")
+                return nil
+            }
+        })
+    }
+
     /// Returns once fewer than `maxBacklog` updates wait.
     func waitForRoom() async {
         while backlog >= Self.maxBacklog && !stopping {
@@ -88,5 +110,17 @@ actor TelegramDispatcher {
                 try? await Task.sleep(for: retryDelay * attempt)
             }
         }
+    }
+}
+
+/// Runs the dispatcher for the server's lifetime: the inbox's leftovers first; on
+/// shutdown, updates under way finish and the rest wait in the inbox for the next start.
+struct TelegramDispatcherService: Service {
+    let dispatcher: TelegramDispatcher
+
+    func run() async throws {
+        await dispatcher.submitLeftovers()
+        try? await gracefulShutdown()
+        await dispatcher.finish()
     }
 }

@@ -6,9 +6,8 @@ import Storage
 
 /// Long polling (`getUpdates`), the default way updates arrive. Each batch is written to
 /// the inbox, confirmed to Telegram by the next offset, and handed to the dispatcher,
-/// which handles it chat by chat while polling goes on. Updates left in the inbox by a
-/// crash or a shutdown are handled at the next start (the stored update ids keep any of
-/// them from running twice).
+/// which handles it chat by chat while polling goes on (`TelegramDispatcherService`
+/// handles what a crash or a shutdown left in the inbox at the next start).
 struct TelegramPoller: Service {
     let telegram: TelegramClient
     let dispatcher: TelegramDispatcher
@@ -21,25 +20,8 @@ struct TelegramPoller: Service {
         // A webhook left registered would make getUpdates fail with 409.
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
         let start = try [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }
-        await dispatcher.submit(try leftInInbox())
-        // On SIGTERM the long poll is cancelled rather than waited out; updates under way
-        // are finished.
+        // On SIGTERM the long poll is cancelled rather than waited out.
         await cancelWhenGracefulShutdown { await poll(from: start) }
-        await dispatcher.finish()
-    }
-
-    /// What a previous run received and did not handle.
-    private func leftInInbox() throws -> [TelegramUpdate] {
-        let decoder = JSONDecoder()
-        return try inbox.pending().compactMap { row in
-            do {
-                return try decoder.decode(TelegramUpdate.self, from: Data(row.body.utf8))
-            } catch {
-                logger.error("an update in the inbox cannot be read", metadata: ["update_id": "\(row.updateID)", "error": "\(error)"])
-                try? inbox.markFailed(row.updateID, error: "cannot be read: \(error)")
-                return nil
-            }
-        }
     }
 
     private func poll(from start: Int64?) async {

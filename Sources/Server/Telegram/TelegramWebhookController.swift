@@ -3,12 +3,15 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Storage
 
 /// `POST /webhooks/telegram`: updates pushed by Telegram when `TELEGRAM_WEBHOOK_URL` is
-/// set. Requests without the registered secret get 403. The update is handled before the
-/// 200, so a failure makes Telegram deliver it again.
+/// set. Requests without the registered secret get 403. The update is kept in the inbox
+/// before the 200 (a failure to keep it is a 500, and Telegram delivers it again), then
+/// handled by the dispatcher, so Telegram never waits for the AI.
 struct TelegramWebhookController<Context: RequestContext>: Sendable {
-    let handler: TelegramUpdateHandler
+    let dispatcher: TelegramDispatcher
+    let inbox: TelegramInbox
     let secret: String
     let logger: Logger
 
@@ -28,7 +31,8 @@ struct TelegramWebhookController<Context: RequestContext>: Sendable {
         } catch {
             throw APIError.badRequest("the body is not a Telegram update")
         }
-        try await handler.handle(update)
+        try inbox.add([(updateID: update.updateID, body: String(buffer: body))], at: Date())
+        await dispatcher.submit([update])
         return JSONBody.response(["ok": true])
     }
 }
