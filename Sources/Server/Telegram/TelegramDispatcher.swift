@@ -9,8 +9,9 @@ import Storage
 /// staff answering in the group, nor the next `getUpdates`.
 ///
 /// An update is removed from the inbox once handled. One that keeps failing is tried
-/// `maxAttempts` times, then left in the inbox marked failed with its error; the chat's
-/// later updates go on.
+/// `maxAttempts` times with a doubling wait (about two minutes in all, to ride out a busy
+/// or full disk), then left in the inbox marked failed with its error; the chat's later
+/// updates go on. On shutdown a failing update stops being retried and stays pending.
 actor TelegramDispatcher {
     private let handler: TelegramUpdateHandler
     private let inbox: TelegramInbox
@@ -20,10 +21,12 @@ actor TelegramDispatcher {
     private var lanes: [Int64: [TelegramUpdate]] = [:]
     private var running: [Int64: Task<Void, Never>] = [:]
     private var stopping = false
+    /// Whether the inbox's leftovers were queued: they go first, before anything newer.
+    private var leftoversQueued = false
     /// Updates submitted and not yet handled, across chats.
     private(set) var backlog = 0
 
-    static let maxAttempts = 3
+    static let maxAttempts = 8
     /// The poller waits before asking for more while this many updates wait to be handled.
     static let maxBacklog = 1_000
 
@@ -34,9 +37,15 @@ actor TelegramDispatcher {
         self.retryDelay = retryDelay
     }
 
-    /// Queues updates behind the earlier ones of their chat.
+    /// Queues updates behind the earlier ones of their chat (and behind what a previous
+    /// run left in the inbox).
     func submit(_ updates: [TelegramUpdate]) {
         guard !stopping else { return }
+        if !leftoversQueued { submitLeftovers() }
+        enqueue(updates)
+    }
+
+    private func enqueue(_ updates: [TelegramUpdate]) {
         for update in updates {
             let chat = update.message?.chat.id ?? 0
             lanes[chat, default: []].append(update)
@@ -47,8 +56,10 @@ actor TelegramDispatcher {
         }
     }
 
-    /// Queues what a previous run kept in the inbox and did not handle.
+    /// Queues what a previous run kept in the inbox and did not handle (once).
     func submitLeftovers() {
+        guard !leftoversQueued else { return }
+        leftoversQueued = true
         let rows: [(updateID: Int64, body: String)]
         do {
             rows = try inbox.pending()
@@ -57,7 +68,7 @@ actor TelegramDispatcher {
             return
         }
         let decoder = JSONDecoder()
-        submit(rows.compactMap { row in
+        enqueue(rows.compactMap { row in
             do {
                 return try decoder.decode(TelegramUpdate.self, from: Data(row.body.utf8))
             } catch {
@@ -68,12 +79,14 @@ actor TelegramDispatcher {
         })
     }
 
-    /// Returns once fewer than `maxBacklog` updates wait.
+    /// Returns once fewer than `maxBacklog` updates wait (or the caller is cancelled).
     func waitForRoom() async {
-        while backlog >= Self.maxBacklog && !stopping {
+        while backlog >= Self.maxBacklog && !stopping && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
         }
     }
+
+    var isStopping: Bool { stopping }
 
     /// Shutdown: updates under way finish; those not started stay in the inbox for the
     /// next start.
@@ -92,7 +105,8 @@ actor TelegramDispatcher {
         running[chat] = nil
     }
 
-    private func handle(_ update: TelegramUpdate) async {
+    /// Off the actor: the handler and the inbox's writes must not hold up other lanes.
+    private nonisolated func handle(_ update: TelegramUpdate) async {
         for attempt in 1...Self.maxAttempts {
             do {
                 try await handler.handle(update)
@@ -107,7 +121,9 @@ actor TelegramDispatcher {
                     try? inbox.markFailed(update.updateID, error: "\(error)")
                     return
                 }
-                try? await Task.sleep(for: retryDelay * attempt)
+                try? await Task.sleep(for: retryDelay * (1 << (attempt - 1)))
+                // Left pending in the inbox: the next start tries it again.
+                if await isStopping { return }
             }
         }
     }

@@ -33,6 +33,9 @@ struct TelegramWebhookController<Context: RequestContext>: Sendable {
         }
         try inbox.add([(updateID: update.updateID, body: String(buffer: body))], at: Date())
         await dispatcher.submit([update])
+        // Telegram sends at most a few updates at once: holding the answer while the
+        // dispatcher is far behind slows it down instead of letting the backlog grow.
+        await dispatcher.waitForRoom()
         return JSONBody.response(["ok": true])
     }
 }
