@@ -140,7 +140,7 @@ public enum ReplyflowServer {
             let handler = TelegramUpdateHandler(
                 telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock, logger: logger)
             let inbox = TelegramInbox(database: database)
-            let dispatcher = TelegramDispatcher(handler: handler, inbox: inbox, logger: logger)
+            let dispatcher = TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle)
             services.append(TelegramDispatcherService(dispatcher: dispatcher))
             if let url = configuration.telegramWebhookURL {
                 let secret = configuration.telegramWebhookSecret ?? Self.randomSecret()

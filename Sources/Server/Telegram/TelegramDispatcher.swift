@@ -13,12 +13,17 @@ import Storage
 /// or full disk), then left in the inbox marked failed with its error; the chat's later
 /// updates go on. On shutdown a failing update stops being retried and stays pending.
 actor TelegramDispatcher {
-    private let handler: TelegramUpdateHandler
+    /// Handles one update (the server's is `TelegramUpdateHandler.handle`).
+    private let handleUpdate: @Sendable (TelegramUpdate) async throws -> Void
     private let inbox: TelegramInbox
     private let logger: Logger
     private let retryDelay: Duration
 
     private var lanes: [Int64: [TelegramUpdate]] = [:]
+    /// Update ids queued or under way: the same update is queued once, however often it
+    /// comes (a webhook redelivery, or a batch the poller kept just before the leftovers
+    /// were read).
+    private var queued: Set<Int64> = []
     private var running: [Int64: Task<Void, Never>] = [:]
     private var stopping = false
     /// Whether the inbox's leftovers were queued: they go first, before anything newer.
@@ -30,8 +35,8 @@ actor TelegramDispatcher {
     /// The poller waits before asking for more while this many updates wait to be handled.
     static let maxBacklog = 1_000
 
-    init(handler: TelegramUpdateHandler, inbox: TelegramInbox, logger: Logger, retryDelay: Duration = .seconds(1)) {
-        self.handler = handler
+    init(inbox: TelegramInbox, logger: Logger, retryDelay: Duration = .seconds(1), handle: @escaping @Sendable (TelegramUpdate) async throws -> Void) {
+        self.handleUpdate = handle
         self.inbox = inbox
         self.logger = logger
         self.retryDelay = retryDelay
@@ -46,7 +51,7 @@ actor TelegramDispatcher {
     }
 
     private func enqueue(_ updates: [TelegramUpdate]) {
-        for update in updates {
+        for update in updates where queued.insert(update.updateID).inserted {
             let chat = update.message?.chat.id ?? 0
             lanes[chat, default: []].append(update)
             backlog += 1
@@ -99,6 +104,7 @@ actor TelegramDispatcher {
         while !stopping, let update = lanes[chat]?.first {
             await handle(update)
             lanes[chat]?.removeFirst()
+            queued.remove(update.updateID)
             backlog -= 1
         }
         lanes[chat] = nil
@@ -109,7 +115,7 @@ actor TelegramDispatcher {
     private nonisolated func handle(_ update: TelegramUpdate) async {
         for attempt in 1...Self.maxAttempts {
             do {
-                try await handler.handle(update)
+                try await handleUpdate(update)
                 do { try inbox.remove(update.updateID) } catch {
                     // Harmless: the update is marked handled, so the next start skips it.
                     logger.warning("could not remove a handled update from the inbox", metadata: ["update_id": "\(update.updateID)", "error": "\(error)"])
