@@ -4,7 +4,7 @@ import Logging
 import ServiceLifecycle
 import Storage
 
-/// Handles the updates the poller put in the inbox: each chat's updates in order, chats
+/// Handles the updates the poller or the webhook put in the inbox: each chat's updates in order, chats
 /// side by side, so a customer waiting for the AI holds up neither other customers nor
 /// staff answering in the group, nor the next `getUpdates`.
 ///
