@@ -15,6 +15,8 @@ public struct Template: Sendable {
     let soleVariable: String?
     /// Whether the template can read `chat.auto_mode` (directly or inside `{{#chat}}`).
     let readsAutoMode: Bool
+    /// Mustache's output per shape of the values; nil where it cannot stand in for Mustache.
+    let skeletons: TemplateSkeletons?
 
     /// The pragma that switches swift-mustache from HTML escaping to plain text.
     static let textPragma = "{{%CONTENT_TYPE:TEXT}}"
@@ -27,6 +29,7 @@ public struct Template: Sendable {
             self.variables = []
             self.soleVariable = nil
             self.readsAutoMode = false
+            self.skeletons = nil
             return
         }
         do {
@@ -41,6 +44,8 @@ public struct Template: Sendable {
             } else {
                 self.soleVariable = nil
             }
+            let transforms = variables.contains { $0.transformed }
+            self.skeletons = transforms || TemplateSkeleton.hasMarker(source) ? nil : TemplateSkeletons()
         } catch let error as MustacheTemplate.ParserError {
             let line = error.context.lineNumber
             let column = line == 1 ? max(1, error.context.columnNumber - Self.textPragma.count) : error.context.columnNumber
@@ -52,6 +57,7 @@ public struct Template: Sendable {
     public func render(_ values: TemplateValues) -> String {
         guard let mustache else { return source }
         if let soleVariable { return values.text(of: soleVariable) }
+        if let skeletons { return skeletons.render(mustache, values) }
         return mustache.render(values)
     }
 
@@ -83,6 +89,8 @@ public struct TemplateVariableUse: Sendable, Hashable {
     public var enclosingSections: [String]
     /// Partials and other tags that flows do not support.
     public var unsupported: String?
+    /// Whether the tag applies a transform (`{{uppercased(user.name)}}`).
+    public var transformed = false
 }
 
 /// Walks the parsed template to list the variables it reads.
@@ -107,12 +115,13 @@ enum TemplateInspector {
             guard let tokenCase = Mirror(reflecting: token).children.first, let label = tokenCase.label else { continue }
             let fields = Mirror(reflecting: tokenCase.value).children
             let name = fields.first(where: { $0.label == "name" })?.value as? String
+            let transformed = !((fields.first(where: { $0.label == "transforms" })?.value as? [String]) ?? []).isEmpty
             switch label {
             case "variable", "unescapedVariable":
-                if let name { uses.append(TemplateVariableUse(name: name, enclosingSections: sections)) }
+                if let name { uses.append(TemplateVariableUse(name: name, enclosingSections: sections, transformed: transformed)) }
             case "section", "invertedSection":
                 guard let name else { continue }
-                uses.append(TemplateVariableUse(name: name, enclosingSections: sections))
+                uses.append(TemplateVariableUse(name: name, enclosingSections: sections, transformed: transformed))
                 if let inner = fields.first(where: { $0.label == "template" })?.value as? MustacheTemplate {
                     try walk(inner, sections: sections + [name], into: &uses)
                 }
