@@ -30,3 +30,26 @@ enum StateSQL {
     static let selectExposure = "SELECT variant, first_at FROM experiment_exposures WHERE experiment = ? AND user_id = ?"
     static let selectConversion = "SELECT 1 FROM experiment_conversions WHERE experiment = ? AND user_id = ?"
 }
+
+/// The statements `BufferedStateStore` writes with, by number.
+enum StateStatement: Int, CaseIterable {
+    case upsertUser, upsertChat, insertMarker, insertMessage, insertOutbox, updateOutboxStatus
+    case insertChatForward, insertForward, insertAssignment, upsertExposure, insertConversion, insertTrace
+
+    var sql: String {
+        switch self {
+        case .upsertUser: StateSQL.upsertUser
+        case .upsertChat: StateSQL.upsertChat
+        case .insertMarker: StateSQL.insertMarker
+        case .insertMessage: StateSQL.insertMessage
+        case .insertOutbox: StateSQL.insertOutbox
+        case .updateOutboxStatus: StateSQL.updateOutboxStatus
+        case .insertChatForward: StateSQL.insertChatForward
+        case .insertForward: StateSQL.insertForward
+        case .insertAssignment: StateSQL.insertAssignment
+        case .upsertExposure: StateSQL.upsertExposure
+        case .insertConversion: StateSQL.insertConversion
+        case .insertTrace: StateSQL.insertTrace
+        }
+    }
+}
