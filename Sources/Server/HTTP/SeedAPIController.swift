@@ -2,7 +2,6 @@ import Flows
 import Foundation
 import Hummingbird
 import Logging
-import MultipartKit
 import NIOCore
 import Storage
 
@@ -36,25 +35,27 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         var userID: String
         var userName: String?
         var text: String
-        var photos: [[UInt8]] = []
+        /// Received into the uploads folder, not yet accepted as images.
+        var photos: [StagedUpload] = []
         var photoURL: String?
     }
 
     @Sendable func sendMessage(_ request: Request, context: Context) async throws -> Response {
         let incoming = try await readMessage(request)
+        // Photos not saved below (a refused request) are removed; saved ones have moved.
+        defer { for photo in incoming.photos { uploads.discard(photo) } }
         if let wait = userLimiter.check(incoming.userID) {
             throw APIError(.tooManyRequests, "too many messages from this user; try again in \(wait) s", retryAfter: wait)
         }
-        var photoURLs: [String] = []
-        for photo in incoming.photos {
-            do {
-                photoURLs.append(try uploads.save(photo))
-            } catch UploadStore.Failure.tooLarge {
-                throw APIError(.contentTooLarge, "a photo is larger than \(configuration.maxUploadBytes / (1024 * 1024)) MB")
-            } catch UploadStore.Failure.notAnImage {
+        // Every photo is checked before any is saved, so a refused message leaves none behind.
+        let kinds = try incoming.photos.map { photo in
+            guard let kind = uploads.kind(of: photo) else {
                 throw APIError(.unsupportedMediaType, "photo must be an image (JPEG, PNG, GIF, WebP or HEIC)")
             }
+            return kind
         }
+        var photoURLs: [String] = []
+        for (photo, kind) in zip(incoming.photos, kinds) { photoURLs.append(try uploads.save(photo, as: kind)) }
         if let url = incoming.photoURL { photoURLs.append(url) }
         let event = InboundEvent(
             kind: .appMessage, at: clock(), userID: incoming.userID, userName: incoming.userName,
@@ -81,22 +82,24 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
             }
             return message
         case "multipart/form-data":
-            guard let boundary = Self.boundary(of: contentType) else { throw APIError.badRequest("multipart/form-data without a boundary") }
-            let limit = configuration.maxPhotosPerMessage * configuration.maxUploadBytes + InputLimits.maxJSONBody
-            let body = try await collect(request, upTo: limit)
-            let parts = try parseMultipart(body, boundary: boundary)
-            func text(_ name: String) throws(APIError) -> String? {
-                guard let part = parts.first(where: { $0.name == name && !$0.isFile }) else { return nil }
-                guard let value = String(validating: part.body.readableBytesView, as: UTF8.self) else { throw .badRequest("\(name) is not UTF-8 text") }
-                return value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : value
+            guard let boundary = HeaderParameters.value(of: "boundary", in: contentType) else { throw APIError.badRequest("multipart/form-data without a boundary") }
+            let reader = MultipartMessageReader(
+                boundary: boundary, uploads: uploads, maxPhotos: configuration.maxPhotosPerMessage,
+                maxPhotoBytes: configuration.maxUploadBytes, maxTextBytes: InputLimits.maxJSONBody)
+            let form = try await reader.read(request.body, upTo: configuration.maxPhotosPerMessage * configuration.maxUploadBytes + InputLimits.maxJSONBody)
+            do {
+                func text(_ name: String) throws(APIError) -> String? {
+                    guard let bytes = form.texts[name] else { return nil }
+                    guard let value = String(validating: bytes, as: UTF8.self) else { throw .badRequest("\(name) is not UTF-8 text") }
+                    return value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : value
+                }
+                var message = try validated(userID: text("user_id") ?? "", userName: text("user_name"), text: text("message"), photoCount: form.photos.count)
+                message.photos = form.photos
+                return message
+            } catch {
+                for photo in form.photos { uploads.discard(photo) }
+                throw error
             }
-            let photos = parts.filter { ($0.name == "photo" || $0.name == "photo[]" || $0.name == "photos") && $0.body.readableBytes > 0 }
-            guard photos.count <= configuration.maxPhotosPerMessage else {
-                throw APIError(.contentTooLarge, "at most \(configuration.maxPhotosPerMessage) photos per message")
-            }
-            var message = try validated(userID: text("user_id") ?? "", userName: text("user_name"), text: text("message"), photoCount: photos.count)
-            message.photos = photos.map { Array($0.body.readableBytesView) }
-            return message
         case "":
             throw APIError(.unsupportedMediaType, "Content-Type is missing; send application/json or multipart/form-data")
         default:
@@ -121,53 +124,6 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "the request body is larger than \(limit / (1024 * 1024)) MB")
         }
-    }
-
-    private struct FormPart {
-        var name: String?
-        var isFile: Bool
-        var body: ByteBuffer
-    }
-
-    private func parseMultipart(_ body: Data, boundary: String) throws(APIError) -> [FormPart] {
-        let parser = MultipartParser(boundary: boundary)
-        var parts: [FormPart] = []
-        var headers: [(String, String)] = []
-        var partBody = ByteBuffer()
-        parser.onHeader = { name, value in headers.append((name.lowercased(), value)) }
-        parser.onBody = { chunk in partBody.writeBuffer(&chunk) }
-        parser.onPartComplete = {
-            let disposition = headers.first { $0.0 == "content-disposition" }?.1 ?? ""
-            parts.append(FormPart(name: Self.parameter("name", in: disposition), isFile: Self.parameter("filename", in: disposition) != nil, body: partBody))
-            headers = []
-            partBody = ByteBuffer()
-        }
-        do {
-            try parser.execute([UInt8](body))
-        } catch {
-            throw .badRequest("the multipart body is malformed")
-        }
-        guard !parts.isEmpty else { throw .badRequest("the multipart body has no parts") }
-        if parts.contains(where: { $0.isFile && $0.body.readableBytes > configuration.maxUploadBytes }) {
-            throw APIError(.contentTooLarge, "a photo is larger than \(configuration.maxUploadBytes / (1024 * 1024)) MB")
-        }
-        return parts
-    }
-
-    static func boundary(of contentType: String) -> String? {
-        parameter("boundary", in: contentType)
-    }
-
-    /// A `name=value` or `name="value"` parameter of a header value.
-    static func parameter(_ name: String, in header: String) -> String? {
-        for piece in header.split(separator: ";").dropFirst() {
-            let pair = piece.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
-            var value = pair[1].trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value.isEmpty ? nil : value
-        }
-        return nil
     }
 
     /// `{"success": true, "message_id", "photo_url" (null without photos), "photo_count"}`.

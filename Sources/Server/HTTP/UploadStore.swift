@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The uploads folder: photos are stored under generated names, and only names this
 /// server could have generated are ever served, so no request reaches outside the folder.
@@ -10,7 +11,14 @@ struct UploadStore: Sendable {
         self.directory = directory
         self.maxBytes = maxBytes
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Photos half-received when the server stopped: nobody will finish them.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(Self.stagingPrefix) {
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+        }
     }
+
+    /// Names of photos still arriving: hidden, so never served (see `isGeneratedName`).
+    static let stagingPrefix = ".arriving-"
 
     enum Failure: Error {
         case tooLarge
@@ -24,6 +32,33 @@ struct UploadStore: Sendable {
         let name = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "." + kind.fileExtension
         try Data(bytes).write(to: URL(fileURLWithPath: directory).appendingPathComponent(name), options: .atomic)
         return "/uploads/" + name
+    }
+
+    /// A new empty file for a photo that is still arriving.
+    func stage() throws -> StagedUpload {
+        let path = (directory as NSString).appendingPathComponent(Self.stagingPrefix + UUID().uuidString.lowercased())
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        return StagedUpload(path: path, handle: handle)
+    }
+
+    /// The kind of image a fully received photo is, or nil when it is not one we accept.
+    func kind(of staged: StagedUpload) -> ImageKind? {
+        ImageKind(sniffing: staged.head)
+    }
+
+    /// Moves a received photo to its public name and returns its public path (`/uploads/NAME`).
+    func save(_ staged: StagedUpload, as kind: ImageKind) throws -> String {
+        let name = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "." + kind.fileExtension
+        try FileManager.default.moveItem(atPath: staged.path, toPath: (directory as NSString).appendingPathComponent(name))
+        return "/uploads/" + name
+    }
+
+    /// Removes a photo that was not accepted (no-op once it is saved).
+    func discard(_ staged: StagedUpload) {
+        try? staged.handle.close()
+        try? FileManager.default.removeItem(atPath: staged.path)
     }
 
     /// The file and content type for a served name, or nil when the name is not one of ours.
@@ -45,5 +80,30 @@ struct UploadStore: Sendable {
     static func isGeneratedName(_ name: String) -> Bool {
         guard (3...128).contains(name.count), !name.hasPrefix("."), name.filter({ $0 == "." }).count == 1 else { return false }
         return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "_" || $0 == "-") }
+    }
+}
+
+/// A photo being received into the uploads folder, under a hidden name until accepted.
+final class StagedUpload: @unchecked Sendable {
+    // Written by one request's body reader only, then read by the same request.
+    let path: String
+    let handle: FileHandle
+    /// The first bytes, which tell the image format.
+    private(set) var head: [UInt8] = []
+    private(set) var byteCount = 0
+
+    init(path: String, handle: FileHandle) {
+        self.path = path
+        self.handle = handle
+    }
+
+    func append(_ bytes: ByteBuffer) throws {
+        if head.count < 16 { head += bytes.readableBytesView.prefix(16 - head.count) }
+        byteCount += bytes.readableBytes
+        try bytes.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
+    }
+
+    func close() throws {
+        try handle.close()
     }
 }

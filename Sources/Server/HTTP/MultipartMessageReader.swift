@@ -1,0 +1,161 @@
+import Foundation
+import Hummingbird
+import MultipartKit
+import NIOCore
+
+/// Reads a `multipart/form-data` message of the app as it arrives: text fields are kept
+/// (up to `maxTextBytes` in all), photos go straight into staged files in the uploads
+/// folder, and each limit is enforced as soon as it is crossed, so a request of ten
+/// 10 MB photos never sits in memory and an oversized one is refused before it is read.
+struct MultipartMessageReader {
+    let boundary: String
+    let uploads: UploadStore
+    let maxPhotos: Int
+    let maxPhotoBytes: Int
+    let maxTextBytes: Int
+
+    /// Field names the app sends photos under.
+    static let photoFields: Set<String> = ["photo", "photo[]", "photos"]
+
+    /// The form's text fields (the first of each name) and its photos, received but not
+    /// yet accepted. On a thrown error every staged photo is already removed.
+    struct Form {
+        var texts: [String: [UInt8]]
+        var photos: [StagedUpload]
+    }
+
+    func read(_ body: RequestBody, upTo limit: Int) async throws -> Form {
+        let state = FormState(reader: self)
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in state.header(name, value) }
+        parser.onBody = { chunk in state.body(chunk) }
+        parser.onPartComplete = { state.partComplete() }
+        do {
+            var received = 0
+            for try await chunk in body {
+                received += chunk.readableBytes
+                guard received <= limit else { throw APIError(.contentTooLarge, "the request body is larger than \(limit / (1024 * 1024)) MB") }
+                do {
+                    try parser.execute(chunk)
+                } catch {
+                    throw APIError.badRequest("the multipart body is malformed")
+                }
+                if let failure = state.failure { throw failure }
+            }
+            // A photo whose part never ended (the body stopped short) is not kept.
+            state.abandonCurrentPart()
+            guard state.partCount > 0 else { throw APIError.badRequest("the multipart body has no parts") }
+            return Form(texts: state.texts, photos: state.photos)
+        } catch {
+            state.discardAll()
+            throw error
+        }
+    }
+}
+
+/// What the parser's callbacks collect. They cannot throw, so a broken limit is kept in
+/// `failure` and thrown by the reader after the chunk.
+private final class FormState {
+    let reader: MultipartMessageReader
+    var texts: [String: [UInt8]] = [:]
+    var photos: [StagedUpload] = []
+    var partCount = 0
+    var failure: Error?
+
+    private var headers: [(String, String)] = []
+    private var part: Part?
+    private var textBytes = 0
+
+    private enum Part {
+        case text(name: String?, bytes: [UInt8])
+        case photo(StagedUpload?)
+        case ignored
+    }
+
+    init(reader: MultipartMessageReader) { self.reader = reader }
+
+    func header(_ name: String, _ value: String) {
+        headers.append((name.lowercased(), value))
+    }
+
+    func body(_ chunk: ByteBuffer) {
+        guard failure == nil else { return }
+        if part == nil { part = startPart() }
+        switch part {
+        case .text(let name, var bytes)?:
+            textBytes += chunk.readableBytes
+            guard textBytes <= reader.maxTextBytes else {
+                return fail(APIError(.contentTooLarge, "the form's text fields are larger than \(reader.maxTextBytes / 1024) KB"))
+            }
+            part = nil  // keeps `bytes` uniquely referenced while it grows
+            bytes += chunk.readableBytesView
+            part = .text(name: name, bytes: bytes)
+        case .photo(let staged)?:
+            guard chunk.readableBytes > 0 else { return }
+            do {
+                let upload: StagedUpload
+                if let staged {
+                    upload = staged
+                } else {
+                    // Counted when its first byte arrives: an empty photo field is no photo.
+                    guard photos.count < reader.maxPhotos else {
+                        return fail(APIError(.contentTooLarge, "at most \(reader.maxPhotos) photos per message"))
+                    }
+                    upload = try reader.uploads.stage()
+                    photos.append(upload)
+                    part = .photo(upload)
+                }
+                guard upload.byteCount + chunk.readableBytes <= reader.maxPhotoBytes else {
+                    return fail(APIError(.contentTooLarge, "a photo is larger than \(reader.maxPhotoBytes / (1024 * 1024)) MB"))
+                }
+                try upload.append(chunk)
+            } catch {
+                fail(error)
+            }
+        case .ignored?, nil:
+            return
+        }
+    }
+
+    func partComplete() {
+        guard failure == nil else { return }
+        partCount += 1
+        switch part ?? startPart() {
+        case .text(let name?, let bytes):
+            if texts[name] == nil { texts[name] = bytes }
+        case .photo(let staged?):
+            do { try staged.close() } catch { fail(error) }
+        case .text(nil, _), .photo(nil), .ignored:
+            break
+        }
+        headers = []
+        part = nil
+    }
+
+    func abandonCurrentPart() {
+        if case .photo(let staged?) = part {
+            reader.uploads.discard(staged)
+            photos.removeAll { $0 === staged }
+        }
+        part = nil
+    }
+
+    func discardAll() {
+        for staged in photos { reader.uploads.discard(staged) }
+        photos = []
+    }
+
+    private func fail(_ error: Error) {
+        if failure == nil { failure = error }
+    }
+
+    /// What the part is, from its `Content-Disposition`: a photo field, a text field, or
+    /// a file under another name (read past, not kept).
+    private func startPart() -> Part {
+        let disposition = headers.first { $0.0 == "content-disposition" }?.1 ?? ""
+        let name = HeaderParameters.value(of: "name", in: disposition)
+        let isFile = HeaderParameters.value(of: "filename", in: disposition) != nil
+        if let name, MultipartMessageReader.photoFields.contains(name) { return .photo(nil) }
+        return isFile ? .ignored : .text(name: name, bytes: [])
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Server
+
+/// Photos of `POST /send_message` are read as they arrive, into the uploads folder: a
+/// refused message leaves nothing there, and an oversized photo is refused before the
+/// rest of the body is read.
+@Suite("Multipart uploads")
+struct MultipartUploadTests {
+    private func entries(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    private func send(_ client: some TestClientProtocol, _ form: MultipartBody) async throws -> TestResponse {
+        try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: form.contentType], body: ByteBuffer(bytes: form.finished()))
+    }
+
+    private func form(user: String = "1", photos: [[UInt8]]) -> MultipartBody {
+        var form = MultipartBody()
+        form.field("user_id", user)
+        form.field("message", "x")
+        for (index, photo) in photos.enumerated() { form.file("photo", filename: "\(index).png", contentType: "image/png", photo) }
+        return form
+    }
+
+    @Test func refusedMessagesLeaveNoFilesBehind() async throws {
+        var harness = try ServerHarness()
+        harness.configuration.maxUploadBytes = 64 * 1024
+        harness.configuration.maxPhotosPerMessage = 2
+        harness.configuration.rateLimitPerUser = 1
+        defer { harness.remove() }
+        let uploads = harness.configuration.uploadsDirectory
+        let clock = TestClock()
+        try await harness.build(clock: clock.function).application.test(.router) { client in
+            let notImage = Array("#!/bin/sh\n".utf8)
+            let tooLarge = tinyPNG + [UInt8](repeating: 0, count: 64 * 1024)
+            // The second photo is not an image: the first, valid one is not kept either.
+            #expect(try await send(client, form(photos: [tinyPNG, notImage])).status == .unsupportedMediaType)
+            #expect(entries(uploads).isEmpty)
+            #expect(try await send(client, form(photos: [tinyPNG, tooLarge])).status == .contentTooLarge)
+            #expect(entries(uploads).isEmpty)
+            #expect(try await send(client, form(photos: [tinyPNG, tinyPNG, tinyPNG])).status == .contentTooLarge)
+            #expect(entries(uploads).isEmpty)
+            var noUser = MultipartBody()
+            noUser.field("message", "x")
+            noUser.file("photo", filename: "a.png", contentType: "image/png", tinyPNG)
+            #expect(try await send(client, noUser).status == .badRequest)
+            #expect(entries(uploads).isEmpty)
+
+            let accepted = try await send(client, form(user: "r", photos: [tinyPNG, tinyPNG]))
+            #expect(accepted.status == .ok)
+            #expect(accepted.json["photo_count"] as? Int == 2)
+            let saved = entries(uploads)
+            #expect(saved.count == 2 && saved.allSatisfy { $0.hasSuffix(".png") && !$0.hasPrefix(".") })
+            // Over the user's limit: the photos were received, then removed.
+            #expect(try await send(client, form(user: "r", photos: [tinyPNG])).status == .tooManyRequests)
+            #expect(entries(uploads) == saved)
+        }
+    }
+
+    @Test func emptyPhotoFieldsAreNoPhotosAndOtherFilesAreIgnored() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let uploads = harness.configuration.uploadsDirectory
+        try await harness.build().application.test(.router) { client in
+            var form = form(photos: [[]])
+            form.file("attachment", filename: "notes.txt", contentType: "text/plain", Array("not kept".utf8))
+            let sent = try await send(client, form)
+            #expect(sent.status == .ok)
+            #expect(sent.json["photo_count"] as? Int == 0)
+            #expect(entries(uploads).isEmpty)
+        }
+    }
+
+    @Test func halfReceivedPhotosAreRemovedAtStart() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        try FileManager.default.createDirectory(atPath: harness.configuration.uploadsDirectory, withIntermediateDirectories: true)
+        let leftover = harness.configuration.uploadsDirectory + "/" + UploadStore.stagingPrefix + "crashed"
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data(tinyPNG)))
+        _ = try harness.build()
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func anOversizedPhotoIsRefusedBeforeTheRestArrives() async throws {
+        var harness = try ServerHarness()
+        harness.configuration.maxUploadBytes = 64 * 1024
+        defer { harness.remove() }
+        let uploads = harness.configuration.uploadsDirectory
+        try await harness.build().application.test(.live) { client in
+            let port = try #require(client.port)
+            var form = MultipartBody()
+            form.field("user_id", "1")
+            form.field("message", "x")
+            let start = form.bytes + Array("--\(form.boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"big.png\"\r\n\r\n".utf8)
+            // Announces 50 MB, sends a little over the photo limit, and then waits: only a
+            // server that checks the limit as bytes arrive can answer now.
+            let head = "POST /send_message HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(form.contentType)\r\nContent-Length: \(50 * 1024 * 1024)\r\n\r\n"
+            let connection = try LoopbackConnection(port: port)
+            defer { connection.close() }
+            try connection.send(Array(head.utf8) + start + tinyPNG + [UInt8](repeating: 0, count: 80 * 1024))
+            let answer = try connection.receive(until: "\r\n\r\n", timeout: 20)
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "answer was \(answer.prefix(200))")
+            #expect(entries(uploads).isEmpty)
+        }
+    }
+}
+
+/// A plain TCP connection to a loopback port, for requests no HTTP client would send.
+final class LoopbackConnection {
+    private let socket: Int32
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard socket >= 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw POSIXError(.EPIPE) }
+            offset += sent
+        }
+    }
+
+    /// What arrives until `marker` is seen, the peer closes, or `timeout` seconds pass.
+    func receive(until marker: String, timeout: Int) throws -> String {
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: received, as: UTF8.self).contains(marker) {
+            let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            received += chunk[..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    func close() {
+        Glibc.close(socket)
+    }
+}
