@@ -13,6 +13,9 @@ public final class FlowRuntime {
     public var autoModeDefault: Bool
     /// Whether to keep run traces in the state store.
     public var recordsTraces = true
+    /// The local day last formatted: events come in time order, so nearly every event
+    /// asks for the same day as the one before.
+    private var lastDay: (number: Int, text: String)?
 
     public init(flowSet: FlowSet, state: FlowStateStore, effects: FlowEffects, timeZone: TimeZone = TimeZone(identifier: "UTC")!, autoModeDefault: Bool = true) {
         self.flowSet = flowSet
@@ -31,6 +34,14 @@ public final class FlowRuntime {
         // A history fetch that is not the day's first is routine, not worth a trace row.
         if recordsTraces && !(event.kind == .historyFetch && result.trigger == nil) { state.recordTrace(result, event: event) }
         return result
+    }
+
+    /// `YYYY-MM-DD` of a local time.
+    func dayString(_ local: LocalTime) -> String {
+        if let lastDay, lastDay.number == local.dayNumber { return lastDay.text }
+        let text = local.dayString
+        lastDay = (local.dayNumber, text)
+        return text
     }
 }
 
@@ -55,6 +66,9 @@ struct RunContext {
     }
 
     var state: FlowStateStore { runtime.state }
+
+    /// The event's local day, `YYYY-MM-DD`.
+    var today: String { runtime.dayString(local) }
 
     mutating func autoMode() -> Bool {
         if let cachedAutoMode { return cachedAutoMode }
@@ -98,7 +112,7 @@ struct RunContext {
 
         switch event.kind {
         case .historyFetch:
-            let day = local.dayString
+            let day = today
             if state.hasMarker(userID: userID, key: "history_fetch", period: day) {
                 result.note = "not the first history fetch of \(day) for this user"
                 return nil
@@ -163,7 +177,7 @@ struct RunContext {
         var onceKey: (key: String, period: String)?
         if let period = flow.oncePerUser {
             let key = "once:" + flow.name
-            let periodKey = Self.periodKey(period, local: local)
+            let periodKey = Self.periodKey(period, local: local, today: today)
             if state.hasMarker(userID: userID, key: key, period: periodKey) {
                 result.flows.append(FlowOutcome(name: flow.name, result: .skipped, reason: "already ran for this user \(Self.describe(period)) (once_per_user: \(period.rawValue))"))
                 return
@@ -214,10 +228,10 @@ struct RunContext {
         return name
     }
 
-    static func periodKey(_ period: OncePeriod, local: LocalTime) -> String {
+    static func periodKey(_ period: OncePeriod, local: LocalTime, today: String) -> String {
         switch period {
-        case .hour: return "\(local.dayString)T\(local.minuteOfDay / 60)"
-        case .day: return local.dayString
+        case .hour: return "\(today)T\(local.minuteOfDay / 60)"
+        case .day: return today
         case .week: return "week-of-" + LocalTime.format(day: local.dayNumber - local.weekday)
         case .ever: return "ever"
         }

@@ -35,7 +35,7 @@ extension RunContext {
         TemplateValues(
             userID: userID, userName: event.userName, messageText: event.text, messageMedia: event.media,
             chatSource: source, autoMode: template.readsAutoMode ? autoMode() : runtime.autoModeDefault,
-            transcript: outputs.transcript, answer: outputs.answer, variant: outputs.variant, today: local.dayString
+            transcript: outputs.transcript, answer: outputs.answer, variant: outputs.variant, today: today
         )
     }
 
