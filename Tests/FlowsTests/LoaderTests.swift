@@ -272,6 +272,24 @@ struct LoaderTemplateTests {
         #expect(result.flowSet == nil)
     }
 
+    @Test("an object printed whole ({{user}}, or {{.}} inside {{#chat}}) is an error: it has no text of its own")
+    func objectPrintedWhole() {
+        let whole = "name: A\non: app_message\ndo:\n  - reply: \"Hi {{user}}\"\n"
+        expectDiagnostic(load(whole), at: position(of: "\"Hi {{user}}\"", in: whole), "'{{user}}' has no text of its own", hint: "{{user.name}}")
+        let dot = "name: A\non: app_message\ndo:\n  - reply: \"{{#chat}}{{.}}{{/chat}}\"\n"
+        expectDiagnostic(load(dot), at: position(of: "\"{{#chat}}", in: dot), "'{{.}}' is the whole 'chat'", hint: "{{source}}")
+        let fields = "name: A\non: app_message\ndo:\n  - reply: \"{{#user}}{{name}} {{id}}{{/user}} {{#user.name}}{{.}}{{/user.name}}\"\n"
+        #expect(load(fields).diagnostics.isEmpty, "\(load(fields).diagnostics)")
+    }
+
+    @Test("a content-type pragma is an error: values would be escaped as HTML")
+    func contentTypePragma() {
+        let text = "name: A\non: app_message\ndo:\n  - reply: \"{{%CONTENT_TYPE:HTML}}Hi {{user.name}}\"\n"
+        let result = load(text)
+        #expect(result.flowSet == nil)
+        #expect(result.diagnostics.contains { $0.message.contains("pragmas are not supported") }, "\(result.diagnostics)")
+    }
+
     @Test("{{answer}} after ask_assistant loads without any diagnostic")
     func answerAfterAskAssistant() {
         let text = "name: A\non: app_message\ndo:\n  - ask_assistant: {}\n  - reply: \"{{answer}}\"\n"

@@ -38,6 +38,17 @@ struct TemplateSkeletonTests {
         }
     }
 
+    @Test("a shape is made of the values the template reads: the greeting has two whatever the rest")
+    func shapesFollowWhatIsRead() throws {
+        let greeting = try Template("Здравствуйте{{#user.name}}, {{user.name}}{{/user.name}}!")
+        let reads = TemplateSkeleton.Reads(greeting.variables)
+        let shapes = Set(Self.valueSets.map { TemplateSkeleton.Shape($0, reads: reads) })
+        #expect(shapes.count == 2)
+        let chat = try Template("{{#chat}}{{source}} {{auto_mode}}{{/chat}}")
+        let chatReads = TemplateSkeleton.Reads(chat.variables)
+        #expect(chatReads.source && chatReads.autoMode && !chatReads.media && chatReads.texts == 0)
+    }
+
     @Test("the greeting renders with and without a name")
     func greeting() throws {
         let template = try Template("Здравствуйте{{#user.name}}, {{user.name}}{{/user.name}}!")

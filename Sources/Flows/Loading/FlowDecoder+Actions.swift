@@ -206,13 +206,20 @@ extension FlowDecoder {
     func availabilityProblem(_ use: TemplateVariableUse, scope: Scope) -> (message: String, hint: String?)? {
         let parts = use.name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if use.name == "." {
-            return use.enclosingSections.isEmpty ? ("'{{.}}' only makes sense inside a section", nil) : nil
+            guard let innermost = use.enclosingSections.last else { return ("'{{.}}' only makes sense inside a section", nil) }
+            if let fields = TemplateCatalogue.objects[innermost] {
+                return ("inside '{{#\(innermost)}}', '{{.}}' is the whole '\(innermost)', which has no text of its own", "write one of its fields: " + fields.map { "{{\($0)}}" }.joined(separator: ", "))
+            }
+            return nil
         }
         // Inside {{#user}}, a bare field name reads from the section's object.
         for section in use.enclosingSections.reversed() {
             if let fields = TemplateCatalogue.objects[section], parts.count == 1, fields.contains(parts[0]) { return nil }
         }
         let head = parts[0]
+        if let fields = TemplateCatalogue.objects[head], parts.count == 1, !use.isSection {
+            return ("'{{\(head)}}' has no text of its own", "write one of its fields: " + fields.map { "{{\(head).\($0)}}" }.joined(separator: ", "))
+        }
         if let fields = TemplateCatalogue.objects[head] {
             if parts.count > 2 || (parts.count == 2 && !fields.contains(parts[1])) {
                 let field = parts.dropFirst().joined(separator: ".")

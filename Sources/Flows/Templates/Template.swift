@@ -45,7 +45,7 @@ public struct Template: Sendable {
                 self.soleVariable = nil
             }
             let transforms = variables.contains { $0.transformed }
-            self.skeletons = transforms || TemplateSkeleton.hasMarker(source) ? nil : TemplateSkeletons()
+            self.skeletons = transforms || TemplateSkeleton.hasMarker(source) ? nil : TemplateSkeletons(reading: variables)
         } catch let error as MustacheTemplate.ParserError {
             let line = error.context.lineNumber
             let column = line == 1 ? max(1, error.context.columnNumber - Self.textPragma.count) : error.context.columnNumber
@@ -91,6 +91,8 @@ public struct TemplateVariableUse: Sendable, Hashable {
     public var unsupported: String?
     /// Whether the tag applies a transform (`{{uppercased(user.name)}}`).
     public var transformed = false
+    /// Whether the name opens a section (`{{#user}}`) rather than being printed.
+    public var isSection = false
 }
 
 /// Walks the parsed template to list the variables it reads.
@@ -107,11 +109,16 @@ enum TemplateInspector {
         return uses
     }
 
+    /// The `{{%CONTENT_TYPE:TEXT}}` pragma `Template` puts first is the only one allowed.
+    private static func isInjectedPragma(_ index: Int, _ sections: [String]) -> Bool {
+        index == 0 && sections.isEmpty
+    }
+
     private static func walk(_ template: MustacheTemplate, sections: [String], into uses: inout [TemplateVariableUse]) throws {
         guard let tokens = Mirror(reflecting: template).children.first(where: { $0.label == "tokens" })?.value as? [Any] else {
             throw InspectionFailed()
         }
-        for token in tokens {
+        for (index, token) in tokens.enumerated() {
             guard let tokenCase = Mirror(reflecting: token).children.first, let label = tokenCase.label else { continue }
             let fields = Mirror(reflecting: tokenCase.value).children
             let name = fields.first(where: { $0.label == "name" })?.value as? String
@@ -121,12 +128,17 @@ enum TemplateInspector {
                 if let name { uses.append(TemplateVariableUse(name: name, enclosingSections: sections, transformed: transformed)) }
             case "section", "invertedSection":
                 guard let name else { continue }
-                uses.append(TemplateVariableUse(name: name, enclosingSections: sections, transformed: transformed))
+                uses.append(TemplateVariableUse(name: name, enclosingSections: sections, transformed: transformed, isSection: true))
                 if let inner = fields.first(where: { $0.label == "template" })?.value as? MustacheTemplate {
                     try walk(inner, sections: sections + [name], into: &uses)
                 }
-            case "text", "contentType":
+            case "text":
                 continue
+            case "contentType" where isInjectedPragma(index, sections):
+                continue
+            case "contentType":
+                // Another content type (HTML) would escape values: chat messages are plain text.
+                uses.append(TemplateVariableUse(name: "", enclosingSections: sections, unsupported: "'{{%' pragmas are not supported in flows"))
             case "partial", "dynamicNamePartial":
                 uses.append(TemplateVariableUse(name: "", enclosingSections: sections, unsupported: "partials ('{{>name}}') are not supported in flows"))
             default:

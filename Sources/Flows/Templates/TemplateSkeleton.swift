@@ -46,20 +46,48 @@ struct TemplateSkeleton: Sendable {
         }
     }
 
-    /// What decides the skeleton: which text values are empty, and the other values.
+    /// The values a template can read, from the names in its tags: a dotted name, a field
+    /// name (inside `{{#user}}`), or an object, which reads all of its fields. Reading too
+    /// much only makes more shapes; reading too little would be wrong, so this errs wide.
+    struct Reads: Sendable {
+        var texts: UInt8 = 0
+        var media = false
+        var source = false
+        var autoMode = false
+
+        init(_ uses: [TemplateVariableUse]) {
+            let names = Set(uses.flatMap { [$0.name] + $0.enclosingSections })
+            func reads(_ dotted: String) -> Bool {
+                let parts = dotted.split(separator: ".").map(String.init)
+                return names.contains(dotted) || names.contains(parts[0]) || names.contains(parts.last!)
+            }
+            for (field, dotted) in [(TextField.userID, "user.id"), (.userName, "user.name"), (.messageText, "message.text"), (.transcript, "transcript"), (.answer, "answer"), (.variant, "variant"), (.today, "today")]
+            where reads(dotted) {
+                texts |= 1 << field.rawValue
+            }
+            media = reads("message.media")
+            source = reads("chat.source")
+            autoMode = reads("chat.auto_mode")
+        }
+    }
+
+    /// What decides the skeleton: which of the read text values are empty, and the other
+    /// values read.
     struct Shape: Hashable, Sendable {
         var nonEmpty: UInt8
         var media: MediaKind?
         var source: ChatSource
         var autoMode: Bool
 
-        init(_ values: TemplateValues) {
+        init(_ values: TemplateValues, reads: Reads) {
             var mask: UInt8 = 0
-            for field in TextField.allCases where !field.text(in: values).isEmpty { mask |= 1 << field.rawValue }
+            for field in TextField.allCases where reads.texts & (1 << field.rawValue) != 0 && !field.text(in: values).isEmpty {
+                mask |= 1 << field.rawValue
+            }
             nonEmpty = mask
-            media = values.messageMedia
-            source = values.chatSource
-            autoMode = values.autoMode
+            media = reads.media ? values.messageMedia : nil
+            source = reads.source ? values.chatSource : .app
+            autoMode = reads.autoMode ? values.autoMode : false
         }
 
         /// Values of this shape with a marker for every non-empty text.
@@ -112,14 +140,21 @@ struct TemplateSkeleton: Sendable {
 
 /// The skeletons of one template, made on first use of each shape. A template has a
 /// handful of shapes in practice; past `limit` (a template reading many values in many
-/// combinations) new shapes are rendered directly rather than remembered.
+/// combinations) Mustache renders the rest directly.
 final class TemplateSkeletons: Sendable {
+    private let reads: TemplateSkeleton.Reads
     private let skeletons = Mutex<[TemplateSkeleton.Shape: TemplateSkeleton]>([:])
     static let limit = 64
 
+    init(reading uses: [TemplateVariableUse]) {
+        reads = TemplateSkeleton.Reads(uses)
+    }
+
     func render(_ template: MustacheTemplate, _ values: TemplateValues) -> String {
-        let shape = TemplateSkeleton.Shape(values)
-        if let known = skeletons.withLock({ $0[shape] }) { return known.render(values) }
+        let shape = TemplateSkeleton.Shape(values, reads: reads)
+        let (known, full) = skeletons.withLock { ($0[shape], $0.count >= Self.limit) }
+        if let known { return known.render(values) }
+        if full { return template.render(values) }
         let skeleton = TemplateSkeleton(template: template, shape: shape)
         skeletons.withLock { if $0.count < Self.limit { $0[shape] = skeleton } }
         return skeleton.render(values)
