@@ -78,34 +78,89 @@ struct MultipartUploadTests {
     @Test func halfReceivedPhotosAreRemovedAtStart() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }
-        try FileManager.default.createDirectory(atPath: harness.configuration.uploadsDirectory, withIntermediateDirectories: true)
-        let leftover = harness.configuration.uploadsDirectory + "/" + UploadStore.stagingPrefix + "crashed"
+        let uploads = harness.configuration.uploadsDirectory
+        try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
+        let leftover = uploads + "/" + UploadStore.stagingPrefix + "crashed"
+        let arriving = uploads + "/" + UploadStore.stagingPrefix + "another-server"
         #expect(FileManager.default.createFile(atPath: leftover, contents: Data(tinyPNG)))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 3600)], ofItemAtPath: leftover)
+        // Fresh: another server sharing the folder may still be receiving it.
+        #expect(FileManager.default.createFile(atPath: arriving, contents: Data(tinyPNG)))
         _ = try harness.build()
         #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(FileManager.default.fileExists(atPath: arriving))
     }
 
-    @Test(.timeLimit(.minutes(1))) func anOversizedPhotoIsRefusedBeforeTheRestArrives() async throws {
+    /// Sends the start of a multipart request that announces 50 MB, then `bytes`, and
+    /// waits: only a server that checks what arrives as it arrives can answer now.
+    private func answerToAStartedUpload(_ bytes: @escaping @Sendable (MultipartBody) -> [UInt8]) async throws -> (answer: String, uploads: [String]) {
         var harness = try ServerHarness()
         harness.configuration.maxUploadBytes = 64 * 1024
         defer { harness.remove() }
         let uploads = harness.configuration.uploadsDirectory
-        try await harness.build().application.test(.live) { client in
+        return try await harness.build().application.test(.live) { client in
             let port = try #require(client.port)
             var form = MultipartBody()
             form.field("user_id", "1")
             form.field("message", "x")
-            let start = form.bytes + Array("--\(form.boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"big.png\"\r\n\r\n".utf8)
-            // Announces 50 MB, sends a little over the photo limit, and then waits: only a
-            // server that checks the limit as bytes arrive can answer now.
             let head = "POST /send_message HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(form.contentType)\r\nContent-Length: \(50 * 1024 * 1024)\r\n\r\n"
-            let connection = try LoopbackConnection(port: port)
-            defer { connection.close() }
-            try connection.send(Array(head.utf8) + start + tinyPNG + [UInt8](repeating: 0, count: 80 * 1024))
-            let answer = try connection.receive(until: "\r\n\r\n", timeout: 20)
-            #expect(answer.hasPrefix("HTTP/1.1 413"), "answer was \(answer.prefix(200))")
-            #expect(entries(uploads).isEmpty)
+            let all = Array(head.utf8) + form.bytes + bytes(form)
+            // Blocking socket calls run on a thread of their own: on the cooperative pool
+            // (two threads here) they would starve the server under test.
+            let answer = try await offThePool {
+                let connection = try LoopbackConnection(port: port)
+                defer { connection.close() }
+                // In pieces, as a slow client sends them.
+                for start in stride(from: 0, to: all.count, by: 4096) { try connection.send(Array(all[start..<min(start + 4096, all.count)])) }
+                return try connection.receive(until: "\r\n\r\n", timeout: 20)
+            }
+            return (answer, entries(uploads))
         }
+    }
+
+    private func photoStart(_ form: MultipartBody) -> [UInt8] {
+        Array("--\(form.boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"big.png\"\r\n\r\n".utf8)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func anOversizedPhotoIsRefusedBeforeTheRestArrives() async throws {
+        let (answer, uploads) = try await answerToAStartedUpload { photoStart($0) + tinyPNG + [UInt8](repeating: 0, count: 80 * 1024) }
+        #expect(answer.hasPrefix("HTTP/1.1 413"), "answer was \(answer.prefix(200))")
+        #expect(uploads.isEmpty)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aPhotoThatIsNotAnImageIsRefusedByItsFirstBytes() async throws {
+        let (answer, uploads) = try await answerToAStartedUpload { photoStart($0) + Array("#!/bin/sh\necho not an image\n".utf8) + [UInt8](repeating: 0x41, count: 8 * 1024) }
+        #expect(answer.hasPrefix("HTTP/1.1 415"), "answer was \(answer.prefix(200))")
+        #expect(uploads.isEmpty)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aHeaderThatNeverEndsIsRefused() async throws {
+        // The parser would hold (and copy on every chunk) a header line until it ends.
+        let (answer, _) = try await answerToAStartedUpload { form in
+            Array("--\(form.boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"".utf8) + [UInt8](repeating: 0x61, count: 100 * 1024)
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "answer was \(answer.prefix(200))")
+    }
+
+    @Test func aPhotoOfManySmallPiecesIsStoredWhole() async throws {
+        // CR bytes make the multipart parser hand the body over in tiny pieces.
+        let photo = tinyPNG + [UInt8]((0..<40_000).map { $0 % 3 == 0 ? 0x0D : UInt8($0 % 251) })
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        try await harness.build().application.test(.router) { client in
+            let sent = try await send(client, form(photos: [photo]))
+            #expect(sent.status == .ok)
+            let url = try #require(sent.json["photo_url"] as? String)
+            let served = try await client.execute(uri: url, method: .get)
+            #expect(Array(served.body.readableBytesView) == photo)
+        }
+    }
+}
+
+/// Runs blocking work on a Dispatch thread and awaits its result.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 

@@ -22,6 +22,8 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+    /// A photo whose bytes are not an image the server accepts.
+    static var unsupportedPhoto: APIError { APIError(.unsupportedMediaType, "photo must be an image (JPEG, PNG, GIF, WebP or HEIC)") }
 }
 
 /// JSON bodies through Foundation's serializer: the seed's responses are small

@@ -16,6 +16,13 @@ struct MultipartMessageReader {
 
     /// Field names the app sends photos under.
     static let photoFields: Set<String> = ["photo", "photo[]", "photos"]
+    /// The text fields read; other text parts are read past, not kept.
+    static let textFields: Set<String> = ["user_id", "user_name", "message"]
+    /// Bytes the parser may take without a header, body or part end coming out of them:
+    /// it keeps a header line being read in memory, copying it on every chunk.
+    static let maxQuietBytes = 64 * 1024
+    /// Headers of one part: a form part has two or three.
+    static let maxHeadersPerPart = 32
 
     /// The form's text fields (the first of each name) and its photos, received but not
     /// yet accepted. On a thrown error every staged photo is already removed.
@@ -35,16 +42,22 @@ struct MultipartMessageReader {
             for try await chunk in body {
                 received += chunk.readableBytes
                 guard received <= limit else { throw APIError(.contentTooLarge, "the request body is larger than \(limit / (1024 * 1024)) MB") }
+                state.quietBytes += chunk.readableBytes
                 do {
                     try parser.execute(chunk)
                 } catch {
                     throw APIError.badRequest("the multipart body is malformed")
                 }
                 if let failure = state.failure { throw failure }
+                guard state.quietBytes <= Self.maxQuietBytes else {
+                    throw APIError.badRequest("the multipart body has no part boundary or header end in \(Self.maxQuietBytes / 1024) KB")
+                }
+                for photo in state.photos where photo.needsWrite { try await photo.write() }
             }
             // A photo whose part never ended (the body stopped short) is not kept.
             state.abandonCurrentPart()
             guard state.partCount > 0 else { throw APIError.badRequest("the multipart body has no parts") }
+            for photo in state.photos where photo.needsWrite { try await photo.write() }
             return Form(texts: state.texts, photos: state.photos)
         } catch {
             state.discardAll()
@@ -61,13 +74,18 @@ private final class FormState {
     var photos: [StagedUpload] = []
     var partCount = 0
     var failure: Error?
+    /// Bytes handed to the parser since it last produced anything (see `maxQuietBytes`).
+    var quietBytes = 0
 
-    private var headers: [(String, String)] = []
+    private var disposition: String?
+    private var headerCount = 0
     private var part: Part?
+    /// The text of the current part, when it is a text field that is read.
+    private var text: [UInt8] = []
     private var textBytes = 0
 
     private enum Part {
-        case text(name: String?, bytes: [UInt8])
+        case text(name: String)
         case photo(StagedUpload?)
         case ignored
     }
@@ -75,21 +93,25 @@ private final class FormState {
     init(reader: MultipartMessageReader) { self.reader = reader }
 
     func header(_ name: String, _ value: String) {
-        headers.append((name.lowercased(), value))
+        quietBytes = 0
+        headerCount += 1
+        if headerCount > MultipartMessageReader.maxHeadersPerPart {
+            return fail(APIError.badRequest("a part of the multipart body has more than \(MultipartMessageReader.maxHeadersPerPart) headers"))
+        }
+        if name.lowercased() == "content-disposition" { disposition = value }
     }
 
     func body(_ chunk: ByteBuffer) {
+        quietBytes = 0
         guard failure == nil else { return }
         if part == nil { part = startPart() }
         switch part {
-        case .text(let name, var bytes)?:
+        case .text?:
             textBytes += chunk.readableBytes
             guard textBytes <= reader.maxTextBytes else {
                 return fail(APIError(.contentTooLarge, "the form's text fields are larger than \(reader.maxTextBytes / 1024) KB"))
             }
-            part = nil  // keeps `bytes` uniquely referenced while it grows
-            bytes += chunk.readableBytesView
-            part = .text(name: name, bytes: bytes)
+            text += chunk.readableBytesView
         case .photo(let staged)?:
             guard chunk.readableBytes > 0 else { return }
             do {
@@ -108,7 +130,12 @@ private final class FormState {
                 guard upload.byteCount + chunk.readableBytes <= reader.maxPhotoBytes else {
                     return fail(APIError(.contentTooLarge, "a photo is larger than \(reader.maxPhotoBytes / (1024 * 1024)) MB"))
                 }
-                try upload.append(chunk)
+                let hadHead = upload.head.count >= 16
+                upload.append(chunk)
+                // Told by its first bytes: a file that is not an image is refused before the rest is read.
+                if !hadHead, upload.head.count >= 16, reader.uploads.kind(of: upload) == nil {
+                    fail(APIError.unsupportedPhoto)
+                }
             } catch {
                 fail(error)
             }
@@ -118,18 +145,21 @@ private final class FormState {
     }
 
     func partComplete() {
+        quietBytes = 0
         guard failure == nil else { return }
         partCount += 1
         switch part ?? startPart() {
-        case .text(let name?, let bytes):
-            if texts[name] == nil { texts[name] = bytes }
+        case .text(let name):
+            if texts[name] == nil { texts[name] = text }
         case .photo(let staged?):
-            do { try staged.close() } catch { fail(error) }
-        case .text(nil, _), .photo(nil), .ignored:
+            staged.complete()
+        case .photo(nil), .ignored:
             break
         }
-        headers = []
+        disposition = nil
+        headerCount = 0
         part = nil
+        text = []
     }
 
     func abandonCurrentPart() {
@@ -149,13 +179,14 @@ private final class FormState {
         if failure == nil { failure = error }
     }
 
-    /// What the part is, from its `Content-Disposition`: a photo field, a text field, or
-    /// a file under another name (read past, not kept).
+    /// What the part is, from its `Content-Disposition`: a photo field, a text field that
+    /// is read, or anything else (read past, not kept).
     private func startPart() -> Part {
-        let disposition = headers.first { $0.0 == "content-disposition" }?.1 ?? ""
+        let disposition = disposition ?? ""
         let name = HeaderParameters.value(of: "name", in: disposition)
         let isFile = HeaderParameters.value(of: "filename", in: disposition) != nil
-        if let name, MultipartMessageReader.photoFields.contains(name) { return .photo(nil) }
-        return isFile ? .ignored : .text(name: name, bytes: [])
+        guard let name else { return .ignored }
+        if MultipartMessageReader.photoFields.contains(name) { return .photo(nil) }
+        return !isFile && MultipartMessageReader.textFields.contains(name) ? .text(name: name) : .ignored
     }
 }

@@ -49,9 +49,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         }
         // Every photo is checked before any is saved, so a refused message leaves none behind.
         let kinds = try incoming.photos.map { photo in
-            guard let kind = uploads.kind(of: photo) else {
-                throw APIError(.unsupportedMediaType, "photo must be an image (JPEG, PNG, GIF, WebP or HEIC)")
-            }
+            guard let kind = uploads.kind(of: photo) else { throw APIError.unsupportedPhoto }
             return kind
         }
         var photoURLs: [String] = []

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 
 /// The uploads folder: photos are stored under generated names, and only names this
 /// server could have generated are ever served, so no request reaches outside the folder.
@@ -11,14 +12,20 @@ struct UploadStore: Sendable {
         self.directory = directory
         self.maxBytes = maxBytes
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // Photos half-received when the server stopped: nobody will finish them.
+        // Photos half-received when a server stopped: nobody will finish them. Only old
+        // ones: another server sharing the folder (a rolling restart) may be receiving some.
+        let stale = Date().addingTimeInterval(-Self.stagingLifetime)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(Self.stagingPrefix) {
-            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            let path = (directory as NSString).appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            if modified.map({ $0 < stale }) ?? true { try? FileManager.default.removeItem(atPath: path) }
         }
     }
 
     /// Names of photos still arriving: hidden, so never served (see `isGeneratedName`).
     static let stagingPrefix = ".arriving-"
+    /// A staged file untouched this long is a leftover, not an upload in progress.
+    static let stagingLifetime: TimeInterval = 3600
 
     enum Failure: Error {
         case tooLarge
@@ -38,6 +45,7 @@ struct UploadStore: Sendable {
     func stage() throws -> StagedUpload {
         let path = (directory as NSString).appendingPathComponent(Self.stagingPrefix + UUID().uuidString.lowercased())
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            try? FileManager.default.removeItem(atPath: path)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
         return StagedUpload(path: path, handle: handle)
@@ -57,7 +65,7 @@ struct UploadStore: Sendable {
 
     /// Removes a photo that was not accepted (no-op once it is saved).
     func discard(_ staged: StagedUpload) {
-        try? staged.handle.close()
+        staged.abandon()
         try? FileManager.default.removeItem(atPath: staged.path)
     }
 
@@ -84,26 +92,62 @@ struct UploadStore: Sendable {
 }
 
 /// A photo being received into the uploads folder, under a hidden name until accepted.
+///
+/// Bytes are gathered in memory and written in large pieces on NIO's blocking-I/O pool:
+/// the multipart parser hands a body over in small pieces (it cuts at every CR), and a
+/// write per piece on the cooperative pool would let one upload hold a thread.
 final class StagedUpload: @unchecked Sendable {
-    // Written by one request's body reader only, then read by the same request.
+    // Used by one request's body reader only, then by the same request's handler.
     let path: String
-    let handle: FileHandle
+    private let handle: FileHandle
     /// The first bytes, which tell the image format.
     private(set) var head: [UInt8] = []
     private(set) var byteCount = 0
+    private var buffered = ByteBuffer()
+    /// The part has ended: once what is buffered is written, the file is closed.
+    private(set) var isComplete = false
+    private var isClosed = false
+
+    /// Bytes gathered before they are written.
+    static let writeSize = 256 * 1024
 
     init(path: String, handle: FileHandle) {
         self.path = path
         self.handle = handle
     }
 
-    func append(_ bytes: ByteBuffer) throws {
+    func append(_ bytes: ByteBuffer) {
         if head.count < 16 { head += bytes.readableBytesView.prefix(16 - head.count) }
         byteCount += bytes.readableBytes
-        try bytes.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
+        buffered.writeImmutableBuffer(bytes)
     }
 
-    func close() throws {
-        try handle.close()
+    func complete() {
+        isComplete = true
+    }
+
+    /// Whether `write()` has something worth doing now.
+    var needsWrite: Bool {
+        !isClosed && (buffered.readableBytes >= Self.writeSize || isComplete)
+    }
+
+    /// Writes what is buffered, and closes the file once the part is complete.
+    func write() async throws {
+        let bytes = buffered
+        buffered = ByteBuffer()
+        let close = isComplete
+        if close { isClosed = true }
+        let handle = handle
+        try await NIOThreadPool.singleton.runIfActive {
+            if bytes.readableBytes > 0 { try bytes.withUnsafeReadableBytes { try handle.write(contentsOf: $0) } }
+            if close { try handle.close() }
+        }
+    }
+
+    /// Closes the file without writing what is left (the upload is being thrown away).
+    func abandon() {
+        guard !isClosed else { return }
+        isClosed = true
+        try? handle.close()
     }
 }
