@@ -36,7 +36,7 @@ struct UploadStore: Sendable {
     func save(_ bytes: [UInt8]) throws -> String {
         guard bytes.count <= maxBytes else { throw Failure.tooLarge }
         guard let kind = ImageKind(sniffing: bytes) else { throw Failure.notAnImage }
-        let name = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "." + kind.fileExtension
+        let name = Self.newName(for: kind)
         try Data(bytes).write(to: URL(fileURLWithPath: directory).appendingPathComponent(name), options: .atomic)
         return "/uploads/" + name
     }
@@ -58,7 +58,7 @@ struct UploadStore: Sendable {
 
     /// Moves a received photo to its public name and returns its public path (`/uploads/NAME`).
     func save(_ staged: StagedUpload, as kind: ImageKind) throws -> String {
-        let name = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "." + kind.fileExtension
+        let name = Self.newName(for: kind)
         try FileManager.default.moveItem(atPath: staged.path, toPath: (directory as NSString).appendingPathComponent(name))
         return "/uploads/" + name
     }
@@ -67,6 +67,11 @@ struct UploadStore: Sendable {
     func discard(_ staged: StagedUpload) {
         staged.abandon()
         try? FileManager.default.removeItem(atPath: staged.path)
+    }
+
+    /// A name no one can guess, with the extension of the image's real format.
+    private static func newName(for kind: ImageKind) -> String {
+        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "." + kind.fileExtension
     }
 
     /// The file and content type for a served name, or nil when the name is not one of ours.
