@@ -24,7 +24,14 @@ struct JSONFields {
 
     /// A text or id field; nil when absent, null or blank.
     func string(_ key: String) throws(APIError) -> String? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let value = object[key] else { return nil }
+        // Strings first: most fields are strings, and on Linux every failed cast of a
+        // string to NSNumber or NSNull costs a trip through the bridging machinery.
+        if let text = value as? String {
+            // Stops at the first visible character; Foundation's trimming copies the string.
+            return text.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? nil : text
+        }
+        if value is NSNull { return nil }
         // true/false arrive as Bool or as a char-typed NSNumber, depending on the platform.
         if type(of: value) == Bool.self || (value as? NSNumber).map({ String(cString: $0.objCType) == "c" }) == true {
             throw .badRequest("\(key) must be a string or a whole number, not true or false")
@@ -34,9 +41,7 @@ struct JSONFields {
             guard double == double.rounded(), abs(double) < 1e15 else { throw .badRequest("\(key) must be a string or a whole number") }
             return String(number.int64Value)
         }
-        guard let text = value as? String else { throw .badRequest("\(key) must be a string") }
-        // Stops at the first visible character; Foundation's trimming copies the string.
-        return text.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? nil : text
+        throw .badRequest("\(key) must be a string")
     }
 
     func required(_ key: String) throws(APIError) -> String {

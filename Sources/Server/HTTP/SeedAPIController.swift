@@ -61,12 +61,13 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         var withPhotos = event
         withPhotos.photoURLs = photoURLs
         let result = try await engine.handle(withPhotos)
-        return JSONBody.response(SendMessageResponse(messageID: result.inboundMessageID, photoURL: photoURLs.first, photoCount: photoURLs.count))
+        return SendMessageResponse(messageID: result.inboundMessageID, photoURL: photoURLs.first, photoCount: photoURLs.count).response
     }
 
     private func readMessage(_ request: Request) async throws -> IncomingMessage {
         let contentType = request.headers[.contentType] ?? ""
-        let mediaType = contentType.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }.lowercased()
+        // The usual header is exactly this; the general path walks it character by character.
+        let mediaType = contentType == "application/json" ? contentType : contentType.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }.lowercased()
         switch mediaType {
         case "application/json":
             let fields = try JSONFields(body: try await collect(request, upTo: InputLimits.maxJSONBody))
@@ -121,25 +122,6 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
             return Data(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "the request body is larger than \(limit / (1024 * 1024)) MB")
-        }
-    }
-
-    /// `{"success": true, "message_id", "photo_url" (null without photos), "photo_count"}`.
-    struct SendMessageResponse: Encodable {
-        var messageID: Int64?
-        var photoURL: String?
-        var photoCount: Int
-
-        enum CodingKeys: String, CodingKey {
-            case success, messageID = "message_id", photoURL = "photo_url", photoCount = "photo_count"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(true, forKey: .success)
-            try container.encode(messageID, forKey: .messageID)
-            try container.encode(photoURL, forKey: .photoURL)
-            try container.encode(photoCount, forKey: .photoCount)
         }
     }
 
