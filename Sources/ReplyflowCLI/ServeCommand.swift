@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
-        var configuredLogger = Logger(label: "replyflow")
+        var configuredLogger = Logger(label: "replyflow", factory: DeferredMetadataLogHandler.init)
         configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let logger = configuredLogger
         let built: ReplyflowServer.Built
