@@ -170,6 +170,27 @@ public struct TelegramClient: Sendable {
         return try await callMultipart("sendMediaGroup", form: form, as: [TelegramMessage].self)
     }
 
+    /// Copies a message into another chat (`copyMessage`): any kind of message (a voice
+    /// note, a sticker, a video, a file), without a link to the original. Returns the
+    /// copy's `message_id`.
+    public func copyMessage(chatID: Int64, fromChatID: Int64, messageID: Int64, messageThreadID: Int64? = nil) async throws -> Int64 {
+        struct Body: Encodable {
+            var chatID: Int64
+            var fromChatID: Int64
+            var messageID: Int64
+            var messageThreadID: Int64?
+            enum CodingKeys: String, CodingKey {
+                case chatID = "chat_id", fromChatID = "from_chat_id", messageID = "message_id", messageThreadID = "message_thread_id"
+            }
+        }
+        struct MessageID: Decodable {
+            var messageID: Int64
+            enum CodingKeys: String, CodingKey { case messageID = "message_id" }
+        }
+        let body = Body(chatID: chatID, fromChatID: fromChatID, messageID: messageID, messageThreadID: messageThreadID)
+        return try await callJSON("copyMessage", body: body, as: MessageID.self).messageID
+    }
+
     /// Creates a forum topic (`createForumTopic`) and returns its `message_thread_id`.
     /// The name is clipped to Telegram's 128-character limit (never inside a character).
     public func createForumTopic(chatID: Int64, name: String) async throws -> Int64 {

@@ -268,6 +268,12 @@ public struct TelegramMessage: Codable, Sendable, Equatable {
     public var audio: TelegramAudio?
     /// General file.
     public var document: TelegramDocument?
+    /// Video, round video note, animation (GIF) and sticker: read for their file id only,
+    /// which their own objects share with a document's.
+    public var video: TelegramDocument?
+    public var videoNote: TelegramDocument?
+    public var animation: TelegramDocument?
+    public var sticker: TelegramDocument?
     /// The thread or forum topic the message belongs to.
     public var messageThreadID: Int64?
     /// True if the message was sent to a forum topic.
@@ -315,7 +321,8 @@ public struct TelegramMessage: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case messageID = "message_id"
-        case date, chat, from, text, caption, photo, voice, audio, document
+        case date, chat, from, text, caption, photo, voice, audio, document, video, animation, sticker
+        case videoNote = "video_note"
         case messageThreadID = "message_thread_id"
         case isTopicMessage = "is_topic_message"
         case replyBox = "reply_to_message"

@@ -411,7 +411,8 @@ enum PendingWrite: Sendable {
         case let .message(id, message):
             try statements.run(
                 .insertMessage, .integer(id), .text(message.userID), .text(message.source.rawValue), .text(message.direction.rawValue),
-                .text(message.text), .text(message.media.rawValue), .date(message.at), .text(message.flow), .text(message.photoURL)
+                .text(message.text), .text(message.media.rawValue), .date(message.at), .text(message.flow), .text(message.photoURL),
+                .text(message.platformMessageID), .text(message.senderName)
             )
         case let .outbox(item):
             try statements.run(.insertOutbox, .integer(item.id), .text(item.kind), .text(item.lane), .text(item.payload), .text(item.status.rawValue), .date(item.nextAttemptAt))

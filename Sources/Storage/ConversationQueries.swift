@@ -28,12 +28,15 @@ public struct ConversationMessage: Sendable, Equatable {
     public var flow: String?
     /// Who sent it, when a sender named themselves (`senderName` of `POST /api/messages`).
     public var senderName: String?
+    /// Its id on its channel, when it came from one (Telegram's `message_id`, Brevo's id).
+    public var platformMessageID: String?
 
     public init(
         id: Int64, source: String, conversationID: Int64, direction: String, text: String, media: String, photoURL: String?,
-        createdAt: Date, userID: String, userName: String?, flow: String?, senderName: String? = nil
+        createdAt: Date, userID: String, userName: String?, flow: String?, senderName: String? = nil, platformMessageID: String? = nil
     ) {
         self.senderName = senderName
+        self.platformMessageID = platformMessageID
         self.id = id
         self.source = source
         self.conversationID = conversationID
@@ -128,7 +131,7 @@ public struct ConversationQueries: Sendable {
     public func messages(of conversation: Conversation, page: Int, perPage: Int) async throws -> (items: [ConversationMessage], total: Int) {
         try await writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name
+                SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name, m.platform_message_id
                 FROM messages m LEFT JOIN users u ON u.id = m.user_id
                 WHERE m.user_id = ? AND m.source = ? ORDER BY m.id DESC LIMIT ? OFFSET ?
                 """, arguments: [conversation.platformChatID, conversation.source, perPage, (page - 1) * perPage])
@@ -137,7 +140,7 @@ public struct ConversationQueries: Sendable {
                 ConversationMessage(
                     id: row[0], source: conversation.source, conversationID: conversation.id, direction: row[1], text: row[2], media: row[3],
                     photoURL: row[4], createdAt: Date(timeIntervalSince1970: row[5]), userID: conversation.platformChatID, userName: row[7], flow: row[6],
-                    senderName: row[8])
+                    senderName: row[8], platformMessageID: row[9])
             }
             return (items, total)
         }
@@ -156,11 +159,6 @@ public struct ConversationQueries: Sendable {
                 """, arguments: [platformChatID, source, messageID ?? -1, limit])
                 .reversed().map { row in (incoming: (row[0] as String) == "user", text: row[1]) }
         }
-    }
-
-    /// A write naming the sender of a stored message; queue it with the message.
-    public static func nameSender(_ name: String, ofMessage id: Int64) -> QueuedWrite {
-        { db in try db.execute(sql: "UPDATE messages SET sender_name = ? WHERE id = ?", arguments: [name, id]) }
     }
 
     private static func conversation(_ row: Row) -> Conversation {

@@ -264,6 +264,11 @@ public final class ReplyflowDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v8: platform message ids") { db in
+            // The id a message has on its channel (Telegram's message_id, Brevo's message
+            // id): what the seed's API called platformMessageId.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN platform_message_id TEXT")
+        }
         return migrator
     }
 }

@@ -75,7 +75,8 @@ public final class SQLiteStateStore: FlowStateStore {
     @discardableResult public func storeMessage(_ message: StoredMessage) -> Int64 {
         read(0) { db in
             try db.cachedStatement(sql: StateSQL.insertMessage)
-                .execute(arguments: [nil, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue, message.at.timeIntervalSince1970, message.flow, message.photoURL])
+                .execute(arguments: [nil, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue, message.at.timeIntervalSince1970, message.flow, message.photoURL,
+                               message.platformMessageID, message.senderName])
             return db.lastInsertedRowID
         }
     }

@@ -413,6 +413,13 @@ actor TelegramFakeState {
         case "sendmediagroup":
             context.checkKnown(Self.commonSendParams.union(["media"]).subtracting(["reply_markup"]))
             return try sendMediaGroup(&context)
+        case "copymessage":
+            context.checkKnown([
+                "chat_id", "from_chat_id", "message_id", "message_thread_id", "video_start_timestamp", "caption", "parse_mode",
+                "caption_entities", "show_caption_above_media", "disable_notification", "protect_content", "allow_paid_broadcast",
+                "reply_parameters", "reply_markup",
+            ])
+            return try copyMessage(&context)
         case "getupdates":
             context.checkKnown(["offset", "limit", "timeout", "allowed_updates"])
             return try await getUpdates(&context)
@@ -458,7 +465,21 @@ actor TelegramFakeState {
         }
     }
 
-    // MARK: sendMessage / sendPhoto / sendMediaGroup
+    // MARK: sendMessage / sendPhoto / sendMediaGroup / copyMessage
+
+    /// Answers a `MessageId`, as Telegram does; the copy is kept like any sent message,
+    /// with the chat and id it was copied from.
+    private func copyMessage(_ context: inout CallContext) throws -> FakeJSON {
+        let chatID = try requireChatID(context.params)
+        let threadID = try int(context.params, "message_thread_id")
+        try checkThread(chatID: chatID, threadID: threadID)
+        guard let fromChatID = try int(context.params, "from_chat_id") else { throw TelegramAPIError.badRequest("from_chat_id is required") }
+        guard let messageID = try int(context.params, "message_id"), messageID > 0 else { throw TelegramAPIError.badRequest("message_id is required") }
+        let copy = storeSent(chatID: chatID, threadID: threadID, replyTo: nil, extra: [
+            "copied_from": .object(["chat_id": .int(fromChatID), "message_id": .int(messageID)]),
+        ])
+        return ["message_id": copy["message_id"] ?? .null]
+    }
 
     private func sendMessage(_ context: inout CallContext) throws -> FakeJSON {
         let chatID = try requireChatID(context.params)

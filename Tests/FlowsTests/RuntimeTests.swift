@@ -460,6 +460,43 @@ struct RuntimeActionTests {
         #expect(prompts.prompts == ["Where is my order?", "Typed question"])
     }
 
+    @Test("forward_to_group without a text sends the message's text and the transcript of its voice")
+    func forwardCarriesTheTranscript() async throws {
+        let set = try flowSet("""
+            name: Voice to staff
+            on: instagram_dm
+            do:
+              - if: { media: voice }
+                then:
+                  - transcribe: {}
+              - forward_to_group: {}
+
+            """)
+        let harness = Harness(set)
+        let voice = await harness.run(event(.instagramDM, text: nil, media: .voice, stubs: .init(transcript: "Where is my order?")))
+        #expect(voice.actions.last?.text == "🎤 Where is my order?")
+        let captioned = await harness.run(event(.instagramDM, "2026-11-20T10:01:00Z", text: "Listen:", media: .voice, stubs: .init(transcript: "Hello")))
+        #expect(captioned.actions.last?.text == "Listen:\n🎤 Hello")
+        let typed = await harness.run(event(.instagramDM, "2026-11-20T10:02:00Z", text: "Typed"))
+        #expect(typed.actions.last?.text == "Typed")
+    }
+
+    @Test("a new chat keeps the auto mode default of when it started")
+    func newChatsKeepTheirDefaultAutoMode() async throws {
+        let set = try flowSet("name: Auto\non: telegram_message\nif: { auto_mode: on }\ndo:\n  - reply: auto\n")
+        let harness = Harness(set, autoModeDefault: false)
+        let first = await harness.run(event(.telegramMessage, user: "100"))
+        #expect(first.actions.isEmpty)
+        #expect(harness.store.autoMode(source: .telegram, userID: "100") == false)
+        // The default changes: the chat already under way keeps its own, a new chat takes the new one.
+        harness.runtime.autoModeDefault = true
+        let later = await harness.run(event(.telegramMessage, "2026-11-20T10:05:00Z", user: "100"))
+        #expect(later.actions.isEmpty)
+        let newChat = await harness.run(event(.telegramMessage, "2026-11-20T10:06:00Z", user: "200"))
+        #expect(newChat.actions.map(\.type) == ["reply"])
+        #expect(harness.store.autoMode(source: .telegram, userID: "200") == true)
+    }
+
     @Test("a failed transcription goes on with an empty transcript")
     func transcriptionFailure() async throws {
         let set = try flowSet("name: Voice\non: telegram_message\ndo:\n  - transcribe: {}\n  - reply: \"[{{transcript}}]\"\n")

@@ -58,4 +58,42 @@ struct LiveEventLogTests {
         subscription.cancel()
         #expect(await iterator.next() == nil)
     }
+
+    @Test("a Last-Event-ID older than what is kept, or from before a restart, gets a reset instead of a silent gap")
+    func resumingTooLateIsSignalled() async throws {
+        let log = LiveEventLog(retention: 4, subscriberBuffer: 100)
+        let first = log.subscribe(filter: StreamFilter(), after: nil)
+        log.publish(drafts(1))
+        var iterator = first.live.makeAsyncIterator()
+        let firstFrame = try #require(await iterator.next())
+        let firstID = try #require(ids([firstFrame]).first)
+        first.cancel()
+
+        // Within retention: what was missed, no reset.
+        log.publish(drafts(3))
+        let inTime = log.subscribe(filter: StreamFilter(), after: firstID)
+        #expect(inTime.resetID == nil)
+        #expect(inTime.missed.count == 3)
+        inTime.cancel()
+
+        // Ten more: the events after firstID are gone (only the newest are kept).
+        log.publish(drafts(10))
+        let late = log.subscribe(filter: StreamFilter(), after: firstID)
+        #expect(late.missed.isEmpty)
+        #expect(late.resetID == firstID + 13, "the reset carries the newest id, where the stream picks up")
+        late.cancel()
+        let frame = String(buffer: LiveEventLog.resetFrame(id: firstID + 13))
+        #expect(frame.hasPrefix("id: \(firstID + 13)\nevent: reset\ndata: {\"type\":\"reset\""))
+
+        // An id this log never gave (a server restarted since): reset too.
+        let restarted = LiveEventLog(retention: 4, subscriberBuffer: 100, now: Date().addingTimeInterval(60))
+        let afterRestart = restarted.subscribe(filter: StreamFilter(), after: firstID)
+        #expect(afterRestart.resetID != nil)
+        afterRestart.cancel()
+
+        // The newest id itself: nothing missed, nothing to reset.
+        let current = log.subscribe(filter: StreamFilter(), after: firstID + 13)
+        #expect(current.resetID == nil && current.missed.isEmpty)
+        current.cancel()
+    }
 }

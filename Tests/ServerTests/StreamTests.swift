@@ -57,6 +57,30 @@ import Testing
         }
     }
 
+    @Test func aMessageSentThroughTheAPIShowsItsSenderOnTheStream() async throws {
+        var harness = try ServerHarness()
+        harness.configuration.apiKey = key
+        defer { harness.remove() }
+        try await harness.build().application.test(.live) { client in
+            try await send(client, "sse-sender", "нужна помощь")
+            let url = "http://127.0.0.1:\(client.port!)/api/stream?source=app"
+            let subscriber = try ChatClientProcess(script: "sse_client.py", arguments: [url, key, "2"])
+            defer { subscriber.stop() }
+            _ = try await subscriber.line(startingWith: "READY text/event-stream")
+            let headers: HTTPFields = [.contentType: "application/json", .init("X-API-Key")!: key]
+            let sent = try await client.execute(
+                uri: "/api/messages", method: .post, headers: headers,
+                body: json(["platformChatId": "sse-sender", "source": "app", "text": "Мария на связи", "senderName": "Мария"]))
+            #expect(sent.status == .created)
+            let events = try await subscriber.jsonLines(2)
+            let record = try #require((events.first?["data"] as? [String: Any])?["record"] as? [String: Any])
+            #expect(record["content"] as? String == "Мария на связи")
+            #expect(record["senderName"] as? String == "Мария")
+            #expect(record["responseMode"] as? String == "manual")
+            #expect(record["senderName"] as? String == sent.json["senderName"] as? String)
+        }
+    }
+
     @Test func filtersAndTheEventSourceToken() async throws {
         var harness = try ServerHarness()
         harness.configuration.apiKey = key

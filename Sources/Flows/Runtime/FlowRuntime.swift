@@ -138,7 +138,12 @@ struct RunContext {
     private mutating func storeInbound(direction: StoredMessage.Direction) {
         let earlier = state.noteUser(id: userID, name: event.userName, at: event.at, inbound: direction == .user)
         isFirstMessage = direction == .user && earlier == 0
-        result.inboundMessageID = state.storeMessage(StoredMessage(userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at, photoURL: event.photoURLs.first))
+        // A new chat starts in the default auto mode, kept with it: changing the default
+        // later applies to chats that start after, not to those already under way.
+        if direction == .user && cachedAutoMode == nil && state.autoMode(source: source, userID: userID) == nil {
+            setAutoMode(runtime.autoModeDefault)
+        }
+        result.inboundMessageID = state.storeMessage(StoredMessage(userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at, photoURL: event.photoURLs.first, platformMessageID: event.platformMessageID))
     }
 
     // MARK: Run

@@ -47,8 +47,16 @@ public struct StoredMessage: Sendable, Equatable {
     public var flow: String?
     /// Where the message's photo is served (the server's `/uploads/...`), when it has one.
     public var photoURL: String?
+    /// The message's id on its channel (Telegram's `message_id`, Brevo's message id), when
+    /// it came from one; the `/api` shows it as `platformMessageId`.
+    public var platformMessageID: String?
+    /// Who sent it, when a sender named themselves (`senderName` of `POST /api/messages`).
+    public var senderName: String?
 
-    public init(userID: String, source: ChatSource, direction: Direction, text: String, media: MediaKind = .none, at: Date, flow: String? = nil, photoURL: String? = nil) {
+    public init(
+        userID: String, source: ChatSource, direction: Direction, text: String, media: MediaKind = .none, at: Date, flow: String? = nil,
+        photoURL: String? = nil, platformMessageID: String? = nil, senderName: String? = nil
+    ) {
         self.userID = userID
         self.source = source
         self.direction = direction
@@ -57,5 +65,7 @@ public struct StoredMessage: Sendable, Equatable {
         self.at = at
         self.flow = flow
         self.photoURL = photoURL
+        self.platformMessageID = platformMessageID
+        self.senderName = senderName
     }
 }

@@ -50,6 +50,12 @@ public struct InboundEvent: Sendable {
     public var photoURLs: [String] = []
     /// A voice or audio message's file, for `transcribe`. Nil in dry runs.
     public var audio: AudioAttachment?
+    /// Files of the message the server did not keep (a document, a voice note, a photo it
+    /// could not fetch), by their address on the channel: staff get them with a forward,
+    /// so nothing a customer sent is lost. Empty in dry runs.
+    public var fileLinks: [String] = []
+    /// The message's id on its channel (Telegram's `message_id`, Brevo's message id).
+    public var platformMessageID: String?
     public var stubs: Stubs
 
     /// Canned results for the outside services a dry run does not call.

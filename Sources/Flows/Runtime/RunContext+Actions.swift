@@ -39,6 +39,14 @@ extension RunContext {
         )
     }
 
+    /// What `forward_to_group` sends without a `text`: the message's text, and the
+    /// transcript of its voice when the flow made one, so staff can read a voice message.
+    static func forwardedText(_ text: String?, transcript: String?) -> String {
+        let text = text ?? ""
+        guard let transcript, !transcript.isEmpty else { return text }
+        return (text.isEmpty ? "" : text + "\n") + "🎤 " + transcript
+    }
+
     /// Renders a template; plain texts skip building the values entirely.
     mutating func render(_ template: Template, _ outputs: Outputs) -> String {
         template.mustache == nil ? template.source : template.render(values(outputs, for: template))
@@ -51,7 +59,7 @@ extension RunContext {
     private nonisolated(nonsending) mutating func perform(_ action: Action, flow: Flow, outputs: inout Outputs) async -> Ending {
         switch action.kind {
         case .forwardToGroup(let template):
-            let text = template.map { render($0, outputs) } ?? (event.text ?? "")
+            let text = template.map { render($0, outputs) } ?? Self.forwardedText(event.text, transcript: outputs.transcript)
             record(flow, "forward_to_group", text: text)
             runtime.effects.deliver(.forwardToGroup(text: text, media: event.media), request: request(flow))
         case .push(let titleTemplate, let textTemplate):

@@ -51,7 +51,8 @@ struct MessageRecord: Encodable, Sendable {
 
     init(_ message: ConversationMessage) {
         id = String(message.id)
-        platformMessageId = String(message.id)
+        // App messages and what support sends have no id elsewhere: their own id stands in.
+        platformMessageId = message.platformMessageID ?? String(message.id)
         source = message.source
         chatId = String(message.conversationID)
         type = message.media == "none" ? "text" : message.media

@@ -109,6 +109,7 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
         case "visitor", nil:
             guard try await !engine.isBrevoMessageHandled(id) else { return false }
             var event = InboundEvent(kind: .instagramDM, at: clock(), userID: visitorID, userName: visitorName, text: text)
+            event.platformMessageID = id
             await attachFiles(of: message, to: &event)
             guard !text.isEmpty || event.media != .none else { return false }
             return try await engine.handleBrevoMessage(id, event: event) != nil
@@ -118,25 +119,37 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// Photos into uploads, the first voice or audio file by URL. A file that cannot be
-    /// fetched is logged; the message's text still goes through.
+    /// Photos into uploads, the first voice or audio file by URL (for `transcribe`). Every
+    /// file not kept in uploads (audio, documents, a photo that could not be fetched or is
+    /// too large) stays on the event by its address, so staff get it with the forward:
+    /// no part of a customer's message is dropped.
     private func attachFiles(of message: BrevoWebhookMessage, to event: inout InboundEvent) async {
         for file in message.files {
             guard let url = file.location else { continue }
-            if let audioType = AssistantMedia.audioContentType(file.name), event.audio == nil {
-                event.audio = AudioAttachment(location: url, fileName: file.name, contentType: audioType)
+            let link = "\(file.name): \(url)"
+            if let audioType = AssistantMedia.audioContentType(file.name) {
+                if event.audio == nil { event.audio = AudioAttachment(location: url, fileName: file.name, contentType: audioType) }
                 if event.media == .none { event.media = .voice }
+                event.fileLinks.append(link)
                 continue
             }
-            guard file.isImage != false else { continue }
+            guard file.isImage != false else {
+                if event.media == .none { event.media = .document }
+                event.fileLinks.append(link)
+                continue
+            }
             do {
                 let image = try await downloader.download(url, maxBytes: uploads.maxBytes)
                 event.photoURLs.append(try uploads.save([UInt8](image.data)))
                 event.media = .photo
-            } catch UploadStore.Failure.notAnImage {
-                logger.info("a Brevo attachment is not an image; not kept", metadata: ["file": "\(file.name)"])
             } catch {
-                logger.error("could not download a Brevo attachment", metadata: ["file": "\(file.name)", "error": "\(error)"])
+                if case UploadStore.Failure.notAnImage = error {
+                    logger.info("a Brevo attachment is not an image; staff get its link", metadata: ["file": "\(file.name)"])
+                } else {
+                    logger.error("could not download a Brevo attachment; staff get its link", metadata: ["file": "\(file.name)", "error": "\(error)"])
+                }
+                if event.media == .none { event.media = .document }
+                event.fileLinks.append(link)
             }
         }
     }

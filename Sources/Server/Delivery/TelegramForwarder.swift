@@ -32,6 +32,7 @@ struct TelegramForwarder: Deliverer {
         let linkedPhotos = payload.photos.filter { uploads.localPath(forPublicPath: $0) == nil }
         var text = payload.text
         if !linkedPhotos.isEmpty { text += (text.isEmpty ? "" : "\n") + linkedPhotos.joined(separator: "\n") }
+        for link in payload.fileLinks ?? [] { text += (text.isEmpty ? "" : "\n") + "📎 " + link }
 
         if localPhotos.isEmpty {
             for chunk in Self.pieces(header: header, text: text, firstLimit: TelegramText.messageLimit, restLimit: TelegramText.messageLimit) {
@@ -58,6 +59,11 @@ struct TelegramForwarder: Deliverer {
             for chunk in rest where !chunk.isEmpty {
                 record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
             }
+        }
+        // What only Telegram holds (a voice note, a sticker, a video, a file) follows the
+        // header as a copy; staff can reply to the copy too.
+        if let copy = payload.copy {
+            record([try await telegram.copyMessage(chatID: groupChatID, fromChatID: copy.chatID, messageID: copy.messageID, messageThreadID: thread)])
         }
     }
 

@@ -122,8 +122,7 @@ public actor FlowEngine {
     public func sendFromAPI(
         source: ChatSource, platformChatID: String, text: String, senderName: String? = nil, visitorID: String? = nil, at: Date
     ) async throws -> Int64 {
-        let id = store.storeMessage(StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at))
-        if let senderName { store.enqueueWrite(ConversationQueries.nameSender(senderName, ofMessage: id)) }
+        let id = store.storeMessage(StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName))
         effects.queueReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID)
         try await commitProduced()
         return id

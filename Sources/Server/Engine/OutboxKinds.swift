@@ -30,9 +30,24 @@ struct ForwardPayload: Codable, Sendable, Equatable {
     var photos: [String]
     /// The chat's channel when it is not the app (`telegram`, `instagram`).
     var source: String? = nil
+    /// Addresses of files the server did not keep (Instagram voice notes, documents),
+    /// listed under the text.
+    var fileLinks: [String]? = nil
+    /// A customer's Telegram message whose content only Telegram holds (a voice note, a
+    /// sticker, a video, a file): copied into the group with `copyMessage` after the text.
+    var copy: CopiedMessage? = nil
+
+    struct CopiedMessage: Codable, Sendable, Equatable {
+        var chatID: Int64
+        var messageID: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case chatID = "chat_id", messageID = "message_id"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case userID = "user_id", userName = "user_name", text, photos, source
+        case userID = "user_id", userName = "user_name", text, photos, source, fileLinks = "file_links", copy
     }
 }
 

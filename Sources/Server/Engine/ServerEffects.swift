@@ -84,7 +84,8 @@ final class ServerEffects: FlowEffects {
         case .forwardToGroup(let text, _):
             let payload = ForwardPayload(
                 userID: request.userID, userName: event.userName, text: text, photos: event.photoURLs,
-                source: request.source == .app ? nil : request.source.rawValue)
+                source: request.source == .app ? nil : request.source.rawValue,
+                fileLinks: event.fileLinks.isEmpty ? nil : event.fileLinks, copy: Self.telegramCopy(of: event, source: request.source))
             queue(.telegramForward, lane: "telegram:group", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
         case .push(let title, let text):
             let payload = PushPayload(userID: request.userID, title: title, text: text)
@@ -103,6 +104,19 @@ final class ServerEffects: FlowEffects {
         case .setAutoMode:
             // The runtime has stored it; the live stream shows the chat's new state.
             noteChatUpdate(source: request.source, userID: request.userID)
+        }
+    }
+
+    /// The customer's own Telegram message, when staff would otherwise miss part of it: it
+    /// has an attachment other than a photo the server kept (a voice note, a sticker, a
+    /// video, a file, or a photo whose download failed).
+    static func telegramCopy(of event: InboundEvent, source: ChatSource) -> ForwardPayload.CopiedMessage? {
+        guard source == .telegram, let chatID = event.userID.flatMap({ Int64($0) }),
+              let messageID = event.platformMessageID.flatMap({ Int64($0) }) else { return nil }
+        switch event.media {
+        case .none: return nil
+        case .photo where !event.photoURLs.isEmpty: return nil
+        default: return ForwardPayload.CopiedMessage(chatID: chatID, messageID: messageID)
         }
     }
 

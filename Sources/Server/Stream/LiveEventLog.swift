@@ -122,24 +122,31 @@ final class LiveEventLog: Sendable {
     /// Subscribes: the retained events after `lastEventID` (none when nil), then live
     /// frames. Registration and the replay happen under one lock, so nothing falls in
     /// between. `sink` lets the caller put its own frames (heartbeats) in the same order.
+    /// `resetID` is set when `lastEventID` cannot be resumed from (it is older than what is
+    /// retained, or from before a restart): the client must reload what it shows, and the
+    /// id is where the stream picks up.
     func subscribe(filter: StreamFilter, after lastEventID: Int64?) -> (
-        missed: [LiveEvent], live: AsyncStream<ByteBuffer>, sink: AsyncStream<ByteBuffer>.Continuation, cancel: @Sendable () -> Void
+        missed: [LiveEvent], resetID: Int64?, live: AsyncStream<ByteBuffer>, sink: AsyncStream<ByteBuffer>.Continuation,
+        cancel: @Sendable () -> Void
     ) {
         // Oldest kept: a full buffer refuses the new frame, and `publish` then ends the
         // stream, so the client's last id is the last frame it really got.
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingOldest(subscriberBuffer))
         let key = UUID()
-        let missed = state.withLock { state -> [LiveEvent] in
+        let (missed, resetID) = state.withLock { state -> ([LiveEvent], Int64?) in
             state.subscribers[key] = Subscriber(filter: filter, continuation: continuation)
-            guard let lastEventID else { return [] }
-            return state.events.filter { $0.id > lastEventID && filter.accepts($0) }
+            guard let lastEventID else { return ([], nil) }
+            let newest = state.nextID - 1
+            let oldestKept = state.events.first?.id ?? state.nextID
+            if lastEventID < oldestKept - 1 || lastEventID > newest { return ([], newest) }
+            return (state.events.filter { $0.id > lastEventID && filter.accepts($0) }, nil)
         }
         let cancel: @Sendable () -> Void = { [weak self] in
             self?.state.withLock { _ = $0.subscribers.removeValue(forKey: key) }
             continuation.finish()
         }
         continuation.onTermination = { _ in cancel() }
-        return (missed, stream, continuation, cancel)
+        return (missed, resetID, stream, continuation, cancel)
     }
 
     /// Ends every subscription (shutdown), so open streams finish instead of holding the
@@ -150,6 +157,12 @@ final class LiveEventLog: Sendable {
             return state.subscribers.values.map(\.continuation)
         }
         for continuation in continuations { continuation.finish() }
+    }
+
+    /// Tells a client that came back too late to be sent what it missed to reload (its chats
+    /// and messages from the `/api`); its id lets the next reconnect resume from here.
+    static func resetFrame(id: Int64) -> ByteBuffer {
+        ByteBuffer(string: "id: \(id)\nevent: reset\ndata: {\"type\":\"reset\",\"reason\":\"the events since Last-Event-ID are no longer kept; reload the chats and messages\"}\n\n")
     }
 
     /// `id`, `event: update` and `data` of each event, as one buffer.

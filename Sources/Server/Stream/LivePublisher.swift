@@ -63,7 +63,8 @@ final class LivePublisher: Sendable {
                         MessageRecord(ConversationMessage(
                             id: id, source: message.source.rawValue, conversationID: snapshot.id, direction: message.direction.rawValue,
                             text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
-                            userID: message.userID, userName: snapshot.name, flow: message.flow))
+                            userID: message.userID, userName: snapshot.name, flow: message.flow, senderName: message.senderName,
+                            platformMessageID: message.platformMessageID))
                     })
                     drafts.append(draft(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) })
                 }

@@ -4,8 +4,10 @@ import NIOCore
 
 /// `GET /api/stream`: Server-Sent Events. `event: update`, `data: {"type", "record"}`, an
 /// `id` on every event; `Last-Event-ID` (or `?lastEventId=`) resumes after a reconnect
-/// with every retained event since; a comment line every `heartbeat` keeps proxies from
-/// closing a quiet stream. Filters: `chatId`, `source`.
+/// with every retained event since, or with `event: reset` when those are no longer kept
+/// (too old, or from before a restart), so the client reloads instead of silently missing
+/// them; a comment line every `heartbeat` keeps proxies from closing a quiet stream.
+/// Filters: `chatId`, `source`.
 struct StreamController<Context: RequestContext>: Sendable {
     let log: LiveEventLog
     let tokens: StreamTokens
@@ -29,6 +31,7 @@ struct StreamController<Context: RequestContext>: Sendable {
         let body = ResponseBody { writer in
             defer { subscription.cancel() }
             try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+            if let resetID = subscription.resetID { try await writer.write(LiveEventLog.resetFrame(id: resetID)) }
             if !subscription.missed.isEmpty { try await writer.write(LiveEventLog.frames(subscription.missed)) }
             // Live frames and heartbeats arrive through one sequence, to the one writer.
             try await withThrowingTaskGroup(of: Void.self) { group in

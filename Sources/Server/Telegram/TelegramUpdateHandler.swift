@@ -82,7 +82,9 @@ struct TelegramUpdateHandler: Sendable {
             kind: .telegramMessage, at: clock(), userID: String(message.chat.id),
             userName: [message.from?.firstName, message.from?.lastName].compactMap { $0 }.joined(separator: " "),
             text: message.text ?? message.caption ?? "")
-        // Voice and audio are fetched only if a flow transcribes them.
+        event.platformMessageID = String(message.messageID)
+        // Voice and audio are fetched only if a flow transcribes them. Whatever the AI
+        // cannot read (a sticker, a video, a file) reaches staff as a copy of the message.
         if let voice = message.voice {
             event.media = .voice
             event.audio = AudioAttachment(
@@ -93,6 +95,12 @@ struct TelegramUpdateHandler: Sendable {
             event.audio = AudioAttachment(
                 location: AssistantMedia.telegramFileScheme + audio.fileID, fileName: name,
                 contentType: audio.mimeType ?? AssistantMedia.audioContentType(name) ?? "audio/mpeg")
+        } else if message.sticker != nil {
+            event.media = .sticker
+        } else if message.video != nil || message.videoNote != nil || message.animation != nil {
+            event.media = .video
+        } else if message.document != nil {
+            event.media = .document
         }
         try await attachPhoto(of: message, to: &event)
         return event

@@ -1,0 +1,141 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Server
+import TestServers
+import Testing
+
+/// Nothing a customer sends is lost on the way to staff: Instagram files the server does
+/// not keep reach the group by their link, Telegram voice notes, stickers and files as a
+/// copy of the message, and what the AI cannot read goes to staff without turning auto
+/// mode off. Messages carry their channel's id as `platformMessageId`.
+@Suite("Customer attachments reach staff", .serialized) struct CustomerAttachmentsTests {
+    static let customer: Int64 = 555_000_222
+
+    func messages(_ client: some TestClientProtocol, _ fakes: ChannelFakes, source: String) async throws -> [[String: Any]] {
+        let chats = try await client.execute(uri: "/api/chats?source=\(source)", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
+        let chatID = try #require(chats?.first?["id"] as? String)
+        return try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]] ?? []
+    }
+
+    func chat(_ client: some TestClientProtocol, _ fakes: ChannelFakes, source: String) async throws -> [String: Any]? {
+        let chats = try await client.execute(uri: "/api/chats?source=\(source)", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
+        return chats?.first
+    }
+
+    @Test func instagramFilesTheServerDoesNotKeepReachStaffByTheirLinks() async throws {
+        try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, client in
+            let voiceURL = try await fakes.brevo.addFile(name: "voice.mp4", data: Data("voice".utf8), contentType: "audio/mp4")
+            let documentURL = try await fakes.brevo.addFile(name: "invoice.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
+            // A photo that cannot be fetched (the fake has no such file: 404).
+            let missingPhotoURL = voiceURL.replacingOccurrences(of: "voice.mp4", with: "gone.jpg")
+            let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-1", visitorID: "v-files", text: "", files: [
+                ["fileName": "voice.mp4", "url": .string(voiceURL), "isImage": false],
+                ["fileName": "invoice.pdf", "url": .string(documentURL), "isImage": false],
+                ["fileName": "gone.jpg", "url": .string(missingPhotoURL), "isImage": true],
+            ])
+            let response = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-files", visitorName: "Olga", messages: [message]))
+            #expect(response.status == .ok)
+            #expect(response.json["handled"] as? Int == 1)
+
+            let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage", timeout: .seconds(30)).first)
+            #expect(forward.int("chat_id") == ChannelFakes.group)
+            let text = try #require(forward.plainText)
+            #expect(text.contains("📎 voice.mp4: \(voiceURL)"))
+            #expect(text.contains("📎 invoice.pdf: \(documentURL)"))
+            #expect(text.contains("📎 gone.jpg: \(missingPhotoURL)"))
+
+            let stored = try await messages(client, fakes, source: "instagram")
+            #expect(stored.count == 1)
+            #expect(stored.first?["platformMessageId"] as? String == "brevo-msg-1")
+            #expect(stored.first?["type"] as? String == "voice")
+            #expect(await fakes.violations().isEmpty)
+        }
+    }
+
+    @Test func aFileTheAICannotReadGoesToStaffAndAutoModeStaysOn() async throws {
+        try await ChannelFakes.withServer { fakes, client in
+            let documentURL = try await fakes.brevo.addFile(name: "contract.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
+            let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-2", visitorID: "v-doc", text: "Please sign this", files: [
+                ["fileName": "contract.pdf", "url": .string(documentURL), "isImage": false],
+            ])
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-doc", messages: [message]))
+            let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage", timeout: .seconds(30)).first)
+            #expect(forward.plainText?.contains("Please sign this") == true)
+            #expect(forward.plainText?.contains("📎 contract.pdf: \(documentURL)") == true)
+            #expect(await fakes.openAI.requests().isEmpty)
+            #expect(try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool == true)
+            #expect(await fakes.brevo.messages().isEmpty)
+        }
+    }
+
+    func privateMessage(id: Int64, extra: [String: FakeJSON]) -> FakeJSON {
+        var message: [String: FakeJSON] = [
+            "message_id": .int(id), "date": .int(Int64(Date().timeIntervalSince1970)),
+            "chat": ["id": .int(Self.customer), "type": "private", "first_name": "Ivan"],
+            "from": ["id": .int(Self.customer), "is_bot": false, "first_name": "Ivan"],
+        ]
+        message.merge(extra) { _, new in new }
+        return ["message": .object(message)]
+    }
+
+    @Test func aTelegramStickerIsCopiedToStaffWhoCanReplyToTheCopy() async throws {
+        try await ChannelFakes.withServer { fakes, client in
+            let sticker: FakeJSON = ["file_id": "sticker-file-1", "file_unique_id": "u-1", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false]
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 4242, extra: ["sticker": sticker]))
+
+            let copy = try #require(try await fakes.telegram.waitForRequests(1, method: "copyMessage", timeout: .seconds(30)).first)
+            #expect(copy.int("chat_id") == ChannelFakes.group)
+            #expect(copy.int("from_chat_id") == Self.customer)
+            #expect(copy.int("message_id") == 4242)
+            let header = try #require(await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == ChannelFakes.group })
+            #expect(header.plainText?.contains("ID: \(Self.customer)") == true)
+            #expect(await fakes.openAI.requests().isEmpty)
+
+            let chat = try #require(try await chat(client, fakes, source: "telegram"))
+            #expect(chat["autoMode"] as? Bool == true)
+            let stored = try await messages(client, fakes, source: "telegram")
+            #expect(stored.first?["platformMessageId"] as? String == "4242")
+            #expect(stored.first?["type"] as? String == "sticker")
+
+            // Staff answer the copy; the answer reaches the customer's chat.
+            let copyID = try #require(copy.result?["message_id"]?.intValue)
+            try await fakes.telegram.staffReply(to: copyID, text: "Nice sticker! How can we help?")
+            let answer = try await waitFor(timeout: .seconds(30)) {
+                await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == Self.customer }
+            }
+            #expect(answer.plainText == "Nice sticker! How can we help?")
+            #expect(await fakes.violations().isEmpty)
+        }
+    }
+
+    @Test func aTelegramVoiceNoteForStaffFollowsItsHeaderAsACopy() async throws {
+        try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, client in
+            let voice: FakeJSON = ["file_id": "voice-file-1", "file_unique_id": "u-2", "duration": 3, "mime_type": "audio/ogg"]
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 77, extra: ["voice": voice]))
+            let copy = try #require(try await fakes.telegram.waitForRequests(1, method: "copyMessage", timeout: .seconds(30)).first)
+            #expect(copy.int("from_chat_id") == Self.customer)
+            #expect(copy.int("message_id") == 77)
+            let sent = await fakes.telegram.requests()
+            let headerIndex = try #require(sent.firstIndex { $0.method == "sendMessage" && $0.int("chat_id") == ChannelFakes.group })
+            let copyIndex = try #require(sent.firstIndex { $0.method == "copyMessage" })
+            #expect(headerIndex < copyIndex)
+            #expect(await fakes.openAI.requests().isEmpty)
+            #expect(await fakes.violations().isEmpty)
+        }
+    }
+
+    @Test func aTextMessageIsNotCopied() async throws {
+        try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, client in
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 78, extra: ["text": "Just text"]))
+            // A second message behind it in the group's lane: once it is sent, the first
+            // forward is over.
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 79, extra: ["text": "More text"]))
+            let forwards = try await fakes.telegram.waitForRequests(2, method: "sendMessage", timeout: .seconds(30))
+            #expect(forwards[0].plainText?.contains("Just text") == true)
+            #expect(forwards[1].plainText?.contains("More text") == true)
+            #expect(await fakes.telegram.requests(method: "copyMessage").isEmpty)
+            #expect(try await messages(client, fakes, source: "telegram").first?["platformMessageId"] as? String == "78")
+        }
+    }
+}
