@@ -68,6 +68,8 @@ import Testing
             let second = try await client.execute(uri: "/api/chats?perPage=1&page=2", method: .get, headers: authorized)
             #expect((second.json["chats"] as? [[String: Any]])?.compactMap { $0["platformChatId"] as? String } == ["b"])
             #expect(second.json["totalItems"] as? Int == 2)
+            #expect(second.json["totalPages"] as? Int == 2)
+            #expect(list.json["totalPages"] as? Int == 1)
             let telegramOnly = try await client.execute(uri: "/api/chats?source=telegram", method: .get, headers: authorized)
             #expect((telegramOnly.json["chats"] as? [Any])?.isEmpty == true)
 

@@ -32,7 +32,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let page = try await conversations.conversations(source: source?.rawValue, page: paging.page, perPage: paging.perPage)
         return JSONBody.response(ChatList(
             chats: page.items.map { ChatRecord($0, autoModeDefault: configuration.autoModeDefault) },
-            page: paging.page, perPage: paging.perPage, totalItems: page.total))
+            page: paging.page, perPage: paging.perPage, totalItems: page.total, totalPages: paging.pages(of: page.total)))
     }
 
     struct ChatList: Encodable {
@@ -40,6 +40,7 @@ struct APIController<Context: RequestContext>: Sendable {
         var page: Int
         var perPage: Int
         var totalItems: Int
+        var totalPages: Int
     }
 
     // MARK: GET /api/chats/:chatId/messages
@@ -48,7 +49,9 @@ struct APIController<Context: RequestContext>: Sendable {
         let conversation = try chat(context)
         let paging = try Paging(Self.parameters(request))
         let page = try await conversations.messages(of: conversation, page: paging.page, perPage: paging.perPage)
-        return JSONBody.response(MessageList(messages: page.items.map(MessageRecord.init), page: paging.page, perPage: paging.perPage, totalItems: page.total))
+        return JSONBody.response(MessageList(
+            messages: page.items.map(MessageRecord.init), page: paging.page, perPage: paging.perPage, totalItems: page.total,
+            totalPages: paging.pages(of: page.total)))
     }
 
     struct MessageList: Encodable {
@@ -56,6 +59,7 @@ struct APIController<Context: RequestContext>: Sendable {
         var page: Int
         var perPage: Int
         var totalItems: Int
+        var totalPages: Int
     }
 
     // MARK: PATCH /api/chats/:chatId/autoMode

@@ -100,6 +100,11 @@ struct Paging {
     var page: Int
     var perPage: Int
 
+    /// Pages `total` items fill, as PocketBase's `totalPages` counts them.
+    func pages(of total: Int) -> Int {
+        (total + perPage - 1) / perPage
+    }
+
     init(_ parameters: [String: String]) throws(APIError) {
         page = 1
         perPage = 50
