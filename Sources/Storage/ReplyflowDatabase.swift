@@ -9,6 +9,8 @@ public final class ReplyflowDatabase: Sendable {
     /// A pool for files (readers run beside the writer, in WAL mode); a queue for
     /// in-memory and scratch databases.
     public let writer: any DatabaseWriter
+    /// Checkpoints a WAL file off the writer (see `WALCheckpointer`); nil otherwise.
+    private let checkpointer: WALCheckpointer?
 
     /// Opens (or creates) a database file, running pending migrations. A non-durable
     /// database (a scratch file) skips the journal and fsync: it is thrown away anyway.
@@ -27,6 +29,9 @@ public final class ReplyflowDatabase: Sendable {
                 // and a writer mapping the file (replay --db) grew to hundreds of megabytes.
                 if db.configuration.readonly {
                     try db.execute(sql: "PRAGMA mmap_size = 268435456")
+                } else {
+                    // Checkpoints come from `WALCheckpointer`, not from inside a commit.
+                    try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.writerBackstopPages)")
                 }
             } else {
                 try db.execute(sql: "PRAGMA journal_mode = MEMORY")
@@ -39,6 +44,7 @@ public final class ReplyflowDatabase: Sendable {
             writer = try DatabaseQueue(path: path, configuration: configuration)
         }
         try Self.migrator.migrate(writer)
+        checkpointer = durable ? try WALCheckpointer(path: path) : nil
     }
 
     /// A scratch database in a new temporary directory, for runs too big for memory
@@ -65,6 +71,7 @@ public final class ReplyflowDatabase: Sendable {
     /// A private in-memory database: scratch state for dry runs and tests.
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration)
+        checkpointer = nil
         try Self.migrator.migrate(writer)
     }
 

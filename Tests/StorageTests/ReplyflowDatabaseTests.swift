@@ -1,7 +1,7 @@
 import Flows
 import Foundation
 import GRDB
-import Storage
+@testable import Storage
 import Testing
 
 @Suite("ReplyflowDatabase: connection settings")
@@ -34,5 +34,29 @@ struct ReplyflowDatabaseTests {
         #expect(messages == 1)
         #expect(conversations == 0)
         #expect(messageIndexes.isEmpty)
+    }
+
+    @Test("a durable file is checkpointed off the writer: the writer's own threshold is only a backstop, and written pages reach the file without it", .timeLimit(.minutes(1)))
+    func checkpointsComeFromTheCheckpointer() async throws {
+        let path = temporaryDatabasePath()
+        defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()) }
+        let database = try ReplyflowDatabase(path: path)
+        let threshold = try await database.writer.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(threshold == WALCheckpointer.writerBackstopPages)
+
+        // About 400 pages: far below the writer's threshold, so only the checkpointer can
+        // copy them into the database file.
+        let before = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        try await database.writer.write { db in
+            for index in 0..<400 {
+                try db.execute(sql: "INSERT INTO markers (user_id, key, period, created_at) VALUES (?, 'k', ?, 0)", arguments: ["user-\(index)", String(repeating: "p", count: 4000)])
+            }
+        }
+        var grown = before
+        for _ in 0..<100 where grown < before + 400 * 4096 {
+            try await Task.sleep(for: .milliseconds(100))
+            grown = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        }
+        #expect(grown >= before + 400 * 4096, "the file grew from \(before) to \(grown) bytes")
     }
 }
