@@ -141,12 +141,14 @@ import Testing
         let offFromEnvironment = try ServerConfiguration.load(environment: ["AUTO_MODE_DEFAULT": "off"], dotEnv: dotEnv("AUTO_MODE_DEFAULT=on\n"))
         #expect(offFromEnvironment.autoModeDefault == false)
 
-        for (environment, file) in [(["AUTO_MODE_DEFAULT": "maybe"], ""), ([:], "AUTO_MODE_DEFAULT=maybe\n")] {
+        // The error quotes the value as it was written.
+        for (environment, file) in [(["AUTO_MODE_DEFAULT": "maybe"], ""), ([:], "AUTO_MODE_DEFAULT=Maybe\n")] {
+            let written = environment["AUTO_MODE_DEFAULT"] ?? "Maybe"
             do {
                 _ = try ServerConfiguration.load(environment: environment, dotEnv: dotEnv(file))
-                Issue.record("AUTO_MODE_DEFAULT=maybe was accepted")
+                Issue.record("AUTO_MODE_DEFAULT=\(written) was accepted")
             } catch let error as ServerConfiguration.Failure {
-                #expect(error.description.contains("AUTO_MODE_DEFAULT=maybe"), "\(error)")
+                #expect(error.description.contains("AUTO_MODE_DEFAULT=\(written)"), "\(error)")
                 #expect(error.description.contains("on or off"), "\(error)")
             }
         }

@@ -90,8 +90,8 @@ public struct ServerConfiguration: Sendable {
             return Self.trimmingSlash(raw)
         }
         func flag(_ key: String) throws -> Bool? {
-            guard let raw = value(key)?.lowercased() else { return nil }
-            switch raw {
+            guard let raw = value(key) else { return nil }
+            switch raw.lowercased() {
             case "on", "true", "1", "yes": return true
             case "off", "false", "0", "no": return false
             default: throw Failure(description: "\(key)=\(raw) must be on or off")
