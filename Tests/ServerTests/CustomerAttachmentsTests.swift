@@ -25,12 +25,12 @@ import Testing
 
     @Test func instagramFilesTheServerDoesNotKeepReachStaffByTheirLinks() async throws {
         try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, client in
-            let voiceURL = try await fakes.brevo.addFile(name: "voice.mp4", data: Data("voice".utf8), contentType: "audio/mp4")
+            let voiceURL = try await fakes.brevo.addFile(name: "voice.ogg", data: Data("voice".utf8), contentType: "audio/ogg")
             let documentURL = try await fakes.brevo.addFile(name: "invoice.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
             // A photo that cannot be fetched (the fake has no such file: 404).
-            let missingPhotoURL = voiceURL.replacingOccurrences(of: "voice.mp4", with: "gone.jpg")
+            let missingPhotoURL = voiceURL.replacingOccurrences(of: "voice.ogg", with: "gone.jpg")
             let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-1", visitorID: "v-files", text: "", files: [
-                ["fileName": "voice.mp4", "url": .string(voiceURL), "isImage": false],
+                ["fileName": "voice.ogg", "url": .string(voiceURL), "isImage": false],
                 ["fileName": "invoice.pdf", "url": .string(documentURL), "isImage": false],
                 ["fileName": "gone.jpg", "url": .string(missingPhotoURL), "isImage": true],
             ])
@@ -41,14 +41,15 @@ import Testing
             let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage", timeout: .seconds(30)).first)
             #expect(forward.int("chat_id") == ChannelFakes.group)
             let text = try #require(forward.plainText)
-            #expect(text.contains("📎 voice.mp4: \(voiceURL)"))
+            #expect(text.contains("📎 voice.ogg: \(voiceURL)"))
             #expect(text.contains("📎 invoice.pdf: \(documentURL)"))
             #expect(text.contains("📎 gone.jpg: \(missingPhotoURL)"))
 
             let stored = try await messages(client, fakes, source: "instagram")
             #expect(stored.count == 1)
             #expect(stored.first?["platformMessageId"] as? String == "brevo-msg-1")
-            #expect(stored.first?["type"] as? String == "voice")
+            // A file the AI cannot read makes the whole message a document for the flows.
+            #expect(stored.first?["type"] as? String == "document")
             #expect(await fakes.violations().isEmpty)
         }
     }
@@ -136,6 +137,49 @@ import Testing
             #expect(forwards[1].plainText?.contains("More text") == true)
             #expect(await fakes.telegram.requests(method: "copyMessage").isEmpty)
             #expect(try await messages(client, fakes, source: "telegram").first?["platformMessageId"] as? String == "78")
+        }
+    }
+
+    @Test func aPhotoWithADocumentGoesToStaffWholeInsteadOfBeingAnsweredInPart() async throws {
+        try await ChannelFakes.withServer { fakes, client in
+            let photoURL = try await fakes.brevo.addFile(name: "photo.png", data: Data(tinyPNG), contentType: "image/png")
+            let documentURL = try await fakes.brevo.addFile(name: "receipt.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
+            let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-3", visitorID: "v-mixed", text: "The item and my receipt", files: [
+                ["fileName": "photo.png", "url": .string(photoURL), "isImage": true],
+                ["fileName": "receipt.pdf", "url": .string(documentURL), "isImage": false],
+            ])
+            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-mixed", messages: [message]))
+            let photo = try #require(try await fakes.telegram.waitForRequests(1, method: "sendPhoto", timeout: .seconds(30)).first)
+            #expect(photo.int("chat_id") == ChannelFakes.group)
+            #expect(photo.plainText?.contains("The item and my receipt") == true)
+            #expect(photo.plainText?.contains("📎 receipt.pdf: \(documentURL)") == true)
+            #expect(await fakes.openAI.requests().isEmpty, "the AI would have answered the photo and left the receipt unseen")
+            #expect(try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool == true)
+            #expect(await fakes.violations().isEmpty)
+        }
+    }
+
+    @Test func aTelegramLocationIsCopiedToStaff() async throws {
+        try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, _ in
+            let location: FakeJSON = ["latitude": .double(55.75), "longitude": .double(37.62)]
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 91, extra: ["location": location]))
+            let copy = try #require(try await fakes.telegram.waitForRequests(1, method: "copyMessage", timeout: .seconds(30)).first)
+            #expect(copy.int("from_chat_id") == Self.customer)
+            #expect(copy.int("message_id") == 91)
+        }
+    }
+
+    @Test func aMessageTelegramWillNotCopyIsReportedToStaffAndTheForwardCompletes() async throws {
+        try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, _ in
+            await fakes.telegram.failNext(1, method: "copyMessage", with: .badRequest("message to copy not found"))
+            let voice: FakeJSON = ["file_id": "voice-file-2", "file_unique_id": "u-3", "duration": 3]
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 92, extra: ["voice": voice]))
+            let sent = try await fakes.telegram.waitForRequests(2, method: "sendMessage", timeout: .seconds(30))
+            #expect(sent[0].plainText?.contains("ID: \(Self.customer)") == true)
+            #expect(sent[1].int("chat_id") == ChannelFakes.group)
+            #expect(sent[1].plainText?.contains("could not be copied here") == true)
+            #expect(sent[1].plainText?.contains("message to copy not found") == true)
+            #expect(await fakes.telegram.requests(method: "copyMessage").count == 1)
         }
     }
 }

@@ -51,7 +51,7 @@ struct AssistantMedia: Sendable {
     static func audioContentType(_ fileName: String) -> String? {
         let types = [
             "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg", "mp3": "audio/mpeg", "mpga": "audio/mpeg", "mpeg": "audio/mpeg",
-            "m4a": "audio/mp4", "mp4": "audio/mp4", "aac": "audio/aac", "wav": "audio/wav", "webm": "audio/webm", "flac": "audio/flac",
+            "m4a": "audio/mp4", "aac": "audio/aac", "wav": "audio/wav", "webm": "audio/webm", "flac": "audio/flac",
         ]
         guard let dot = fileName.lastIndex(of: ".") else { return nil }
         return types[fileName[fileName.index(after: dot)...].lowercased()]

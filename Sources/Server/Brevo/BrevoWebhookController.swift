@@ -104,7 +104,7 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
         switch message.type {
         case "agent":
             if message.receivedFrom == BrevoClient.receivedFromMark { return false }
-            let stored = StoredMessage(userID: visitorID, source: .instagram, direction: .support, text: text, at: clock())
+            let stored = StoredMessage(userID: visitorID, source: .instagram, direction: .support, text: text, at: clock(), platformMessageID: id)
             return try await engine.handleBrevoMessage(id, event: nil, agentMessage: stored) != nil
         case "visitor", nil:
             guard try await !engine.isBrevoMessageHandled(id) else { return false }
@@ -122,8 +122,12 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
     /// Photos into uploads, the first voice or audio file by URL (for `transcribe`). Every
     /// file not kept in uploads (audio, documents, a photo that could not be fetched or is
     /// too large) stays on the event by its address, so staff get it with the forward:
-    /// no part of a customer's message is dropped.
+    /// no part of a customer's message is dropped. A message with a file the AI cannot
+    /// read (a document, a video, a photo not fetched) is a `document`, whatever else it
+    /// holds, so the default flow hands it to staff instead of answering only the rest.
     private func attachFiles(of message: BrevoWebhookMessage, to event: inout InboundEvent) async {
+        var unreadable = false
+        defer { if unreadable { event.media = .document } }
         for file in message.files {
             guard let url = file.location else { continue }
             let link = "\(file.name): \(url)"
@@ -134,7 +138,7 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
                 continue
             }
             guard file.isImage != false else {
-                if event.media == .none { event.media = .document }
+                unreadable = true
                 event.fileLinks.append(link)
                 continue
             }
@@ -148,7 +152,7 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
                 } else {
                     logger.error("could not download a Brevo attachment; staff get its link", metadata: ["file": "\(file.name)", "error": "\(error)"])
                 }
-                if event.media == .none { event.media = .document }
+                unreadable = true
                 event.fileLinks.append(link)
             }
         }

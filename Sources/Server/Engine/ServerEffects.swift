@@ -109,12 +109,13 @@ final class ServerEffects: FlowEffects {
 
     /// The customer's own Telegram message, when staff would otherwise miss part of it: it
     /// has an attachment other than a photo the server kept (a voice note, a sticker, a
-    /// video, a file, or a photo whose download failed).
+    /// video, a file, or a photo whose download failed), or neither text nor a known
+    /// attachment (a location, a contact, a poll).
     static func telegramCopy(of event: InboundEvent, source: ChatSource) -> ForwardPayload.CopiedMessage? {
         guard source == .telegram, let chatID = event.userID.flatMap({ Int64($0) }),
               let messageID = event.platformMessageID.flatMap({ Int64($0) }) else { return nil }
         switch event.media {
-        case .none: return nil
+        case .none where !(event.text ?? "").isEmpty: return nil
         case .photo where !event.photoURLs.isEmpty: return nil
         default: return ForwardPayload.CopiedMessage(chatID: chatID, messageID: messageID)
         }
