@@ -50,6 +50,7 @@ import Testing
             #expect(stored.first?["platformMessageId"] as? String == "brevo-msg-1")
             // A file the AI cannot read makes the whole message a document for the flows.
             #expect(stored.first?["type"] as? String == "document")
+            #expect(stored.first?["media"] as? String == voiceURL, "the first file not kept is shown where it can be fetched")
             #expect(await fakes.violations().isEmpty)
         }
     }

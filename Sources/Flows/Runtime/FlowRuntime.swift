@@ -143,7 +143,7 @@ struct RunContext {
         if direction == .user && cachedAutoMode == nil && state.autoMode(source: source, userID: userID) == nil {
             setAutoMode(runtime.autoModeDefault)
         }
-        result.inboundMessageID = state.storeMessage(StoredMessage(userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at, photoURL: event.photoURLs.first, platformMessageID: event.platformMessageID))
+        result.inboundMessageID = state.storeMessage(StoredMessage(userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at, photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID))
     }
 
     // MARK: Run

@@ -45,7 +45,9 @@ public struct StoredMessage: Sendable, Equatable {
     public var at: Date
     /// The flow whose action sent it; nil for inbound messages.
     public var flow: String?
-    /// Where the message's photo is served (the server's `/uploads/...`), when it has one.
+    /// Where the message's photo is served (the server's `/uploads/...`), when it has one;
+    /// for a file the server did not keep (an Instagram voice note or document), where its
+    /// channel keeps it.
     public var photoURL: String?
     /// The message's id on its channel (Telegram's `message_id`, Brevo's message id), when
     /// it came from one; the `/api` shows it as `platformMessageId`.

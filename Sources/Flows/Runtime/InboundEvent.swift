@@ -33,6 +33,17 @@ public struct AudioAttachment: Sendable, Equatable {
     }
 }
 
+/// A file of a message kept where the channel keeps it.
+public struct LinkedFile: Sendable, Equatable {
+    public var name: String
+    public var url: String
+
+    public init(name: String, url: String) {
+        self.name = name
+        self.url = url
+    }
+}
+
 /// One raw input: what happened, to whom, when, with what message.
 public struct InboundEvent: Sendable {
     public var kind: EventKind
@@ -52,8 +63,9 @@ public struct InboundEvent: Sendable {
     public var audio: AudioAttachment?
     /// Files of the message the server did not keep (a document, a voice note, a photo it
     /// could not fetch), by their address on the channel: staff get them with a forward,
-    /// so nothing a customer sent is lost. Empty in dry runs.
-    public var fileLinks: [String] = []
+    /// and the first is stored with the message, so nothing a customer sent is lost.
+    /// Empty in dry runs.
+    public var linkedFiles: [LinkedFile] = []
     /// The message's id on its channel (Telegram's `message_id`, Brevo's message id).
     public var platformMessageID: String?
     public var stubs: Stubs

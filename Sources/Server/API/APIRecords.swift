@@ -46,7 +46,8 @@ struct MessageRecord: Encodable, Sendable {
     var senderName: String
     /// `auto` for a flow's message, `manual` for one sent through the API; empty when incoming.
     var responseMode: String
-    /// Where the message's photo is served, if it has one.
+    /// Where the message's photo is served, or, for a file the server did not keep (an
+    /// Instagram voice note or document), where its channel keeps the first one.
     var media: String?
 
     init(_ message: ConversationMessage) {

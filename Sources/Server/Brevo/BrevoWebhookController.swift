@@ -130,16 +130,16 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
         defer { if unreadable { event.media = .document } }
         for file in message.files {
             guard let url = file.location else { continue }
-            let link = "\(file.name): \(url)"
+            let link = LinkedFile(name: file.name, url: url)
             if let audioType = AssistantMedia.audioContentType(file.name) {
                 if event.audio == nil { event.audio = AudioAttachment(location: url, fileName: file.name, contentType: audioType) }
                 if event.media == .none { event.media = .voice }
-                event.fileLinks.append(link)
+                event.linkedFiles.append(link)
                 continue
             }
             guard file.isImage != false else {
                 unreadable = true
-                event.fileLinks.append(link)
+                event.linkedFiles.append(link)
                 continue
             }
             do {
@@ -153,7 +153,7 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
                     logger.error("could not download a Brevo attachment; staff get its link", metadata: ["file": "\(file.name)", "error": "\(error)"])
                 }
                 unreadable = true
-                event.fileLinks.append(link)
+                event.linkedFiles.append(link)
             }
         }
     }

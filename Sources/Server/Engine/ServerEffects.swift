@@ -85,7 +85,7 @@ final class ServerEffects: FlowEffects {
             let payload = ForwardPayload(
                 userID: request.userID, userName: event.userName, text: text, photos: event.photoURLs,
                 source: request.source == .app ? nil : request.source.rawValue,
-                fileLinks: event.fileLinks.isEmpty ? nil : event.fileLinks, copy: Self.telegramCopy(of: event, source: request.source))
+                fileLinks: event.linkedFiles.isEmpty ? nil : event.linkedFiles.map { "\($0.name): \($0.url)" }, copy: Self.telegramCopy(of: event, source: request.source))
             queue(.telegramForward, lane: "telegram:group", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
         case .push(let title, let text):
             let payload = PushPayload(userID: request.userID, title: title, text: text)
