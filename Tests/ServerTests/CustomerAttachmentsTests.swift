@@ -183,4 +183,18 @@ import Testing
             #expect(await fakes.telegram.requests(method: "copyMessage").count == 1)
         }
     }
+
+    @Test func aTelegramPhotoThatCannotBeFetchedGoesToStaffAsACopy() async throws {
+        try await ChannelFakes.withServer { fakes, client in
+            // The fake knows no such file: getFile fails, so the server cannot keep the photo.
+            let photo: FakeJSON = [["file_id": "no-such-file", "file_unique_id": "u-4", "width": 1, "height": 1]]
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 93, extra: ["photo": photo, "caption": "Is this the right part?"]))
+            let copy = try #require(try await fakes.telegram.waitForRequests(1, method: "copyMessage", timeout: .seconds(30)).first)
+            #expect(copy.int("message_id") == 93)
+            let header = try #require(await fakes.telegram.requests(method: "sendMessage").first { $0.int("chat_id") == ChannelFakes.group })
+            #expect(header.plainText?.contains("Is this the right part?") == true)
+            #expect(await fakes.openAI.requests().isEmpty, "the AI would have answered without seeing the photo")
+            #expect(try await chat(client, fakes, source: "telegram")?["autoMode"] as? Bool == true)
+        }
+    }
 }

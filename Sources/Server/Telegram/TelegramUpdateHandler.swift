@@ -103,6 +103,9 @@ struct TelegramUpdateHandler: Sendable {
             event.media = .document
         }
         try await attachPhoto(of: message, to: &event)
+        // A photo that could not be fetched is one the AI cannot see: the message counts as
+        // a document, so the default flow hands it to staff, who get it as a copy.
+        if event.media == .photo && event.photoURLs.isEmpty { event.media = .document }
         return event
     }
 
