@@ -197,4 +197,27 @@ import Testing
             #expect(try await chat(client, fakes, source: "telegram")?["autoMode"] as? Bool == true)
         }
     }
+
+    @Test func aChatStartedByStaffInBrevoKeepsTheDefaultOfWhenItStarted() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let fakes = ChannelFakes()
+        try await fakes.start(into: &harness)
+        harness.configuration.autoModeDefault = false
+        try await harness.build().application.test(.live) { client in
+            let staff: FakeJSON = ["id": "staff-first", "type": "agent", "text": "Hello from the shop", "visitorId": "v-staff", "agentId": "agent-2"]
+            let stored = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-staff", messages: [staff]))
+            #expect(stored.json["handled"] as? Int == 1)
+            #expect(try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool == false)
+            let messages = try await messages(client, fakes, source: "instagram")
+            #expect(messages.first?["platformMessageId"] as? String == "staff-first")
+        }
+        // The default changes; the chat already under way keeps its own.
+        harness.configuration.autoModeDefault = true
+        try await harness.build().application.test(.live) { client in
+            let autoMode = try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool
+            #expect(autoMode == false)
+        }
+        await fakes.stop()
+    }
 }

@@ -88,7 +88,14 @@ public actor FlowEngine {
         guard !brevoMessagesUnderWay.contains(messageID), try !brevoMessages.contains(messageID) else { return nil }
         brevoMessagesUnderWay.insert(messageID)
         defer { brevoMessagesUnderWay.remove(messageID) }
-        if let agentMessage { _ = store.storeMessage(agentMessage) }
+        if let agentMessage {
+            _ = store.storeMessage(agentMessage)
+            // A chat staff started keeps the default auto mode of when it started, as one a
+            // customer started does (the runtime stores that for inbound messages).
+            if store.autoMode(source: agentMessage.source, userID: agentMessage.userID) == nil {
+                store.setAutoMode(runtime.autoModeDefault, source: agentMessage.source, userID: agentMessage.userID, at: agentMessage.at)
+            }
+        }
         var result = RunResult(trigger: nil, note: "stored, no flow runs for it", userID: agentMessage?.userID)
         if let event { result = await runtime.run(event) }
         // As for Telegram updates: marked handled only once the run is over.
