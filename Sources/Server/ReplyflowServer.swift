@@ -102,6 +102,7 @@ public enum ReplyflowServer {
         if let telegram, let group = configuration.groupChatID {
             deliverers[OutboxKind.telegramForward.rawValue] = TelegramForwarder(
                 telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, uploads: uploads, queries: queries, outbox: outbox, clock: clock)
+            deliverers[OutboxKind.telegramCopy.rawValue] = TelegramCopier(telegram: telegram, groupChatID: group, outbox: outbox, clock: clock)
             deliverers[OutboxKind.telegramReply.rawValue] = TelegramReplyDeliverer(telegram: telegram)
         }
         if let brevo {

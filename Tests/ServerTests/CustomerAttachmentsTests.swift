@@ -184,6 +184,19 @@ import Testing
         }
     }
 
+    @Test func aCopyRetriedAfterAnOutageDoesNotRepeatTheHeader() async throws {
+        try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, _ in
+            await fakes.telegram.failNext(1, method: "copyMessage", with: .serverError)
+            let sticker: FakeJSON = ["file_id": "sticker-file-2", "file_unique_id": "u-5", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false]
+            try await fakes.telegram.enqueueUpdate(privateMessage(id: 94, extra: ["sticker": sticker]))
+            let copies = try await fakes.telegram.waitForRequests(2, method: "copyMessage", timeout: .seconds(60))
+            #expect(copies.map { $0.int("message_id") } == [94, 94])
+            #expect(copies[1].responseStatus == 200)
+            let headers = await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == ChannelFakes.group }
+            #expect(headers.count == 1, "the header went out once; only the copy was tried again")
+        }
+    }
+
     @Test func aTelegramPhotoThatCannotBeFetchedGoesToStaffAsACopy() async throws {
         try await ChannelFakes.withServer { fakes, client in
             // The fake knows no such file: getFile fails, so the server cannot keep the photo.

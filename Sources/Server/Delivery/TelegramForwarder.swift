@@ -60,19 +60,6 @@ struct TelegramForwarder: Deliverer {
                 record([try await telegram.sendMessage(chatID: groupChatID, text: chunk, parseMode: "HTML", messageThreadID: thread).messageID])
             }
         }
-        // What only Telegram holds (a voice note, a sticker, a video, a file) follows the
-        // header as a copy; staff can reply to the copy too.
-        if let copy = payload.copy {
-            do {
-                record([try await telegram.copyMessage(chatID: groupChatID, fromChatID: copy.chatID, messageID: copy.messageID, messageThreadID: thread)])
-            } catch let error as DeliveryError where error.disposition == .fail {
-                // Telegram will not copy it (the customer deleted it, or it cannot be
-                // copied): the header is out already, so staff are told instead of the
-                // forward failing halfway.
-                let notice = "⚠️ " + TelegramText.escapeHTML("The customer's message could not be copied here (\(error.description)); ask them to send it again.")
-                record([try await telegram.sendMessage(chatID: groupChatID, text: notice, parseMode: "HTML", messageThreadID: thread).messageID])
-            }
-        }
     }
 
     /// The user's forum topic, created on first use.

@@ -5,6 +5,8 @@ import Foundation
 enum OutboxKind: String, Sendable {
     /// A user's message (and photos) to the staff group.
     case telegramForward = "telegram.forward"
+    /// A customer's Telegram message copied into the staff group after its forward.
+    case telegramCopy = "telegram.copy"
     /// A reply to a customer's private Telegram chat.
     case telegramReply = "telegram.reply"
     /// A push to every registered device of a user.
@@ -33,21 +35,25 @@ struct ForwardPayload: Codable, Sendable, Equatable {
     /// Addresses of files the server did not keep (Instagram voice notes, documents),
     /// listed under the text.
     var fileLinks: [String]? = nil
-    /// A customer's Telegram message whose content only Telegram holds (a voice note, a
-    /// sticker, a video, a file): copied into the group with `copyMessage` after the text.
-    var copy: CopiedMessage? = nil
-
-    struct CopiedMessage: Codable, Sendable, Equatable {
-        var chatID: Int64
-        var messageID: Int64
-
-        enum CodingKeys: String, CodingKey {
-            case chatID = "chat_id", messageID = "message_id"
-        }
-    }
 
     enum CodingKeys: String, CodingKey {
-        case userID = "user_id", userName = "user_name", text, photos, source, fileLinks = "file_links", copy
+        case userID = "user_id", userName = "user_name", text, photos, source, fileLinks = "file_links"
+    }
+}
+
+/// A customer's Telegram message whose content only Telegram holds (a voice note, a
+/// sticker, a video, a file, a location), copied into the group with `copyMessage`. Its
+/// own item, queued in the group's lane right after the forward: a retry of the copy does
+/// not send the forward's header again.
+struct TelegramCopyPayload: Codable, Sendable, Equatable {
+    var chatID: Int64
+    var messageID: Int64
+    /// Whose chat it is, so a staff reply to the copy reaches them.
+    var userID: String
+    var source: String
+
+    enum CodingKeys: String, CodingKey {
+        case chatID = "chat_id", messageID = "message_id", userID = "user_id", source
     }
 }
 

@@ -85,8 +85,11 @@ final class ServerEffects: FlowEffects {
             let payload = ForwardPayload(
                 userID: request.userID, userName: event.userName, text: text, photos: event.photoURLs,
                 source: request.source == .app ? nil : request.source.rawValue,
-                fileLinks: event.linkedFiles.isEmpty ? nil : event.linkedFiles.map { "\($0.name): \($0.url)" }, copy: Self.telegramCopy(of: event, source: request.source))
+                fileLinks: event.linkedFiles.isEmpty ? nil : event.linkedFiles.map { "\($0.name): \($0.url)" })
             queue(.telegramForward, lane: "telegram:group", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
+            if let copy = Self.telegramCopy(of: event, source: request.source) {
+                queue(.telegramCopy, lane: "telegram:group", payload: OutboxJSON.encode(copy), enabled: services.telegram, at: event.at)
+            }
         case .push(let title, let text):
             let payload = PushPayload(userID: request.userID, title: title, text: text)
             queue(.push, lane: "fcm:\(request.userID)", payload: OutboxJSON.encode(payload), enabled: services.push, at: event.at)
@@ -111,13 +114,13 @@ final class ServerEffects: FlowEffects {
     /// has an attachment other than a photo the server kept (a voice note, a sticker, a
     /// video, a file, or a photo whose download failed), or neither text nor a known
     /// attachment (a location, a contact, a poll).
-    static func telegramCopy(of event: InboundEvent, source: ChatSource) -> ForwardPayload.CopiedMessage? {
+    static func telegramCopy(of event: InboundEvent, source: ChatSource) -> TelegramCopyPayload? {
         guard source == .telegram, let chatID = event.userID.flatMap({ Int64($0) }),
               let messageID = event.platformMessageID.flatMap({ Int64($0) }) else { return nil }
         switch event.media {
         case .none where !(event.text ?? "").isEmpty: return nil
         case .photo where !event.photoURLs.isEmpty: return nil
-        default: return ForwardPayload.CopiedMessage(chatID: chatID, messageID: messageID)
+        default: return TelegramCopyPayload(chatID: chatID, messageID: messageID, userID: String(chatID), source: source.rawValue)
         }
     }
 
