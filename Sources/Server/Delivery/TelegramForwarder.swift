@@ -4,8 +4,9 @@ import Logging
 import Storage
 
 /// Sends a user's message to the staff group: a header with the user's name and id, the
-/// text split at Telegram's limits (never cut), photos as a photo or an album, everything
-/// escaped for HTML. Each group message is mapped back to the user, so a staff reply to
+/// text split at Telegram's limits (never cut), photos as a photo or an album, files the
+/// server did not keep listed by their links, everything escaped for HTML. (What only
+/// Telegram holds follows as a copy: `TelegramCopier`.) Each group message is mapped back to the user, so a staff reply to
 /// any of them reaches the right person; with topics on, the user's own topic is used.
 struct TelegramForwarder: Deliverer {
     let telegram: TelegramClient
