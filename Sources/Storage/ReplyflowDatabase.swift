@@ -14,7 +14,17 @@ public final class ReplyflowDatabase: Sendable {
 
     /// Opens (or creates) a database file, running pending migrations. A non-durable
     /// database (a scratch file) skips the journal and fsync: it is thrown away anyway.
-    public init(path: String, durable: Bool = true) throws {
+    public convenience init(path: String, durable: Bool = true) throws {
+        try self.init(path: path, durable: durable, checkpointing: .init())
+    }
+
+    /// How a durable file is checkpointed (see `WALCheckpointer`); tests shrink the numbers.
+    struct Checkpointing {
+        var interval: DispatchTimeInterval = .milliseconds(100)
+        var restartPages = WALCheckpointer.defaultRestartPages
+    }
+
+    init(path: String, durable: Bool, checkpointing: Checkpointing) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         var configuration = Self.configuration
@@ -44,7 +54,9 @@ public final class ReplyflowDatabase: Sendable {
             writer = try DatabaseQueue(path: path, configuration: configuration)
         }
         try Self.migrator.migrate(writer)
-        checkpointer = durable ? try WALCheckpointer(path: path) : nil
+        checkpointer = durable
+            ? try WALCheckpointer(path: path, writer: writer, interval: checkpointing.interval, restartPages: checkpointing.restartPages)
+            : nil
     }
 
     /// A scratch database in a new temporary directory, for runs too big for memory

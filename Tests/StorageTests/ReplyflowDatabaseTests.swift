@@ -59,4 +59,26 @@ struct ReplyflowDatabaseTests {
         }
         #expect(grown >= before + 400 * 4096, "the file grew from \(before) to \(grown) bytes")
     }
+
+    @Test("under writes that never pause, the log still starts again from its beginning: it stays near the restart size instead of growing with every page written", .timeLimit(.minutes(1)))
+    func logRestartsUnderSteadyWrites() async throws {
+        let path = temporaryDatabasePath()
+        defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()) }
+        let database = try ReplyflowDatabase(path: path, durable: true, checkpointing: .init(interval: .milliseconds(5), restartPages: 200))
+        // About 30,000 pages in small commits, back to back: the checkpointer never finds
+        // the writer idle, so only the restart it arranges keeps the log short.
+        let page = String(repeating: "p", count: 3_000)
+        let started = Date()
+        var index = 0
+        while index < 6_000 || Date().timeIntervalSince(started) < 1 {
+            let userID = "user-\(index)"
+            try await database.writer.write { db in
+                try db.execute(sql: "INSERT INTO markers (user_id, key, period, created_at) VALUES (?, 'k', ?, 0)", arguments: [userID, page])
+            }
+            index += 1
+        }
+        let logPages = (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0) / 4_096
+        #expect(index >= 6_000)
+        #expect(logPages < 8_000, "the log reached \(logPages) pages after \(index) commits")
+    }
 }
