@@ -288,6 +288,11 @@ public final class ReplyflowDatabase: Sendable {
             // id): what the seed's API called platformMessageId.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN platform_message_id TEXT")
         }
+        migrator.registerMigration("v9: parts sent per delivery") { db in
+            // How many parts of a delivery (a long text split in pieces, albums) have gone
+            // out: a retry, or a restart, resumes after them instead of sending them again.
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -310,10 +310,12 @@ public final class FakeTelegramServer: Sendable {
 
     // MARK: Failures
 
-    /// Answers the next `count` requests with `failure`. With `method` nil every method except
-    /// `getUpdates` and file downloads counts; otherwise only that method (case-insensitive).
-    public func failNext(_ count: Int, method: String? = nil, with failure: TelegramFailure) async {
-        await state.addFailures(count, method: method, failure: failure)
+    /// Answers the next `count` requests with `failure`, after letting the first `skip` of
+    /// them through (to fail a later part of a delivery). With `method` nil every method
+    /// except `getUpdates` and file downloads counts; otherwise only that method
+    /// (case-insensitive).
+    public func failNext(_ count: Int, method: String? = nil, after skip: Int = 0, with failure: TelegramFailure) async {
+        await state.addFailures(count, method: method, failure: failure, after: skip)
     }
 
     // MARK: Webhook

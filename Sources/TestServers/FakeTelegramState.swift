@@ -86,7 +86,7 @@ actor TelegramFakeState {
     private var topics: [Int64: [Int64: String]] = [:]  // chat -> thread -> name
     private var topicOrder: [(chatID: Int64, threadID: Int64, name: String)] = []
     private var webhook: TelegramFakeWebhook?
-    private var failures: [(method: String?, failure: TelegramFailure, remaining: Int)] = []
+    private var failures: [(method: String?, failure: TelegramFailure, remaining: Int, skip: Int)] = []
 
     private struct Waiter {
         var continuation: CheckedContinuation<WakeReason, Never>
@@ -151,9 +151,9 @@ actor TelegramFakeState {
         topics[chatID]?[threadID] = nil
     }
 
-    func addFailures(_ count: Int, method: String?, failure: TelegramFailure) {
+    func addFailures(_ count: Int, method: String?, failure: TelegramFailure, after skip: Int = 0) {
         guard count > 0 else { return }
-        failures.append((method?.lowercased(), failure, count))
+        failures.append((method?.lowercased(), failure, count, skip))
     }
 
     func shutdown() {
@@ -365,6 +365,10 @@ actor TelegramFakeState {
             if let wanted = entry.method { return wanted == lower }
             return lower != "getupdates"
         }) else { return nil }
+        if failures[index].skip > 0 {
+            failures[index].skip -= 1
+            return nil
+        }
         let failure = failures[index].failure
         failures[index].remaining -= 1
         if failures[index].remaining <= 0 { failures.remove(at: index) }

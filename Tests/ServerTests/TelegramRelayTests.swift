@@ -126,6 +126,36 @@ import Testing
         await telegram.stop()
     }
 
+    @Test("a long forward whose second part fails is retried from that part: staff never get the first part twice")
+    func aRetryResumesAfterThePartsAlreadySent() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let telegram = FakeTelegramServer()
+        try await configured(&harness, telegram: telegram)
+        await telegram.failNext(1, method: "sendMessage", after: 1, with: .serverError)
+        let built = try harness.build()
+        let long = String(repeating: "Очень длинное сообщение. ", count: 400)  // 10,000 characters: 3 parts
+        try await built.application.test(.live) { client in
+            _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "19", "message": long]))
+            await built.waitForDeliveries()
+        }
+        let sent = try await telegram.requests(method: "sendMessage")
+        #expect(sent.count == 4, "3 parts and the failed attempt of the second")
+        let delivered = sent.filter { !$0.injectedFailure }
+        #expect(delivered.count == 3)
+        let joined = delivered.compactMap(\.plainText).joined(separator: " ")
+        #expect(joined.split(whereSeparator: \.isWhitespace).filter { $0 == "Очень" }.count == 400)
+        #expect(delivered.first?.plainText?.contains("ID: 19") == true, "the header goes first, once")
+        let row = try await built.database.writer.read { db in try Row.fetchOne(db, sql: "SELECT status, attempts, parts_sent FROM outbox WHERE kind = 'telegram.forward'") }
+        #expect(row?["status"] as String? == "delivered")
+        #expect(row?["attempts"] as Int? == 2)
+        #expect(row?["parts_sent"] as Int? == 3)
+        // Every part still leads a staff reply back to the user.
+        let mapped = try await built.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM group_forwards WHERE user_id = '19'") }
+        #expect(mapped == 3)
+        await telegram.stop()
+    }
+
     @Test func aRedeliveredUpdateIsHandledOnce() async throws {
         var harness = try ServerHarness()
         defer { harness.remove() }

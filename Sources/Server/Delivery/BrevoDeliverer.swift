@@ -8,7 +8,7 @@ struct BrevoDeliverer: Deliverer {
     let brevo: BrevoClient
     let outbox: OutboxStore
 
-    func deliver(_ item: OutboxItem) async throws {
+    func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(BrevoMessagePayload.self, item.payload)
         // Recorded with the delivery's result; were it lost, the receivedFrom mark still
         // stops an echo being answered.

@@ -4,9 +4,11 @@ import Logging
 import ServiceLifecycle
 import Storage
 
-/// Sends one kind of outbox item. Throwing `DeliveryError` says whether to retry.
+/// Sends one kind of outbox item. Throwing `DeliveryError` says whether to retry. A
+/// delivery of several parts sends them through `progress`, so a retry resumes after the
+/// parts already sent.
 protocol Deliverer: Sendable {
-    func deliver(_ item: OutboxItem) async throws
+    func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws
 }
 
 /// Delivers the outbox in the background: items of one lane (the staff group, one user's
@@ -129,8 +131,10 @@ actor OutboxWorker {
             logger.error("delivery failed: nothing delivers this kind", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind)"])
             return .done
         }
+        let id = item.id
+        let progress = DeliveryProgress(partsSent: item.partsSent) { [store] count in store.recordPartsSent(id: id, count: count) }
         do {
-            try await deliverer.deliver(item)
+            try await deliverer.deliver(item, progress: progress)
             store.markDelivered(id: item.id, attempts: item.attempts, at: clock())
             return .done
         } catch {
@@ -142,6 +146,7 @@ actor OutboxWorker {
                 let next = clock().addingTimeInterval(delay.seconds)
                 item.nextAttemptAt = next
                 item.lastError = message
+                item.partsSent = progress.partsSent
                 logger.warning("delivery failed, will retry", metadata: [
                     "outbox_id": "\(item.id)", "kind": "\(item.kind)", "attempt": "\(item.attempts)", "retry_in": "\(delay)", "error": "\(message)",
                 ])

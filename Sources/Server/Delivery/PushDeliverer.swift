@@ -11,7 +11,7 @@ struct PushDeliverer: Deliverer {
     let queries: ServerQueries
     let logger: Logger
 
-    func deliver(_ item: OutboxItem) async throws {
+    func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(PushPayload.self, item.payload)
         let devices = try queries.devices(userID: payload.userID)
         if devices.isEmpty {

@@ -13,7 +13,7 @@ struct TelegramCopier: Deliverer {
     let outbox: OutboxStore
     let clock: @Sendable () -> Date
 
-    func deliver(_ item: OutboxItem) async throws {
+    func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(TelegramCopyPayload.self, item.payload)
         let groupMessageID: Int64
         do {

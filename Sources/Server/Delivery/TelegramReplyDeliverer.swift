@@ -7,10 +7,11 @@ import Storage
 struct TelegramReplyDeliverer: Deliverer {
     let telegram: TelegramClient
 
-    func deliver(_ item: OutboxItem) async throws {
+    func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(TelegramReplyPayload.self, item.payload)
         guard let fileID = payload.photoFileID else {
-            for (index, chunk) in TelegramText.split(payload.text, limit: TelegramText.messageLimit).enumerated() {
+            let chunks = Array(TelegramText.split(payload.text, limit: TelegramText.messageLimit).enumerated())
+            try await progress.send(chunks) { index, chunk in
                 _ = try await telegram.sendMessage(
                     chatID: payload.chatID, text: TelegramText.escapeHTML(chunk), parseMode: "HTML", messageThreadID: nil,
                     replyToMessageID: index == 0 ? payload.replyTo : nil)
@@ -21,9 +22,14 @@ struct TelegramReplyDeliverer: Deliverer {
         var texts = payload.text.isEmpty ? [] : TelegramForwarder.pieces(
             header: "", text: payload.text, firstLimit: TelegramText.captionLimit, restLimit: TelegramText.messageLimit)
         let caption = texts.isEmpty ? nil : texts.removeFirst()
-        _ = try await telegram.sendPhoto(chatID: payload.chatID, fileID: fileID, caption: caption, parseMode: "HTML", replyToMessageID: payload.replyTo)
-        for text in texts {
-            _ = try await telegram.sendMessage(chatID: payload.chatID, text: text, parseMode: "HTML", messageThreadID: nil, replyToMessageID: nil)
+        // Part 0 is the photo, then the texts: a retry resumes after what went out.
+        let parts: [String?] = [nil] + texts.map { Optional($0) }
+        try await progress.send(parts) { text in
+            if let text {
+                _ = try await telegram.sendMessage(chatID: payload.chatID, text: text, parseMode: "HTML", messageThreadID: nil, replyToMessageID: nil)
+            } else {
+                _ = try await telegram.sendPhoto(chatID: payload.chatID, fileID: fileID, caption: caption, parseMode: "HTML", replyToMessageID: payload.replyTo)
+            }
         }
     }
 }

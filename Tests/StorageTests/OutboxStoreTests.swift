@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+@testable import Storage
+import Testing
+
+@Suite("OutboxStore: what a restart finds")
+struct OutboxStoreTests {
+    @Test("the parts a delivery already sent are kept with its row: after a restart it resumes after them")
+    func partsSentSurviveARestart() throws {
+        let path = temporaryDatabasePath()
+        defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()) }
+        let id: Int64
+        do {
+            let database = try ReplyflowDatabase(path: path)
+            let state = try BufferedStateStore(database: database)
+            id = state.enqueueOutbox(kind: "telegram.forward", lane: "group", payload: "{}", at: Date(timeIntervalSince1970: 1_795_600_000)).id
+            try state.finish()
+            let outbox = OutboxStore(database: database)
+            #expect(try outbox.pending().first?.partsSent == 0)
+            outbox.recordPartsSent(id: id, count: 2)
+            outbox.waitUntilWritten()
+        }
+        let reopened = OutboxStore(database: try ReplyflowDatabase(path: path))
+        let pending = try reopened.pending()
+        #expect(pending.map(\.id) == [id])
+        #expect(pending.first?.partsSent == 2)
+    }
+}
