@@ -293,6 +293,24 @@ public final class ReplyflowDatabase: Sendable {
             // out: a retry, or a restart, resumes after them instead of sending them again.
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v10: markers keyed by period first") { db in
+            // Markers are only looked up whole (user, key, period), so the key's order is
+            // free: with the period before the user, a day's markers are written side by
+            // side at the end of the table instead of into random pages all over it, which
+            // made each marker cost about 5 µs of a replay (pages evicted and read again).
+            try db.execute(sql: """
+                CREATE TABLE markers_by_period (
+                    user_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    period TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (key, period, user_id)
+                ) WITHOUT ROWID;
+                INSERT INTO markers_by_period (user_id, key, period, created_at) SELECT user_id, key, period, created_at FROM markers;
+                DROP TABLE markers;
+                ALTER TABLE markers_by_period RENAME TO markers;
+                """)
+        }
         return migrator
     }
 }

@@ -81,4 +81,25 @@ struct ReplyflowDatabaseTests {
         #expect(index >= 6_000)
         #expect(logPages < 8_000, "the log reached \(logPages) pages after \(index) commits")
     }
+
+    @Test("markers stored before they were keyed by period are all still found after the upgrade, and a day's markers are now next to each other")
+    func markersSurviveTheirNewKey() throws {
+        let queue = try DatabaseQueue()
+        try ReplyflowDatabase.migrator.migrate(queue, upTo: "v9: parts sent per delivery")
+        try queue.write { db in
+            for (user, period) in [("7", "2026-11-01"), ("3", "2026-11-01"), ("7", "2026-11-02")] {
+                try db.execute(sql: "INSERT INTO markers (user_id, key, period, created_at) VALUES (?, 'history_fetch', ?, 0)", arguments: [user, period])
+            }
+        }
+        try ReplyflowDatabase.migrator.migrate(queue)
+        try queue.read { db in
+            for (user, period) in [("7", "2026-11-01"), ("3", "2026-11-01"), ("7", "2026-11-02")] {
+                #expect(try Bool.fetchOne(db, sql: StateSQL.selectMarker, arguments: [user, "history_fetch", period]) == true)
+            }
+            #expect(try Bool.fetchOne(db, sql: StateSQL.selectMarker, arguments: ["3", "history_fetch", "2026-11-02"]) == nil)
+            // The primary key's columns, in order: the period before the user.
+            let key = try Row.fetchAll(db, sql: "SELECT name, pk FROM pragma_table_info('markers') WHERE pk > 0 ORDER BY pk").map { $0["name"] as String }
+            #expect(key == ["key", "period", "user_id"])
+        }
+    }
 }
