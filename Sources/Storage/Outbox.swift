@@ -24,8 +24,13 @@ public struct OutboxItem: Sendable, Equatable {
     public var lastError: String?
     /// Parts of a multi-part delivery already sent (a retry resumes after them).
     public var partsSent: Int
+    /// The fingerprint of the parts `partsSent` counts.
+    public var partsPlan: String?
 
-    public init(id: Int64, kind: String, lane: String, payload: String, status: Status, attempts: Int, nextAttemptAt: Date, lastError: String?, partsSent: Int = 0) {
+    public init(
+        id: Int64, kind: String, lane: String, payload: String, status: Status, attempts: Int, nextAttemptAt: Date, lastError: String?,
+        partsSent: Int = 0, partsPlan: String? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.lane = lane
@@ -35,6 +40,7 @@ public struct OutboxItem: Sendable, Equatable {
         self.nextAttemptAt = nextAttemptAt
         self.lastError = lastError
         self.partsSent = partsSent
+        self.partsPlan = partsPlan
     }
 }
 
@@ -56,7 +62,7 @@ public struct OutboxStore: Sendable {
     /// Every pending item, oldest first: what a restart has to deliver.
     public func pending() throws -> [OutboxItem] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent FROM outbox WHERE status = 'pending' ORDER BY id")
+            try Row.fetchAll(db, sql: "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan FROM outbox WHERE status = 'pending' ORDER BY id")
                 .map(Self.item)
         }
     }
@@ -79,11 +85,12 @@ public struct OutboxStore: Sendable {
         commits.submit(groupMessageIDs.map { .chatForward(groupMessageID: $0, userID: userID, source: source, at: at) }, waiter: nil)
     }
 
-    /// Remembers that the first `count` parts of a delivery went out, so a retry or a
-    /// restart does not send them again. Queued in order with the item's status updates.
-    public func recordPartsSent(id: Int64, count: Int) {
+    /// Remembers that the first `count` parts of a delivery (of the parts fingerprinted
+    /// `plan`) went out, so a retry or a restart does not send them again. Queued in order
+    /// with the item's status updates.
+    public func recordPartsSent(id: Int64, count: Int, plan: String) {
         commits.submit([.custom { db in
-            try db.execute(sql: "UPDATE outbox SET parts_sent = ? WHERE id = ?", arguments: [count, id])
+            try db.cachedStatement(sql: "UPDATE outbox SET parts_sent = ?, parts_plan = ? WHERE id = ?").execute(arguments: [count, plan, id])
         }], waiter: nil)
     }
 
@@ -105,6 +112,6 @@ public struct OutboxStore: Sendable {
         OutboxItem(
             id: row[0], kind: row[1], lane: row[2], payload: row[3],
             status: OutboxItem.Status(rawValue: row[4]) ?? .pending, attempts: row[5],
-            nextAttemptAt: Date(timeIntervalSince1970: row[6]), lastError: row[7], partsSent: row[8])
+            nextAttemptAt: Date(timeIntervalSince1970: row[6]), lastError: row[7], partsSent: row[8], partsPlan: row[9])
     }
 }

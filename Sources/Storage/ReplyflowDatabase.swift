@@ -290,8 +290,12 @@ public final class ReplyflowDatabase: Sendable {
         }
         migrator.registerMigration("v9: parts sent per delivery") { db in
             // How many parts of a delivery (a long text split in pieces, albums) have gone
-            // out: a retry, or a restart, resumes after them instead of sending them again.
-            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")
+            // out, and the fingerprint of the parts they were counted in: a retry, or a
+            // restart, resumes after them instead of sending them again.
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE outbox ADD COLUMN parts_plan TEXT;
+                """)
         }
         migrator.registerMigration("v10: markers keyed by period first") { db in
             // Markers are only looked up whole (user, key, period), so the key's order is

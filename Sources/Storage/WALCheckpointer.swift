@@ -33,6 +33,8 @@ final class WALCheckpointer: @unchecked Sendable {
     static let catchUpPasses = 3
     /// Pages written during a pass below which one more pass would not shorten the pause.
     static let smallRemainderPages = 64
+    /// Pages written during the last pass above which the writer is not asked this time.
+    static let largestWriterRemainder = 1_024
 
     private let timer: DispatchSourceTimer
 
@@ -45,25 +47,30 @@ final class WALCheckpointer: @unchecked Sendable {
         let queue = DispatchQueue(label: "replyflow.checkpointer", qos: .utility)
         timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(10))
+        var policy = RestartPolicy(restartPages: restartPages)
         timer.setEventHandler { [weak writer] in
             // PASSIVE: copies what no reader still needs, never blocks the writer or
             // readers. A busy or failed checkpoint is tried again on the next tick; the
             // writer's backstop keeps the log bounded meanwhile.
             guard let progress = try? connection.writeWithoutTransaction({ db in try Self.checkpoint(db) }) else { return }
-            guard progress.logPages >= restartPages, progress.copiedPages == progress.logPages, let writer else { return }
+            guard policy.catchUpIsDue(after: progress), let writer else { return }
             // Catch up with what was committed while that checkpoint synced, so the writer
             // is left the least to copy: each pass is shorter than the one before.
             var caughtUp = progress
+            var written = Int.max
             for _ in 0..<Self.catchUpPasses {
                 guard let next = try? connection.writeWithoutTransaction({ db in try Self.checkpoint(db) }),
                       next.copiedPages == next.logPages else { return }
-                let written = next.logPages - caughtUp.logPages
+                written = next.logPages - caughtUp.logPages
                 caughtUp = next
                 if written < Self.smallRemainderPages { break }
             }
+            // Writes outpacing the passes would make the writer's part long: next tick.
+            guard written < Self.largestWriterRemainder else { return }
             // Everything this checkpoint saw is in the file: the writer copies only what it
             // committed since, and its next transaction restarts the log.
-            _ = try? writer.writeWithoutTransaction { db in try Self.checkpoint(db) }
+            let final = try? writer.writeWithoutTransaction { db in try Self.checkpoint(db) }
+            policy.noteWriterStep(logPages: final?.logPages ?? caughtUp.logPages)
         }
         timer.resume()
     }
@@ -76,5 +83,40 @@ final class WALCheckpointer: @unchecked Sendable {
     static func checkpoint(_ db: Database) throws -> (logPages: Int, copiedPages: Int) {
         let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
         return (row?[1] ?? 0, row?[2] ?? 0)
+    }
+}
+
+/// When the checkpointer asks the writer to let the log start again.
+///
+/// The restart can still fail: SQLite restarts the log only if no reader is using it
+/// when the writer's next transaction begins (a read of the API that started just before).
+/// Then the log stays long, and asking again on every tick would pause the writer every
+/// 100 ms; after a failed try the writer is asked again only once the log has grown by
+/// another `restartPages` (or has started again on its own).
+struct RestartPolicy {
+    let restartPages: Int
+    /// The log's size after the writer's last step, while the log has not restarted since.
+    private(set) var logAfterLastWriterStep: Int?
+
+    init(restartPages: Int) {
+        self.restartPages = restartPages
+    }
+
+    /// Whether, after a checkpoint that found `progress`, catching up for a restart is due.
+    mutating func catchUpIsDue(after progress: (logPages: Int, copiedPages: Int)) -> Bool {
+        guard progress.logPages >= restartPages, progress.copiedPages == progress.logPages else {
+            if progress.logPages < (logAfterLastWriterStep ?? 0) { logAfterLastWriterStep = nil }
+            return false
+        }
+        if let last = logAfterLastWriterStep {
+            // Smaller than after the last try: the log started again since, then grew.
+            if progress.logPages < last { logAfterLastWriterStep = nil; return true }
+            return progress.logPages >= last + restartPages
+        }
+        return true
+    }
+
+    mutating func noteWriterStep(logPages: Int) {
+        logAfterLastWriterStep = logPages
     }
 }

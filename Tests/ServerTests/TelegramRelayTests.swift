@@ -149,10 +149,39 @@ import Testing
         let row = try await built.database.writer.read { db in try Row.fetchOne(db, sql: "SELECT status, attempts, parts_sent FROM outbox WHERE kind = 'telegram.forward'") }
         #expect(row?["status"] as String? == "delivered")
         #expect(row?["attempts"] as Int? == 2)
-        #expect(row?["parts_sent"] as Int? == 3)
+        // The third part is not noted: the item is marked delivered right after it.
+        #expect(row?["parts_sent"] as Int? == 2)
         // Every part still leads a staff reply back to the user.
         let mapped = try await built.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM group_forwards WHERE user_id = '19'") }
         #expect(mapped == 3)
+        await telegram.stop()
+    }
+
+    @Test("an album whose text after it fails is not sent again on the retry")
+    func aRetryDoesNotResendTheAlbum() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let telegram = FakeTelegramServer()
+        try await configured(&harness, telegram: telegram)
+        await telegram.failNext(1, method: "sendMessage", with: .serverError)
+        let built = try harness.build()
+        let long = String(repeating: "Текст под фотографиями. ", count: 100)  // 2,400 characters: caption, then one message
+        try await built.application.test(.live) { client in
+            var body = MultipartBody()
+            body.field("user_id", "21")
+            body.field("message", long)
+            body.file("photo", filename: "a.png", contentType: "image/png", tinyPNG)
+            body.file("photo", filename: "b.png", contentType: "image/png", tinyPNG)
+            _ = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: body.contentType], body: ByteBuffer(bytes: body.finished()))
+            await built.waitForDeliveries()
+        }
+        let albums = try await telegram.requests(method: "sendMediaGroup")
+        #expect(albums.count == 1, "the album went out once")
+        let texts = try await telegram.requests(method: "sendMessage")
+        #expect(texts.map(\.injectedFailure) == [true, false])
+        let caption = albums.first?.json("media")?.arrayValue?.first?["caption"]?.stringValue ?? ""
+        let words = (caption + " " + (texts.last?.plainText ?? "")).split(whereSeparator: \.isWhitespace)
+        #expect(words.filter { $0 == "Текст" }.count == 100)
         await telegram.stop()
     }
 

@@ -17,12 +17,14 @@ struct OutboxStoreTests {
             try state.finish()
             let outbox = OutboxStore(database: database)
             #expect(try outbox.pending().first?.partsSent == 0)
-            outbox.recordPartsSent(id: id, count: 2)
+        #expect(try outbox.pending().first?.partsPlan == nil)
+            outbox.recordPartsSent(id: id, count: 2, plan: "3-abc")
             outbox.waitUntilWritten()
         }
         let reopened = OutboxStore(database: try ReplyflowDatabase(path: path))
         let pending = try reopened.pending()
         #expect(pending.map(\.id) == [id])
         #expect(pending.first?.partsSent == 2)
+        #expect(pending.first?.partsPlan == "3-abc")
     }
 }

@@ -102,4 +102,29 @@ struct ReplyflowDatabaseTests {
             #expect(key == ["key", "period", "user_id"])
         }
     }
+
+    @Test("a restart that did not happen (a reader was still on the log) is asked for again only after another restart's worth of pages, not on every tick")
+    func failedRestartsBackOff() {
+        var policy = RestartPolicy(restartPages: 1_000)
+        let due1 = policy.catchUpIsDue(after: (logPages: 900, copiedPages: 900))
+        #expect(!due1)
+        let due2 = policy.catchUpIsDue(after: (logPages: 1_200, copiedPages: 1_100))
+        #expect(!due2, "a reader holds part of the log: nothing to restart yet")
+        let due3 = policy.catchUpIsDue(after: (logPages: 1_200, copiedPages: 1_200))
+        #expect(due3)
+        policy.noteWriterStep(logPages: 1_250)
+        // The log did not start again: it only grew.
+        let due4 = policy.catchUpIsDue(after: (logPages: 1_400, copiedPages: 1_400))
+        #expect(!due4)
+        let due5 = policy.catchUpIsDue(after: (logPages: 2_200, copiedPages: 2_200))
+        #expect(!due5)
+        let due6 = policy.catchUpIsDue(after: (logPages: 2_300, copiedPages: 2_300))
+        #expect(due6)
+        policy.noteWriterStep(logPages: 2_310)
+        // It started again: the next time it passes the limit, a restart is due at once.
+        let due7 = policy.catchUpIsDue(after: (logPages: 300, copiedPages: 300))
+        #expect(!due7)
+        let due8 = policy.catchUpIsDue(after: (logPages: 1_100, copiedPages: 1_100))
+        #expect(due8)
+    }
 }

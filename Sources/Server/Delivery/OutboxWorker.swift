@@ -132,7 +132,9 @@ actor OutboxWorker {
             return .done
         }
         let id = item.id
-        let progress = DeliveryProgress(partsSent: item.partsSent) { [store] count in store.recordPartsSent(id: id, count: count) }
+        let progress = DeliveryProgress(partsSent: item.partsSent, plan: item.partsPlan) { [store] count, plan in
+            store.recordPartsSent(id: id, count: count, plan: plan)
+        }
         do {
             try await deliverer.deliver(item, progress: progress)
             store.markDelivered(id: item.id, attempts: item.attempts, at: clock())
@@ -147,6 +149,7 @@ actor OutboxWorker {
                 item.nextAttemptAt = next
                 item.lastError = message
                 item.partsSent = progress.partsSent
+                item.partsPlan = progress.plan
                 logger.warning("delivery failed, will retry", metadata: [
                     "outbox_id": "\(item.id)", "kind": "\(item.kind)", "attempt": "\(item.attempts)", "retry_in": "\(delay)", "error": "\(message)",
                 ])

@@ -21,36 +21,47 @@ struct TelegramForwarder: Deliverer {
     /// One message (or album) of a forward, in the order staff see them.
     enum Part {
         case text(String)
-        case photo(path: String, caption: String?)
-        case album(paths: [String], caption: String?)
+        case photo(TelegramUpload, caption: String?)
+        case album([TelegramUpload], caption: String?)
+
+        /// What identifies the part in the forward's fingerprint.
+        var summary: String {
+            switch self {
+            case .text(let text): "text:" + text
+            case .photo(let upload, let caption): "photo:\(upload.filename):\(caption ?? "")"
+            case .album(let uploads, let caption): "album:" + uploads.map(\.filename).joined(separator: ",") + ":\(caption ?? "")"
+            }
+        }
     }
 
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(ForwardPayload.self, item.payload)
         // Topics are per app user; Instagram and Telegram chats are answered by reply.
         let thread = topics && payload.source == nil ? try await topic(for: payload) : nil
+        // Photos are read before anything is sent: an unreadable one fails the forward
+        // whole rather than after the parts before it.
+        let parts = try parts(of: payload)
         // Each part is mapped to the user as soon as it is sent, and noted in `progress`:
         // a retry after a later part failed sends only the parts after it.
         let record: ([Int64]) -> Void = { ids in
             outbox.recordGroupForwards(ids, userID: payload.userID, source: payload.source ?? "app", at: clock())
         }
-        try await progress.send(parts(of: payload)) { part in
+        try await progress.send(parts, plan: DeliveryProgress.fingerprint(parts.map(\.summary))) { part in
             switch part {
             case .text(let text):
                 record([try await telegram.sendMessage(chatID: groupChatID, text: text, parseMode: "HTML", messageThreadID: thread).messageID])
-            case .photo(let path, let caption):
-                record([try await telegram.sendPhoto(chatID: groupChatID, photo: try Self.upload(path), caption: caption, parseMode: "HTML", messageThreadID: thread).messageID])
-            case .album(let paths, let caption):
-                let photos = try paths.map(Self.upload)
-                record(try await telegram.sendMediaGroup(chatID: groupChatID, photos: photos, caption: caption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
+            case .photo(let upload, let caption):
+                record([try await telegram.sendPhoto(chatID: groupChatID, photo: upload, caption: caption, parseMode: "HTML", messageThreadID: thread).messageID])
+            case .album(let uploads, let caption):
+                record(try await telegram.sendMediaGroup(chatID: groupChatID, photos: uploads, caption: caption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
             }
         }
     }
 
     /// The forward's messages: the header and text in pieces, or the photos (the first
     /// carrying the header and as much text as fits as its caption) and then the rest of
-    /// the text. The same payload always gives the same parts, so a retry can skip some.
-    func parts(of payload: ForwardPayload) -> [Part] {
+    /// the text.
+    func parts(of payload: ForwardPayload) throws -> [Part] {
         let header = Self.header(userID: payload.userID, userName: payload.userName, channel: payload.source)
         let localPhotos = payload.photos.compactMap { uploads.localPath(forPublicPath: $0) }
         let linkedPhotos = payload.photos.filter { uploads.localPath(forPublicPath: $0) == nil }
@@ -61,18 +72,19 @@ struct TelegramForwarder: Deliverer {
         if localPhotos.isEmpty {
             return Self.pieces(header: header, text: text, firstLimit: TelegramText.messageLimit, restLimit: TelegramText.messageLimit).map(Part.text)
         }
+        let files = try localPhotos.map(Self.upload)
         let pieces = Self.pieces(header: header, text: text, firstLimit: TelegramText.captionLimit, restLimit: TelegramText.messageLimit)
         // Albums hold 2 to 10 photos; a lone photo (or a lone last one) goes as a photo.
-        let albums = stride(from: 0, to: localPhotos.count, by: 10).map { Array(localPhotos[$0..<min($0 + 10, localPhotos.count)]) }
+        let albums = stride(from: 0, to: files.count, by: 10).map { Array(files[$0..<min($0 + 10, files.count)]) }
         var parts: [Part] = albums.enumerated().map { index, album in
             let caption = index == 0 ? pieces.first : nil
-            return album.count == 1 ? .photo(path: album[0], caption: caption) : .album(paths: album, caption: caption)
+            return album.count == 1 ? .photo(album[0], caption: caption) : .album(album, caption: caption)
         }
         parts += pieces.dropFirst().filter { !$0.isEmpty }.map(Part.text)
         return parts
     }
 
-    /// A stored upload, read when its part is sent (a retry does not read parts already sent).
+    /// A stored upload, read into memory for sending.
     private static func upload(_ path: String) throws -> TelegramUpload {
         TelegramUpload(
             data: try Data(contentsOf: URL(fileURLWithPath: path)), filename: (path as NSString).lastPathComponent,

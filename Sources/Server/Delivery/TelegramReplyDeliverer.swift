@@ -10,8 +10,8 @@ struct TelegramReplyDeliverer: Deliverer {
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(TelegramReplyPayload.self, item.payload)
         guard let fileID = payload.photoFileID else {
-            let chunks = Array(TelegramText.split(payload.text, limit: TelegramText.messageLimit).enumerated())
-            try await progress.send(chunks) { index, chunk in
+            let pieces = TelegramText.split(payload.text, limit: TelegramText.messageLimit)
+            try await progress.send(Array(pieces.enumerated()), plan: DeliveryProgress.fingerprint(pieces)) { index, chunk in
                 _ = try await telegram.sendMessage(
                     chatID: payload.chatID, text: TelegramText.escapeHTML(chunk), parseMode: "HTML", messageThreadID: nil,
                     replyToMessageID: index == 0 ? payload.replyTo : nil)
@@ -24,7 +24,8 @@ struct TelegramReplyDeliverer: Deliverer {
         let caption = texts.isEmpty ? nil : texts.removeFirst()
         // Part 0 is the photo, then the texts: a retry resumes after what went out.
         let parts: [String?] = [nil] + texts.map { Optional($0) }
-        try await progress.send(parts) { text in
+        let plan = DeliveryProgress.fingerprint(["photo:\(fileID):\(caption ?? "")"] + texts)
+        try await progress.send(parts, plan: plan) { text in
             if let text {
                 _ = try await telegram.sendMessage(chatID: payload.chatID, text: text, parseMode: "HTML", messageThreadID: nil, replyToMessageID: nil)
             } else {
