@@ -32,6 +32,13 @@ public final class BufferedStateStore: FlowStateStore {
     public var tracksStoredMessages = false
     private var storedSinceTaken: [(Int64, StoredMessage)] = []
     private var inboundCounts: [String: Int] = [:]
+    /// Users noted since their row was last queued, each merged into one write: a replay
+    /// notes a user on every event, and an upsert per event was a seventh of its time.
+    /// Written by `commit` (so the server's commits carry them), `finish`, a cache drop,
+    /// and when `userNoteLimit` users are waiting. `inboundCounts` knows every user here.
+    private var userNotes: [String: UserNote] = [:]
+    /// Users whose notes may wait unwritten (bulk runs; a server commits them each event).
+    public var userNoteLimit = 50_000
     /// The newest app-chat message id per user, stored or queued: tells a cached history
     /// page whether it is still current.
     private var latestAppMessages: [String: Int64] = [:]
@@ -52,6 +59,13 @@ public final class BufferedStateStore: FlowStateStore {
     private var conversions: Set<PairKey> = []
 
     struct ChatKey: Hashable { var source: ChatSource; var userID: String }
+    /// Notes of one user merged: the write that leaves the row as the notes one by one would.
+    struct UserNote: Sendable {
+        var name: String?
+        var firstAt: Date
+        var lastAt: Date
+        var inbound: Int
+    }
     struct MarkerSlot: Hashable { var userID: String; var key: String }
     struct PairKey: Hashable { var experiment: String; var userID: String }
 
@@ -82,6 +96,7 @@ public final class BufferedStateStore: FlowStateStore {
 
     /// Writes everything queued and waits for it; throws the first storage error.
     public func finish() throws {
+        queueUserNotes()
         flush()
         commits.waitUntilWritten()
         if let error = takeError() { throw error }
@@ -91,6 +106,7 @@ public final class BufferedStateStore: FlowStateStore {
     /// with the error, if the transaction failed. Writes of concurrent callers are grouped
     /// into one transaction (group commit), so a busy server pays one commit per batch.
     public func commit(_ done: @escaping @Sendable (Error?) -> Void) {
+        queueUserNotes()
         // Nothing of this caller's to make durable (a history fetch that wrote nothing).
         if pending.isEmpty {
             done(nil)
@@ -126,6 +142,13 @@ public final class BufferedStateStore: FlowStateStore {
         return batch
     }
 
+    /// Moves the merged user notes into the queue, one write per user.
+    private func queueUserNotes() {
+        guard !userNotes.isEmpty else { return }
+        for (id, note) in userNotes { pending.append(.user(id: id, note)) }
+        userNotes = [:]
+    }
+
     private func flush() {
         guard !pending.isEmpty else { return }
         commits.submit(takePending(), waiter: nil)
@@ -139,6 +162,8 @@ public final class BufferedStateStore: FlowStateStore {
     private func trimCaches() {
         guard cacheSize > cacheLimit else { return }
         // Later cache misses read SQLite, so what the caches knew must be there first.
+        queueUserNotes()
+        if !pending.isEmpty { commits.submit(takePending(), waiter: nil) }
         commits.waitUntilWritten()
         inboundCounts = [:]
         latestAppMessages = [:]
@@ -180,7 +205,18 @@ public final class BufferedStateStore: FlowStateStore {
             earlier = readStored(0) { try Int.fetchOne($0.cachedStatement(sql: StateSQL.selectInboundCount), arguments: [id]) ?? 0 }
         }
         inboundCounts[id] = earlier + (inbound ? 1 : 0)
-        enqueue(.user(id: id, name: name, at: at, inbound: inbound))
+        if var note = userNotes[id] {
+            note.name = name ?? note.name
+            note.lastAt = at
+            note.inbound += inbound ? 1 : 0
+            userNotes[id] = note
+        } else {
+            userNotes[id] = UserNote(name: name, firstAt: at, lastAt: at, inbound: inbound ? 1 : 0)
+            if userNotes.count >= userNoteLimit {
+                queueUserNotes()
+                if pending.count >= flushThreshold { flush() }
+            }
+        }
         return earlier
     }
 
@@ -368,7 +404,7 @@ final class FirstError: @unchecked Sendable {
 
 /// A write waiting for the next flush.
 enum PendingWrite: Sendable {
-    case user(id: String, name: String?, at: Date, inbound: Bool)
+    case user(id: String, BufferedStateStore.UserNote)
     case chat(source: ChatSource, userID: String, autoMode: Bool, at: Date)
     case marker(userID: String, key: String, period: String, at: Date)
     case message(id: Int64, StoredMessage)
@@ -402,8 +438,8 @@ enum PendingWrite: Sendable {
 
     func execute(_ statements: inout Statements) throws {
         switch self {
-        case let .user(id, name, at, inbound):
-            try statements.run(.upsertUser, .text(id), .text(name), .date(at), .integer(inbound ? 1 : 0))
+        case let .user(id, note):
+            try statements.run(.upsertUserNotes, .text(id), .text(note.name), .date(note.firstAt), .date(note.lastAt), .integer(Int64(note.inbound)))
         case let .chat(source, userID, autoMode, at):
             try statements.run(.upsertChat, .text(source.rawValue), .text(userID), .bool(autoMode), .date(at))
         case let .marker(userID, key, period, at):

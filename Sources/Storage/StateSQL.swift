@@ -4,6 +4,11 @@ enum StateSQL {
         INSERT INTO users (id, name, first_seen_at, last_seen_at, inbound_count) VALUES (?1, ?2, ?3, ?3, ?4)
         ON CONFLICT (id) DO UPDATE SET name = coalesce(?2, name), last_seen_at = ?3, inbound_count = inbound_count + ?4
         """
+    /// `upsertUser` for several notes of one user merged (`BufferedStateStore.UserNote`).
+    static let upsertUserNotes = """
+        INSERT INTO users (id, name, first_seen_at, last_seen_at, inbound_count) VALUES (?1, ?2, ?3, ?4, ?5)
+        ON CONFLICT (id) DO UPDATE SET name = coalesce(?2, name), last_seen_at = ?4, inbound_count = inbound_count + ?5
+        """
     static let upsertChat = """
         INSERT INTO chats (source, user_id, auto_mode, updated_at) VALUES (?1, ?2, ?3, ?4)
         ON CONFLICT (source, user_id) DO UPDATE SET auto_mode = ?3, updated_at = ?4
@@ -33,12 +38,12 @@ enum StateSQL {
 
 /// The statements `BufferedStateStore` writes with, by number.
 enum StateStatement: Int, CaseIterable {
-    case upsertUser, upsertChat, insertMarker, insertMessage, insertOutbox, updateOutboxStatus
+    case upsertUserNotes, upsertChat, insertMarker, insertMessage, insertOutbox, updateOutboxStatus
     case insertChatForward, insertForward, insertAssignment, upsertExposure, insertConversion, insertTrace
 
     var sql: String {
         switch self {
-        case .upsertUser: StateSQL.upsertUser
+        case .upsertUserNotes: StateSQL.upsertUserNotes
         case .upsertChat: StateSQL.upsertChat
         case .insertMarker: StateSQL.insertMarker
         case .insertMessage: StateSQL.insertMessage

@@ -23,8 +23,9 @@ struct BufferTuning: Sendable, CustomTestStringConvertible {
     var flushThreshold: Int
     var cacheLimit: Int
     var forwardCacheLimit: Int
+    var userNoteLimit = 50_000
 
-    var testDescription: String { "flush \(flushThreshold), cache \(cacheLimit), forwards \(forwardCacheLimit)" }
+    var testDescription: String { "flush \(flushThreshold), cache \(cacheLimit), forwards \(forwardCacheLimit), user notes \(userNoteLimit)" }
 
     /// The defaults: everything stays in memory until `finish()`.
     static let defaults = BufferTuning(flushThreshold: 8_000, cacheLimit: 500_000, forwardCacheLimit: 100_000)
@@ -32,10 +33,10 @@ struct BufferTuning: Sendable, CustomTestStringConvertible {
         .defaults,
         // A flush after every write, and the caches dropped at almost every flush.
         BufferTuning(flushThreshold: 1, cacheLimit: 5, forwardCacheLimit: 4),
-        BufferTuning(flushThreshold: 3, cacheLimit: 5, forwardCacheLimit: 4),
+        BufferTuning(flushThreshold: 3, cacheLimit: 5, forwardCacheLimit: 4, userNoteLimit: 1),
         // Nothing flushes on its own: only reads of dropped forwards flush (and then drop the caches).
         BufferTuning(flushThreshold: 1_000_000, cacheLimit: 5, forwardCacheLimit: 3),
-        BufferTuning(flushThreshold: 7, cacheLimit: 40, forwardCacheLimit: 100_000),
+        BufferTuning(flushThreshold: 7, cacheLimit: 40, forwardCacheLimit: 100_000, userNoteLimit: 2),
     ]
 
     func open(_ database: ReplyflowDatabase) throws -> BufferedStateStore {
@@ -43,6 +44,7 @@ struct BufferTuning: Sendable, CustomTestStringConvertible {
         store.flushThreshold = flushThreshold
         store.cacheLimit = cacheLimit
         store.forwardCacheLimit = forwardCacheLimit
+        store.userNoteLimit = userNoteLimit
         return store
     }
 }
@@ -454,11 +456,12 @@ struct BufferedStateStoreReadTests {
                 #expect(try queries.count(table) == 0, "nothing is flushed yet, so \(table) was answered from memory")
             }
         } else {
-            // Small batches are committed in the background while the store runs.
-            var flushed = try queries.count("users")
+            // Small batches are committed in the background while the store runs (users
+            // are not: their notes are merged and written at a commit or the end).
+            var flushed = try queries.count("messages")
             for _ in 0..<100 where flushed == 0 {
                 Thread.sleep(forTimeInterval: 0.02)
-                flushed = try queries.count("users")
+                flushed = try queries.count("messages")
             }
             #expect(flushed > 0, "small batches were flushed while the store ran")
         }
