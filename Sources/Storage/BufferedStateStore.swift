@@ -439,7 +439,7 @@ enum PendingWrite: Sendable {
     func execute(_ statements: inout Statements) throws {
         switch self {
         case let .user(id, note):
-            try statements.run(.upsertUserNotes, .text(id), .text(note.name), .date(note.firstAt), .date(note.lastAt), .integer(Int64(note.inbound)))
+            try statements.run(.upsertUser, .text(id), .text(note.name), .date(note.firstAt), .date(note.lastAt), .integer(Int64(note.inbound)))
         case let .chat(source, userID, autoMode, at):
             try statements.run(.upsertChat, .text(source.rawValue), .text(userID), .bool(autoMode), .date(at))
         case let .marker(userID, key, period, at):

@@ -47,8 +47,8 @@ public final class SQLiteStateStore: FlowStateStore {
 
     public func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int {
         read(0) { db in
-            let statement = try db.cachedStatement(sql: StateSQL.upsertUser + " RETURNING inbound_count - ?4")
-            return try Int.fetchOne(statement, arguments: [id, name, at.timeIntervalSince1970, inbound ? 1 : 0]) ?? 0
+            let statement = try db.cachedStatement(sql: StateSQL.upsertUser + " RETURNING inbound_count - ?5")
+            return try Int.fetchOne(statement, arguments: [id, name, at.timeIntervalSince1970, at.timeIntervalSince1970, inbound ? 1 : 0]) ?? 0
         }
     }
 

@@ -1,11 +1,8 @@
 /// The statements that write the runtime's state, shared by the direct and the buffered store.
 enum StateSQL {
+    /// A user's row after one or more notes: first seen `?3` (kept if the row exists), last
+    /// seen `?4`, `?5` more inbound messages. One note passes its time as both.
     static let upsertUser = """
-        INSERT INTO users (id, name, first_seen_at, last_seen_at, inbound_count) VALUES (?1, ?2, ?3, ?3, ?4)
-        ON CONFLICT (id) DO UPDATE SET name = coalesce(?2, name), last_seen_at = ?3, inbound_count = inbound_count + ?4
-        """
-    /// `upsertUser` for several notes of one user merged (`BufferedStateStore.UserNote`).
-    static let upsertUserNotes = """
         INSERT INTO users (id, name, first_seen_at, last_seen_at, inbound_count) VALUES (?1, ?2, ?3, ?4, ?5)
         ON CONFLICT (id) DO UPDATE SET name = coalesce(?2, name), last_seen_at = ?4, inbound_count = inbound_count + ?5
         """
@@ -38,12 +35,12 @@ enum StateSQL {
 
 /// The statements `BufferedStateStore` writes with, by number.
 enum StateStatement: Int, CaseIterable {
-    case upsertUserNotes, upsertChat, insertMarker, insertMessage, insertOutbox, updateOutboxStatus
+    case upsertUser, upsertChat, insertMarker, insertMessage, insertOutbox, updateOutboxStatus
     case insertChatForward, insertForward, insertAssignment, upsertExposure, insertConversion, insertTrace
 
     var sql: String {
         switch self {
-        case .upsertUserNotes: StateSQL.upsertUserNotes
+        case .upsertUser: StateSQL.upsertUser
         case .upsertChat: StateSQL.upsertChat
         case .insertMarker: StateSQL.insertMarker
         case .insertMessage: StateSQL.insertMessage
