@@ -2,24 +2,38 @@ import Flows
 import Foundation
 
 /// Counts kept while replaying, printed at the end.
+///
+/// Flows and action types are few, so they are counted in short lists searched in
+/// order: their names are the same strings event after event, and comparing those is
+/// cheaper than hashing them for a dictionary on every event.
 struct ReplaySummary {
     var events = 0
     var badLines = 0
-    var triggers: [String: Int] = [:]
-    var flowRuns: [String: (ran: Int, skipped: Int)] = [:]
-    var flowOrder: [String] = []
-    var actions: [String: Int] = [:]
+    var triggers: [Trigger?: Int] = [:]
+    /// In the order the flows first reported.
+    var flowRuns: [(name: String, ran: Int, skipped: Int)] = []
+    var actions: [(type: String, count: Int)] = []
     var exposures: [String: Int] = [:]
     var conversions: [String: Int] = [:]
 
     mutating func add(_ result: RunResult) {
         events += 1
-        triggers[result.trigger?.rawValue ?? "(no trigger)", default: 0] += 1
+        triggers[result.trigger, default: 0] += 1
         for flow in result.flows {
-            if flowRuns[flow.name] == nil { flowOrder.append(flow.name) }
-            if flow.result == .ran { flowRuns[flow.name, default: (0, 0)].ran += 1 } else { flowRuns[flow.name, default: (0, 0)].skipped += 1 }
+            let ran = flow.result == .ran
+            if let index = flowRuns.firstIndex(where: { $0.name == flow.name }) {
+                if ran { flowRuns[index].ran += 1 } else { flowRuns[index].skipped += 1 }
+            } else {
+                flowRuns.append((flow.name, ran ? 1 : 0, ran ? 0 : 1))
+            }
         }
-        for action in result.actions { actions[action.type, default: 0] += 1 }
+        for action in result.actions {
+            if let index = actions.firstIndex(where: { $0.type == action.type }) {
+                actions[index].count += 1
+            } else {
+                actions.append((action.type, 1))
+            }
+        }
         for exposure in result.exposures { exposures[exposure.experiment + " / " + exposure.variant, default: 0] += 1 }
         for conversion in result.conversions { conversions[conversion.experiment + " / " + conversion.variant, default: 0] += 1 }
     }
@@ -42,16 +56,16 @@ struct ReplaySummary {
         lines.append(console.bold("Replayed \(number(events)) events") + String(format: " in %.2f s (%@ events/s)", seconds, number(rate)))
         if badLines > 0 { lines.append(console.red("\(number(badLines)) line\(badLines == 1 ? "" : "s") could not be read (see the errors above)")) }
         lines.append(console.bold("Events per trigger:"))
-        for (trigger, count) in triggers.sorted(by: { $0.key < $1.key }) { lines.append(row(trigger, number(count))) }
+        let triggerCounts = triggers.map { (name: $0.key?.rawValue ?? "(no trigger)", count: $0.value) }
+        for (trigger, count) in triggerCounts.sorted(by: { $0.name < $1.name }) { lines.append(row(trigger, number(count))) }
         lines.append(console.bold("Flows:"))
-        if flowOrder.isEmpty { lines.append("  none ran") }
-        for name in flowOrder {
-            let counts = flowRuns[name]!
-            lines.append(row(name, "ran \(number(counts.ran)), skipped \(number(counts.skipped))"))
+        if flowRuns.isEmpty { lines.append("  none ran") }
+        for flow in flowRuns {
+            lines.append(row(flow.name, "ran \(number(flow.ran)), skipped \(number(flow.skipped))"))
         }
         lines.append(console.bold("Actions:"))
         if actions.isEmpty { lines.append("  none") }
-        for (type, count) in actions.sorted(by: { $0.key < $1.key }) { lines.append(row(type, number(count))) }
+        for (type, count) in actions.sorted(by: { $0.type < $1.type }) { lines.append(row(type, number(count))) }
         if !exposures.isEmpty || !conversions.isEmpty {
             lines.append(console.bold("Experiments (exposures, conversions):"))
             for key in Set(exposures.keys).union(conversions.keys).sorted() {

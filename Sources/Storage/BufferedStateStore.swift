@@ -403,7 +403,10 @@ final class FirstError: @unchecked Sendable {
 }
 
 /// A write waiting for the next flush.
-enum PendingWrite: Sendable {
+///
+/// Boxed (`indirect`): a write is copied into the store's queue and again into the commit
+/// queue, and copying a message's strings one by one cost more than the box.
+indirect enum PendingWrite: Sendable {
     case user(id: String, BufferedStateStore.UserNote)
     case chat(source: ChatSource, userID: String, autoMode: Bool, at: Date)
     case marker(userID: String, key: String, period: String, at: Date)

@@ -74,18 +74,19 @@ public struct Variant: Sendable {
 public struct FlowSet: Sendable {
     /// Flows in run order: priority, then file name.
     public let flows: [Flow]
-    /// For each trigger, the indices of the flows listening to it, in run order.
-    let flowsByTrigger: [Trigger: [Int]]
+    /// For each trigger, the flows listening to it, in run order: built once, since every
+    /// event asks and building the list per event copied each flow.
+    let flowsByTrigger: [Trigger: [Flow]]
     /// Experiments whose goal is each trigger, for conversion tracking.
     let goalsByTrigger: [Trigger: [Experiment]]
 
     public init(flows: [Flow]) {
         let ordered = flows.sorted { ($0.priority, $0.file, $0.name) < ($1.priority, $1.file, $1.name) }
         self.flows = ordered
-        var byTrigger: [Trigger: [Int]] = [:]
+        var byTrigger: [Trigger: [Flow]] = [:]
         var goals: [Trigger: [Experiment]] = [:]
-        for (index, flow) in ordered.enumerated() {
-            for trigger in flow.triggers { byTrigger[trigger, default: []].append(index) }
+        for flow in ordered {
+            for trigger in flow.triggers { byTrigger[trigger, default: []].append(flow) }
             if let experiment = flow.experiment, let goal = experiment.goal {
                 goals[goal.trigger, default: []].append(experiment)
             }
@@ -96,7 +97,7 @@ public struct FlowSet: Sendable {
 
     /// The flows listening to a trigger, in run order.
     public func flows(for trigger: Trigger) -> [Flow] {
-        (flowsByTrigger[trigger] ?? []).map { flows[$0] }
+        flowsByTrigger[trigger] ?? []
     }
 
     /// Every experiment, with the flow it belongs to.
