@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.70.0"),
+        // Its JSON decoder reads replay's event lines (see Sources/ReplyflowCLI/EventLines).
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -104,7 +106,9 @@ let package = Package(
                 "Storage",
                 "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["EventLines/replay_event.proto"]
         ),
         .executableTarget(name: "replyflow", dependencies: ["ReplyflowCLI"]),
         .executableTarget(

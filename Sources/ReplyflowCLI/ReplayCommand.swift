@@ -85,40 +85,4 @@ struct ReplayCommand: AsyncParsableCommand {
         if !json { console.line(summary.render(seconds: seconds, console: console)) }
         return summary.badLines > 0 ? 1 : 0
     }
-
-    struct ReplayLineError: Error {
-        var column: Int
-        var message: String
-    }
-
-    /// nil for a blank line; otherwise the event or why the line is not one.
-    static func parseLine(_ line: UnsafeBufferPointer<UInt8>?, now: Date) -> Result<InboundEvent, ReplayLineError>? {
-        guard let bytes = line else {
-            return .failure(ReplayLineError(column: 1, message: "the line is longer than \(JSONLinesReader.maximumLineLength / 1024) KB; an event is one short JSON object per line"))
-        }
-        if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes))
-        } catch {
-            return .failure(ReplayLineError(column: 1, message: "not valid JSON: \(Self.describe(error))"))
-        }
-        let record: EventRecord
-        do {
-            record = try EventRecord(json: object)
-        } catch {
-            return .failure(ReplayLineError(column: 1, message: error.message))
-        }
-        switch record.makeEvent(now: now) {
-        case .success(let event): return .success(event)
-        case .failure(let problem):
-            return .failure(ReplayLineError(column: 1, message: problem.message + (problem.hint.map { " (\($0))" } ?? "")))
-        }
-    }
-
-    /// Foundation's JSON errors carry their position in `NSDebugDescription`.
-    static func describe(_ error: Error) -> String {
-        let nsError = error as NSError
-        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
-    }
 }

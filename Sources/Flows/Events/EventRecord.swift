@@ -2,7 +2,7 @@ import Foundation
 
 /// The dry-run event format, field by field, before validation. One type for both the
 /// YAML event files and replay's JSON lines, so both accept exactly the same events.
-public struct EventRecord: Sendable {
+public struct EventRecord: Sendable, Equatable {
     public var kind: String?
     public var at: String?
     public var user: User?
@@ -12,26 +12,48 @@ public struct EventRecord: Sendable {
 
     public init() {}
 
-    public struct User: Sendable {
+    public struct User: Sendable, Equatable {
         public var id: String?
         public var name: String?
+
+        public init(id: String? = nil, name: String? = nil) {
+            self.id = id
+            self.name = name
+        }
     }
 
-    public struct Chat: Sendable {
+    public struct Chat: Sendable, Equatable {
         public var auto_mode: Bool?
+
+        public init(auto_mode: Bool? = nil) {
+            self.auto_mode = auto_mode
+        }
     }
 
-    public struct Message: Sendable {
+    public struct Message: Sendable, Equatable {
         public var text: String?
         public var media: String?
         public var reply_to: Int64?
+
+        public init(text: String? = nil, media: String? = nil, reply_to: Int64? = nil) {
+            self.text = text
+            self.media = media
+            self.reply_to = reply_to
+        }
     }
 
-    public struct Stubs: Sendable {
+    public struct Stubs: Sendable, Equatable {
         public var answer: String?
         public var transcript: String?
         public var assistant_fails: Bool?
         public var transcription_fails: Bool?
+
+        public init(answer: String? = nil, transcript: String? = nil, assistant_fails: Bool? = nil, transcription_fails: Bool? = nil) {
+            self.answer = answer
+            self.transcript = transcript
+            self.assistant_fails = assistant_fails
+            self.transcription_fails = transcription_fails
+        }
     }
 
     /// Keys of each part, for the YAML reader's unknown-key check and the docs.

@@ -8,7 +8,7 @@ final class EventLinePipeline: @unchecked Sendable {
     // All mutable state is guarded by `condition`.
     struct Line: Sendable {
         var number: Int
-        var event: Result<InboundEvent, ReplayCommand.ReplayLineError>
+        var event: Result<InboundEvent, EventLineDecoder.LineError>
     }
 
     private let condition = NSCondition()
@@ -22,7 +22,7 @@ final class EventLinePipeline: @unchecked Sendable {
         let thread = Thread { [self] in
             var batch: [Line] = []
             batch.reserveCapacity(Self.batchSize)
-            while let parsed = reader.nextLine({ ReplayCommand.parseLine($0, now: now) }) {
+            while let parsed = reader.nextLine({ EventLineDecoder.decode($0, now: now) }) {
                 guard let parsed else { continue }
                 batch.append(Line(number: reader.lineNumber, event: parsed))
                 if batch.count == Self.batchSize {
