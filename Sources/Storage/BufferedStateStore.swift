@@ -424,21 +424,6 @@ indirect enum PendingWrite: Sendable {
     /// same transaction as the runtime's writes around it.
     case custom(@Sendable (Database) throws -> Void)
 
-    /// The batch's prepared statements, prepared once per flush rather than once per row,
-    /// and found by position: hashing the SQL text of every row was a tenth of the
-    /// writer's time in a replay.
-    struct Statements {
-        let db: Database
-        private var prepared = [BulkStatement?](repeating: nil, count: StateStatement.allCases.count)
-
-        init(_ db: Database) { self.db = db }
-
-        mutating func run(_ statement: StateStatement, _ values: BulkValue...) throws {
-            if prepared[statement.rawValue] == nil { prepared[statement.rawValue] = try BulkStatement(db, sql: statement.sql) }
-            try prepared[statement.rawValue]!.run(values)
-        }
-    }
-
     func execute(_ statements: inout Statements) throws {
         switch self {
         case let .user(id, note):
@@ -460,6 +445,8 @@ indirect enum PendingWrite: Sendable {
         case let .outboxStatus(id, status, attempts, next, error, at):
             try statements.run(.updateOutboxStatus, .text(status.rawValue), .integer(Int64(attempts)), .date(next), .text(error), .date(at), .integer(id))
         case let .custom(write):
+            // It may touch any table: the rows held back for multi-row inserts go first.
+            try statements.writeHeldRows()
             try write(statements.db)
         case let .forward(groupMessageID, userID, at):
             try statements.run(.insertForward, .integer(groupMessageID), .text(userID), .date(at))

@@ -77,6 +77,7 @@ final class GroupCommitQueue: @unchecked Sendable {
                 try writer.write { db in
                     var statements = PendingWrite.Statements(db)
                     for write in batch { try write.execute(&statements) }
+                    try statements.writeHeldRows()
                 }
             } catch {
                 errors.keep(error)

@@ -54,4 +54,37 @@ enum StateStatement: Int, CaseIterable {
         case .insertTrace: StateSQL.insertTrace
         }
     }
+
+    /// The table the statement writes.
+    var table: String {
+        switch self {
+        case .upsertUser: "users"
+        case .upsertChat: "chats"
+        case .insertMarker: "markers"
+        case .insertMessage: "messages"
+        case .insertOutbox, .updateOutboxStatus: "outbox"
+        case .insertChatForward, .insertForward: "group_forwards"
+        case .insertAssignment: "experiment_assignments"
+        case .upsertExposure: "experiment_exposures"
+        case .insertConversion: "experiment_conversions"
+        case .insertTrace: "run_traces"
+        }
+    }
+
+    /// Plain inserts that a batch writes several rows per statement (see
+    /// `PendingWrite.Statements`): the bulk of a replay's rows.
+    var isMultiRow: Bool {
+        switch self {
+        case .insertMessage, .insertForward, .insertMarker: true
+        default: false
+        }
+    }
+
+    /// The statement with `rows` rows of values, for a statement ending in one `VALUES (...)`.
+    func sql(rows: Int) -> String {
+        let sql = self.sql
+        guard let values = sql.range(of: "VALUES ", options: .backwards) else { return sql }
+        let row = sql[values.upperBound...]
+        return sql + String(repeating: ", " + row, count: rows - 1)
+    }
 }
