@@ -40,12 +40,10 @@ enum EventLineDecoder {
         }
     }
 
-    private static let protobufOptions: JSONDecodingOptions = {
-        var options = JSONDecodingOptions()
-        // The format ignores keys it does not know, so files for a newer version replay.
-        options.ignoreUnknownFields = true
-        return options
-    }()
+    /// Unknown keys are refused, not skipped: SwiftProtobuf would skip their values without
+    /// checking their UTF-8, which Foundation refuses. The format ignores keys it does not
+    /// know (so files for a newer version replay): such a line goes to Foundation.
+    private static let protobufOptions = JSONDecodingOptions()
 
     /// The line as SwiftProtobuf reads it, or nil when it does not take the line.
     static func fastRecord(_ bytes: UnsafeBufferPointer<UInt8>) -> EventRecord? {
@@ -91,21 +89,18 @@ enum EventLineDecoder {
     /// The format's keys whose values are objects, after their opening quote.
     private static let nestedKeys: [[UInt8]] = ["user\"", "chat\"", "message\"", "stubs\""].map { Array($0.utf8) }
 
-    /// Whether the line has what the two readers take differently: invalid UTF-8
-    /// (SwiftProtobuf skips an unknown key's value unchecked; Foundation refuses the line),
-    /// a control character (Foundation refuses one unescaped inside a string, as JSON says;
-    /// protobuf takes it), or one of `nestedKeys` twice. One pass, comparing keys only after quotes; this runs
+    /// Whether the line has what the two readers take differently: a control character
+    /// (Foundation refuses one unescaped inside a string, as JSON says; protobuf takes it),
+    /// or one of `nestedKeys` twice. One pass, comparing keys only after quotes; this runs
     /// on every line, so it allocates nothing.
     private static func needsFoundation(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         var seen: UInt8 = 0
-        var nonASCII = false
         var index = 0
         while index < bytes.count {
             let byte = base[index]
             index += 1
             if byte < 0x20 { return true }
-            if byte >= 0x80 { nonASCII = true }
             guard byte == UInt8(ascii: "\""), index < bytes.count else { continue }
             let number: Int
             switch base[index] {
@@ -120,8 +115,7 @@ enum EventLineDecoder {
             if seen & (1 << number) != 0 { return true }
             seen |= 1 << number
         }
-        // Checked without building a string: this runs on every line.
-        return nonASCII && transcode(bytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in })
+        return false
     }
 
     /// The line as Foundation reads it, with the error a person can act on.
