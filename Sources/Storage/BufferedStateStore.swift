@@ -31,23 +31,18 @@ public final class BufferedStateStore: FlowStateStore {
     /// Keeps the messages stored since `takeStoredMessages()`, for the server's live stream.
     public var tracksStoredMessages = false
     private var storedSinceTaken: [(Int64, StoredMessage)] = []
-    private var inboundCounts: [String: Int] = [:]
+    /// Per user: inbound counts, merged notes, latest app message, auto modes, markers.
+    private var users = UserCache()
     /// Users noted since their row was last queued, each merged into one write: a replay
     /// notes a user on every event, and an upsert per event was a seventh of its time.
     /// Written by `commit` (so the server's commits carry them), `finish`, a cache drop,
-    /// and when `userNoteLimit` users are waiting. `inboundCounts` knows every user here.
-    private var userNotes: [String: UserNote] = [:]
+    /// and when `userNoteLimit` users are waiting. Their facts know their inbound counts.
+    private var notedUsers: [UserFacts] = []
     /// Users whose notes may wait unwritten (bulk runs; a server commits them each event).
     public var userNoteLimit = 50_000
-    /// The newest app-chat message id per user, stored or queued: tells a cached history
-    /// page whether it is still current.
-    private var latestAppMessages: [String: Int64] = [:]
-    /// For the lookups below, a cached `nil` means "looked up in SQLite: none stored", so
-    /// a chat or user that SQLite knows nothing about is read once, not on every event.
-    private var autoModes: [ChatKey: Bool?] = [:]
-    /// The latest period marked per (user, key): markers are asked about the current
-    /// period, so one entry per user and key answers almost every question.
-    private var markers: [MarkerSlot: String] = [:]
+    /// For the lookups below (and the users' auto modes), a cached `nil` means "looked up
+    /// in SQLite: none stored", so what SQLite knows nothing about is read once, not on
+    /// every event.
     private var forwards: [Int64: String] = [:]
     /// Forwarded group messages in the order they were cached, to drop the oldest first:
     /// staff answer recent messages, and older ones are still found in SQLite.
@@ -58,7 +53,6 @@ public final class BufferedStateStore: FlowStateStore {
     private var exposures: [PairKey: (variant: String, at: Date)?] = [:]
     private var conversions: Set<PairKey> = []
 
-    struct ChatKey: Hashable { var source: ChatSource; var userID: String }
     /// Notes of one user merged: the write that leaves the row as the notes one by one would.
     struct UserNote: Sendable {
         var name: String?
@@ -66,7 +60,6 @@ public final class BufferedStateStore: FlowStateStore {
         var lastAt: Date
         var inbound: Int
     }
-    struct MarkerSlot: Hashable { var userID: String; var key: String }
     struct PairKey: Hashable { var experiment: String; var userID: String }
 
     public init(database: ReplyflowDatabase) throws {
@@ -144,9 +137,12 @@ public final class BufferedStateStore: FlowStateStore {
 
     /// Moves the merged user notes into the queue, one write per user.
     private func queueUserNotes() {
-        guard !userNotes.isEmpty else { return }
-        for (id, note) in userNotes { pending.append(.user(id: id, note)) }
-        userNotes = [:]
+        guard !notedUsers.isEmpty else { return }
+        for user in notedUsers {
+            if let note = user.note { pending.append(.user(id: user.id, note)) }
+            user.note = nil
+        }
+        notedUsers = []
     }
 
     private func flush() {
@@ -156,7 +152,7 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     private var cacheSize: Int {
-        inboundCounts.count + latestAppMessages.count + autoModes.count + markers.count + forwards.count + assignments.count + exposures.count + conversions.count
+        users.factCount + forwards.count + assignments.count + exposures.count + conversions.count
     }
 
     private func trimCaches() {
@@ -165,10 +161,7 @@ public final class BufferedStateStore: FlowStateStore {
         queueUserNotes()
         if !pending.isEmpty { commits.submit(takePending(), waiter: nil) }
         commits.waitUntilWritten()
-        inboundCounts = [:]
-        latestAppMessages = [:]
-        autoModes = [:]
-        markers = [:]
+        users.removeAll()
         forwards = [:]
         forwardOrder = []
         assignments = [:]
@@ -196,23 +189,24 @@ public final class BufferedStateStore: FlowStateStore {
     // MARK: FlowStateStore
 
     public func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int {
+        let user = users.facts(id)
         let earlier: Int
-        if let cached = inboundCounts[id] {
+        if let cached = user.inboundCount {
             earlier = cached
-        } else if cachesAreComplete {
-            earlier = 0
         } else {
-            earlier = readStored(0) { try Int.fetchOne($0.cachedStatement(sql: StateSQL.selectInboundCount), arguments: [id]) ?? 0 }
+            earlier = cachesAreComplete ? 0 : readStored(0) { try Int.fetchOne($0.cachedStatement(sql: StateSQL.selectInboundCount), arguments: [id]) ?? 0 }
+            users.learned()
         }
-        inboundCounts[id] = earlier + (inbound ? 1 : 0)
-        if var note = userNotes[id] {
+        user.inboundCount = earlier + (inbound ? 1 : 0)
+        if var note = user.note {
             note.name = name ?? note.name
             note.lastAt = at
             note.inbound += inbound ? 1 : 0
-            userNotes[id] = note
+            user.note = note
         } else {
-            userNotes[id] = UserNote(name: name, firstAt: at, lastAt: at, inbound: inbound ? 1 : 0)
-            if userNotes.count >= userNoteLimit {
+            user.note = UserNote(name: name, firstAt: at, lastAt: at, inbound: inbound ? 1 : 0)
+            notedUsers.append(user)
+            if notedUsers.count >= userNoteLimit {
                 queueUserNotes()
                 if pending.count >= flushThreshold { flush() }
             }
@@ -221,24 +215,28 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     public func autoMode(source: ChatSource, userID: String) -> Bool? {
-        let key = ChatKey(source: source, userID: userID)
-        if let cached = autoModes[key] { return cached }
+        let user = users.facts(userID)
+        if let cached = user.autoModes[source.index] { return cached }
         if cachesAreComplete { return nil }
         let stored = readStored(nil) { try Bool.fetchOne($0.cachedStatement(sql: StateSQL.selectAutoMode), arguments: [source.rawValue, userID]) }
-        autoModes[key] = .some(stored)
+        remember(stored, source: source, of: user)
         return stored
     }
 
     public func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date) {
-        autoModes[ChatKey(source: source, userID: userID)] = .some(on)
+        remember(on, source: source, of: users.facts(userID))
         enqueue(.chat(source: source, userID: userID, autoMode: on, at: at))
     }
 
+    private func remember(_ autoMode: Bool?, source: ChatSource, of user: UserFacts) {
+        if user.autoModes[source.index] == nil { users.learned() }
+        user.autoModes[source.index] = .some(autoMode)
+    }
+
     public func hasMarker(userID: String, key: String, period: String) -> Bool {
-        let slot = MarkerSlot(userID: userID, key: key)
-        let latest = markers[slot]
+        let latest = users.facts(userID).latestMarker(key)
         if latest == period { return true }
-        // Nothing stored for this slot, or only earlier periods: no marker for this one.
+        // Nothing stored for this key, or only earlier periods: no marker for this one.
         if cachesAreComplete, latest.map({ $0 < period }) ?? true { return false }
         // An earlier period than the cached one may have been written out of time order
         // and not be in the cache: write the queue out before asking SQLite.
@@ -247,14 +245,16 @@ public final class BufferedStateStore: FlowStateStore {
     }
 
     public func setMarker(userID: String, key: String, period: String, at: Date) {
-        let slot = MarkerSlot(userID: userID, key: key)
-        if markers[slot] == period { return }
-        if let latest = markers[slot], latest > period {
-            // An event out of time order: keep the latest, but write this one too.
-            enqueue(.marker(userID: userID, key: key, period: period, at: at))
-            return
+        let user = users.facts(userID)
+        if let index = user.markers.firstIndex(where: { $0.key == key }) {
+            let latest = user.markers[index].period
+            if latest == period { return }
+            // An event out of time order keeps the latest, but is written too.
+            if latest < period { user.markers[index].period = period }
+        } else {
+            user.markers.append((key, period))
+            users.learned()
         }
-        markers[slot] = period
         enqueue(.marker(userID: userID, key: key, period: period, at: at))
     }
 
@@ -262,7 +262,7 @@ public final class BufferedStateStore: FlowStateStore {
         let id = nextMessageID
         nextMessageID += 1
         enqueue(.message(id: id, message))
-        if message.source == .app { latestAppMessages[message.userID] = id }
+        if message.source == .app { rememberLatestAppMessage(id, of: users.facts(message.userID)) }
         if tracksStoredMessages { storedSinceTaken.append((id, message)) }
         return id
     }
@@ -353,13 +353,19 @@ extension BufferedStateStore {
     /// The newest app-chat message id of a user that this store has seen (queued ones
     /// included), or nil when it does not know (not since start, or the caches were dropped).
     public func latestAppMessageID(userID: String) -> Int64? {
-        latestAppMessages[userID]
+        users.existing(userID)?.latestAppMessage
     }
 
     /// Tells the store the newest id read from SQLite, when it knows none: anything
     /// stored later (even queued, not yet written) replaces it.
     public func rememberLatestAppMessageID(_ id: Int64, userID: String) {
-        if latestAppMessages[userID] == nil { latestAppMessages[userID] = id }
+        let user = users.facts(userID)
+        if user.latestAppMessage == nil { rememberLatestAppMessage(id, of: user) }
+    }
+
+    private func rememberLatestAppMessage(_ id: Int64, of user: UserFacts) {
+        if user.latestAppMessage == nil { users.learned() }
+        user.latestAppMessage = id
     }
 
     /// The messages stored since the last call, with their ids (when tracking is on).
