@@ -272,9 +272,10 @@ public final class BufferedStateStore: FlowStateStore {
         enqueue(.forward(groupMessageID: groupMessageID, userID: userID, at: at))
         if forwards.updateValue(userID, forKey: groupMessageID) == nil { forwardOrder.append(groupMessageID) }
         if forwardOrder.count > forwardCacheLimit {
-            // The dropped mappings must be readable from SQLite from now on.
+            // The dropped mappings must be readable from SQLite from now on: they are
+            // submitted here, and a read of SQLite (`readStored`) waits for what was
+            // submitted. Not waiting here keeps the runtime going while SQLite catches up.
             flush()
-            commits.waitUntilWritten()
             let dropped = forwardOrder.count / 2
             for id in forwardOrder[..<dropped] { forwards[id] = nil }
             forwardOrder.removeFirst(dropped)
@@ -430,46 +431,75 @@ indirect enum PendingWrite: Sendable {
     /// same transaction as the runtime's writes around it.
     case custom(@Sendable (Database) throws -> Void)
 
-    func execute(_ statements: inout Statements) throws {
+    /// The one statement this write is a row of; nil for the writes that are not one row
+    /// (a custom write, a trace).
+    var statement: StateStatement? {
+        switch self {
+        case .user: .upsertUser
+        case .chat: .upsertChat
+        case .marker: .insertMarker
+        case .message: .insertMessage
+        case .outbox: .insertOutbox
+        case .chatForward: .insertChatForward
+        case .outboxStatus: .updateOutboxStatus
+        case .forward: .insertForward
+        case .assignment: .insertAssignment
+        case .exposure: .upsertExposure
+        case .conversion: .insertConversion
+        case .custom, .trace: nil
+        }
+    }
+
+    /// Binds this write's row, in the order of its statement's parameters.
+    func bind(_ row: inout BulkBinder) {
         switch self {
         case let .user(id, note):
-            try statements.run(.upsertUser, .text(id), .text(note.name), .date(note.firstAt), .date(note.lastAt), .integer(Int64(note.inbound)))
+            row.text(id); row.text(note.name); row.date(note.firstAt); row.date(note.lastAt); row.integer(Int64(note.inbound))
         case let .chat(source, userID, autoMode, at):
-            try statements.run(.upsertChat, .text(source.rawValue), .text(userID), .bool(autoMode), .date(at))
+            row.text(source.rawValue); row.text(userID); row.bool(autoMode); row.date(at)
         case let .marker(userID, key, period, at):
-            try statements.run(.insertMarker, .text(userID), .text(key), .text(period), .date(at))
+            row.text(userID); row.text(key); row.text(period); row.date(at)
         case let .message(id, message):
-            try statements.run(
-                .insertMessage, .integer(id), .text(message.userID), .text(message.source.rawValue), .text(message.direction.rawValue),
-                .text(message.text), .text(message.media.rawValue), .date(message.at), .text(message.flow), .text(message.photoURL),
-                .text(message.platformMessageID), .text(message.senderName)
-            )
+            row.integer(id); row.text(message.userID); row.text(message.source.rawValue); row.text(message.direction.rawValue)
+            row.text(message.text); row.text(message.media.rawValue); row.date(message.at); row.text(message.flow); row.text(message.photoURL)
+            row.text(message.platformMessageID); row.text(message.senderName)
         case let .outbox(item):
-            try statements.run(.insertOutbox, .integer(item.id), .text(item.kind), .text(item.lane), .text(item.payload), .text(item.status.rawValue), .date(item.nextAttemptAt))
+            row.integer(item.id); row.text(item.kind); row.text(item.lane); row.text(item.payload); row.text(item.status.rawValue); row.date(item.nextAttemptAt)
         case let .chatForward(groupMessageID, userID, source, at):
-            try statements.run(.insertChatForward, .integer(groupMessageID), .text(userID), .date(at), .text(source))
+            row.integer(groupMessageID); row.text(userID); row.date(at); row.text(source)
         case let .outboxStatus(id, status, attempts, next, error, at):
-            try statements.run(.updateOutboxStatus, .text(status.rawValue), .integer(Int64(attempts)), .date(next), .text(error), .date(at), .integer(id))
+            row.text(status.rawValue); row.integer(Int64(attempts)); row.date(next); row.text(error); row.date(at); row.integer(id)
+        case let .forward(groupMessageID, userID, at):
+            row.integer(groupMessageID); row.text(userID); row.date(at)
+        case let .assignment(experiment, userID, variant, at), let .exposure(experiment, userID, variant, at), let .conversion(experiment, userID, variant, at):
+            row.text(experiment); row.text(userID); row.text(variant); row.date(at)
+        case .custom, .trace:
+            assertionFailure("not a one-row write")
+        }
+    }
+
+    func execute(_ statements: inout Statements) throws {
+        switch self {
         case let .custom(write):
             // It may touch any table: the rows held back for multi-row inserts go first.
             try statements.writeHeldRows()
             try write(statements.db)
-        case let .forward(groupMessageID, userID, at):
-            try statements.run(.insertForward, .integer(groupMessageID), .text(userID), .date(at))
-        case let .assignment(experiment, userID, variant, at):
-            try statements.run(.insertAssignment, .text(experiment), .text(userID), .text(variant), .date(at))
-        case let .exposure(experiment, userID, variant, at):
-            try statements.run(.upsertExposure, .text(experiment), .text(userID), .text(variant), .date(at))
-        case let .conversion(experiment, userID, variant, at):
-            try statements.run(.insertConversion, .text(experiment), .text(userID), .text(variant), .date(at))
         case let .trace(result, kind, at):
             let trigger = result.trigger?.rawValue
             if result.flows.isEmpty {
-                try statements.run(.insertTrace, .date(at), .text(kind.rawValue), .text(trigger), .text(result.userID), .text(result.note ?? "no flow listens to this trigger"), .text(nil), .text(nil), .text(nil), .text(nil))
+                try statements.run(.insertTrace) { row in
+                    row.date(at); row.text(kind.rawValue); row.text(trigger); row.text(result.userID)
+                    row.text(result.note ?? "no flow listens to this trigger"); row.text(nil); row.text(nil); row.text(nil); row.text(nil)
+                }
             }
             for outcome in result.flows {
-                try statements.run(.insertTrace, .date(at), .text(kind.rawValue), .text(trigger), .text(result.userID), .text(result.note), .text(outcome.name), .text(outcome.result.rawValue), .text(outcome.reason), .text(outcome.variant))
+                try statements.run(.insertTrace) { row in
+                    row.date(at); row.text(kind.rawValue); row.text(trigger); row.text(result.userID)
+                    row.text(result.note); row.text(outcome.name); row.text(outcome.result.rawValue); row.text(outcome.reason); row.text(outcome.variant)
+                }
             }
+        default:
+            try statements.run(self)
         }
     }
 }

@@ -11,10 +11,6 @@ import GRDBSQLite
 struct BulkStatement {
     private let statement: Statement
     private let connection: OpaquePointer?
-    private var index: Int32 = 0
-
-    /// SQLite copies bound text before `bind` returns (SQLITE_TRANSIENT).
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// The statement comes from the connection's cache: preparing an insert into
     /// `messages` also compiles its trigger, which costs more than running it.
@@ -23,30 +19,14 @@ struct BulkStatement {
         connection = db.sqliteConnection
     }
 
-    /// Binds the values in order and runs the statement once.
-    mutating func run(_ values: [BulkValue]) throws {
+    /// Runs the statement once with the parameters `bind` gives, in order: values are bound
+    /// straight from the caller's fields, with no array of values per row.
+    func run(_ bind: (inout BulkBinder) -> Void) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        index = 0
-        for value in values {
-            index += 1
-            let code: Int32
-            switch value {
-            case .text(let text):
-                if let text {
-                    code = text.utf8.withContiguousStorageIfAvailable { bytes in
-                        sqlite3_bind_text(handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), Self.transient)
-                    } ?? sqlite3_bind_text(handle, index, text, -1, Self.transient)
-                } else {
-                    code = sqlite3_bind_null(handle, index)
-                }
-            case .integer(let number):
-                code = number.map { sqlite3_bind_int64(handle, index, $0) } ?? sqlite3_bind_null(handle, index)
-            case .real(let number):
-                code = sqlite3_bind_double(handle, index, number)
-            }
-            guard code == SQLITE_OK else { throw failure(code) }
-        }
+        var binder = BulkBinder(handle: handle)
+        bind(&binder)
+        guard binder.code == SQLITE_OK else { throw failure(binder.code) }
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(code) }
     }
@@ -57,12 +37,41 @@ struct BulkStatement {
     }
 }
 
-/// A value bound by `BulkStatement`.
-enum BulkValue {
-    case text(String?)
-    case integer(Int64?)
-    case real(Double)
+/// Binds a statement's parameters one after another; the first failure is kept.
+struct BulkBinder {
+    fileprivate let handle: OpaquePointer?
+    private var index: Int32 = 0
+    fileprivate private(set) var code = SQLITE_OK
 
-    static func bool(_ value: Bool) -> BulkValue { .integer(value ? 1 : 0) }
-    static func date(_ value: Date) -> BulkValue { .real(value.timeIntervalSince1970) }
+    /// SQLite copies bound text before `bind` returns (SQLITE_TRANSIENT).
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    fileprivate init(handle: OpaquePointer?) { self.handle = handle }
+
+    mutating func text(_ text: String?) {
+        index += 1
+        guard code == SQLITE_OK else { return }
+        guard let text else {
+            code = sqlite3_bind_null(handle, index)
+            return
+        }
+        code = text.utf8.withContiguousStorageIfAvailable { bytes in
+            sqlite3_bind_text(handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), Self.transient)
+        } ?? sqlite3_bind_text(handle, index, text, -1, Self.transient)
+    }
+
+    mutating func integer(_ number: Int64?) {
+        index += 1
+        guard code == SQLITE_OK else { return }
+        code = number.map { sqlite3_bind_int64(handle, index, $0) } ?? sqlite3_bind_null(handle, index)
+    }
+
+    mutating func real(_ number: Double) {
+        index += 1
+        guard code == SQLITE_OK else { return }
+        code = sqlite3_bind_double(handle, index, number)
+    }
+
+    mutating func date(_ date: Date) { real(date.timeIntervalSince1970) }
+    mutating func bool(_ value: Bool) { integer(value ? 1 : 0) }
 }
