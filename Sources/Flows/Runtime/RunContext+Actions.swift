@@ -116,7 +116,7 @@ extension RunContext {
             stopped = true
             return .stopped
         case .branch(let conditions, let thenActions, let elseActions):
-            let chosen = firstFailure(conditions, variant: outputs.variant) == nil ? thenActions : elseActions
+            let chosen = firstFailure(conditions, variant: outputs.variant, explain: false) == nil ? thenActions : elseActions
             return await perform(chosen, flow: flow, outputs: &outputs)
         }
         return .completed
