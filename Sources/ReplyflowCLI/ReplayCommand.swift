@@ -75,6 +75,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
             }
             if let error = runner.store.takeError() { throw CommandFailure("storage error near \(eventsFile):\(batch.last?.number ?? 0): \(error)") }
+            pipeline.recycle(batch)
         }
         do {
             try runner.store.finish()

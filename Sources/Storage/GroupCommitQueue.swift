@@ -10,6 +10,11 @@ final class GroupCommitQueue: @unchecked Sendable {
     private var queued: [PendingWrite] = []
     private var waiters: [@Sendable (Error?) -> Void] = []
     private var drainScheduled = false
+    /// Batches the writer has run, released by the next `submit`: their rows were made on
+    /// the submitter's thread, and glibc's `free` of another thread's block takes that
+    /// thread's arena lock, which the two threads then waited on (a tenth of a replay's
+    /// time idle).
+    private var written: [[PendingWrite]] = []
 
     private let queue = DispatchQueue(label: "replyflow.group-commit")
     private let writer: any DatabaseWriter
@@ -37,11 +42,14 @@ final class GroupCommitQueue: @unchecked Sendable {
     /// Queues rows for the next transaction. Blocks while too many rows are waiting.
     func submit(_ writes: [PendingWrite], waiter: (@Sendable (Error?) -> Void)?) {
         if writes.isEmpty && waiter == nil { return }
+        var released: [[PendingWrite]] = []
+        defer { released = [] }
         condition.lock()
         while !queued.isEmpty && queued.count + writes.count > maxQueued {
             condition.wait()
         }
         queued.append(contentsOf: writes)
+        swap(&released, &written)
         if let waiter { waiters.append(waiter) }
         let schedule = !drainScheduled
         drainScheduled = true
@@ -84,6 +92,9 @@ final class GroupCommitQueue: @unchecked Sendable {
                 onError(error)
                 failure = error
             }
+            condition.lock()
+            written.append(batch)
+            condition.unlock()
         }
         for waiter in batchWaiters { waiter(failure) }
     }
