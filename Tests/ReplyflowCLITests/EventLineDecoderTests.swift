@@ -147,4 +147,30 @@ struct EventLineDecoderTests {
         #expect(taken > 1_500)
         #expect(refused > 5_000)
     }
+
+    @Test("the word-at-a-time scan counts braces and finds control characters as a byte loop does")
+    func braceCountMatchesByteLoop() {
+        var random = SeededGenerator(state: 7)
+        let alphabet: [UInt8] = [0x00, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x22, 0x7B, 0x7D, 0x7F, 0x80, 0x9B, 0xD0, 0xFB, 0xFF, 0x61]
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            let expected: Int? = bytes.contains { $0 < 0x20 } ? nil : bytes.filter { $0 == UInt8(ascii: "{") }.count
+            let counted = bytes.withUnsafeBufferPointer { EventLineDecoder.braceCount($0) }
+            #expect(counted == expected, "\(bytes)")
+            if counted != expected { return }
+        }
+    }
+
+    @Test("a key given twice with an object goes to Foundation, which keeps the last object")
+    func repeatedObjectKey() throws {
+        let line = #"{"kind":"app_message","user":{"id":"1","name":"Ann"},"message":{"text":"hi"},"user":{"id":"2"}}"#
+        #expect(decodeFast(line) == nil)
+        let event = try #require(try decode(line)?.get())
+        #expect(event.userID == "2")
+        #expect(event.userName == nil)
+
+        let braceInText = #"{"kind":"app_message","user":{"id":"1"},"message":{"text":"{smile}"}}"#
+        #expect(decodeFast(braceInText) == nil)
+        #expect(try decode(braceInText)?.get().text == "{smile}")
+    }
 }

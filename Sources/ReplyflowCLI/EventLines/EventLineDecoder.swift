@@ -47,12 +47,14 @@ enum EventLineDecoder {
 
     /// The line as SwiftProtobuf reads it, or nil when it does not take the line.
     static func fastRecord(_ bytes: UnsafeBufferPointer<UInt8>) -> EventRecord? {
-        // Lines the two readers would take differently are left to Foundation. One is an
-        // object key given twice: Foundation keeps the last object, protobuf merges the two
-        // (a line that only says `"user"` twice in a text goes there too).
-        guard !needsFoundation(bytes) else { return nil }
+        guard let braces = braceCount(bytes) else { return nil }
         // SwiftProtobuf takes an array or Data, not a pointer: one copy of a short line.
         guard let line = try? Replyflow_ReplayEvent(jsonUTF8Bytes: Array(bytes), options: protobufOptions) else { return nil }
+        // An object key given twice: Foundation keeps the last object, protobuf merges the
+        // two. Unknown keys are refused, so every `{` is the line's own or opens one of its
+        // four parts; one more than that (or a `{` inside a text) goes to Foundation.
+        let parts = (line.hasUser ? 1 : 0) + (line.hasChat ? 1 : 0) + (line.hasMessage ? 1 : 0) + (line.hasStubs ? 1 : 0)
+        guard braces == 1 + parts else { return nil }
         var record = EventRecord()
         if line.hasKind { record.kind = line.kind }
         if line.hasAt { record.at = line.at }
@@ -86,36 +88,31 @@ enum EventLineDecoder {
         return record
     }
 
-    /// The format's keys whose values are objects, after their opening quote.
-    private static let nestedKeys: [[UInt8]] = ["user\"", "chat\"", "message\"", "stubs\""].map { Array($0.utf8) }
-
-    /// Whether the line has what the two readers take differently: a control character
-    /// (Foundation refuses one unescaped inside a string, as JSON says; protobuf takes it),
-    /// or one of `nestedKeys` twice. One pass, comparing keys only after quotes; this runs
-    /// on every line, so it allocates nothing.
-    private static func needsFoundation(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
-        var seen: UInt8 = 0
+    /// The number of `{` in the line, or nil when it holds a control character (Foundation
+    /// refuses one unescaped inside a string, as JSON says; protobuf takes it). Eight bytes
+    /// at a time: this runs on every line.
+    static func braceCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = bytes.baseAddress else { return 0 }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var braces = 0
         var index = 0
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // A byte below 0x20 borrows into its own top bit; bytes from 0x80 up are masked out by ~word.
+            if (word &- ones &* 0x20) & ~word & highs != 0 { return nil }
+            // Bytes equal to `{` become zero, and this mask has the top bit of exactly those.
+            let x = word ^ (ones &* 0x7B)
+            braces += (~(((x & ~highs) &+ ~highs) | x) & highs).nonzeroBitCount
+            index += 8
+        }
         while index < bytes.count {
             let byte = base[index]
+            if byte < 0x20 { return nil }
+            if byte == UInt8(ascii: "{") { braces += 1 }
             index += 1
-            if byte < 0x20 { return true }
-            guard byte == UInt8(ascii: "\""), index < bytes.count else { continue }
-            let number: Int
-            switch base[index] {
-            case UInt8(ascii: "u"): number = 0
-            case UInt8(ascii: "c"): number = 1
-            case UInt8(ascii: "m"): number = 2
-            case UInt8(ascii: "s"): number = 3
-            default: continue
-            }
-            let key = nestedKeys[number]
-            guard bytes.count - index >= key.count, key.withUnsafeBufferPointer({ memcmp(base + index, $0.baseAddress!, key.count) == 0 }) else { continue }
-            if seen & (1 << number) != 0 { return true }
-            seen |= 1 << number
         }
-        return false
+        return braces
     }
 
     /// The line as Foundation reads it, with the error a person can act on.

@@ -29,7 +29,7 @@ final class JSONLinesReader: @unchecked Sendable {
     func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T? {
         var skipping = false
         while true {
-            if let newline = buffer[start..<end].firstIndex(of: 10) {
+            if let newline = newlineIndex() {
                 lineNumber += 1
                 let lineStart = start
                 start = newline + 1
@@ -52,6 +52,15 @@ final class JSONLinesReader: @unchecked Sendable {
                 start = end
             }
             fill()
+        }
+    }
+
+    /// The index of the next newline in the unread bytes, found with `memchr` (vectorised
+    /// in the C library; a Swift search over the array slice was a tenth of the reader).
+    private func newlineIndex() -> Int? {
+        guard start < end else { return nil }
+        return buffer.withUnsafeBufferPointer { bytes in
+            memchr(bytes.baseAddress! + start, 10, end - start).map { UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress!) }
         }
     }
 
