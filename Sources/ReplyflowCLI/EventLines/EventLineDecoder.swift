@@ -20,12 +20,19 @@ enum EventLineDecoder {
     /// nil for a blank line; otherwise the event or why the line is not one. A nil `line`
     /// is one longer than `JSONLinesReader.maximumLineLength`.
     static func decode(_ line: UnsafeBufferPointer<UInt8>?, now: Date) -> Result<InboundEvent, LineError>? {
+        var scratch: [UInt8] = []
+        return decode(line, now: now, scratch: &scratch)
+    }
+
+    /// `decode(_:now:)` with a buffer kept by the caller for the protobuf reader's copy of
+    /// the line, so reading a file allocates none per line.
+    static func decode(_ line: UnsafeBufferPointer<UInt8>?, now: Date, scratch: inout [UInt8]) -> Result<InboundEvent, LineError>? {
         guard let bytes = line else {
             return .failure(LineError(column: 1, message: "the line is longer than \(JSONLinesReader.maximumLineLength / 1024) KB; an event is one short JSON object per line"))
         }
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
         let record: EventRecord
-        if let fast = fastRecord(bytes) {
+        if let fast = fastRecord(bytes, scratch: &scratch) {
             record = fast
         } else {
             switch foundationRecord(bytes) {
@@ -47,9 +54,17 @@ enum EventLineDecoder {
 
     /// The line as SwiftProtobuf reads it, or nil when it does not take the line.
     static func fastRecord(_ bytes: UnsafeBufferPointer<UInt8>) -> EventRecord? {
+        var scratch: [UInt8] = []
+        return fastRecord(bytes, scratch: &scratch)
+    }
+
+    static func fastRecord(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8]) -> EventRecord? {
         guard let braces = braceCount(bytes) else { return nil }
-        // SwiftProtobuf takes an array or Data, not a pointer: one copy of a short line.
-        guard let line = try? Replyflow_ReplayEvent(jsonUTF8Bytes: Array(bytes), options: protobufOptions) else { return nil }
+        // SwiftProtobuf takes an array or Data, not a pointer: the line is copied into the
+        // caller's buffer, which keeps its capacity from line to line.
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: bytes)
+        guard let line = try? Replyflow_ReplayEvent(jsonUTF8Bytes: scratch, options: protobufOptions) else { return nil }
         // An object key given twice: Foundation keeps the last object, protobuf merges the
         // two. Unknown keys are refused, so every `{` is the line's own or opens one of its
         // four parts; one more than that (or a `{` inside a text) goes to Foundation.

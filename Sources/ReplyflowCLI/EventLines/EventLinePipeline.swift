@@ -28,7 +28,8 @@ final class EventLinePipeline: @unchecked Sendable {
         let thread = Thread { [self] in
             var batch: [Line] = []
             batch.reserveCapacity(Self.batchSize)
-            while let parsed = reader.nextLine({ EventLineDecoder.decode($0, now: now) }) {
+            var scratch: [UInt8] = []
+            while let parsed = reader.nextLine({ EventLineDecoder.decode($0, now: now, scratch: &scratch) }) {
                 guard let parsed else { continue }
                 batch.append(Line(number: reader.lineNumber, event: parsed))
                 if batch.count == Self.batchSize {
