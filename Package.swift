@@ -121,12 +121,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "replyflow-fakes", dependencies: ["TestServers"]),
-        .testTarget(name: "FlowsTests", dependencies: ["Flows"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Flows"]),
-        .testTarget(name: "ReplyflowCLITests", dependencies: ["ReplyflowCLI", "Flows", "Storage"]),
+        // What several test targets share (a seeded random generator for property tests).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Flows", "TestSupport"]),
+        .testTarget(name: "ReplyflowCLITests", dependencies: ["ReplyflowCLI", "Flows", "Storage", "TestSupport"]),
         .testTarget(
             name: "ChannelsTests",
-            dependencies: ["Channels", "TestServers", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["Channels", "TestServers", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(
             name: "SocketIOTests",

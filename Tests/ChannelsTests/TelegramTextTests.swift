@@ -1,6 +1,7 @@
 import Channels
 import Foundation
 import Testing
+import TestSupport
 import TestServers
 
 @Suite("TelegramText", .timeLimit(.minutes(1)))
@@ -57,7 +58,7 @@ struct TelegramTextTests {
     /// chunks give back the text (exactly, or minus whitespace-only runs that could not be kept).
     @Test(arguments: [2, 3, 7, 16, 64, 1024, 4096])
     func splitPropertiesOnRandomText(limit: Int) {
-        var random = SeededGenerator(seed: UInt64(limit) &* 7919)
+        var random = SplitMix64(seed: UInt64(limit) &* 7919)
         let pieces = [
             "a", "b", "Z", "1", ".", ",", "<", "&", ">", "ж", "Щ", "ё", "😀", "👍🏽", "🇺🇦", "👨‍👩‍👧‍👦", "é", "e\u{0301}",
             "中", " ", " ", " ", "\n", "\n\n", "\r\n", "\t",
@@ -105,7 +106,7 @@ struct TelegramTextTests {
     /// Long random text (with characters that need escaping) split, escaped and sent: the fake parses
     /// every chunk back to exactly the raw chunk, within Telegram's 4096 limit.
     @Test func splitThenEscapeIsAcceptedByTheFake() async throws {
-        var random = SeededGenerator(seed: 42)
+        var random = SplitMix64(seed: 42)
         let pieces = ["<", ">", "&", "word", " ", "\n", "😀", "Ж", "&lt;", "<b>"]
         var text = ""
         while text.utf16.count < 15_000 { text += pieces.randomElement(using: &random)! }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Flows
 
 // The loader reads files people edit by hand in plain editors, mid-edit and half-saved.
@@ -7,22 +8,6 @@ import Testing
 // usable: a real `file:line:col` (1-based) and a message. This feeds thousands of
 // deterministic random mutations of the default flows (and a few richer seeds that reach
 // experiments, time windows and nested conditions) to `FlowLoader.load(files:)`.
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast and fully deterministic for a seed, so
-/// a failure found here reproduces on every machine.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random edits of the kinds that happen while typing YAML.
 struct FlowMutator {

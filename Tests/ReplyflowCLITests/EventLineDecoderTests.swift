@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import Testing
+import TestSupport
 @testable import ReplyflowCLI
 
 // Replay reads each line with SwiftProtobuf's JSON decoder first and falls back to
@@ -17,18 +18,6 @@ private func decodeSlow(_ line: String) -> Result<EventRecord, EventLineDecoder.
 
 private func decode(_ line: String) -> Result<InboundEvent, EventLineDecoder.LineError>? {
     Array(line.utf8).withUnsafeBufferPointer { EventLineDecoder.decode($0, now: Date(timeIntervalSince1970: 0)) }
-}
-
-/// A small deterministic generator (SplitMix64), so a failure can be replayed.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite("Replay line decoding")
@@ -110,7 +99,7 @@ struct EventLineDecoderTests {
             "\"\\u0041\"", "\"x\"", ",", ":", "{", "}", "\"", "\\", " ", "\t", "\u{1}", "\u{7F}", "é", ",\"kind\":\"app_message\"",
             ",\"user\":{\"name\":\"Z\"}", ",\"user\":{\"id\":\"9\"}", ",\"message\":{\"reply_to\":5}", "\"reply_to\":", "\"auto_mode\":", "\"id\":",
         ]
-        var random = SeededGenerator(state: 20_261_203)
+        var random = SplitMix64(seed: 20_261_203)
         var taken = 0
         var refused = 0
         for _ in 0..<30_000 {
@@ -150,7 +139,7 @@ struct EventLineDecoderTests {
 
     @Test("the word-at-a-time scan counts braces and finds control characters as a byte loop does")
     func braceCountMatchesByteLoop() {
-        var random = SeededGenerator(state: 7)
+        var random = SplitMix64(seed: 7)
         let alphabet: [UInt8] = [0x00, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x22, 0x7B, 0x7D, 0x7F, 0x80, 0x9B, 0xD0, 0xFB, 0xFF, 0x61]
         for _ in 0..<20_000 {
             let bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random)! }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Storage
 import Testing
+import TestSupport
 
 // The buffered store answers the runtime from memory and writes SQLite in batches. Two
 // promises are checked here: every answer is the one `SQLiteStateStore` gives for the same
@@ -283,21 +284,10 @@ private let scenario: [StateCall] = [
     .noteUser("7", name: nil, inbound: true),
 ]
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A seeded mix of every call over a few users, periods, group messages and experiments, so
 /// the same keys are written and read many times, in and out of time order.
 private func randomCalls(seed: UInt64, count: Int) -> [StateCall] {
-    var rng = SplitMix64(state: seed)
+    var rng = SplitMix64(seed: seed)
     let users = ["u0", "u1", "u2", "u3", "u4", "u5"]
     let periods = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
     let keys = ["history_fetch", "once:Greeting"]
