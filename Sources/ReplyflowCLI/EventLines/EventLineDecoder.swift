@@ -78,19 +78,7 @@ enum EventLineDecoder {
         }
         if line.hasChat { record.chat = EventRecord.Chat(auto_mode: line.chat.hasAutoMode ? line.chat.autoMode : nil) }
         if line.hasMessage {
-            let message = line.message
-            var replyTo: Int64?
-            if message.hasReplyTo {
-                // The format's reply_to is a whole JSON number; anything else is Foundation's to word.
-                switch message.replyTo.kind {
-                case .numberValue(let number)?:
-                    guard let whole = Int64(exactly: number) else { return nil }
-                    replyTo = whole
-                case .nullValue?: break
-                default: return nil
-                }
-            }
-            record.message = EventRecord.Message(text: message.hasText ? message.text : nil, media: message.hasMedia ? message.media : nil, reply_to: replyTo)
+            record.message = EventRecord.Message(text: line.message.hasText ? line.message.text : nil, media: line.message.hasMedia ? line.message.media : nil)
         }
         if line.hasStubs {
             let stubs = line.stubs
@@ -103,9 +91,12 @@ enum EventLineDecoder {
         return record
     }
 
-    /// The number of `{` in the line, or nil when it holds a control character (Foundation
-    /// refuses one unescaped inside a string, as JSON says; protobuf takes it). Eight bytes
-    /// at a time: this runs on every line.
+    /// The number of `{` in the line, or nil when it holds a byte the two readers take
+    /// differently: a control character (Foundation refuses one unescaped inside a string,
+    /// as JSON says; protobuf takes it), or 0xEF, which starts a byte-order mark: Foundation
+    /// drops one at the start of a string's unescaped run, protobuf keeps it (the other
+    /// characters from U+F000 up that start with 0xEF take Foundation's way too). Eight
+    /// bytes at a time: this runs on every line.
     static func braceCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let base = bytes.baseAddress else { return 0 }
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -116,14 +107,19 @@ enum EventLineDecoder {
             let word = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: index, as: UInt64.self)
             // A byte below 0x20 borrows into its own top bit; bytes from 0x80 up are masked out by ~word.
             if (word &- ones &* 0x20) & ~word & highs != 0 { return nil }
-            // Bytes equal to `{` become zero, and this mask has the top bit of exactly those.
-            let x = word ^ (ones &* 0x7B)
-            braces += (~(((x & ~highs) &+ ~highs) | x) & highs).nonzeroBitCount
+            // Bytes equal to the one sought become zero, and this mask has the top bit of
+            // exactly those.
+            func matches(_ byte: UInt8) -> UInt64 {
+                let x = word ^ (ones &* UInt64(byte))
+                return ~(((x & ~highs) &+ ~highs) | x) & highs
+            }
+            if matches(0xEF) != 0 { return nil }
+            braces += matches(UInt8(ascii: "{")).nonzeroBitCount
             index += 8
         }
         while index < bytes.count {
             let byte = base[index]
-            if byte < 0x20 { return nil }
+            if byte < 0x20 || byte == 0xEF { return nil }
             if byte == UInt8(ascii: "{") { braces += 1 }
             index += 1
         }

@@ -18,7 +18,7 @@
 ///
 /// Regenerate replay_event.pb.swift after a change (protoc from Debian's protobuf-compiler,
 /// protoc-gen-swift built from apple/swift-protobuf at the version Package.swift names):
-///   protoc --plugin=protoc-gen-swift=PATH/TO/protoc-gen-swift --swift_out=. -I. -I/usr/include replay_event.proto
+///   protoc --plugin=protoc-gen-swift=PATH/TO/protoc-gen-swift --swift_out=. -I. replay_event.proto
 
 import SwiftProtobuf
 
@@ -159,6 +159,8 @@ nonisolated struct Replyflow_ReplayEvent: Sendable {
     /// Clears the value of `text`. Subsequent reads from it will return its default value.
     mutating func clearText() {self._text = nil}
 
+    /// No reply_to: a line with one is Foundation's to read (an unknown key here). Protobuf
+    /// would take a quoted "123", and rounds long decimals otherwise than Foundation does.
     var media: String {
       get {_media ?? String()}
       set {_media = newValue}
@@ -168,23 +170,12 @@ nonisolated struct Replyflow_ReplayEvent: Sendable {
     /// Clears the value of `media`. Subsequent reads from it will return its default value.
     mutating func clearMedia() {self._media = nil}
 
-    /// Any JSON value: protobuf's int64 also takes a quoted "123", which the format does not.
-    var replyTo: SwiftProtobuf.Google_Protobuf_Value {
-      get {_replyTo ?? SwiftProtobuf.Google_Protobuf_Value()}
-      set {_replyTo = newValue}
-    }
-    /// Returns true if `replyTo` has been explicitly set.
-    var hasReplyTo: Bool {self._replyTo != nil}
-    /// Clears the value of `replyTo`. Subsequent reads from it will return its default value.
-    mutating func clearReplyTo() {self._replyTo = nil}
-
     var unknownFields = SwiftProtobuf.UnknownStorage()
 
     init() {}
 
     fileprivate var _text: String? = nil
     fileprivate var _media: String? = nil
-    fileprivate var _replyTo: SwiftProtobuf.Google_Protobuf_Value? = nil
   }
 
   nonisolated struct Stubs: Sendable {
@@ -386,7 +377,7 @@ nonisolated extension Replyflow_ReplayEvent.Chat: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Replyflow_ReplayEvent.Message: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = Replyflow_ReplayEvent.protoMessageName + ".Message"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}media\0\u{1}reply_to\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}media\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -396,7 +387,6 @@ nonisolated extension Replyflow_ReplayEvent.Message: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self._text) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self._media) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._replyTo) }()
       default: break
       }
     }
@@ -413,16 +403,12 @@ nonisolated extension Replyflow_ReplayEvent.Message: SwiftProtobuf.Message, Swif
     try { if let v = self._media {
       try visitor.visitSingularStringField(value: v, fieldNumber: 2)
     } }()
-    try { if let v = self._replyTo {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Replyflow_ReplayEvent.Message, rhs: Replyflow_ReplayEvent.Message) -> Bool {
     if lhs._text != rhs._text {return false}
     if lhs._media != rhs._media {return false}
-    if lhs._replyTo != rhs._replyTo {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
