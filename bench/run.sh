@@ -4,7 +4,7 @@
 #   - peak memory of a replay of one million events
 #   - `replyflow check` of 100 flow files
 #   - the same replay behaviour hand-written in Python with sqlite3, for comparison
-# Usage: bench/run.sh [EVENTS]   (default 1000000)
+# Usage: bench/run.sh [EVENTS]   (default 1000000; RUNS=N replays, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-1000000}
@@ -17,8 +17,16 @@ bin=$(swift build -c release --show-bin-path)/replyflow
 file="$out/events-$events.jsonl"
 [ -f "$file" ] || python3 bench/generate_events.py "$events" "$file"
 
-echo "== replay: $events events of the default flows (scratch state, release build)"
-/usr/bin/time -f "peak memory: %M KB, wall: %e s" "$bin" replay "$file" --flows flows 2>&1 | grep -E "Replayed|peak memory"
+echo "== replay: $events events of the default flows (scratch state, release build), ${RUNS:-5} runs"
+# This machine's speed drifts by a fifth within minutes: every run is printed, then the
+# median and the best.
+rates=()
+for _ in $(seq "${RUNS:-5}"); do
+    out=$(/usr/bin/time -f "peak memory: %M KB, wall: %e s" "$bin" replay "$file" --flows flows 2>&1 | grep -E "Replayed|peak memory")
+    echo "$out"
+    rates+=("$(echo "$out" | sed -n 's/.*(\([0-9,]*\) events\/s).*/\1/p' | tr -d ,)")
+done
+printf '%s\n' "${rates[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "replay: median %d events/s, best %d events/s (%d runs)\n", r[int((NR + 1) / 2)], r[NR], NR }'
 
 echo "== replay --db (state and run traces kept in a SQLite file)"
 rm -f "$out/replay.sqlite"*
