@@ -22,9 +22,9 @@ echo "== replay: $events events of the default flows (scratch state, release bui
 # median and the best.
 rates=()
 for _ in $(seq "${RUNS:-5}"); do
-    out=$(/usr/bin/time -f "peak memory: %M KB, wall: %e s" "$bin" replay "$file" --flows flows 2>&1 | grep -E "Replayed|peak memory")
-    echo "$out"
-    rates+=("$(echo "$out" | sed -n 's/.*(\([0-9,]*\) events\/s).*/\1/p' | tr -d ,)")
+    run_output=$(/usr/bin/time -f "peak memory: %M KB, wall: %e s" "$bin" replay "$file" --flows flows 2>&1 | grep -E "Replayed|peak memory")
+    echo "$run_output"
+    rates+=("$(echo "$run_output" | sed -n 's/.*(\([0-9,]*\) events\/s).*/\1/p' | tr -d ,)")
 done
 printf '%s\n' "${rates[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "replay: median %d events/s, best %d events/s (%d runs)\n", r[int((NR + 1) / 2)], r[NR], NR }'
 
