@@ -40,15 +40,15 @@ public final class BufferedStateStore: FlowStateStore {
     private var notedUsers: [UserFacts] = []
     /// Users whose notes may wait unwritten (bulk runs; a server commits them each event).
     public var userNoteLimit = 50_000
-    /// For the lookups below (and the users' auto modes), a cached `nil` means "looked up
-    /// in SQLite: none stored", so what SQLite knows nothing about is read once, not on
-    /// every event.
     private var forwards: [Int64: String] = [:]
     /// Forwarded group messages in the order they were cached, to drop the oldest first:
     /// staff answer recent messages, and older ones are still found in SQLite.
     private var forwardOrder: [Int64] = []
     private var forwardsDropped = false
     public var forwardCacheLimit = 100_000
+    /// For these lookups (and the users' auto modes), a cached `nil` means "looked up in
+    /// SQLite: none stored", so what SQLite knows nothing about is read once, not on every
+    /// event.
     private var assignments: [PairKey: String?] = [:]
     private var exposures: [PairKey: (variant: String, at: Date)?] = [:]
     private var conversions: Set<PairKey> = []

@@ -14,7 +14,7 @@ final class UserFacts {
     /// The newest app-chat message id, stored or queued.
     var latestAppMessage: Int64?
     /// Per chat source (`ChatSource.index`): nil unknown, `.some(nil)` none stored.
-    var autoModes: [Bool??] = [nil, nil, nil]
+    var autoModes = [Bool??](repeating: nil, count: ChatSource.allCases.count)
     /// The latest period marked per key: markers are asked about the current period, so
     /// one entry per key answers almost every question.
     var markers: [(key: String, period: String)] = []
