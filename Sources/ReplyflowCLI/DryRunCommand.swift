@@ -33,7 +33,7 @@ struct DryRunCommand: AsyncParsableCommand {
         for diagnostic in diagnostics { console.errorLine(render(diagnostic, console: console)) }
         guard let event else { throw ExitCode(1) }
         let runner = try RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
-        let result = await runner.runtime.run(event)
+        let result = await runner.run(event)
         do {
             try runner.store.finish()
         } catch {

@@ -69,7 +69,7 @@ struct ReplayCommand: AsyncParsableCommand {
                     summary.badLines += 1
                     console.errorLine("\(eventsFile):\(line.number):\(problem.column): \(console.red("error")): \(problem.message)")
                 case .success(let event):
-                    let result = await runner.runtime.run(event)
+                    let result = await runner.run(event)
                     summary.add(result)
                     if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result)), as: UTF8.self)) }
                 }

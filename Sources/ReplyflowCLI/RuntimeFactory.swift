@@ -2,19 +2,18 @@ import Flows
 import Foundation
 import Storage
 
-/// A runtime over SQLite state with recorded effects: what dry-run, test and replay use.
-struct RecordedRuntime {
-    let runtime: FlowRuntime
-    let store: BufferedStateStore
-    let effects: RecordingEffects
+/// Runs one after another over SQLite state through the bulk writer, with recorded
+/// services: what dry-run and replay use.
+typealias RecordedRuntime = SequentialRunner<BufferedStateStore>
 
-    init(flows: FlowSet, database: ReplyflowDatabase, timeZone: TimeZone, autoModeDefault: Bool) throws {
+extension SequentialRunner where Store == BufferedStateStore {
+    convenience init(flows: FlowSet, database: ReplyflowDatabase, timeZone: TimeZone, autoModeDefault: Bool) throws {
+        let store: BufferedStateStore
         do {
             store = try BufferedStateStore(database: database)
         } catch {
             throw CommandFailure("cannot read the state database: \(error)")
         }
-        effects = RecordingEffects(state: store)
-        runtime = FlowRuntime(flowSet: flows, state: store, effects: effects, timeZone: timeZone, autoModeDefault: autoModeDefault)
+        self.init(runtime: FlowRuntime(flowSet: flows, timeZone: timeZone, autoModeDefault: autoModeDefault), store: store)
     }
 }

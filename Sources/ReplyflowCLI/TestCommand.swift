@@ -43,17 +43,15 @@ struct TestCommand: AsyncParsableCommand {
                 invalid += 1
                 continue
             }
-            var storageError: Error?
-            let result = await FlowTestRunner.run(test, flows: flows, makeState: {
+            let result: FlowTestResult
+            do {
                 // Each test starts from an empty scratch database.
-                do {
-                    return try BufferedStateStore(database: try ReplyflowDatabase())
-                } catch {
-                    storageError = error
-                    return InMemoryStateStore()
-                }
-            }, timeZone: zone, autoModeDefault: autoModeDefault)
-            if let storageError { throw CommandFailure("cannot create a scratch database: \(storageError)") }
+                result = try await FlowTestRunner.run(test, flows: flows, makeState: {
+                    try BufferedStateStore(database: try ReplyflowDatabase())
+                }, timeZone: zone, autoModeDefault: autoModeDefault)
+            } catch {
+                throw CommandFailure("cannot create a scratch database: \(error)")
+            }
             if result.passed {
                 passed += 1
                 console.line(console.green("PASS") + "  \(test.name)  " + console.dim(file))

@@ -87,29 +87,31 @@ public enum ReplyflowServer {
         let liveLog = LiveEventLog(retention: configuration.streamRetention)
         let publisher = LivePublisher(
             log: liveLog, conversations: ConversationQueries(database: database), autoModeDefault: configuration.autoModeDefault, logger: logger)
-        let workerBox = WorkerBox()
-        let engine = try FlowEngine(
+        let deliveries = DeliveryQueue()
+        let engine = FlowEngine(
             flowSet: flows, database: database, configuration: configuration,
             services: .init(telegram: telegram != nil, push: fcm != nil, brevo: brevo != nil), assistant: assistant, logger: logger,
-            onDeliveries: { items in workerBox.add(items) },
-            onBroadcasts: { broadcasts in await chat.send(broadcasts) },
-            onCommitted: { committed in publisher.committed(committed) })
+            published: { committed in
+                if !committed.messages.isEmpty || !committed.chats.isEmpty { publisher.committed(committed) }
+                if !committed.deliveries.isEmpty { deliveries.add(committed.deliveries) }
+                if !committed.broadcasts.isEmpty { await chat.send(committed.broadcasts) }
+            })
 
         let outbox = OutboxStore(database: database) { error in
             logger.error("could not record a delivery's result; it will be delivered again", metadata: ["error": "\(error)"])
         }
-        var deliverers: [String: any Deliverer] = [:]
+        var deliverers: [OutboxKind: any Deliverer] = [:]
         if let telegram, let group = configuration.groupChatID {
-            deliverers[OutboxKind.telegramForward.rawValue] = TelegramForwarder(
+            deliverers[.telegramForward] = TelegramForwarder(
                 telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, uploads: uploads, queries: queries, outbox: outbox, clock: clock)
-            deliverers[OutboxKind.telegramCopy.rawValue] = TelegramCopier(telegram: telegram, groupChatID: group, outbox: outbox, clock: clock)
-            deliverers[OutboxKind.telegramReply.rawValue] = TelegramReplyDeliverer(telegram: telegram)
+            deliverers[.telegramCopy] = TelegramCopier(telegram: telegram, groupChatID: group, outbox: outbox, clock: clock)
+            deliverers[.telegramReply] = TelegramReplyDeliverer(telegram: telegram)
         }
         if let brevo {
-            deliverers[OutboxKind.brevoMessage.rawValue] = BrevoDeliverer(brevo: brevo, outbox: outbox)
+            deliverers[.brevoMessage] = BrevoDeliverer(brevo: brevo, outbox: outbox)
         }
         if let fcm {
-            deliverers[OutboxKind.push.rawValue] = PushDeliverer(fcm: fcm, queries: queries, logger: logger)
+            deliverers[.push] = PushDeliverer(fcm: fcm, queries: queries, logger: logger)
         }
         let worker = OutboxWorker(store: outbox, deliverers: deliverers, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
 
@@ -133,7 +135,7 @@ public enum ReplyflowServer {
         sockets.addRoutes(to: router)
 
         var services: [any Service] = [
-            OutboxService(worker: worker, incoming: workerBox.stream), FlowReloader(directory: configuration.flowsDirectory, engine: engine, logger: logger),
+            OutboxService(worker: worker, incoming: deliveries.stream), FlowReloader(directory: configuration.flowsDirectory, engine: engine, logger: logger),
             LivePublisherService(publisher: publisher),
         ]
         var webhookSecret: String?
@@ -171,7 +173,7 @@ public enum ReplyflowServer {
         return Built(application: application, engine: engine, database: database, worker: worker)
     }
 
-    static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> Assistant? {
+    static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> (any AssistantService)? {
         let ai = configuration.openAI
         guard ai.enabled else {
             logger.notice("the AI is off (OPENAI_API_KEY and OPENAI_BASE_URL are not set): ask_assistant and transcribe fail, and the flows decide (the default hands the chat to staff)")
@@ -198,8 +200,8 @@ public enum ReplyflowServer {
     }
 }
 
-/// Hands committed deliveries from the engine to the worker, in commit order.
-final class WorkerBox: Sendable {
+/// Hands committed deliveries from the engine to the outbox worker, in commit order.
+final class DeliveryQueue: Sendable {
     let stream: AsyncStream<[OutboxItem]>
     private let continuation: AsyncStream<[OutboxItem]>.Continuation
 

@@ -1,8 +1,8 @@
+import Flows
 import Foundation
 import GRDB
 
-/// A write a caller queues with a run (`BufferedStateStore.enqueueWrite`), so that it
-/// commits with the run it belongs to.
+/// A write a caller queues with the outbox worker's results (`OutboxStore.recordLater`).
 public typealias QueuedWrite = @Sendable (Database) throws -> Void
 
 /// Each chat's memory with the AI under the Responses API: the id of the chat's latest
@@ -15,24 +15,19 @@ public struct AssistantMemory: Sendable {
     }
 
     /// The chat's latest response id, as committed.
-    public func previousResponseID(source: String, platformChatID: String) throws -> String? {
-        try writer.read { db in
+    public func previousResponseID(source: ChatSource, platformChatID: String) async throws -> String? {
+        try await writer.read { db in
             try String.fetchOne(
                 db, sql: "SELECT previous_response_id FROM assistant_memory WHERE source = ? AND platform_chat_id = ?",
-                arguments: [source, platformChatID])
+                arguments: [source.rawValue, platformChatID])
         }
     }
 
-    /// A write that remembers the chat's latest response id; queue it with the run that
-    /// asked, so it commits with the answer it belongs to.
-    public static func remember(_ responseID: String, source: String, platformChatID: String, at: Date) -> QueuedWrite {
-        { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO assistant_memory (source, platform_chat_id, previous_response_id, updated_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (source, platform_chat_id) DO UPDATE SET previous_response_id = excluded.previous_response_id, updated_at = excluded.updated_at
-                    """,
-                arguments: [source, platformChatID, responseID, at.timeIntervalSince1970])
-        }
+    /// Keeps the chat's latest response id (inside the commit of the run that asked).
+    static func remember(_ update: AssistantMemoryUpdate, in db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO assistant_memory (source, platform_chat_id, previous_response_id, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (source, platform_chat_id) DO UPDATE SET previous_response_id = excluded.previous_response_id, updated_at = excluded.updated_at
+            """).execute(arguments: [update.source.rawValue, update.platformChatID, update.responseID, update.at.timeIntervalSince1970])
     }
 }

@@ -148,15 +148,13 @@ public struct ConversationQueries: Sendable {
 
     /// A chat's latest messages with text, oldest first: the history an AI without memory
     /// of its own is sent. `incoming` is true for the customer's messages.
-    /// The message being answered (`excluding`) is left out: it may already be committed
-    /// by the time this reads, and the caller sends it as the question.
-    public func recentTexts(source: String, platformChatID: String, excluding messageID: Int64?, limit: Int) throws -> [(incoming: Bool, text: String)] {
+    public func recentTexts(source: String, platformChatID: String, limit: Int) async throws -> [(incoming: Bool, text: String)] {
         guard limit > 0 else { return [] }
-        return try writer.read { db in
+        return try await writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT direction, text FROM messages
-                WHERE user_id = ? AND source = ? AND text != '' AND id != ? ORDER BY id DESC LIMIT ?
-                """, arguments: [platformChatID, source, messageID ?? -1, limit])
+                WHERE user_id = ? AND source = ? AND text != '' ORDER BY id DESC LIMIT ?
+                """, arguments: [platformChatID, source, limit])
                 .reversed().map { row in (incoming: (row[0] as String) == "user", text: row[1]) }
         }
     }

@@ -15,7 +15,7 @@ public struct OutboxItem: Sendable, Equatable {
     }
 
     public var id: Int64
-    public var kind: String
+    public var kind: OutboxKind
     public var lane: String
     public var payload: String
     public var status: Status
@@ -28,7 +28,7 @@ public struct OutboxItem: Sendable, Equatable {
     public var partsPlan: String?
 
     public init(
-        id: Int64, kind: String, lane: String, payload: String, status: Status, attempts: Int, nextAttemptAt: Date, lastError: String?,
+        id: Int64, kind: OutboxKind, lane: String, payload: String, status: Status, attempts: Int, nextAttemptAt: Date, lastError: String?,
         partsSent: Int = 0, partsPlan: String? = nil
     ) {
         self.id = id
@@ -59,11 +59,15 @@ public struct OutboxStore: Sendable {
         commits = GroupCommitQueue(writer: writer, errors: errors, maxQueued: 16_384, gathering: .milliseconds(5), onError: onError)
     }
 
-    /// Every pending item, oldest first: what a restart has to deliver.
-    public func pending() throws -> [OutboxItem] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan FROM outbox WHERE status = 'pending' ORDER BY id")
-                .map(Self.item)
+    /// Every pending item, oldest first: what a restart has to deliver. An item of a kind
+    /// this version does not know (written by a newer one) is marked failed, with the reason.
+    public func pending() async throws -> [OutboxItem] {
+        try await writer.write { db in
+            let known = OutboxKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            try db.execute(
+                sql: "UPDATE outbox SET status = 'failed', last_error = 'unknown kind: ' || kind WHERE status = 'pending' AND kind NOT IN (\(known))")
+            return try Row.fetchAll(db, sql: "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan FROM outbox WHERE status = 'pending' ORDER BY id")
+                .compactMap(Self.item)
         }
     }
 
@@ -108,9 +112,10 @@ public struct OutboxStore: Sendable {
         commits.submit([.outboxStatus(id: id, status: status, attempts: attempts, next: next, error: error, at: at)], waiter: nil)
     }
 
-    private static func item(_ row: Row) -> OutboxItem {
-        OutboxItem(
-            id: row[0], kind: row[1], lane: row[2], payload: row[3],
+    private static func item(_ row: Row) -> OutboxItem? {
+        guard let kind = OutboxKind(rawValue: row[1]) else { return nil }
+        return OutboxItem(
+            id: row[0], kind: kind, lane: row[2], payload: row[3],
             status: OutboxItem.Status(rawValue: row[4]) ?? .pending, attempts: row[5],
             nextAttemptAt: Date(timeIntervalSince1970: row[6]), lastError: row[7], partsSent: row[8], partsPlan: row[9])
     }

@@ -1,4 +1,4 @@
-/// The statements that write the runtime's state, shared by the direct and the buffered store.
+/// The statements that write the runtime's state, shared by per-run commits and the bulk writer.
 enum StateSQL {
     /// A user's row after one or more notes: first seen `?3` (kept if the row exists), last
     /// seen `?4`, `?5` more inbound messages. One note passes its time as both.
@@ -12,7 +12,7 @@ enum StateSQL {
         """
     static let insertMarker = "INSERT OR IGNORE INTO markers (user_id, key, period, created_at) VALUES (?, ?, ?, ?)"
     static let insertMessage = "INSERT INTO messages (id, user_id, source, direction, text, media, created_at, flow, photo_url, platform_message_id, sender_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    static let insertOutbox = "INSERT INTO outbox (id, kind, lane, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?6)"
+    static let insertOutbox = "INSERT INTO outbox (kind, lane, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5, ?5)"
     static let updateOutboxStatus = "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?"
     static let insertChatForward = "INSERT OR REPLACE INTO group_forwards (group_message_id, user_id, created_at, source) VALUES (?, ?, ?, ?)"
     static let insertForward = "INSERT OR REPLACE INTO group_forwards (group_message_id, user_id, created_at) VALUES (?, ?, ?)"
@@ -35,7 +35,7 @@ enum StateSQL {
 
 /// The statements `BufferedStateStore` writes with, by number.
 enum StateStatement: Int, CaseIterable {
-    case upsertUser, upsertChat, insertMarker, insertMessage, insertOutbox, updateOutboxStatus
+    case upsertUser, upsertChat, insertMarker, insertMessage, updateOutboxStatus
     case insertChatForward, insertForward, insertAssignment, upsertExposure, insertConversion, insertTrace
 
     var sql: String {
@@ -44,7 +44,6 @@ enum StateStatement: Int, CaseIterable {
         case .upsertChat: StateSQL.upsertChat
         case .insertMarker: StateSQL.insertMarker
         case .insertMessage: StateSQL.insertMessage
-        case .insertOutbox: StateSQL.insertOutbox
         case .updateOutboxStatus: StateSQL.updateOutboxStatus
         case .insertChatForward: StateSQL.insertChatForward
         case .insertForward: StateSQL.insertForward
@@ -62,7 +61,7 @@ enum StateStatement: Int, CaseIterable {
         case .upsertChat: "chats"
         case .insertMarker: "markers"
         case .insertMessage: "messages"
-        case .insertOutbox, .updateOutboxStatus: "outbox"
+        case .updateOutboxStatus: "outbox"
         case .insertChatForward, .insertForward: "group_forwards"
         case .insertAssignment: "experiment_assignments"
         case .upsertExposure: "experiment_exposures"

@@ -34,8 +34,8 @@ private func flowSet(_ yaml: String) throws -> FlowSet {
     return try #require(result.flowSet)
 }
 
-private func runtime(_ set: FlowSet, _ store: InMemoryStateStore) -> FlowRuntime {
-    FlowRuntime(flowSet: set, state: store, effects: RecordingEffects(state: store), timeZone: TimeZone(identifier: "Europe/Moscow")!)
+private func runtime(_ set: FlowSet, _ store: InMemoryStateStore) -> SequentialRunner<InMemoryStateStore> {
+    SequentialRunner(runtime: FlowRuntime(flowSet: set, timeZone: TimeZone(identifier: "Europe/Moscow")!), store: store)
 }
 
 private let start = Timestamp.parse("2026-11-20T09:00:00+03:00")!
@@ -121,7 +121,7 @@ struct ExperimentRuntimeTests {
         let rt = runtime(try flowSet(greetingExperiment()), store)
         #expect(variant(of: await rt.run(fetch(user))) == "formal")
 
-        rt.flowSet = try flowSet(greetingExperiment(formal: 1, warm: 99))
+        rt.runtime.flowSet = try flowSet(greetingExperiment(formal: 1, warm: 99))
         let nextDay = await rt.run(fetch(user, at: start.addingTimeInterval(86_400)))
         #expect(variant(of: nextDay) == "formal")
         #expect(nextDay.actions.first?.text?.hasPrefix("Здравствуйте") == true)
@@ -182,7 +182,7 @@ struct ExperimentRuntimeTests {
     func evenSplit() async throws {
         let store = InMemoryStateStore()
         let rt = runtime(try flowSet(greetingExperiment()), store)
-        rt.recordsTraces = false
+        rt.runtime.recordsTraces = false
         var counts: [String: Int] = [:]
         let users = 10_000
         for index in 0..<users {
@@ -198,7 +198,7 @@ struct ExperimentRuntimeTests {
     func unevenSplit() async throws {
         let store = InMemoryStateStore()
         let rt = runtime(try flowSet(greetingExperiment(formal: 20, warm: 80)), store)
-        rt.recordsTraces = false
+        rt.runtime.recordsTraces = false
         var warm = 0
         for index in 0..<5000 {
             let result = await rt.run(fetch("w\(index)"))

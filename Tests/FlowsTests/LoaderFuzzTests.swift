@@ -268,8 +268,7 @@ struct LoaderFuzzTests {
 
             // A mutated flow that loads must also run: push one event of each kind through it.
             if let set = result.flowSet, iteration % 10 == 0 {
-                let state = InMemoryStateStore()
-                let runtime = FlowRuntime(flowSet: set, state: state, effects: RecordingEffects(state: state), timeZone: TimeZone(identifier: "Europe/Moscow")!)
+                let runtime = SequentialRunner(runtime: FlowRuntime(flowSet: set, timeZone: TimeZone(identifier: "Europe/Moscow")!), store: InMemoryStateStore())
                 let at = Date(timeIntervalSince1970: 1_795_500_000)
                 for kind in EventKind.allCases {
                     _ = await runtime.run(InboundEvent(kind: kind, at: at, userID: "42", userName: "Анна", text: "order #1", media: .voice, stubs: .init(answer: "a", transcript: "t")))

@@ -17,19 +17,24 @@ private func flowSet(_ yaml: String, sourceLocation: Testing.SourceLocation = #_
     try flowSet([("flow.yaml", yaml)], sourceLocation: sourceLocation)
 }
 
-/// A runtime over in-memory state with recorded effects, as dry-run and tests use.
+/// A runtime over in-memory state with recorded services, as dry-run and tests use.
 private final class Harness {
-    let store = InMemoryStateStore()
-    let effects: RecordingEffects
-    let runtime: FlowRuntime
+    let runner: SequentialRunner<InMemoryStateStore>
+    var store: InMemoryStateStore { runner.store }
 
-    init(_ flows: FlowSet, timeZone: String = "UTC", autoModeDefault: Bool = true) {
-        effects = RecordingEffects(state: store)
-        runtime = FlowRuntime(flowSet: flows, state: store, effects: effects, timeZone: TimeZone(identifier: timeZone)!, autoModeDefault: autoModeDefault)
+    init(_ flows: FlowSet, timeZone: String = "UTC", autoModeDefault: Bool = true, services: any FlowServices = RecordingServices()) {
+        runner = SequentialRunner(
+            runtime: FlowRuntime(flowSet: flows, timeZone: TimeZone(identifier: timeZone)!, autoModeDefault: autoModeDefault),
+            store: InMemoryStateStore(), services: services)
+    }
+
+    var runtime: FlowRuntime {
+        get { runner.runtime }
+        set { runner.runtime = newValue }
     }
 
     func run(_ event: InboundEvent) async -> RunResult {
-        await runtime.run(event)
+        await runner.run(event)
     }
 }
 
@@ -454,7 +459,7 @@ struct RuntimeActionTests {
 
         // The assistant is asked with the transcript of a voice message.
         let prompts = PromptRecorder()
-        let runtime = FlowRuntime(flowSet: set, state: InMemoryStateStore(), effects: prompts)
+        let runtime = Harness(set, services: prompts)
         _ = await runtime.run(event(.telegramMessage, text: nil, media: .voice, stubs: .init(transcript: "Where is my order?")))
         _ = await runtime.run(event(.telegramMessage, text: "Typed question", media: .none))
         #expect(prompts.prompts == ["Where is my order?", "Typed question"])
@@ -518,14 +523,13 @@ struct RuntimeActionTests {
 }
 
 /// Effects that keep the prompt the assistant is asked with.
-private final class PromptRecorder: FlowEffects {
+private final class PromptRecorder: FlowServices {
     var prompts: [String?] = []
-    func transcribe(_ request: EffectRequest) async throws -> String { request.event.stubs.transcript ?? "" }
-    func askAssistant(_ request: EffectRequest, prompt: String?) async throws -> String {
+    func transcribe(_ request: ServiceRequest) async throws -> String { request.event.stubs.transcript ?? "" }
+    func askAssistant(_ request: ServiceRequest, prompt: String?) async throws -> String {
         prompts.append(prompt)
         return "answer"
     }
-    func deliver(_ effect: Effect, request: EffectRequest) {}
 }
 
 @Suite("Runtime: derived triggers")
@@ -567,7 +571,7 @@ struct RuntimeTriggerTests {
         let harness = Harness(set)
         _ = await harness.run(event(user: "42", text: "Where is my order?"))
         _ = await harness.run(event("2026-11-20T10:01:00Z", user: "43", text: "Another user"))
-        let forwarded = try #require(harness.effects.lastGroupMessageID)
+        let forwarded = try #require(harness.runner.lastGroupMessageID)
 
         let reply = await harness.run(event(.telegramReply, "2026-11-20T10:05:00Z", user: nil, text: "On its way", replyTo: forwarded - 1))
         #expect(reply.trigger == .telegramReply)

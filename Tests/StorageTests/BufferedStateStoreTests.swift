@@ -6,8 +6,8 @@ import Testing
 import TestSupport
 
 // The buffered store answers the runtime from memory and writes SQLite in batches. Two
-// promises are checked here: every answer is the one `SQLiteStateStore` gives for the same
-// calls, and after `finish()` the file holds exactly the rows `SQLiteStateStore` writes,
+// promises are checked here: every answer is the one `DirectStateStore` gives for the same
+// calls, and after `finish()` the file holds exactly the rows `DirectStateStore` writes,
 // whatever the flush and cache sizes, across cache drops and across reopening the file.
 
 private let t0 = Date(timeIntervalSince1970: 1_795_600_000)
@@ -92,7 +92,7 @@ enum StateCall: CustomStringConvertible {
 private func time(ofStep step: Int) -> Date { t0.addingTimeInterval(Double(step) * 61.5) }
 
 /// Runs `calls` (numbered from `firstStep`, which sets their times) and returns every answer.
-private func perform(_ calls: [StateCall], on store: any FlowStateStore, firstStep: Int = 0) -> [String] {
+private func perform(_ calls: [StateCall], on store: any StateCalls, firstStep: Int = 0) -> [String] {
     calls.enumerated().map { offset, call in
         let at = time(ofStep: firstStep + offset)
         switch call {
@@ -132,7 +132,7 @@ private func perform(_ calls: [StateCall], on store: any FlowStateStore, firstSt
     }
 }
 
-/// Records the first few answers where the buffered store disagrees with `SQLiteStateStore`.
+/// Records the first few answers where the buffered store disagrees with `DirectStateStore`.
 private func expectSameAnswers(
     _ buffered: [String], _ reference: [String], calls: [StateCall], firstStep: Int = 0,
     sourceLocation: Testing.SourceLocation = #_sourceLocation
@@ -140,7 +140,7 @@ private func expectSameAnswers(
     #expect(buffered.count == reference.count, sourceLocation: sourceLocation)
     var reported = 0
     for (offset, (got, want)) in zip(buffered, reference).enumerated() where got != want {
-        Issue.record("step \(firstStep + offset) \(calls[offset]): buffered answered \(got), SQLiteStateStore \(want)", sourceLocation: sourceLocation)
+        Issue.record("step \(firstStep + offset) \(calls[offset]): buffered answered \(got), DirectStateStore \(want)", sourceLocation: sourceLocation)
         reported += 1
         if reported == 5 { break }
     }
@@ -194,10 +194,10 @@ private func expectSameTables(
         let got = try rows(buffered, table, orderBy: order)
         let want = try rows(reference, table, orderBy: order)
         if everyTableWritten && !serverTables.contains(table) { #expect(!want.isEmpty, "the calls write rows to \(table)", sourceLocation: sourceLocation) }
-        #expect(got.count == want.count, "\(table): buffered has \(got.count) rows, SQLiteStateStore \(want.count)", sourceLocation: sourceLocation)
+        #expect(got.count == want.count, "\(table): buffered has \(got.count) rows, DirectStateStore \(want.count)", sourceLocation: sourceLocation)
         var reported = 0
         for (index, (row, wanted)) in zip(got, want).enumerated() where row != wanted {
-            Issue.record("\(table) row \(index): buffered \(row), SQLiteStateStore \(wanted)", sourceLocation: sourceLocation)
+            Issue.record("\(table) row \(index): buffered \(row), DirectStateStore \(wanted)", sourceLocation: sourceLocation)
             reported += 1
             if reported == 3 { break }
         }
@@ -326,16 +326,16 @@ private func randomCalls(seed: UInt64, count: Int) -> [StateCall] {
 
 // MARK: Tests
 
-@Suite("BufferedStateStore: the same answers and the same file as SQLiteStateStore")
+@Suite("BufferedStateStore: the same answers and the same file as DirectStateStore")
 struct BufferedStateStoreEquivalenceTests {
-    @Test("every call answers as SQLiteStateStore does, and finish() leaves the same rows", arguments: BufferTuning.all)
+    @Test("every call answers as DirectStateStore does, and finish() leaves the same rows", arguments: BufferTuning.all)
     func scenarioMatchesSQLite(tuning: BufferTuning) throws {
         let bufferedPath = temporaryDatabasePath(), referencePath = temporaryDatabasePath()
         defer { removeTemporaryDatabase(bufferedPath); removeTemporaryDatabase(referencePath) }
         let bufferedDatabase = try ReplyflowDatabase(path: bufferedPath)
         let referenceDatabase = try ReplyflowDatabase(path: referencePath)
         let buffered = try tuning.open(bufferedDatabase)
-        let reference = SQLiteStateStore(database: referenceDatabase)
+        let reference = DirectStateStore(database: referenceDatabase)
 
         let answers = perform(scenario, on: buffered)
         let expected = perform(scenario, on: reference)
@@ -361,7 +361,7 @@ struct BufferedStateStoreEquivalenceTests {
         let bufferedDatabase = try ReplyflowDatabase(path: bufferedPath)
         let referenceDatabase = try ReplyflowDatabase(path: referencePath)
         let buffered = try tuning.open(bufferedDatabase)
-        let reference = SQLiteStateStore(database: referenceDatabase)
+        let reference = DirectStateStore(database: referenceDatabase)
         let calls = randomCalls(seed: seed, count: 400)
 
         let answers = perform(calls, on: buffered)
@@ -381,7 +381,7 @@ struct BufferedStateStoreEquivalenceTests {
         let first = Array(calls[..<split]), second = Array(calls[split...])
 
         let referenceDatabase = try ReplyflowDatabase(path: referencePath)
-        let reference = SQLiteStateStore(database: referenceDatabase)
+        let reference = DirectStateStore(database: referenceDatabase)
         let expected = perform(calls, on: reference)
         #expect(reference.takeError() == nil)
 
@@ -603,14 +603,14 @@ struct BufferedStateStoreReadTests {
         #expect(store.userForGroupMessage(40) == "user-40")
         try store.finish()
         #expect(try StateQueries(database: database).count("group_forwards") == 31)
-        #expect(SQLiteStateStore(database: database).userForGroupMessage(1) == "replaced")
+        #expect(DirectStateStore(database: database).userForGroupMessage(1) == "replaced")
     }
 }
 
 @Suite("BufferedStateStore: a database that already holds state")
 struct BufferedStateStoreReopenTests {
     /// The first run's calls.
-    private static func firstRun(_ store: any FlowStateStore) {
+    private static func firstRun(_ store: any StateCalls) {
         _ = store.noteUser(id: "42", name: "Анна", at: t0, inbound: true)
         _ = store.noteUser(id: "42", name: nil, at: t0.addingTimeInterval(1), inbound: true)
         _ = store.noteUser(id: "42", name: nil, at: t0.addingTimeInterval(2), inbound: false)
@@ -630,7 +630,7 @@ struct BufferedStateStoreReopenTests {
     }
 
     /// The second run's calls, checking that the first run's state is seen.
-    private static func secondRun(_ store: any FlowStateStore, _ label: String) {
+    private static func secondRun(_ store: any StateCalls, _ label: String) {
         let later = t0.addingTimeInterval(86_400)
         #expect(store.noteUser(id: "42", name: nil, at: later, inbound: true) == 2, "\(label)")
         #expect(store.noteUser(id: "42", name: nil, at: later, inbound: true) == 3, "\(label)")
@@ -674,10 +674,10 @@ struct BufferedStateStoreReopenTests {
         try buffered.finish()
 
         let referenceDatabase = try ReplyflowDatabase(path: referencePath)
-        let reference = SQLiteStateStore(database: referenceDatabase)
+        let reference = DirectStateStore(database: referenceDatabase)
         Self.firstRun(reference)
         try referenceDatabase.writer.write { try $0.execute(sql: deleteFirstMessage) }
-        Self.secondRun(reference, "SQLiteStateStore")
+        Self.secondRun(reference, "DirectStateStore")
         #expect(reference.takeError() == nil)
 
         try expectSameTables(bufferedDatabase, referenceDatabase, everyTableWritten: true)
@@ -690,7 +690,7 @@ struct BufferedStateStoreReopenTests {
         defer { removeTemporaryDatabase(path) }
         let database = try ReplyflowDatabase(path: path)
         do {
-            let seed = SQLiteStateStore(database: database)
+            let seed = DirectStateStore(database: database)
             _ = seed.noteUser(id: "1", name: nil, at: t0, inbound: true)
         }
         let store = try BufferedStateStore(database: database)
@@ -699,7 +699,7 @@ struct BufferedStateStoreReopenTests {
         #expect(store.firstExposure(experiment: "e1", userID: "42") == nil)
         // Written behind the store's back: a store that asked SQLite again would see it.
         // (Nothing else writes these tables while a store owns the file.)
-        let other = SQLiteStateStore(database: database)
+        let other = DirectStateStore(database: database)
         other.setAutoMode(true, source: .instagram, userID: "42", at: t0)
         other.saveAssignment(experiment: "e1", userID: "42", variant: "warm", at: t0)
         other.recordExposure(experiment: "e1", variant: "warm", userID: "42", at: t0)
@@ -728,7 +728,7 @@ struct BufferedStateStoreReopenTests {
         let path = temporaryDatabasePath()
         defer { removeTemporaryDatabase(path) }
         do {
-            let seed = SQLiteStateStore(database: try ReplyflowDatabase(path: path))
+            let seed = DirectStateStore(database: try ReplyflowDatabase(path: path))
             switch kind {
             case .user: _ = seed.noteUser(id: "42", name: nil, at: t0, inbound: true)
             case .chat: seed.setAutoMode(false, source: .app, userID: "42", at: t0)

@@ -1,85 +1,157 @@
 import Foundation
 
-/// Runs flows: turns a raw input into a trigger, runs the flows listening to it, and
-/// hands the actions' effects to `FlowEffects`. The server, dry-run, tests and replay all
-/// use this one runtime; only the effects object differs.
-public final class FlowRuntime {
+/// Runs flows: turns a raw input into a trigger, runs the flows listening to it over a
+/// view of the state, and returns what they decided (`RunOutcome`). The server, dry-run,
+/// tests and replay all use this one runtime; only the view and the services differ.
+public struct FlowRuntime: Sendable {
     public var flowSet: FlowSet
-    public let state: FlowStateStore
-    public let effects: FlowEffects
     /// The zone of "today": greetings, once-per-user periods, time windows without a zone.
     public var timeZone: TimeZone
     /// The auto mode of a chat never seen before.
     public var autoModeDefault: Bool
-    /// Whether to keep run traces in the state store.
+    /// Whether outcomes ask for their trace to be kept.
     public var recordsTraces = true
-    /// The local day last formatted: events come in time order, so nearly every event
-    /// asks for the same day as the one before.
-    private var lastDay: (number: Int, text: String)?
 
-    public init(flowSet: FlowSet, state: FlowStateStore, effects: FlowEffects, timeZone: TimeZone = TimeZone(identifier: "UTC")!, autoModeDefault: Bool = true) {
+    public init(flowSet: FlowSet, timeZone: TimeZone = TimeZone(identifier: "UTC")!, autoModeDefault: Bool = true) {
         self.flowSet = flowSet
-        self.state = state
-        self.effects = effects
         self.timeZone = timeZone
         self.autoModeDefault = autoModeDefault
     }
 
-    /// Runs one event to completion.
-    /// Runs on the caller's executor (`nonisolated(nonsending)`), so an actor owning the
-    /// runtime keeps the state store to itself even while an action awaits a service.
-    public nonisolated(nonsending) func run(_ event: InboundEvent) async -> RunResult {
-        var context = RunContext(event: event, runtime: self)
-        let result = await context.run()
+    /// Runs one event to completion over `view`, which it only reads.
+    /// Runs on the caller's executor (`nonisolated(nonsending)`).
+    public nonisolated(nonsending) func run<View: StateView>(_ event: InboundEvent, view: View, services: any FlowServices) async -> RunOutcome {
+        var context = RunContext(event: event, runtime: self, view: view, services: services)
+        await context.run()
         // A history fetch that is not the day's first is routine, not worth a trace row.
-        if recordsTraces && !(event.kind == .historyFetch && result.trigger == nil) { state.recordTrace(result, event: event) }
-        return result
+        context.outcome.keepsTrace = recordsTraces && !(event.kind == .historyFetch && context.outcome.result.trigger == nil)
+        return context.outcome
     }
 
-    /// `YYYY-MM-DD` of a local time.
-    func dayString(_ local: LocalTime) -> String {
-        if let lastDay, lastDay.number == local.dayNumber { return lastDay.text }
-        let text = local.dayString
-        lastDay = (local.dayNumber, text)
-        return text
+    /// What a run of `event` may read, for loading a `StateSnapshot` before it runs.
+    public func reads(for event: InboundEvent) -> StateReads {
+        let local = LocalTime(event.at, in: timeZone)
+        let today = local.dayString
+        var markers: [StateReads.MarkerKey] = []
+        if event.kind == .historyFetch { markers.append(.init(key: RunContext<StateSnapshot>.historyFetchMarker, period: today)) }
+        if let trigger = Self.trigger(of: event.kind) {
+            for flow in flowSet.flows(for: trigger) {
+                guard let period = flow.oncePerUser else { continue }
+                markers.append(.init(key: RunContext<StateSnapshot>.onceKey(flow), period: RunContext<StateSnapshot>.periodKey(period, local: local, today: today)))
+            }
+        }
+        return StateReads(
+            userID: event.userID.flatMap { $0.isEmpty ? nil : $0 },
+            groupMessageID: event.kind == .telegramReply && event.userID == nil ? event.replyTo : nil,
+            source: event.kind.source, markers: markers, experiments: flowSet.experiments.map(\.experiment.key))
+    }
+
+    /// The trigger an event kind fires when it fires one.
+    static func trigger(of kind: EventKind) -> Trigger? {
+        switch kind {
+        case .historyFetch: .historyFirstFetchToday
+        case .appMessage: .appMessage
+        case .telegramReply: .telegramReply
+        case .telegramMessage: .telegramMessage
+        case .instagramDM: .instagramDM
+        }
     }
 }
 
-/// The state of one event's run: derived trigger, lazily read chat state, outputs.
-struct RunContext {
+/// The state of one event's run: derived trigger, what it read, what it decided.
+struct RunContext<View: StateView> {
     let event: InboundEvent
-    unowned let runtime: FlowRuntime
+    let runtime: FlowRuntime
+    let view: View
+    let services: any FlowServices
     let source: ChatSource
     let local: LocalTime
     var userID = ""
-    var result = RunResult(trigger: nil, userID: nil)
+    var outcome: RunOutcome
     var isFirstMessage = false
-    /// Read from state only when a condition or template asks.
+    /// Read from the view only when a condition or template asks; set by the run.
     private var cachedAutoMode: Bool?
+    /// The event's local day, formatted when first needed.
+    private var cachedToday: String?
     var stopped = false
 
-    init(event: InboundEvent, runtime: FlowRuntime) {
+    static var historyFetchMarker: String { "history_fetch" }
+    static func onceKey(_ flow: Flow) -> String { "once:" + flow.name }
+
+    init(event: InboundEvent, runtime: FlowRuntime, view: View, services: any FlowServices) {
         self.event = event
         self.runtime = runtime
+        self.view = view
+        self.services = services
         self.source = event.kind.source
         self.local = LocalTime(event.at, in: runtime.timeZone)
+        self.outcome = RunOutcome(event: event, result: RunResult(trigger: nil, userID: nil), keepsTrace: runtime.recordsTraces)
     }
 
-    var state: FlowStateStore { runtime.state }
+    var result: RunResult {
+        get { outcome.result }
+        set { outcome.result = newValue }
+    }
 
     /// The event's local day, `YYYY-MM-DD`.
-    var today: String { runtime.dayString(local) }
+    mutating func today() -> String {
+        if let cachedToday { return cachedToday }
+        let text = local.dayString
+        cachedToday = text
+        return text
+    }
 
     mutating func autoMode() -> Bool {
         if let cachedAutoMode { return cachedAutoMode }
-        let value = state.autoMode(source: source, userID: userID) ?? runtime.autoModeDefault
+        let value = view.autoMode(source: source, userID: userID) ?? runtime.autoModeDefault
         cachedAutoMode = value
         return value
     }
 
     mutating func setAutoMode(_ on: Bool) {
-        state.setAutoMode(on, source: source, userID: userID, at: event.at)
+        outcome.writes.append(.setAutoMode(source: source, userID: userID, on: on, at: event.at))
         cachedAutoMode = on
+    }
+
+    // MARK: State read through the run's own writes
+
+    func hasMarker(key: String, period: String) -> Bool {
+        for write in outcome.writes {
+            if case .setMarker(_, key, period, _) = write { return true }
+        }
+        return view.hasMarker(userID: userID, key: key, period: period)
+    }
+
+    mutating func setMarker(key: String, period: String) {
+        outcome.writes.append(.setMarker(userID: userID, key: key, period: period, at: event.at))
+    }
+
+    func assignment(_ experiment: String) -> String? {
+        for write in outcome.writes.reversed() {
+            if case .saveAssignment(experiment, _, let variant, _) = write { return variant }
+        }
+        return view.assignment(experiment: experiment, userID: userID)
+    }
+
+    func firstExposure(_ experiment: String) -> (variant: String, at: Date)? {
+        if let stored = view.firstExposure(experiment: experiment, userID: userID) { return stored }
+        for write in outcome.writes {
+            if case .recordExposure(experiment, _, let variant, let at) = write { return (variant, at) }
+        }
+        return nil
+    }
+
+    func hasConverted(_ experiment: String) -> Bool {
+        for write in outcome.writes {
+            if case .recordConversion(experiment, _, _, _) = write { return true }
+        }
+        return view.hasConverted(experiment: experiment, userID: userID)
+    }
+
+    /// Adds a message to the outcome; returns its index there.
+    @discardableResult mutating func store(_ message: StoredMessage) -> Int {
+        outcome.messages.append(message)
+        return outcome.messages.count - 1
     }
 
     // MARK: Trigger
@@ -91,7 +163,7 @@ struct RunContext {
             if let id = event.userID {
                 userID = id
             } else if let replyTo = event.replyTo {
-                guard let owner = state.userForGroupMessage(replyTo) else {
+                guard let owner = view.userForGroupMessage(replyTo) else {
                     result.note = "staff replied to group message \(replyTo), which is not a forwarded user message"
                     return nil
                 }
@@ -112,12 +184,12 @@ struct RunContext {
 
         switch event.kind {
         case .historyFetch:
-            let day = today
-            if state.hasMarker(userID: userID, key: "history_fetch", period: day) {
+            let day = today()
+            if hasMarker(key: Self.historyFetchMarker, period: day) {
                 result.note = "not the first history fetch of \(day) for this user"
                 return nil
             }
-            state.setMarker(userID: userID, key: "history_fetch", period: day, at: event.at)
+            setMarker(key: Self.historyFetchMarker, period: day)
             return .historyFirstFetchToday
         case .appMessage:
             storeInbound(direction: .user)
@@ -136,20 +208,23 @@ struct RunContext {
 
     /// Inbound messages are stored before any flow runs, so no flow can lose history.
     private mutating func storeInbound(direction: StoredMessage.Direction) {
-        let earlier = state.noteUser(id: userID, name: event.userName, at: event.at, inbound: direction == .user)
+        let earlier = view.inboundCount(userID: userID)
+        outcome.writes.append(.noteUser(id: userID, name: event.userName, at: event.at, inbound: direction == .user))
         isFirstMessage = direction == .user && earlier == 0
         // A new chat starts in the default auto mode, kept with it: changing the default
         // later applies to chats that start after, not to those already under way.
-        if direction == .user && cachedAutoMode == nil && state.autoMode(source: source, userID: userID) == nil {
+        if direction == .user && cachedAutoMode == nil && view.autoMode(source: source, userID: userID) == nil {
             setAutoMode(runtime.autoModeDefault)
         }
-        result.inboundMessageID = state.storeMessage(StoredMessage(userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at, photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID))
+        outcome.inboundMessage = store(StoredMessage(
+            userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at,
+            photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID))
     }
 
     // MARK: Run
 
-    nonisolated(nonsending) mutating func run() async -> RunResult {
-        guard let trigger = deriveTrigger() else { return result }
+    nonisolated(nonsending) mutating func run() async {
+        guard let trigger = deriveTrigger() else { return }
         result.trigger = trigger
         recordConversions(for: trigger)
         for flow in runtime.flowSet.flows(for: trigger) {
@@ -159,16 +234,16 @@ struct RunContext {
             }
             await run(flow)
         }
-        return result
     }
 
     private mutating func recordConversions(for trigger: Trigger) {
         guard let experiments = runtime.flowSet.goalsByTrigger[trigger] else { return }
         for experiment in experiments {
-            guard let goal = experiment.goal, let exposure = state.firstExposure(experiment: experiment.key, userID: userID) else { continue }
+            guard let goal = experiment.goal, let exposure = firstExposure(experiment.key) else { continue }
             let elapsed = event.at.timeIntervalSince(exposure.at)
             guard elapsed >= 0, elapsed <= goal.withinSeconds else { continue }
-            if state.recordConversion(experiment: experiment.key, variant: exposure.variant, userID: userID, at: event.at) {
+            if !hasConverted(experiment.key) {
+                outcome.writes.append(.recordConversion(experiment: experiment.key, userID: userID, variant: exposure.variant, at: event.at))
                 result.conversions.append(ExperimentEvent(experiment: experiment.key, variant: exposure.variant))
             }
         }
@@ -181,9 +256,9 @@ struct RunContext {
         }
         var onceKey: (key: String, period: String)?
         if let period = flow.oncePerUser {
-            let key = "once:" + flow.name
-            let periodKey = Self.periodKey(period, local: local, today: today)
-            if state.hasMarker(userID: userID, key: key, period: periodKey) {
+            let key = Self.onceKey(flow)
+            let periodKey = Self.periodKey(period, local: local, today: today())
+            if hasMarker(key: key, period: periodKey) {
                 result.flows.append(FlowOutcome(name: flow.name, result: .skipped, reason: "already ran for this user \(Self.describe(period)) (once_per_user: \(period.rawValue))"))
                 return
             }
@@ -206,11 +281,11 @@ struct RunContext {
             actions = flow.actions
             if let experiment = flow.experiment, let variant, let chosen = experiment.variants.first(where: { $0.name == variant }) {
                 actions += chosen.actions
-                state.recordExposure(experiment: experiment.key, variant: variant, userID: userID, at: event.at)
+                outcome.writes.append(.recordExposure(experiment: experiment.key, userID: userID, variant: variant, at: event.at))
                 result.exposures.append(ExperimentEvent(experiment: experiment.key, variant: variant))
             }
         }
-        if let onceKey { state.setMarker(userID: userID, key: onceKey.key, period: onceKey.period, at: event.at) }
+        if let onceKey { setMarker(key: onceKey.key, period: onceKey.period) }
         result.flows.append(FlowOutcome(name: flow.name, result: .ran, reason: reason, variant: variant))
         var outputs = Outputs(variant: variant)
         _ = await perform(actions, flow: flow, outputs: &outputs)
@@ -218,7 +293,7 @@ struct RunContext {
 
     /// The sticky variant for this user: stored once, then never moved by weight changes.
     private mutating func assignVariant(_ experiment: Experiment) -> String? {
-        if let stored = state.assignment(experiment: experiment.key, userID: userID),
+        if let stored = assignment(experiment.key),
            experiment.variants.contains(where: { $0.name == stored }) {
             return stored
         }
@@ -229,7 +304,7 @@ struct RunContext {
         let index = GrowthBookBucketing.chooseVariation(bucket: bucket, ranges: ranges)
         guard index >= 0 else { return nil }
         let name = experiment.variants[index].name
-        state.saveAssignment(experiment: experiment.key, userID: userID, variant: name, at: event.at)
+        outcome.writes.append(.saveAssignment(experiment: experiment.key, userID: userID, variant: name, at: event.at))
         return name
     }
 

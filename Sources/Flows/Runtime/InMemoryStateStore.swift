@@ -1,7 +1,7 @@
 import Foundation
 
 /// State kept in dictionaries: for unit tests of the language, where SQLite adds nothing.
-/// The CLI and the server use `Storage.SQLiteStateStore`.
+/// The CLI uses `Storage.BufferedStateStore`; the server commits outcomes to SQLite.
 public final class InMemoryStateStore: FlowStateStore {
     public private(set) var messages: [StoredMessage] = []
     private var inboundCounts: [String: Int] = [:]
@@ -15,49 +15,42 @@ public final class InMemoryStateStore: FlowStateStore {
 
     public init() {}
 
-    public func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int {
-        let earlier = inboundCounts[id, default: 0]
-        if inbound { inboundCounts[id] = earlier + 1 }
-        return earlier
-    }
+    // MARK: StateView
 
+    public func inboundCount(userID: String) -> Int { inboundCounts[userID, default: 0] }
     public func autoMode(source: ChatSource, userID: String) -> Bool? { autoModes[source.rawValue + "/" + userID] }
-
-    public func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date) {
-        autoModes[source.rawValue + "/" + userID] = on
-    }
-
     public func hasMarker(userID: String, key: String, period: String) -> Bool { markers.contains("\(userID)\u{1}\(key)\u{1}\(period)") }
-
-    public func setMarker(userID: String, key: String, period: String, at: Date) {
-        markers.insert("\(userID)\u{1}\(key)\u{1}\(period)")
-    }
-
-    @discardableResult public func storeMessage(_ message: StoredMessage) -> Int64 {
-        messages.append(message)
-        return Int64(messages.count)
-    }
-
-    public func saveGroupForward(groupMessageID: Int64, userID: String, at: Date) { forwards[groupMessageID] = userID }
     public func userForGroupMessage(_ groupMessageID: Int64) -> String? { forwards[groupMessageID] }
-
     public func assignment(experiment: String, userID: String) -> String? { assignments[experiment + "/" + userID] }
-
-    public func saveAssignment(experiment: String, userID: String, variant: String, at: Date) {
-        assignments[experiment + "/" + userID] = variant
-    }
-
-    public func recordExposure(experiment: String, variant: String, userID: String, at: Date) {
-        if exposures[experiment + "/" + userID] == nil { exposures[experiment + "/" + userID] = (variant, at) }
-    }
 
     public func firstExposure(experiment: String, userID: String) -> (variant: String, at: Date)? {
         exposures[experiment + "/" + userID].map { (variant: $0.0, at: $0.1) }
     }
 
-    public func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool {
-        conversions.insert(experiment + "/" + userID).inserted
+    public func hasConverted(experiment: String, userID: String) -> Bool { conversions.contains(experiment + "/" + userID) }
+
+    // MARK: Outcomes
+
+    public func apply(_ outcome: RunOutcome) {
+        for write in outcome.writes {
+            switch write {
+            case let .noteUser(id, _, _, inbound):
+                if inbound { inboundCounts[id, default: 0] += 1 }
+            case let .setAutoMode(source, userID, on, _):
+                autoModes[source.rawValue + "/" + userID] = on
+            case let .setMarker(userID, key, period, _):
+                markers.insert("\(userID)\u{1}\(key)\u{1}\(period)")
+            case let .saveAssignment(experiment, userID, variant, _):
+                assignments[experiment + "/" + userID] = variant
+            case let .recordExposure(experiment, userID, variant, at):
+                if exposures[experiment + "/" + userID] == nil { exposures[experiment + "/" + userID] = (variant, at) }
+            case let .recordConversion(experiment, userID, _, _):
+                conversions.insert(experiment + "/" + userID)
+            }
+        }
+        messages += outcome.messages
+        if outcome.keepsTrace { traces.append(outcome.result) }
     }
 
-    public func recordTrace(_ result: RunResult, event: InboundEvent) { traces.append(result) }
+    public func saveGroupForward(groupMessageID: Int64, userID: String, at: Date) { forwards[groupMessageID] = userID }
 }

@@ -25,17 +25,21 @@ extension RunContext {
         return .completed
     }
 
-    private func request(_ flow: Flow) -> EffectRequest {
-        EffectRequest(event: event, userID: userID, source: source, flow: flow.name, inboundMessageID: result.inboundMessageID)
+    private func request(_ flow: Flow) -> ServiceRequest {
+        ServiceRequest(event: event, userID: userID, source: source, flow: flow.name)
+    }
+
+    private mutating func deliver(_ effect: Effect, _ flow: Flow) {
+        outcome.deliveries.append(Delivery(effect, flow: flow.name))
     }
 
     /// The values a template can read. The chat's auto mode is read from state only when
-    /// the template uses it: with the server's store that is a query.
+    /// the template uses it.
     mutating func values(_ outputs: Outputs, for template: Template) -> TemplateValues {
         TemplateValues(
             userID: userID, userName: event.userName, messageText: event.text, messageMedia: event.media,
             chatSource: source, autoMode: template.readsAutoMode ? autoMode() : runtime.autoModeDefault,
-            transcript: outputs.transcript, answer: outputs.answer, variant: outputs.variant, today: today
+            transcript: outputs.transcript, answer: outputs.answer, variant: outputs.variant, today: today()
         )
     }
 
@@ -61,25 +65,25 @@ extension RunContext {
         case .forwardToGroup(let template):
             let text = template.map { render($0, outputs) } ?? Self.forwardedText(event.text, transcript: outputs.transcript)
             record(flow, "forward_to_group", text: text)
-            runtime.effects.deliver(.forwardToGroup(text: text, media: event.media), request: request(flow))
+            deliver(.forwardToGroup(text: text, media: event.media), flow)
         case .push(let titleTemplate, let textTemplate):
             let title = titleTemplate.map { render($0, outputs) }
             let text = render(textTemplate, outputs)
             record(flow, "push", text: text, title: title)
-            runtime.effects.deliver(.push(title: title, text: text), request: request(flow))
+            deliver(.push(title: title, text: text), flow)
         case .greet(let template):
             let text = render(template, outputs)
-            let id = state.storeMessage(StoredMessage(userID: userID, source: .app, direction: .support, text: text, at: event.at, flow: flow.name))
+            store(StoredMessage(userID: userID, source: .app, direction: .support, text: text, at: event.at, flow: flow.name))
             record(flow, "greet", text: text)
-            runtime.effects.deliver(.greet(text: text, messageID: id), request: request(flow))
+            deliver(.greet(text: text), flow)
         case .reply(let template):
             let text = render(template, outputs)
-            let id = state.storeMessage(StoredMessage(userID: userID, source: source, direction: .support, text: text, at: event.at, flow: flow.name))
+            store(StoredMessage(userID: userID, source: source, direction: .support, text: text, at: event.at, flow: flow.name))
             record(flow, "reply", text: text)
-            runtime.effects.deliver(.reply(text: text, messageID: id), request: request(flow))
+            deliver(.reply(text: text), flow)
         case .transcribe:
             do {
-                let transcript = try await runtime.effects.transcribe(request(flow))
+                let transcript = try await services.transcribe(request(flow))
                 outputs.transcript = transcript
                 record(flow, "transcribe", text: transcript)
             } catch {
@@ -94,7 +98,7 @@ extension RunContext {
             let said = outputs.transcript.flatMap { $0.isEmpty ? nil : $0 } ?? event.text
             let prompt = promptTemplate.map { render($0, outputs) } ?? said
             do {
-                let answer = try await runtime.effects.askAssistant(request(flow), prompt: prompt)
+                let answer = try await services.askAssistant(request(flow), prompt: prompt)
                 outputs.answer = answer
                 record(flow, "ask_assistant", text: answer)
             } catch {
@@ -106,11 +110,11 @@ extension RunContext {
             // Realtime listeners get the event's message (a user's message, or the staff reply).
             let text = event.text ?? ""
             record(flow, "broadcast", text: text)
-            runtime.effects.deliver(.broadcast(text: text), request: request(flow))
+            deliver(.broadcast(text: text), flow)
         case .setAutoMode(let on):
             setAutoMode(on)
             record(flow, "set_auto_mode", value: Self.onOff(on))
-            runtime.effects.deliver(.setAutoMode(on), request: request(flow))
+            deliver(.setAutoMode(on), flow)
         case .stop:
             record(flow, "stop")
             stopped = true

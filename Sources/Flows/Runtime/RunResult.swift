@@ -5,7 +5,7 @@ public struct RunResult: Sendable {
     /// Why no trigger fired (for example: not the first history fetch of the day).
     public var note: String?
     public var userID: String?
-    /// The id under which the event's own message was stored, when it was.
+    /// The id under which the event's own message was stored, once the server committed it.
     public var inboundMessageID: Int64?
     public var flows: [FlowOutcome] = []
     public var actions: [PerformedAction] = []

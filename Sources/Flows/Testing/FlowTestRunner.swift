@@ -21,9 +21,11 @@ public struct FlowTestResult: Sendable {
 /// Runs flow tests through the same runtime as the server, with recorded effects.
 public enum FlowTestRunner {
     /// Runs one test with fresh state from `makeState`.
-    public static func run(_ test: FlowTest, flows: FlowSet, makeState: () -> FlowStateStore, timeZone: TimeZone, autoModeDefault: Bool = true) async -> FlowTestResult {
-        let state = makeState()
-        let runtime = FlowRuntime(flowSet: flows, state: state, effects: RecordingEffects(state: state), timeZone: timeZone, autoModeDefault: autoModeDefault)
+    public static func run<Store: FlowStateStore>(
+        _ test: FlowTest, flows: FlowSet, makeState: () throws -> Store, timeZone: TimeZone, autoModeDefault: Bool = true
+    ) async rethrows -> FlowTestResult {
+        let runtime = SequentialRunner(
+            runtime: FlowRuntime(flowSet: flows, timeZone: timeZone, autoModeDefault: autoModeDefault), store: try makeState())
         var failures: [FlowTestResult.Failure] = []
         for (index, step) in test.steps.enumerated() {
             let result = await runtime.run(step.event)

@@ -17,7 +17,7 @@ protocol Deliverer: Sendable {
 /// its error in the database and the log. A restart picks up whatever is still pending.
 actor OutboxWorker {
     private let store: OutboxStore
-    private let deliverers: [String: any Deliverer]
+    private let deliverers: [OutboxKind: any Deliverer]
     private let logger: Logger
     private let maxAttempts: Int
     private let maxLanes: Int
@@ -34,7 +34,7 @@ actor OutboxWorker {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
-        store: OutboxStore, deliverers: [String: any Deliverer], logger: Logger, maxAttempts: Int, maxLanes: Int = 256,
+        store: OutboxStore, deliverers: [OutboxKind: any Deliverer], logger: Logger, maxAttempts: Int, maxLanes: Int = 256,
         clock: @escaping @Sendable () -> Date = Date.init,
         backoff: @escaping @Sendable (Int) -> Duration = OutboxWorker.exponentialBackoff
     ) {
@@ -55,8 +55,8 @@ actor OutboxWorker {
     }
 
     /// Loads what a previous run left pending.
-    func resume() throws {
-        let pending = try store.pending()
+    func resume() async throws {
+        let pending = try await store.pending()
         if !pending.isEmpty { logger.info("resuming deliveries left pending", metadata: ["count": "\(pending.count)"]) }
         add(pending)
     }
@@ -127,8 +127,8 @@ actor OutboxWorker {
         item.attempts += 1
         let now = clock()
         guard let deliverer = deliverers[item.kind] else {
-            store.markFailed(id: item.id, attempts: item.attempts, error: "no deliverer for \(item.kind)", at: now)
-            logger.error("delivery failed: nothing delivers this kind", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind)"])
+            store.markFailed(id: item.id, attempts: item.attempts, error: "no deliverer for \(item.kind.rawValue)", at: now)
+            logger.error("delivery failed: nothing delivers this kind", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
             return .done
         }
         let id = item.id
@@ -151,13 +151,13 @@ actor OutboxWorker {
                 item.partsSent = progress.partsSent
                 item.partsPlan = progress.plan
                 logger.warning("delivery failed, will retry", metadata: [
-                    "outbox_id": "\(item.id)", "kind": "\(item.kind)", "attempt": "\(item.attempts)", "retry_in": "\(delay)", "error": "\(message)",
+                    "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempt": "\(item.attempts)", "retry_in": "\(delay)", "error": "\(message)",
                 ])
                 store.scheduleRetry(id: item.id, attempts: item.attempts, next: next, error: message, at: clock())
                 return .retry(item)
             default:
                 logger.error("delivery failed, giving up", metadata: [
-                    "outbox_id": "\(item.id)", "kind": "\(item.kind)", "attempts": "\(item.attempts)", "error": "\(message)",
+                    "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempts": "\(item.attempts)", "error": "\(message)",
                 ])
                 store.markFailed(id: item.id, attempts: item.attempts, error: message, at: clock())
                 return .done

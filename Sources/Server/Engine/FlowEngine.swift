@@ -2,125 +2,100 @@ import Flows
 import Foundation
 import Logging
 import Storage
+import Synchronization
 
-/// Runs the flows for the server. One actor owns the runtime and its state: events run
-/// one at a time on it (an action awaiting a service lets others in), and every event's
-/// writes, with the deliveries its flows decided, are committed before `handle` returns.
-public actor FlowEngine {
-    private let runtime: FlowRuntime
-    private let store: BufferedStateStore
-    private let effects: ServerEffects
-    private let onDeliveries: @Sendable ([OutboxItem]) -> Void
-    private let onBroadcasts: @Sendable ([Broadcast]) async -> Void
-    private let onCommitted: @Sendable (Committed) -> Void
-    private var updatesUnderWay: Set<Int64> = []
-    private let brevoMessages: BrevoMessageLog
-    private var brevoMessagesUnderWay: Set<String> = []
+/// Runs the flows for the server: every input takes one path.
+///
+/// In its chat's lane (a chat's inputs one at a time, in order; other chats side by side),
+/// an input whose idempotency key is committed is skipped; otherwise the state it needs is
+/// read, the flows decide (waiting on the AI if they ask it), and the outcome is committed
+/// with the key in one transaction of its own. Only then are its deliveries handed to the
+/// outbox worker and its broadcasts sent. A crash before the commit leaves nothing of the
+/// run and the input to be handled again; after it, the input is recognised and skipped.
+public final class FlowEngine: Sendable {
+    private let database: ReplyflowDatabase
+    private let runtime: Mutex<FlowRuntime>
+    private let lanes = OrderedLanes<String>()
+    private let services: DeliveryPlan.Services
+    private let assistant: (any AssistantService)?
+    private let logger: Logger
+    private let published: @Sendable (CommittedRun) async -> Void
 
+    /// `published` hears of every commit, in each chat's order, before the chat's next input runs.
     init(
-        flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: ServerEffects.Services,
-        assistant: Assistant? = nil, logger: Logger,
-        onDeliveries: @escaping @Sendable ([OutboxItem]) -> Void, onBroadcasts: @escaping @Sendable ([Broadcast]) async -> Void,
-        onCommitted: @escaping @Sendable (Committed) -> Void = { _ in }
-    ) throws {
-        store = try BufferedStateStore(database: database)
-        store.tracksStoredMessages = true
-        store.forwardsRecordedElsewhere = true
-        self.onCommitted = onCommitted
-        effects = ServerEffects(store: store, services: services, assistant: assistant, logger: logger)
-        brevoMessages = BrevoMessageLog(database: database)
-        runtime = FlowRuntime(flowSet: flowSet, state: store, effects: effects, timeZone: configuration.timeZone, autoModeDefault: configuration.autoModeDefault)
-        self.onDeliveries = onDeliveries
-        self.onBroadcasts = onBroadcasts
+        flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: DeliveryPlan.Services,
+        assistant: (any AssistantService)? = nil, logger: Logger, published: @escaping @Sendable (CommittedRun) async -> Void
+    ) {
+        self.database = database
+        runtime = Mutex(FlowRuntime(flowSet: flowSet, timeZone: configuration.timeZone, autoModeDefault: configuration.autoModeDefault))
+        self.services = services
+        self.assistant = assistant
+        self.logger = logger
+        self.published = published
     }
 
-    /// Runs one event and makes its results durable.
+    // MARK: Inputs
+
+    /// Runs one event and commits what it did.
     public func handle(_ event: InboundEvent) async throws -> RunResult {
-        let result = await runtime.run(event)
-        try await commitProduced()
-        return result
+        try await run(event, key: nil)?.result ?? RunResult(trigger: nil, note: "handled before", userID: event.userID)
+    }
+
+    /// A history fetch: runs it, and says which app message is the user's newest once it
+    /// is committed (so a cached page can be reused).
+    public func handleHistoryFetch(_ event: InboundEvent) async throws -> (result: RunResult, latestMessageID: Int64?) {
+        let handled = try await run(event, key: nil, readsLatestAppMessage: true)
+        return (handled?.result ?? RunResult(trigger: nil, userID: event.userID), handled?.latestAppMessageID)
     }
 
     /// Handles a Telegram update once: its id is committed with what its event did, so a
-    /// crash before the commit makes Telegram's redelivery run it again, and a
-    /// redelivery after the commit (or while it runs) is ignored. Nil when skipped.
-    /// A `relay` (staff answering an Instagram or Telegram chat from the group) is stored
-    /// and queued for its channel in the same commit.
-    func handleTelegramUpdate(_ updateID: Int64, event: InboundEvent?, relay: StaffRelay? = nil, seenBefore: Bool) async throws -> RunResult? {
-        guard !seenBefore, !updatesUnderWay.contains(updateID) else { return nil }
-        updatesUnderWay.insert(updateID)
-        defer { updatesUnderWay.remove(updateID) }
-        if let relay { queueRelay(relay) }
-        var result: RunResult?
-        if let event { result = await runtime.run(event) }
-        // Marked seen only once the run is over: while it waits on the AI another event's
-        // commit takes whatever is queued, and a crash then must not lose this update.
-        store.enqueueUpdateSeen(updateID, at: Date())
-        try await commitProduced()
-        return result
+    /// crash before the commit makes it run again, and a redelivery after the commit is
+    /// skipped. Nil when it was handled before. A `relay` (staff answering an Instagram or
+    /// Telegram chat from the group) is stored and queued for its channel in the same commit.
+    func handleTelegramUpdate(_ updateID: Int64, event: InboundEvent?, relay: StaffRelay? = nil) async throws -> RunResult? {
+        let key = IdempotencyKey.telegramUpdate(updateID)
+        if let event { return try await run(event, key: key)?.result }
+        let lane = relay?.chat.platformChatID ?? ""
+        let committed = try await commitInLane(lane, key: key) {
+            var decision = Decision(record: RunRecord(idempotencyKey: key), plan: DeliveryPlan(services: services))
+            if let relay { addRelay(relay, to: &decision) }
+            return decision
+        }
+        return committed.map { _ in RunResult(trigger: nil, note: relay == nil ? "no event in this update" : "relayed to the customer", userID: relay?.chat.platformChatID) }
     }
 
-    /// Stores a staff reply to an Instagram or Telegram chat and queues it for the chat's
-    /// channel. Instagram through Brevo takes text only: a photo there is not sent, and
-    /// staff are told so under their message instead of it vanishing.
-    private func queueRelay(_ relay: StaffRelay) {
-        let source = relay.chat.source, chatID = relay.chat.platformChatID
-        _ = store.storeMessage(StoredMessage(
-            userID: chatID, source: source, direction: .support, text: relay.text,
-            media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url))
-        let photoFileID = source == .telegram ? relay.photo?.fileID : nil
-        if !relay.text.isEmpty || photoFileID != nil {
-            effects.queueReply(text: relay.text, source: source, userID: chatID, at: relay.at, photoFileID: photoFileID)
-        }
-        if relay.photo != nil && photoFileID == nil {
-            let notice = relay.text.isEmpty
-                ? "Not sent: Instagram conversations through Brevo take text only, so this photo did not reach the customer."
-                : "Only the text was sent: Instagram conversations through Brevo take text only, so the photo did not reach the customer."
-            effects.queueStaffNotice(notice, groupChatID: relay.groupChatID, replyTo: relay.groupMessageID, at: relay.at)
-        }
+    /// Whether a Telegram update was handled already.
+    func isTelegramUpdateHandled(_ updateID: Int64) async throws -> Bool {
+        try await database.isHandled(.telegramUpdate(updateID))
     }
 
-    /// Handles a Brevo message once, like a Telegram update: its id is committed with what
-    /// its event did, and a webhook that brings it again (or while it runs) is ignored.
-    /// An agent message with no event (written by staff in Brevo's inbox) is only stored.
-    /// Nil when the message was handled before.
+    /// Handles a Brevo message once, like a Telegram update. An agent message with no
+    /// event (written by staff in Brevo's inbox) is only stored. Nil when handled before.
     public func handleBrevoMessage(_ messageID: String, event: InboundEvent?, agentMessage: StoredMessage? = nil) async throws -> RunResult? {
-        guard !brevoMessagesUnderWay.contains(messageID), try !brevoMessages.contains(messageID) else { return nil }
-        brevoMessagesUnderWay.insert(messageID)
-        defer { brevoMessagesUnderWay.remove(messageID) }
-        if let agentMessage {
-            _ = store.storeMessage(agentMessage)
-            // A chat staff started keeps the default auto mode of when it started, as one a
-            // customer started does (the runtime stores that for inbound messages).
-            if store.autoMode(source: agentMessage.source, userID: agentMessage.userID) == nil {
-                store.setAutoMode(runtime.autoModeDefault, source: agentMessage.source, userID: agentMessage.userID, at: agentMessage.at)
+        let key = IdempotencyKey.brevoMessage(messageID)
+        if let event { return try await run(event, key: key)?.result }
+        let lane = agentMessage?.userID ?? ""
+        let committed = try await commitInLane(lane, key: key) {
+            var decision = Decision(record: RunRecord(idempotencyKey: key), plan: DeliveryPlan(services: services))
+            if let agentMessage {
+                decision.record.messages.append(agentMessage)
+                // A chat staff started keeps the default auto mode of when it started, as one a
+                // customer started does (the runtime stores that for inbound messages).
+                let reads = StateReads(userID: agentMessage.userID, source: agentMessage.source, markers: [], experiments: [])
+                if try await database.snapshot(for: reads).autoMode == nil {
+                    let mode = runtime.withLock { $0.autoModeDefault }
+                    decision.record.writes.append(.setAutoMode(source: agentMessage.source, userID: agentMessage.userID, on: mode, at: agentMessage.at))
+                }
             }
+            return decision
         }
-        var result = RunResult(trigger: nil, note: "stored, no flow runs for it", userID: agentMessage?.userID)
-        if let event { result = await runtime.run(event) }
-        // As for Telegram updates: marked handled only once the run is over.
-        store.enqueueWrite(BrevoMessageLog.record(messageID, .received, at: Date()))
-        try await commitProduced()
-        return result
+        return committed.map { _ in RunResult(trigger: nil, note: "stored, no flow runs for it", userID: agentMessage?.userID) }
     }
 
-    /// Whether a Brevo message was handled (or is being handled) already: lets the webhook
-    /// skip downloading the files of a message delivered twice.
-    public func isBrevoMessageHandled(_ messageID: String) throws -> Bool {
-        try brevoMessagesUnderWay.contains(messageID) || brevoMessages.contains(messageID)
-    }
-
-    /// A history fetch: runs it, and says which app message is the user's newest (so a
-    /// cached page can be reused), in one hop.
-    public func handleHistoryFetch(_ event: InboundEvent) async throws -> (result: RunResult, latestMessageID: Int64?) {
-        let result = try await handle(event)
-        return (result, event.userID.flatMap { store.latestAppMessageID(userID: $0) })
-    }
-
-    /// After a history page was read from SQLite: its newest message id, for users whose
-    /// newest message the store did not know.
-    public func rememberLatestMessageID(_ id: Int64, userID: String) {
-        store.rememberLatestAppMessageID(id, userID: userID)
+    /// Whether a Brevo message was handled already: lets the webhook skip downloading the
+    /// files of a message delivered twice.
+    public func isBrevoMessageHandled(_ messageID: String) async throws -> Bool {
+        try await database.isHandled(.brevoMessage(messageID))
     }
 
     /// A message written through the `/api` (by staff or another system): stored in the
@@ -129,35 +104,143 @@ public actor FlowEngine {
     public func sendFromAPI(
         source: ChatSource, platformChatID: String, text: String, senderName: String? = nil, visitorID: String? = nil, at: Date
     ) async throws -> Int64 {
-        let id = store.storeMessage(StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName))
-        effects.queueReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID)
-        try await commitProduced()
+        let committed = try await commitInLane(platformChatID, key: nil) {
+            var decision = Decision(record: RunRecord(), plan: DeliveryPlan(services: services))
+            decision.record.messages.append(StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName))
+            decision.plan.addReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID, logger: logger)
+            return decision
+        }
+        guard let id = committed?.receipt.messageIDs.first else { throw EngineError.notStored }
         return id
     }
 
     /// Sets a chat's auto mode from the `/api`.
     public func setAutoMode(_ on: Bool, source: ChatSource, platformChatID: String, at: Date) async throws {
-        store.setAutoMode(on, source: source, userID: platformChatID, at: at)
-        effects.noteChatUpdate(source: source, userID: platformChatID)
-        try await commitProduced()
-    }
-
-    private func commitProduced() async throws {
-        let produced = effects.take()
-        let stored = store.takeStoredMessages()
-        // The assistant's next question in a chat waits for this answer to be stored.
-        let held = effects.takeHeldChats()
-        defer { if !held.isEmpty { Task { for release in held { await release() } } } }
-        try await store.commit()
-        if !stored.isEmpty || !produced.chatUpdates.isEmpty { onCommitted(Committed(messages: stored, chats: produced.chatUpdates)) }
-        if !produced.outbox.isEmpty { onDeliveries(produced.outbox) }
-        if !produced.broadcasts.isEmpty { await onBroadcasts(produced.broadcasts) }
+        _ = try await commitInLane(platformChatID, key: nil) {
+            var decision = Decision(record: RunRecord(), plan: DeliveryPlan(services: services))
+            decision.record.writes.append(.setAutoMode(source: source, userID: platformChatID, on: on, at: at))
+            decision.plan.chatUpdates.append(ChatRef(source: source, platformChatID: platformChatID))
+            return decision
+        }
     }
 
     /// Swaps in a new flow set; runs already under way finish with the old one.
     public func replaceFlows(_ flowSet: FlowSet) {
-        runtime.flowSet = flowSet
+        runtime.withLock { $0.flowSet = flowSet }
     }
 
-    public var flowSet: FlowSet { runtime.flowSet }
+    public var flowSet: FlowSet { runtime.withLock { $0.flowSet } }
+
+    // MARK: The one path
+
+    /// What an input decided, before it is committed.
+    private struct Decision {
+        var record: RunRecord
+        var plan: DeliveryPlan
+        var result: RunResult?
+        var inboundMessage: Int?
+        var latestAppMessageID: Int64?
+    }
+
+    private struct Handled {
+        var result: RunResult
+        var latestAppMessageID: Int64?
+    }
+
+    private func run(_ event: InboundEvent, key: IdempotencyKey?, readsLatestAppMessage: Bool = false) async throws -> Handled? {
+        let runtime = self.runtime.withLock { $0 }
+        // A staff reply names its user through the group message it answers: found first,
+        // so that the run waits in its chat's lane.
+        var lane = event.userID ?? ""
+        if event.kind == .telegramReply, event.userID == nil, let replyTo = event.replyTo {
+            lane = try await database.userForGroupMessage(replyTo) ?? "group-message:\(replyTo)"
+        }
+        let committed = try await commitInLane(lane, key: key) {
+            let snapshot = try await database.snapshot(for: runtime.reads(for: event))
+            let services = RunServices(assistant: assistant, logger: logger)
+            let outcome = await runtime.run(event, view: snapshot, services: services)
+            var decision = Decision(
+                record: RunRecord(outcome, idempotencyKey: key), plan: DeliveryPlan(outcome, services: self.services, logger: logger),
+                result: outcome.result, inboundMessage: outcome.inboundMessage)
+            decision.record.outbox = decision.plan.outbox
+            decision.record.assistantMemory = services.memory
+            if readsLatestAppMessage, let userID = outcome.userID {
+                decision.latestAppMessageID = try await database.latestAppMessageID(userID: userID)
+            }
+            return decision
+        }
+        guard let (decision, receipt) = committed, var result = decision.result else { return nil }
+        if let index = decision.inboundMessage { result.inboundMessageID = receipt.messageIDs[index] }
+        var latest = decision.latestAppMessageID
+        for (id, message) in zip(receipt.messageIDs, decision.record.messages) where message.source == .app {
+            latest = max(latest ?? id, id)
+        }
+        return Handled(result: result, latestAppMessageID: latest)
+    }
+
+    /// In `lane`: skips an input whose key is committed, decides, commits, publishes.
+    private func commitInLane(
+        _ lane: String, key: IdempotencyKey?, _ decide: () async throws -> Decision
+    ) async throws -> (decision: Decision, receipt: CommitReceipt)? {
+        try await lanes.run(lane) {
+            if let key, try await database.isHandled(key) {
+                logger.debug("handled before: skipped", metadata: ["input": "\(key)"])
+                return nil
+            }
+            var decision = try await decide()
+            decision.record.outbox = decision.plan.outbox
+            let receipt: CommitReceipt
+            do {
+                guard let committed = try await database.commit(decision.record) else { return nil }
+                receipt = committed
+            } catch {
+                logger.error("could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
+                throw error
+            }
+            for item in receipt.outbox where item.status == .recorded {
+                logger.info("not configured, recorded what would have been sent", metadata: ["kind": "\(item.kind.rawValue)", "outbox_id": "\(item.id)", "payload": "\(item.payload)"])
+            }
+            await published(CommittedRun(
+                messages: Array(zip(receipt.messageIDs, decision.record.messages)).map { (id: $0.0, message: $0.1) },
+                chats: decision.plan.chatUpdates,
+                deliveries: receipt.outbox.filter { $0.status == .pending },
+                broadcasts: decision.plan.broadcasts))
+            return (decision, receipt)
+        }
+    }
+
+    /// Stores a staff reply to an Instagram or Telegram chat and queues it for the chat's
+    /// channel. Instagram through Brevo takes text only: a photo there is not sent, and
+    /// staff are told so under their message instead of it vanishing.
+    private func addRelay(_ relay: StaffRelay, to decision: inout Decision) {
+        let source = relay.chat.source, chatID = relay.chat.platformChatID
+        decision.record.messages.append(StoredMessage(
+            userID: chatID, source: source, direction: .support, text: relay.text,
+            media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url))
+        let photoFileID = source == .telegram ? relay.photo?.fileID : nil
+        if !relay.text.isEmpty || photoFileID != nil {
+            decision.plan.addReply(text: relay.text, source: source, userID: chatID, at: relay.at, photoFileID: photoFileID, logger: logger)
+        }
+        if relay.photo != nil && photoFileID == nil {
+            let notice = relay.text.isEmpty
+                ? "Not sent: Instagram conversations through Brevo take text only, so this photo did not reach the customer."
+                : "Only the text was sent: Instagram conversations through Brevo take text only, so the photo did not reach the customer."
+            decision.plan.addStaffNotice(notice, groupChatID: relay.groupChatID, replyTo: relay.groupMessageID, at: relay.at)
+        }
+    }
+}
+
+/// What one commit made, for what happens after it: the live stream (messages with their
+/// ids, chats whose auto mode changed), the outbox worker and socket.io.
+struct CommittedRun: Sendable {
+    var messages: [(id: Int64, message: StoredMessage)]
+    var chats: [ChatRef]
+    var deliveries: [OutboxItem]
+    var broadcasts: [Broadcast]
+}
+
+enum EngineError: Error, CustomStringConvertible {
+    case notStored
+
+    var description: String { "the message was not stored" }
 }

@@ -73,9 +73,3 @@ struct StaffRelay: Sendable {
     var groupChatID: Int64
     var groupMessageID: Int64
 }
-
-/// What one commit changed, for the live stream.
-struct Committed: Sendable {
-    var messages: [(id: Int64, message: StoredMessage)]
-    var chats: [ChatRef]
-}

@@ -164,7 +164,6 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         let messagesJSON = try encoder.encode(stored.map(HistoryItem.init))
         if let newestStored = stored.last?.id {
             historyPages.store(messagesJSON, userID: userID, limit: limit, newestMessageID: newestStored)
-            if newest == nil { await engine.rememberLatestMessageID(newestStored, userID: userID) }
         }
         return Self.historyResponse(messagesJSON: messagesJSON, greetingSent: greeted)
     }

@@ -14,7 +14,7 @@ final class LivePublisher: Sendable {
     private let logger: Logger
     /// Commits not yet published, taken in batches: under load the publisher wakes once
     /// for many commits and looks up all their new chats in one read.
-    private let pending = Mutex<[Committed]>([])
+    private let pending = Mutex<[CommittedRun]>([])
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -27,7 +27,7 @@ final class LivePublisher: Sendable {
     }
 
     /// Called by the engine after each commit; returns at once.
-    func committed(_ committed: Committed) {
+    func committed(_ committed: CommittedRun) {
         pending.withLock { $0.append(committed) }
         wake.yield()
     }

@@ -19,8 +19,9 @@ struct TelegramUpdateHandler: Sendable {
     let logger: Logger
 
     func handle(_ update: TelegramUpdate) async throws {
-        let seen = try queries.isUpdateSeen(update.updateID)
-        if seen {
+        // Checked first to skip downloading the photos of an update seen before; the
+        // commit checks again.
+        if try await engine.isTelegramUpdateHandled(update.updateID) {
             logger.debug("update seen before: ignored", metadata: ["update_id": "\(update.updateID)"])
             return
         }
@@ -37,7 +38,7 @@ struct TelegramUpdateHandler: Sendable {
                 event = try await privateEvent(message)
             }
         }
-        let result = try await engine.handleTelegramUpdate(update.updateID, event: event, relay: relay, seenBefore: seen)
+        let result = try await engine.handleTelegramUpdate(update.updateID, event: event, relay: relay)
         if let note = result?.note { logger.info("Telegram message not delivered", metadata: ["reason": "\(note)"]) }
     }
 

@@ -1,23 +1,41 @@
 import Flows
 import Foundation
 import GRDB
+@testable import Storage
 
-/// The runtime's state in SQLite (`FlowStateStore` over GRDB).
+/// The reference the bulk writer is held to, call by call: each call one statement,
+/// committed at once (what the server did before runs were committed whole).
 ///
-/// Every method is one statement, committed at once: what the server needs, where each
-/// request's state must be durable before it answers. Bulk runs use `BufferedStateStore`.
-/// A failed statement is kept in `lastError` and reported by the caller rather than thrown
-/// through the runtime, which has no database concerns of its own.
-public final class SQLiteStateStore: FlowStateStore {
-    public let database: ReplyflowDatabase
-    /// The first storage error since the last `takeError()`; nil when all went well.
-    public private(set) var lastError: Error?
+/// The calls both stores take, for tests that make the same calls on each.
+protocol StateCalls: AnyObject {
+    func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int
+    func autoMode(source: ChatSource, userID: String) -> Bool?
+    func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date)
+    func hasMarker(userID: String, key: String, period: String) -> Bool
+    func setMarker(userID: String, key: String, period: String, at: Date)
+    @discardableResult func storeMessage(_ message: StoredMessage) -> Int64
+    func saveGroupForward(groupMessageID: Int64, userID: String, at: Date)
+    func userForGroupMessage(_ groupMessageID: Int64) -> String?
+    func assignment(experiment: String, userID: String) -> String?
+    func saveAssignment(experiment: String, userID: String, variant: String, at: Date)
+    func recordExposure(experiment: String, variant: String, userID: String, at: Date)
+    func firstExposure(experiment: String, userID: String) -> (variant: String, at: Date)?
+    func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool
+    func recordTrace(_ result: RunResult, event: InboundEvent)
+}
 
-    public init(database: ReplyflowDatabase) {
+extension BufferedStateStore: StateCalls {}
+
+final class DirectStateStore: StateCalls {
+    let database: ReplyflowDatabase
+    /// The first storage error since the last `takeError()`; nil when all went well.
+    private(set) var lastError: Error?
+
+    init(database: ReplyflowDatabase) {
         self.database = database
     }
 
-    public func takeError() -> Error? {
+    func takeError() -> Error? {
         defer { lastError = nil }
         return lastError
     }
@@ -43,32 +61,32 @@ public final class SQLiteStateStore: FlowStateStore {
         }
     }
 
-    // MARK: FlowStateStore
+    // MARK: Calls
 
-    public func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int {
+    func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int {
         read(0) { db in
             let statement = try db.cachedStatement(sql: StateSQL.upsertUser + " RETURNING inbound_count - ?5")
             return try Int.fetchOne(statement, arguments: [id, name, at.timeIntervalSince1970, at.timeIntervalSince1970, inbound ? 1 : 0]) ?? 0
         }
     }
 
-    public func autoMode(source: ChatSource, userID: String) -> Bool? {
+    func autoMode(source: ChatSource, userID: String) -> Bool? {
         read(nil) { db in
             try Bool.fetchOne(db.cachedStatement(sql: StateSQL.selectAutoMode), arguments: [source.rawValue, userID])
         }
     }
 
-    public func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date) {
+    func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date) {
         write(StateSQL.upsertChat, [source.rawValue, userID, on, at.timeIntervalSince1970])
     }
 
-    public func hasMarker(userID: String, key: String, period: String) -> Bool {
+    func hasMarker(userID: String, key: String, period: String) -> Bool {
         read(false) { db in
             try Bool.fetchOne(db.cachedStatement(sql: StateSQL.selectMarker), arguments: [userID, key, period]) ?? false
         }
     }
 
-    public func setMarker(userID: String, key: String, period: String, at: Date) {
+    func setMarker(userID: String, key: String, period: String, at: Date) {
         write(StateSQL.insertMarker, [userID, key, period, at.timeIntervalSince1970])
     }
 
@@ -81,38 +99,38 @@ public final class SQLiteStateStore: FlowStateStore {
         }
     }
 
-    public func saveGroupForward(groupMessageID: Int64, userID: String, at: Date) {
+    func saveGroupForward(groupMessageID: Int64, userID: String, at: Date) {
         write(StateSQL.insertForward, [groupMessageID, userID, at.timeIntervalSince1970])
     }
 
-    public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
+    func userForGroupMessage(_ groupMessageID: Int64) -> String? {
         read(nil) { db in
             try String.fetchOne(db.cachedStatement(sql: StateSQL.selectForward), arguments: [groupMessageID])
         }
     }
 
-    public func assignment(experiment: String, userID: String) -> String? {
+    func assignment(experiment: String, userID: String) -> String? {
         read(nil) { db in
             try String.fetchOne(db.cachedStatement(sql: StateSQL.selectAssignment), arguments: [experiment, userID])
         }
     }
 
-    public func saveAssignment(experiment: String, userID: String, variant: String, at: Date) {
+    func saveAssignment(experiment: String, userID: String, variant: String, at: Date) {
         write(StateSQL.insertAssignment, [experiment, userID, variant, at.timeIntervalSince1970])
     }
 
-    public func recordExposure(experiment: String, variant: String, userID: String, at: Date) {
+    func recordExposure(experiment: String, variant: String, userID: String, at: Date) {
         write(StateSQL.upsertExposure, [experiment, userID, variant, at.timeIntervalSince1970])
     }
 
-    public func firstExposure(experiment: String, userID: String) -> (variant: String, at: Date)? {
+    func firstExposure(experiment: String, userID: String) -> (variant: String, at: Date)? {
         read(nil) { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: StateSQL.selectExposure), arguments: [experiment, userID]) else { return nil }
             return (variant: row[0], at: Date(timeIntervalSince1970: row[1]))
         }
     }
 
-    public func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool {
+    func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool {
         read(false) { db in
             try db.cachedStatement(sql: StateSQL.insertConversion)
                 .execute(arguments: [experiment, userID, variant, at.timeIntervalSince1970])
@@ -120,7 +138,7 @@ public final class SQLiteStateStore: FlowStateStore {
         }
     }
 
-    public func recordTrace(_ result: RunResult, event: InboundEvent) {
+    func recordTrace(_ result: RunResult, event: InboundEvent) {
         let sql = StateSQL.insertTrace
         let at = event.at.timeIntervalSince1970
         let trigger = result.trigger?.rawValue

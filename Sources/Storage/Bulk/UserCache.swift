@@ -2,7 +2,7 @@ import Flows
 import Foundation
 
 /// What `BufferedStateStore` knows of one user: a run asks about the same user several
-/// times per event (notes, auto mode, markers, latest message), so the facts live in one
+/// times per event (notes, auto mode, markers), so the facts live in one
 /// object found with one lookup, and the last one found answers without hashing at all.
 /// A nil fact means "not known here": the store then asks SQLite.
 final class UserFacts {
@@ -11,8 +11,6 @@ final class UserFacts {
     var inboundCount: Int?
     /// Notes merged since the user's row was last queued.
     var note: BufferedStateStore.UserNote?
-    /// The newest app-chat message id, stored or queued.
-    var latestAppMessage: Int64?
     /// Per chat source (`ChatSource.index`): nil unknown, `.some(nil)` none stored.
     var autoModes = [Bool??](repeating: nil, count: ChatSource.allCases.count)
     /// The latest period marked per key: markers are asked about the current period, so

@@ -37,11 +37,11 @@ func temporaryDatabasePath() -> String {
 
 private let t0 = Date(timeIntervalSince1970: 1_795_600_000)
 
-@Suite("SQLiteStateStore: each method round-trips")
-struct SQLiteStateStoreTests {
+@Suite("DirectStateStore: each method round-trips")
+struct DirectStateStoreTests {
     @Test("noteUser returns how many inbound messages the user sent before", arguments: DatabaseKind.allCases)
     func noteUser(kind: DatabaseKind) throws {
-        let store = SQLiteStateStore(database: try kind.open())
+        let store = DirectStateStore(database: try kind.open())
         #expect(store.noteUser(id: "42", name: "Анна", at: t0, inbound: true) == 0)
         #expect(store.noteUser(id: "42", name: nil, at: t0.addingTimeInterval(1), inbound: true) == 1)
         // A message to the user (not from them) does not count.
@@ -57,7 +57,7 @@ struct SQLiteStateStoreTests {
 
     @Test("auto mode: nil for an unseen chat, then what was set, per source", arguments: DatabaseKind.allCases)
     func autoMode(kind: DatabaseKind) throws {
-        let store = SQLiteStateStore(database: try kind.open())
+        let store = DirectStateStore(database: try kind.open())
         #expect(store.autoMode(source: .instagram, userID: "42") == nil)
         store.setAutoMode(false, source: .instagram, userID: "42", at: t0)
         #expect(store.autoMode(source: .instagram, userID: "42") == false)
@@ -70,7 +70,7 @@ struct SQLiteStateStoreTests {
 
     @Test("markers: present only for the same user, key and period; setting twice is harmless", arguments: DatabaseKind.allCases)
     func markers(kind: DatabaseKind) throws {
-        let store = SQLiteStateStore(database: try kind.open())
+        let store = DirectStateStore(database: try kind.open())
         #expect(!store.hasMarker(userID: "42", key: "history_fetch", period: "2026-11-20"))
         store.setMarker(userID: "42", key: "history_fetch", period: "2026-11-20", at: t0)
         store.setMarker(userID: "42", key: "history_fetch", period: "2026-11-20", at: t0.addingTimeInterval(10))
@@ -84,7 +84,7 @@ struct SQLiteStateStoreTests {
     @Test("messages: ids increase, and StateQueries reads them back oldest first with every field", arguments: DatabaseKind.allCases)
     func messages(kind: DatabaseKind) throws {
         let database = try kind.open()
-        let store = SQLiteStateStore(database: database)
+        let store = DirectStateStore(database: database)
         let written = [
             StoredMessage(userID: "42", source: .app, direction: .user, text: "Где мой заказ?", media: .photo, at: t0),
             StoredMessage(userID: "7", source: .telegram, direction: .user, text: "other user", at: t0.addingTimeInterval(1)),
@@ -104,7 +104,7 @@ struct SQLiteStateStoreTests {
 
     @Test("group forwards: a group message id leads back to its user", arguments: DatabaseKind.allCases)
     func groupForwards(kind: DatabaseKind) throws {
-        let store = SQLiteStateStore(database: try kind.open())
+        let store = DirectStateStore(database: try kind.open())
         #expect(store.userForGroupMessage(1000) == nil)
         store.saveGroupForward(groupMessageID: 1000, userID: "42", at: t0)
         store.saveGroupForward(groupMessageID: 1001, userID: "7", at: t0)
@@ -116,7 +116,7 @@ struct SQLiteStateStoreTests {
 
     @Test("experiment assignments round-trip per experiment and user", arguments: DatabaseKind.allCases)
     func assignments(kind: DatabaseKind) throws {
-        let store = SQLiteStateStore(database: try kind.open())
+        let store = DirectStateStore(database: try kind.open())
         #expect(store.assignment(experiment: "e1", userID: "42") == nil)
         store.saveAssignment(experiment: "e1", userID: "42", variant: "warm", at: t0)
         store.saveAssignment(experiment: "e2", userID: "42", variant: "formal", at: t0)
@@ -129,7 +129,7 @@ struct SQLiteStateStoreTests {
     @Test("exposures keep the first variant and time; StateQueries counts distinct users", arguments: DatabaseKind.allCases)
     func exposures(kind: DatabaseKind) throws {
         let database = try kind.open()
-        let store = SQLiteStateStore(database: database)
+        let store = DirectStateStore(database: database)
         #expect(store.firstExposure(experiment: "e1", userID: "42") == nil)
         store.recordExposure(experiment: "e1", variant: "warm", userID: "42", at: t0)
         store.recordExposure(experiment: "e1", variant: "warm", userID: "42", at: t0.addingTimeInterval(86_400))
@@ -151,7 +151,7 @@ struct SQLiteStateStoreTests {
 
     @Test("recordConversion is true the first time and false after", arguments: DatabaseKind.allCases)
     func conversionOnce(kind: DatabaseKind) throws {
-        let store = SQLiteStateStore(database: try kind.open())
+        let store = DirectStateStore(database: try kind.open())
         #expect(store.recordConversion(experiment: "e1", variant: "warm", userID: "42", at: t0))
         #expect(!store.recordConversion(experiment: "e1", variant: "warm", userID: "42", at: t0.addingTimeInterval(10)))
         #expect(store.recordConversion(experiment: "e1", variant: "warm", userID: "43", at: t0))
@@ -162,7 +162,7 @@ struct SQLiteStateStoreTests {
     @Test("traces: one row per flow outcome, one row for a run with no flow", arguments: DatabaseKind.allCases)
     func traces(kind: DatabaseKind) throws {
         let database = try kind.open()
-        let store = SQLiteStateStore(database: database)
+        let store = DirectStateStore(database: database)
         let event = InboundEvent(kind: .appMessage, at: t0, userID: "42", text: "hi")
         var result = RunResult(trigger: .appMessage, userID: "42")
         result.flows = [
@@ -175,34 +175,44 @@ struct SQLiteStateStoreTests {
         #expect(store.takeError() == nil)
     }
 
-    @Test("the runtime over SQLite stores messages and traces as it runs", arguments: DatabaseKind.allCases)
-    func runtimeOverSQLite(kind: DatabaseKind) async throws {
+    @Test("runs over a snapshot, each committed whole: the next run reads what the last committed", arguments: DatabaseKind.allCases)
+    func runsCommittedOneByOne(kind: DatabaseKind) async throws {
         let database = try kind.open()
-        let store = SQLiteStateStore(database: database)
         let yaml = "name: Echo\non: app_message\nif:\n  first_message: true\ndo:\n  - reply: \"Got: {{message.text}}\"\n"
         let set = try #require(FlowLoader.load(files: [(path: "echo.yaml", data: Data(yaml.utf8))]).flowSet)
-        let runtime = FlowRuntime(flowSet: set, state: store, effects: RecordingEffects(state: store))
-        let first = await runtime.run(InboundEvent(kind: .appMessage, at: t0, userID: "42", text: "one"))
-        let second = await runtime.run(InboundEvent(kind: .appMessage, at: t0.addingTimeInterval(1), userID: "42", text: "two"))
+        let runtime = FlowRuntime(flowSet: set)
+        func run(_ event: InboundEvent) async throws -> (RunResult, CommitReceipt?) {
+            let snapshot = try await database.snapshot(for: runtime.reads(for: event))
+            let outcome = await runtime.run(event, view: snapshot, services: RecordingServices())
+            return (outcome.result, try await database.commit(RunRecord(outcome, idempotencyKey: .telegramUpdate(Int64(event.text?.count ?? 0)))))
+        }
+        let (first, firstReceipt) = try await run(InboundEvent(kind: .appMessage, at: t0, userID: "42", text: "one"))
+        let (second, _) = try await run(InboundEvent(kind: .appMessage, at: t0.addingTimeInterval(1), userID: "42", text: "two!"))
         #expect(first.actions.map(\.text) == ["Got: one"])
-        #expect(second.actions.isEmpty, "first_message must read the stored count")
+        #expect(second.actions.isEmpty, "first_message must read the committed count")
+        #expect(firstReceipt?.messageIDs.count == 2)
         let messages = try StateQueries(database: database).messages(userID: "42")
-        #expect(messages.map(\.text) == ["one", "Got: one", "two"])
+        #expect(messages.map(\.text) == ["one", "Got: one", "two!"])
         #expect(messages.map(\.direction) == [.user, .support, .user])
         #expect(messages[1].flow == "Echo")
         #expect(try StateQueries(database: database).count("run_traces") == 2)
-        #expect(store.takeError() == nil)
+
+        // The same key again (the same input delivered twice): nothing of it is written.
+        let (_, again) = try await run(InboundEvent(kind: .appMessage, at: t0.addingTimeInterval(2), userID: "42", text: "one"))
+        #expect(again == nil)
+        #expect(try StateQueries(database: database).messages(userID: "42").count == 3)
+        #expect(try StateQueries(database: database).count("run_traces") == 2)
     }
 }
 
-@Suite("SQLiteStateStore: a database file")
+@Suite("DirectStateStore: a database file")
 struct SQLiteFileTests {
     @Test("state written to a file is there after reopening it; reopening runs no migration twice")
     func persistsAcrossReopen() throws {
         let path = temporaryDatabasePath()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         do {
-            let store = SQLiteStateStore(database: try ReplyflowDatabase(path: path))
+            let store = DirectStateStore(database: try ReplyflowDatabase(path: path))
             _ = store.noteUser(id: "42", name: "Анна", at: t0, inbound: true)
             store.setAutoMode(false, source: .telegram, userID: "42", at: t0)
             store.setMarker(userID: "42", key: "history_fetch", period: "2026-11-20", at: t0)
@@ -217,7 +227,7 @@ struct SQLiteFileTests {
 
         for _ in 0..<2 {
             let database = try ReplyflowDatabase(path: path)
-            let store = SQLiteStateStore(database: database)
+            let store = DirectStateStore(database: database)
             #expect(store.noteUser(id: "42", name: nil, at: t0, inbound: false) == 1)
             #expect(store.autoMode(source: .telegram, userID: "42") == false)
             #expect(store.hasMarker(userID: "42", key: "history_fetch", period: "2026-11-20"))
@@ -234,7 +244,7 @@ struct SQLiteFileTests {
 
     @Test("an in-memory database is private: a second one starts empty")
     func inMemoryIsPrivate() throws {
-        let first = SQLiteStateStore(database: try ReplyflowDatabase())
+        let first = DirectStateStore(database: try ReplyflowDatabase())
         _ = first.storeMessage(StoredMessage(userID: "42", source: .app, direction: .user, text: "x", at: t0))
         let second = try ReplyflowDatabase()
         #expect(try StateQueries(database: second).count("messages") == 0)

@@ -1,20 +1,7 @@
 import Foundation
 
-/// The deliveries the server queues in the outbox, with their JSON payloads. Payloads are
-/// stored, so fields are only ever added, never renamed: a restart must read old rows.
-enum OutboxKind: String, Sendable {
-    /// A user's message (and photos) to the staff group.
-    case telegramForward = "telegram.forward"
-    /// A customer's Telegram message copied into the staff group after its forward.
-    case telegramCopy = "telegram.copy"
-    /// A reply to a customer's private Telegram chat.
-    case telegramReply = "telegram.reply"
-    /// A push to every registered device of a user.
-    case push = "fcm.push"
-    /// A message to an Instagram visitor through Brevo Conversations.
-    case brevoMessage = "brevo.message"
-}
-
+/// The JSON payloads of outbox items, one per `OutboxKind`. Payloads are stored, so fields
+/// are only ever added, never renamed: a restart must read old rows.
 struct BrevoMessagePayload: Codable, Sendable, Equatable {
     var visitorID: String
     var text: String

@@ -1,31 +1,34 @@
 import Foundation
 
-/// The state the runtime reads and writes. The runtime does no database access of its own;
-/// `Storage` implements this over SQLite, and `InMemoryStateStore` for quick unit tests.
-public protocol FlowStateStore: AnyObject {
-    /// Records that a user wrote (or was written to) and returns how many inbound messages
-    /// the user had sent before this one.
-    func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int
+/// What a run reads: the state of one event's user and chat, as it was before the run.
+///
+/// The runtime never writes through a view: it returns its writes in a `RunOutcome`.
+/// The server loads a `StateSnapshot` for each event (`StateReads` says what to load);
+/// dry-run, tests and replay read a store that takes outcomes one after another.
+public protocol StateView {
+    /// How many messages the user had sent before this event.
+    func inboundCount(userID: String) -> Int
     /// The chat's auto mode, or nil when the chat has never been seen.
     func autoMode(source: ChatSource, userID: String) -> Bool?
-    func setAutoMode(_ on: Bool, source: ChatSource, userID: String, at: Date)
-    /// Per-user markers: greeted today, once-per-user, first history fetch of the day.
+    /// Per-user markers: first history fetch of the day, once-per-user periods.
     func hasMarker(userID: String, key: String, period: String) -> Bool
-    func setMarker(userID: String, key: String, period: String, at: Date)
-    /// Stores a message in the user's history and returns its id.
-    @discardableResult func storeMessage(_ message: StoredMessage) -> Int64
-    /// Remembers which user a message forwarded to the staff group belongs to.
-    func saveGroupForward(groupMessageID: Int64, userID: String, at: Date)
+    /// Which user a message forwarded to the staff group belongs to.
     func userForGroupMessage(_ groupMessageID: Int64) -> String?
-    /// Experiments: sticky assignment, exposures and conversions.
+    /// Experiments: the sticky variant, the first exposure, and whether the user converted.
     func assignment(experiment: String, userID: String) -> String?
-    func saveAssignment(experiment: String, userID: String, variant: String, at: Date)
-    func recordExposure(experiment: String, variant: String, userID: String, at: Date)
     func firstExposure(experiment: String, userID: String) -> (variant: String, at: Date)?
-    /// Records a conversion; false when this user already converted in this experiment.
-    func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool
-    /// Keeps what a run did, for `replyflow` and for people asking "why did it do that?".
-    func recordTrace(_ result: RunResult, event: InboundEvent)
+    func hasConverted(experiment: String, userID: String) -> Bool
+}
+
+/// A view that also takes each run's outcome, for runs one after another in one process:
+/// dry-run, flow tests and replay (`SequentialRunner`). The server commits outcomes to
+/// its database instead.
+public protocol FlowStateStore: StateView, AnyObject {
+    /// Keeps what a run decided; the next run reads it.
+    func apply(_ outcome: RunOutcome)
+    /// Remembers which user a message forwarded to the staff group belongs to (the
+    /// server's outbox records these as messages reach the group; local runs hand out ids).
+    func saveGroupForward(groupMessageID: Int64, userID: String, at: Date)
 }
 
 /// A message as stored in a user's history.

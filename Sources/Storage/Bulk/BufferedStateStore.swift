@@ -2,11 +2,14 @@ import Flows
 import Foundation
 import GRDB
 
-/// The runtime's state for bulk runs (replay, tests, dry-run): reads are answered from
-/// memory, writes are queued and flushed to SQLite in large transactions on a background
-/// queue, so the runtime never waits for the database.
+/// The runtime's state for runs one after another in one process (replay, flow tests,
+/// dry-run): reads are answered from memory, each run's outcome is queued and flushed to
+/// SQLite in large transactions on a background queue, so the runtime never waits for the
+/// database. The server does not use it: it commits each run in its own transaction
+/// (`ReplyflowDatabase.commit`).
 ///
-/// What is in SQLite after `finish()` is exactly what `SQLiteStateStore` would have written.
+/// What is in SQLite after `finish()` is exactly what per-run commits would have written
+/// (the differential tests hold it to that).
 /// Memory stays bounded: when the caches grow past `cacheLimit` entries they are flushed
 /// and dropped, and later reads fall back to SQLite.
 public final class BufferedStateStore: FlowStateStore {
@@ -22,23 +25,14 @@ public final class BufferedStateStore: FlowStateStore {
     /// True while every stored row is also in the caches, so a cache miss means "none".
     private var cachesAreComplete: Bool
     private var nextMessageID: Int64
-    private var nextOutboxID: Int64
 
-    /// True when group-forward mappings are also written by someone else (the server's
-    /// outbox records them as messages reach the group): a cache miss then reads SQLite.
-    public var forwardsRecordedElsewhere = false
-
-    /// Keeps the messages stored since `takeStoredMessages()`, for the server's live stream.
-    public var tracksStoredMessages = false
-    private var storedSinceTaken: [(Int64, StoredMessage)] = []
-    /// Per user: inbound counts, merged notes, latest app message, auto modes, markers.
+    /// Per user: inbound counts, merged notes, auto modes, markers.
     private var users = UserCache()
     /// Users noted since their row was last queued, each merged into one write: a replay
     /// notes a user on every event, and an upsert per event was a seventh of its time.
-    /// Written by `commit` (so the server's commits carry them), `finish`, a cache drop,
-    /// and when `userNoteLimit` users are waiting. Their facts know their inbound counts.
+    /// Written by `finish`, a cache drop, and when `userNoteLimit` users are waiting. Their facts know their inbound counts.
     private var notedUsers: [UserFacts] = []
-    /// Users whose notes may wait unwritten (bulk runs; a server commits them each event).
+    /// Users whose notes may wait unwritten.
     public var userNoteLimit = 50_000
     private var forwards: [Int64: String] = [:]
     /// Forwarded group messages in the order they were cached, to drop the oldest first:
@@ -74,12 +68,10 @@ public final class BufferedStateStore: FlowStateStore {
             let conversions = try Int.fetchOne(db, sql: "SELECT count(*) FROM experiment_conversions") ?? 0
             let empty = users + forwards + experiments + chats + markers + exposures + conversions == 0
             let maxMessageID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages") ?? 0
-            let maxOutboxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM outbox") ?? 0
-            return (empty, (maxMessageID, maxOutboxID))
+            return (empty, maxMessageID)
         }
         cachesAreComplete = empty
-        nextMessageID = maxID.0 + 1
-        nextOutboxID = maxID.1 + 1
+        nextMessageID = maxID + 1
         // At most two flushes' worth of rows wait for SQLite: when it falls behind, the
         // runtime waits instead of queueing rows without bound.
         commits = GroupCommitQueue(writer: database.writer, errors: errors, maxQueued: 16_000)
@@ -93,29 +85,6 @@ public final class BufferedStateStore: FlowStateStore {
         flush()
         commits.waitUntilWritten()
         if let error = takeError() { throw error }
-    }
-
-    /// Makes every write queued so far durable, then calls `done` (on a background queue)
-    /// with the error, if the transaction failed. Writes of concurrent callers are grouped
-    /// into one transaction (group commit), so a busy server pays one commit per batch.
-    public func commit(_ done: @escaping @Sendable (Error?) -> Void) {
-        queueUserNotes()
-        // Nothing of this caller's to make durable (a history fetch that wrote nothing).
-        if pending.isEmpty {
-            done(nil)
-            return
-        }
-        let batch = takePending()
-        commits.submit(batch, waiter: done)
-        trimCaches()
-    }
-
-    /// `commit(_:)`, awaited.
-    public nonisolated(nonsending) func commit() async throws {
-        let error: Error? = await withCheckedContinuation { continuation in
-            commit { continuation.resume(returning: $0) }
-        }
-        if let error { throw error }
     }
 
     /// The first storage error of a background flush, if any.
@@ -174,8 +143,7 @@ public final class BufferedStateStore: FlowStateStore {
     ///
     /// Writes still queued here are not flushed first: every write also updates the
     /// caches, so a question the caches cannot answer is not about a queued row (rows a
-    /// cache dropped were submitted before it dropped them). Not flushing keeps the
-    /// server's writes of one event in one commit with the deliveries they decide.
+    /// cache dropped were submitted before it dropped them).
     private func readStored<T>(_ fallback: T, _ body: (Database) throws -> T) -> T {
         commits.waitUntilWritten()
         do {
@@ -186,8 +154,48 @@ public final class BufferedStateStore: FlowStateStore {
         }
     }
 
-    // MARK: FlowStateStore
+    // MARK: StateView
 
+    public func inboundCount(userID: String) -> Int {
+        let user = users.facts(userID)
+        if let cached = user.inboundCount { return cached }
+        let stored = cachesAreComplete ? 0 : readStored(0) { try Int.fetchOne($0.cachedStatement(sql: StateSQL.selectInboundCount), arguments: [userID]) ?? 0 }
+        users.learned()
+        user.inboundCount = stored
+        return stored
+    }
+
+    public func hasConverted(experiment: String, userID: String) -> Bool {
+        let key = PairKey(experiment: experiment, userID: userID)
+        if conversions.contains(key) { return true }
+        if cachesAreComplete { return false }
+        let stored = readStored(false) { try Bool.fetchOne($0.cachedStatement(sql: StateSQL.selectConversion), arguments: [experiment, userID]) ?? false }
+        if stored { conversions.insert(key) }
+        return stored
+    }
+
+    // MARK: Outcomes
+
+    /// Queues a run's writes, messages and trace, in that order.
+    public func apply(_ outcome: RunOutcome) {
+        for write in outcome.writes {
+            switch write {
+            case let .noteUser(id, name, at, inbound): _ = noteUser(id: id, name: name, at: at, inbound: inbound)
+            case let .setAutoMode(source, userID, on, at): setAutoMode(on, source: source, userID: userID, at: at)
+            case let .setMarker(userID, key, period, at): setMarker(userID: userID, key: key, period: period, at: at)
+            case let .saveAssignment(experiment, userID, variant, at): saveAssignment(experiment: experiment, userID: userID, variant: variant, at: at)
+            case let .recordExposure(experiment, userID, variant, at): recordExposure(experiment: experiment, variant: variant, userID: userID, at: at)
+            case let .recordConversion(experiment, userID, variant, at): _ = recordConversion(experiment: experiment, variant: variant, userID: userID, at: at)
+            }
+        }
+        for message in outcome.messages { storeMessage(message) }
+        if outcome.keepsTrace { recordTrace(outcome.result, event: outcome.event) }
+    }
+
+    // MARK: Writes, one by one
+
+    /// Records that a user wrote (or was written to) and returns how many inbound messages
+    /// the user had sent before this one.
     public func noteUser(id: String, name: String?, at: Date, inbound: Bool) -> Int {
         let user = users.facts(id)
         let earlier: Int
@@ -258,12 +266,12 @@ public final class BufferedStateStore: FlowStateStore {
         enqueue(.marker(userID: userID, key: key, period: period, at: at))
     }
 
+    /// Stores a message in the user's history and returns its id. Ids are handed out
+    /// here: a bulk run owns its file while it runs.
     @discardableResult public func storeMessage(_ message: StoredMessage) -> Int64 {
         let id = nextMessageID
         nextMessageID += 1
         enqueue(.message(id: id, message))
-        if message.source == .app { rememberLatestAppMessage(id, of: users.facts(message.userID)) }
-        if tracksStoredMessages { storedSinceTaken.append((id, message)) }
         return id
     }
 
@@ -285,7 +293,7 @@ public final class BufferedStateStore: FlowStateStore {
 
     public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
         if let cached = forwards[groupMessageID] { return cached }
-        if cachesAreComplete && !forwardsDropped && !forwardsRecordedElsewhere { return nil }
+        if cachesAreComplete && !forwardsDropped { return nil }
         return readStored(nil) { try String.fetchOne($0.cachedStatement(sql: StateSQL.selectForward), arguments: [groupMessageID]) }
     }
 
@@ -340,54 +348,6 @@ public final class BufferedStateStore: FlowStateStore {
     }
 }
 
-// MARK: Server writes
-
-extension BufferedStateStore {
-    /// Queues a delivery for the outbox worker; it lands with the next commit.
-    public func enqueueOutbox(kind: String, lane: String, payload: String, status: OutboxItem.Status = .pending, at: Date) -> OutboxItem {
-        let item = OutboxItem(id: nextOutboxID, kind: kind, lane: lane, payload: payload, status: status, attempts: 0, nextAttemptAt: at, lastError: nil)
-        nextOutboxID += 1
-        enqueue(.outbox(item))
-        return item
-    }
-
-    /// The newest app-chat message id of a user that this store has seen (queued ones
-    /// included), or nil when it does not know (not since start, or the caches were dropped).
-    public func latestAppMessageID(userID: String) -> Int64? {
-        users.existing(userID)?.latestAppMessage
-    }
-
-    /// Tells the store the newest id read from SQLite, when it knows none: anything
-    /// stored later (even queued, not yet written) replaces it.
-    public func rememberLatestAppMessageID(_ id: Int64, userID: String) {
-        let user = users.facts(userID)
-        if user.latestAppMessage == nil { rememberLatestAppMessage(id, of: user) }
-    }
-
-    private func rememberLatestAppMessage(_ id: Int64, of user: UserFacts) {
-        if user.latestAppMessage == nil { users.learned() }
-        user.latestAppMessage = id
-    }
-
-    /// The messages stored since the last call, with their ids (when tracking is on).
-    public func takeStoredMessages() -> [(id: Int64, message: StoredMessage)] {
-        defer { storedSinceTaken = [] }
-        return storedSinceTaken.map { (id: $0.0, message: $0.1) }
-    }
-
-    /// Records a Telegram update id as handled, in the same commit as what it caused.
-    public func enqueueUpdateSeen(_ updateID: Int64, at: Date) {
-        enqueue(.custom { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)", arguments: [updateID, at.timeIntervalSince1970])
-        })
-    }
-
-    /// Queues a write of the caller's own, in order with the runtime's writes.
-    public func enqueueWrite(_ write: @escaping @Sendable (Database) throws -> Void) {
-        enqueue(.custom(write))
-    }
-}
-
 /// The first error of a background flush, kept until someone asks.
 final class FirstError: @unchecked Sendable {
     // Guarded by `lock`: written by the flush queue, read by the runtime's thread.
@@ -409,97 +369,3 @@ final class FirstError: @unchecked Sendable {
     }
 }
 
-/// A write waiting for the next flush.
-///
-/// Boxed (`indirect`): a write is copied into the store's queue and again into the commit
-/// queue, and copying a message's strings one by one cost more than the box.
-indirect enum PendingWrite: Sendable {
-    case user(id: String, BufferedStateStore.UserNote)
-    case chat(source: ChatSource, userID: String, autoMode: Bool, at: Date)
-    case marker(userID: String, key: String, period: String, at: Date)
-    case message(id: Int64, StoredMessage)
-    case forward(groupMessageID: Int64, userID: String, at: Date)
-    case assignment(experiment: String, userID: String, variant: String, at: Date)
-    case exposure(experiment: String, userID: String, variant: String, at: Date)
-    case conversion(experiment: String, userID: String, variant: String, at: Date)
-    case trace(RunResult, kind: EventKind, at: Date)
-    case outbox(OutboxItem)
-    /// A forward of any channel's chat, recorded by the outbox as it reaches the group.
-    case chatForward(groupMessageID: Int64, userID: String, source: String, at: Date)
-    case outboxStatus(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date)
-    /// A write of the server's own (devices, seen updates, topics) that must land in the
-    /// same transaction as the runtime's writes around it.
-    case custom(@Sendable (Database) throws -> Void)
-
-    /// The one statement this write is a row of; nil for the writes that are not one row
-    /// (a custom write, a trace).
-    var statement: StateStatement? {
-        switch self {
-        case .user: .upsertUser
-        case .chat: .upsertChat
-        case .marker: .insertMarker
-        case .message: .insertMessage
-        case .outbox: .insertOutbox
-        case .chatForward: .insertChatForward
-        case .outboxStatus: .updateOutboxStatus
-        case .forward: .insertForward
-        case .assignment: .insertAssignment
-        case .exposure: .upsertExposure
-        case .conversion: .insertConversion
-        case .custom, .trace: nil
-        }
-    }
-
-    /// Binds this write's row, in the order of its statement's parameters.
-    func bind(_ row: inout BulkBinder) {
-        switch self {
-        case let .user(id, note):
-            row.text(id); row.text(note.name); row.date(note.firstAt); row.date(note.lastAt); row.integer(Int64(note.inbound))
-        case let .chat(source, userID, autoMode, at):
-            row.text(source.rawValue); row.text(userID); row.bool(autoMode); row.date(at)
-        case let .marker(userID, key, period, at):
-            row.text(userID); row.text(key); row.text(period); row.date(at)
-        case let .message(id, message):
-            row.integer(id); row.text(message.userID); row.text(message.source.rawValue); row.text(message.direction.rawValue)
-            row.text(message.text); row.text(message.media.rawValue); row.date(message.at); row.text(message.flow); row.text(message.photoURL)
-            row.text(message.platformMessageID); row.text(message.senderName)
-        case let .outbox(item):
-            row.integer(item.id); row.text(item.kind); row.text(item.lane); row.text(item.payload); row.text(item.status.rawValue); row.date(item.nextAttemptAt)
-        case let .chatForward(groupMessageID, userID, source, at):
-            row.integer(groupMessageID); row.text(userID); row.date(at); row.text(source)
-        case let .outboxStatus(id, status, attempts, next, error, at):
-            row.text(status.rawValue); row.integer(Int64(attempts)); row.date(next); row.text(error); row.date(at); row.integer(id)
-        case let .forward(groupMessageID, userID, at):
-            row.integer(groupMessageID); row.text(userID); row.date(at)
-        case let .assignment(experiment, userID, variant, at), let .exposure(experiment, userID, variant, at), let .conversion(experiment, userID, variant, at):
-            row.text(experiment); row.text(userID); row.text(variant); row.date(at)
-        case .custom, .trace:
-            assertionFailure("not a one-row write")
-        }
-    }
-
-    func execute(_ statements: inout Statements) throws {
-        switch self {
-        case let .custom(write):
-            // It may touch any table: the rows held back for multi-row inserts go first.
-            try statements.writeHeldRows()
-            try write(statements.db)
-        case let .trace(result, kind, at):
-            let trigger = result.trigger?.rawValue
-            if result.flows.isEmpty {
-                try statements.run(.insertTrace) { row in
-                    row.date(at); row.text(kind.rawValue); row.text(trigger); row.text(result.userID)
-                    row.text(result.note ?? "no flow listens to this trigger"); row.text(nil); row.text(nil); row.text(nil); row.text(nil)
-                }
-            }
-            for outcome in result.flows {
-                try statements.run(.insertTrace) { row in
-                    row.date(at); row.text(kind.rawValue); row.text(trigger); row.text(result.userID)
-                    row.text(result.note); row.text(outcome.name); row.text(outcome.result.rawValue); row.text(outcome.reason); row.text(outcome.variant)
-                }
-            }
-        default:
-            try statements.run(self)
-        }
-    }
-}
