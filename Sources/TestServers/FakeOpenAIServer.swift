@@ -85,7 +85,11 @@ public final class FakeOpenAIServer: Sendable {
         return URL(string: "http://127.0.0.1:\(port)/v1")!
     }
 
-    public func stop() async { await server.stop() }
+    /// Stops listening; answers still held are let go first.
+    public func stop() async {
+        await state.releaseHeld()
+        await server.stop()
+    }
 
     public func requests() async -> [OpenAIRecordedRequest] { await state.requests }
 
@@ -100,6 +104,17 @@ public final class FakeOpenAIServer: Sendable {
 
     /// Answers that contain `text` arrive only after `seconds` (a slow model for one chat).
     public func slowAnswers(containing text: String, seconds: Double) async { await state.setSlow(text, seconds) }
+
+    /// Answers that contain `text` are held, not sent, until ``releaseHeldAnswers()`` or
+    /// ``stop()``: a model that is still thinking when the test does something else (for
+    /// example kills the client). Held requests are counted by ``heldAnswers()``.
+    public func holdAnswers(containing text: String) async { await state.setHold(text) }
+
+    /// How many answers are held right now.
+    public func heldAnswers() async -> Int { await state.heldCount }
+
+    /// Sends the held answers and holds no more.
+    public func releaseHeldAnswers() async { await state.releaseHeld() }
 
     /// Forgets every stored response, as OpenAI does when they expire.
     public func forgetResponses() async { await state.forgetResponses() }
@@ -129,6 +144,22 @@ actor OpenAIFakeState {
         return slow.first { answer.contains($0.text) }?.seconds
     }
     func record(_ request: OpenAIRecordedRequest) { requests.append(request) }
+
+    private var holds: [String] = []
+    private var held: [CheckedContinuation<Void, Never>] = []
+    var heldCount: Int { held.count }
+    func setHold(_ text: String) { holds.append(text) }
+    /// Returns at once unless `answer` is to be held; then once the hold is released.
+    func waitIfHeld(_ answer: String?) async {
+        guard let answer, holds.contains(where: { answer.contains($0) }) else { return }
+        await withCheckedContinuation { held.append($0) }
+    }
+    func releaseHeld() {
+        holds = []
+        let waiting = held
+        held = []
+        for continuation in waiting { continuation.resume() }
+    }
 
     /// The failure to answer now, if any.
     func takeFailure() -> OpenAIFailure? {
@@ -326,6 +357,7 @@ enum OpenAIRequestHandler {
             record.answer = json["output"]?[0]?["content"]?[0]?["text"]?.stringValue
                 ?? json["choices"]?[0]?["message"]?["content"]?.stringValue ?? json["text"]?.stringValue
             if let seconds = await state.delay(for: record.answer) { try? await Task.sleep(for: .seconds(seconds)) }
+            await state.waitIfHeld(record.answer)
             return .json(json, headers: [.init("x-request-id")!: "req_fake"])
         }
     }

@@ -318,6 +318,24 @@ public final class FakeTelegramServer: Sendable {
         await state.addFailures(count, method: method, failure: failure, after: skip)
     }
 
+    /// Holds the next `count` requests, after letting the first `skip` of them through
+    /// (matched as in ``failNext(_:method:after:with:)``): each is recorded at once but
+    /// answered only after ``releaseHeld()`` or ``stop()``, like a request still in flight
+    /// when its client dies. Once released it is handled as usual.
+    public func holdNext(_ count: Int, method: String? = nil, after skip: Int = 0) async {
+        await state.addHolds(count, method: method, after: skip)
+    }
+
+    /// How many requests are held right now.
+    public func heldRequests() async -> Int {
+        await state.heldCount
+    }
+
+    /// Answers the held requests and holds no more.
+    public func releaseHeld() async {
+        await state.releaseHeld()
+    }
+
     // MARK: Webhook
 
     /// The webhook set with `setWebhook`, if any.

@@ -87,6 +87,8 @@ actor TelegramFakeState {
     private var topicOrder: [(chatID: Int64, threadID: Int64, name: String)] = []
     private var webhook: TelegramFakeWebhook?
     private var failures: [(method: String?, failure: TelegramFailure, remaining: Int, skip: Int)] = []
+    private var holds: [(method: String?, remaining: Int, skip: Int)] = []
+    private var held: [CheckedContinuation<Void, Never>] = []
 
     private struct Waiter {
         var continuation: CheckedContinuation<WakeReason, Never>
@@ -156,7 +158,38 @@ actor TelegramFakeState {
         failures.append((method?.lowercased(), failure, count, skip))
     }
 
+    func addHolds(_ count: Int, method: String?, after skip: Int) {
+        guard count > 0 else { return }
+        holds.append((method?.lowercased(), count, skip))
+    }
+
+    var heldCount: Int { held.count }
+
+    func releaseHeld() {
+        holds = []
+        let waiting = held
+        held = []
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Whether this request is to be held (counting it against its hold).
+    private func takeHold(method: String) -> Bool {
+        let lower = method.lowercased()
+        guard let index = holds.firstIndex(where: { entry in
+            if let wanted = entry.method { return wanted == lower }
+            return lower != "getupdates"
+        }) else { return false }
+        if holds[index].skip > 0 {
+            holds[index].skip -= 1
+            return false
+        }
+        holds[index].remaining -= 1
+        if holds[index].remaining <= 0 { holds.remove(at: index) }
+        return true
+    }
+
     func shutdown() {
+        releaseHeld()
         for id in Array(waiters.keys) { wake(id, .shutdown) }
     }
 
@@ -292,6 +325,9 @@ actor TelegramFakeState {
             violation: nil, injectedFailure: false, plainText: nil
         ))
         var context = CallContext(method: method, params: parsed.params, files: parsed.files)
+        if token == self.token, case .success = body, takeHold(method: method) {
+            await withCheckedContinuation { held.append($0) }
+        }
 
         let outcome: Result<FakeJSON, TelegramAPIError>
         var injected = false
