@@ -104,21 +104,21 @@ public struct ConversationQueries: Sendable {
     private static let pageColumns = "c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode"
 
 
-    public func conversation(id: Int64) throws -> Conversation? {
-        try writer.read { db in
+    public func conversation(id: Int64) async throws -> Conversation? {
+        try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.conversationColumns) WHERE c.id = ?", arguments: [id]).map(Self.conversation)
         }
     }
 
-    public func conversation(source: String, platformChatID: String) throws -> Conversation? {
-        try conversations(of: [(source, platformChatID)]).first
+    public func conversation(source: String, platformChatID: String) async throws -> Conversation? {
+        try await conversations(of: [(source, platformChatID)]).first
     }
 
     /// Several chats in one read (the live stream looks up every new chat of a batch of
     /// commits at once); chats that do not exist are left out.
-    public func conversations(of chats: [(source: String, platformChatID: String)]) throws -> [Conversation] {
+    public func conversations(of chats: [(source: String, platformChatID: String)]) async throws -> [Conversation] {
         guard !chats.isEmpty else { return [] }
-        return try writer.read { db in
+        return try await writer.read { db in
             // Cached: preparing the join costs more than running it.
             let statement = try db.cachedStatement(sql: "SELECT \(Self.conversationColumns) WHERE c.source = ? AND c.platform_chat_id = ?")
             return try chats.compactMap { chat in

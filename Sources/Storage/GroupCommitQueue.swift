@@ -62,7 +62,16 @@ final class GroupCommitQueue: @unchecked Sendable {
         }
     }
 
-    /// Returns once everything submitted so far is written (or has failed).
+    /// Returns once everything submitted so far is written (or has failed), without
+    /// blocking a thread: for async callers.
+    func written() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            submit([], waiter: { _ in continuation.resume() })
+        }
+    }
+
+    /// Returns once everything submitted so far is written (or has failed). Blocks: for
+    /// the bulk writer's own thread.
     func waitUntilWritten() {
         // The queue is serial, so nothing else writes while this drains whatever is
         // queued (a drain scheduled for later then finds nothing left).

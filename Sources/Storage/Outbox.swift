@@ -104,8 +104,8 @@ public struct OutboxStore: Sendable {
     }
 
     /// Returns once everything queued so far is committed (shutdown and tests).
-    public func waitUntilWritten() {
-        commits.waitUntilWritten()
+    public func written() async {
+        await commits.written()
     }
 
     private func update(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date) {

@@ -15,9 +15,9 @@ public struct TelegramInbox: Sendable {
     }
 
     /// Keeps updates (raw JSON by update id); one already kept is left as it is.
-    public func add(_ updates: [(updateID: Int64, body: String)], at: Date) throws {
+    public func add(_ updates: [(updateID: Int64, body: String)], at: Date) async throws {
         guard !updates.isEmpty else { return }
-        try writer.write { db in
+        try await writer.write { db in
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO telegram_inbox (update_id, body, received_at) VALUES (?, ?, ?)")
             for update in updates {
                 try insert.execute(arguments: [update.updateID, update.body, at.timeIntervalSince1970])
@@ -26,29 +26,29 @@ public struct TelegramInbox: Sendable {
     }
 
     /// The updates still to handle, oldest first.
-    public func pending() throws -> [(updateID: Int64, body: String)] {
-        try writer.read { db in
+    public func pending() async throws -> [(updateID: Int64, body: String)] {
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT update_id, body FROM telegram_inbox WHERE status = 'pending' ORDER BY update_id")
                 .map { (updateID: $0[0], body: $0[1]) }
         }
     }
 
     /// The update was handled (or seen before): it leaves the inbox.
-    public func remove(_ updateID: Int64) throws {
-        try writer.write { db in
+    public func remove(_ updateID: Int64) async throws {
+        try await writer.write { db in
             try db.execute(sql: "DELETE FROM telegram_inbox WHERE update_id = ?", arguments: [updateID])
         }
     }
 
     /// Handling kept failing: the row stays, marked, with its error, for someone to look at.
-    public func markFailed(_ updateID: Int64, error: String) throws {
-        try writer.write { db in
+    public func markFailed(_ updateID: Int64, error: String) async throws {
+        try await writer.write { db in
             try db.execute(sql: "UPDATE telegram_inbox SET status = 'failed', last_error = ? WHERE update_id = ?", arguments: [error, updateID])
         }
     }
 
     /// The highest update id kept here (handled or not), to resume polling after it.
-    public func lastUpdateID() throws -> Int64? {
-        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(update_id) FROM telegram_inbox") }
+    public func lastUpdateID() async throws -> Int64? {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(update_id) FROM telegram_inbox") }
     }
 }

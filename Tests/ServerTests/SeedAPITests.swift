@@ -122,6 +122,24 @@ import Testing
         }
     }
 
+    /// A photo larger than one read chunk (128 KB) comes back whole and byte for byte:
+    /// files are streamed from disk, not read into memory.
+    @Test func aLargeUploadIsServedWhole() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let large = tinyPNG + (0..<(600 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try FileManager.default.createDirectory(atPath: harness.configuration.uploadsDirectory, withIntermediateDirectories: true)
+        let name = String(repeating: "ab", count: 16) + ".png"
+        try Data(large).write(to: URL(fileURLWithPath: harness.configuration.uploadsDirectory + "/" + name))
+        try await harness.build().application.test(.live) { client in
+            let served = try await client.execute(uri: "/uploads/" + name, method: .get)
+            #expect(served.status == .ok)
+            #expect(served.headers[.contentType] == "image/png")
+            #expect(served.body.readableBytes == large.count)
+            #expect(Array(served.body.readableBytesView) == large)
+        }
+    }
+
     @Test func multipartPhotosAreStoredAndServedByContent() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }

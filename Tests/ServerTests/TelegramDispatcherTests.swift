@@ -43,18 +43,18 @@ struct TelegramDispatcherTests {
     func leftoversFirstThenRemoved() async throws {
         let (inbox, database) = try scratchInbox()
         let leftover = update(1, chat: 10)
-        try inbox.add([(updateID: 1, body: body(leftover))], at: Date())
+        try await inbox.add([(updateID: 1, body: body(leftover))], at: Date())
         let handled = Mutex<[Int64]>([])
         let dispatcher = TelegramDispatcher(inbox: inbox, logger: Logger(label: "test")) { update in
             handled.withLock { $0.append(update.updateID) }
         }
         // A newer update of the same chat is submitted before anyone asked for leftovers.
         let newer = update(2, chat: 10)
-        try inbox.add([(updateID: 2, body: body(newer))], at: Date())
+        try await inbox.add([(updateID: 2, body: body(newer))], at: Date())
         await dispatcher.submit([newer])
         try await waitUntil { handled.withLock { $0.count } == 2 }
         #expect(handled.withLock { $0 } == [1, 2])
-        try await waitUntil { try inbox.pending().isEmpty }
+        try await waitUntil { try await inbox.pending().isEmpty }
         #expect(try status(database, 1) == nil)
     }
 
@@ -91,12 +91,12 @@ struct TelegramDispatcherTests {
             handled.withLock { $0.append(update.updateID) }
         }
         let updates = [update(1, chat: 10), update(2, chat: 10)]
-        try inbox.add(updates.map { (updateID: $0.updateID, body: body($0)) }, at: Date())
+        try await inbox.add(updates.map { (updateID: $0.updateID, body: body($0)) }, at: Date())
         await dispatcher.submit(updates)
         try await waitUntil { handled.withLock { $0 } == [2] }
         #expect(attempts.withLock { $0 } == TelegramDispatcher.maxAttempts)
         #expect(try status(database, 1) == "failed")
-        #expect(try inbox.pending().isEmpty, "a failed update is not handed out again")
+        #expect(try await inbox.pending().isEmpty, "a failed update is not handed out again")
     }
 
     @Test("on shutdown a failing update stops being retried and stays pending for the next start")
@@ -106,7 +106,7 @@ struct TelegramDispatcherTests {
             throw CancellationError()
         }
         let failing = update(5, chat: 10)
-        try inbox.add([(updateID: 5, body: body(failing))], at: Date())
+        try await inbox.add([(updateID: 5, body: body(failing))], at: Date())
         await dispatcher.submit([failing, update(6, chat: 10)])
         try await Task.sleep(for: .milliseconds(50))
         await dispatcher.finish()

@@ -117,8 +117,10 @@ import Testing
             // A previous run took this update from Telegram (which forgot it) and stopped
             // before handling it.
             let update = #"{"update_id": 100, "message": {"message_id": 7, "date": 1767261600, "chat": {"id": \#(Self.customer), "type": "private", "first_name": "Ivan"}, "from": {"id": \#(Self.customer), "is_bot": false, "first_name": "Ivan"}, "text": "are you there?"}}"#
-            let inbox = try? TelegramInbox(database: ReplyflowDatabase(path: configuration.databasePath))
-            try? inbox?.add([(updateID: 100, body: update)], at: Date())
+            let database = try? ReplyflowDatabase(path: configuration.databasePath)
+            try? database?.writer.write { db in
+                try db.execute(sql: "INSERT INTO telegram_inbox (update_id, body, received_at) VALUES (100, ?, 0)", arguments: [update])
+            }
         }) { fakes, _ in
             let answer = try await repliesToCustomer(fakes, atLeast: 1)[0]
             #expect(answer.plainText == "Answer to \"are you there?\" [turn 1]")
@@ -126,7 +128,7 @@ import Testing
             let polls = await fakes.telegram.requests(method: "getUpdates")
             #expect(polls.first?.int("offset") == 101)
             let inbox = TelegramInbox(database: try ReplyflowDatabase(path: databasePath.value))
-            _ = try await waitFor { try inbox.pending().isEmpty ? true : nil }
+            _ = try await waitFor { try await inbox.pending().isEmpty ? true : nil }
         }
     }
 

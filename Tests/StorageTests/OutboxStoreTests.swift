@@ -19,7 +19,7 @@ struct OutboxStoreTests {
             #expect(try await outbox.pending().first?.partsSent == 0)
             #expect(try await outbox.pending().first?.partsPlan == nil)
             outbox.recordPartsSent(id: id, count: 2, plan: "3-abc")
-            outbox.waitUntilWritten()
+            await outbox.written()
         }
         let reopened = OutboxStore(database: try ReplyflowDatabase(path: path))
         let pending = try await reopened.pending()

@@ -46,7 +46,7 @@ struct APIController<Context: RequestContext>: Sendable {
     // MARK: GET /api/chats/:chatId/messages
 
     @Sendable func messages(_ request: Request, context: Context) async throws -> Response {
-        let conversation = try chat(context)
+        let conversation = try await chat(context)
         let paging = try Paging(Self.parameters(request))
         let page = try await conversations.messages(of: conversation, page: paging.page, perPage: paging.perPage)
         return JSONBody.response(MessageList(
@@ -65,7 +65,7 @@ struct APIController<Context: RequestContext>: Sendable {
     // MARK: PATCH /api/chats/:chatId/autoMode
 
     @Sendable func setAutoMode(_ request: Request, context: Context) async throws -> Response {
-        let conversation = try chat(context)
+        let conversation = try await chat(context)
         let body = try await request.body.collect(upTo: 64 * 1024)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
             throw APIError.badRequest("send a JSON object: {\"autoMode\": true}")
@@ -96,7 +96,7 @@ struct APIController<Context: RequestContext>: Sendable {
         guard InputLimits.length(text) <= InputLimits.maxMessageLength else { throw APIError.badRequest("text is longer than \(InputLimits.maxMessageLength) characters") }
         if source == .telegram, Int64(chatID) == nil { throw APIError.badRequest("a Telegram platformChatId is a number") }
         // Sending starts no conversation: the chat must exist (a customer wrote first).
-        guard let conversation = try conversations.conversation(source: source.rawValue, platformChatID: chatID) else {
+        guard let conversation = try await conversations.conversation(source: source.rawValue, platformChatID: chatID) else {
             throw APIError(.notFound, "no \(source.rawValue) chat \(chatID)")
         }
         let senderName = try fields.string("senderName")
@@ -117,8 +117,8 @@ struct APIController<Context: RequestContext>: Sendable {
 
     // MARK: Helpers
 
-    private func chat(_ context: Context) throws -> Conversation {
-        guard let raw = context.parameters.get("chatId"), let id = Int64(raw), let conversation = try conversations.conversation(id: id) else {
+    private func chat(_ context: Context) async throws -> Conversation {
+        guard let raw = context.parameters.get("chatId"), let id = Int64(raw), let conversation = try await conversations.conversation(id: id) else {
             throw APIError(.notFound, "no such chat")
         }
         return conversation

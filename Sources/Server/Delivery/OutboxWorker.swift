@@ -76,7 +76,7 @@ actor OutboxWorker {
         let tasks = Array(running.values)
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
-        store.waitUntilWritten()
+        await store.written()
     }
 
     /// Returns when nothing is queued or under way (tests and shutdown).
@@ -84,7 +84,7 @@ actor OutboxWorker {
         if !(running.isEmpty && lanes.isEmpty) {
             await withCheckedContinuation { idleWaiters.append($0) }
         }
-        store.waitUntilWritten()
+        await store.written()
     }
 
     private func startLanes() {

@@ -13,7 +13,7 @@ struct PushDeliverer: Deliverer {
 
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(PushPayload.self, item.payload)
-        let devices = try queries.devices(userID: payload.userID)
+        let devices = try await queries.devices(userID: payload.userID)
         if devices.isEmpty {
             logger.info("no registered device: push not sent", metadata: ["user": "\(payload.userID)", "outbox_id": "\(item.id)"])
             return
@@ -26,7 +26,7 @@ struct PushDeliverer: Deliverer {
                 switch error.disposition {
                 case .dropRecipient:
                     logger.info("FCM rejected a token: removed", metadata: ["user": "\(payload.userID)", "error": "\(error.description)"])
-                    try queries.removeDevice(token: device.token)
+                    try await queries.removeDevice(token: device.token)
                 case .retry:
                     retry = error
                 case .fail:

@@ -93,10 +93,10 @@ struct TelegramForwarder: Deliverer {
 
     /// The user's forum topic, created on first use.
     private func topic(for payload: ForwardPayload) async throws -> Int64 {
-        if let existing = try queries.forumTopic(userID: payload.userID) { return existing }
+        if let existing = try await queries.forumTopic(userID: payload.userID) { return existing }
         let name = payload.userName.map { "\($0) · \(payload.userID)" } ?? payload.userID
         let thread = try await telegram.createForumTopic(chatID: groupChatID, name: name)
-        try queries.saveForumTopic(userID: payload.userID, threadID: thread, at: clock())
+        try await queries.saveForumTopic(userID: payload.userID, threadID: thread, at: clock())
         return thread
     }
 

@@ -16,6 +16,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
     let configuration: ServerConfiguration
     let userLimiter: RateLimiter
     let historyPages = HistoryPageCache()
+    let fileIO = FileIO()
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -136,7 +137,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         let token = try fields.required("fcm_token")
         guard token.count <= 4096, !token.contains(where: \.isWhitespace) else { throw APIError.badRequest("fcm_token is not a registration token") }
         let device = Device(token: token, userID: userID, platform: try fields.string("platform"), deviceID: try fields.string("device_id"))
-        let count = try queries.registerDevice(device, at: clock())
+        let count = try await queries.registerDevice(device, at: clock())
         logger.info("device registered", metadata: ["user": "\(userID)", "devices": "\(count)"])
         return JSONBody.response(["success": true, "message": "Устройство зарегистрировано успешно", "device_count": count])
     }
@@ -158,7 +159,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         if let cached = historyPages.messagesJSON(userID: userID, limit: limit, newestMessageID: newest) {
             return Self.historyResponse(messagesJSON: cached, greetingSent: greeted)
         }
-        let stored = try queries.history(userID: userID, limit: limit)
+        let stored = try await queries.history(userID: userID, limit: limit)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         let messagesJSON = try encoder.encode(stored.map(HistoryItem.init))
@@ -183,21 +184,28 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
 
     @Sendable func checkDevice(_ request: Request, context: Context) async throws -> Response {
         let userID = try InputLimits.userID(try pathUserID(context))
-        let devices = try queries.devices(userID: userID)
+        let devices = try await queries.devices(userID: userID)
         return JSONBody.response(["user_id": userID, "registered": !devices.isEmpty, "device_count": devices.count, "has_tokens": !devices.isEmpty])
     }
 
     // MARK: GET /uploads/<filename>
 
+    /// Streams the file from disk in chunks, on NIO's file threads: a photo is never read
+    /// whole into memory, nor read on the cooperative pool.
     @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
-        guard let name = context.parameters.get("filename"), let file = uploads.file(named: name),
-              let data = FileManager.default.contents(atPath: file.path) else {
+        guard let name = context.parameters.get("filename"), let file = uploads.file(named: name) else {
+            throw APIError(.notFound, "no such file")
+        }
+        let body: ResponseBody
+        do {
+            body = try await fileIO.loadFile(path: file.path, context: context)
+        } catch {
             throw APIError(.notFound, "no such file")
         }
         return Response(
             status: .ok,
             headers: [.contentType: file.contentType, .cacheControl: "public, max-age=31536000, immutable", .init("X-Content-Type-Options")!: "nosniff"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: body)
     }
 
     // MARK: GET /health

@@ -47,7 +47,7 @@ final class LivePublisher: Sendable {
             // Bounded: cleared before the look-up, so every chat of the batch is read again.
             if known.count + mentioned.count > 50_000 { known.removeAll(keepingCapacity: true) }
             let unknown = mentioned.filter { known[$0] == nil }.union(changed)
-            for conversation in lookUp(Array(unknown)) {
+            for conversation in await lookUp(Array(unknown)) {
                 known[ChatRef(source: ChatSource(rawValue: conversation.source) ?? .app, platformChatID: conversation.platformChatID)] = conversation
             }
             var drafts: [LiveDraft] = []
@@ -82,9 +82,9 @@ final class LivePublisher: Sendable {
         wake.finish()
     }
 
-    private func lookUp(_ refs: [ChatRef]) -> [Conversation] {
+    private func lookUp(_ refs: [ChatRef]) async -> [Conversation] {
         do {
-            return try conversations.conversations(of: refs.map { ($0.source.rawValue, $0.platformChatID) })
+            return try await conversations.conversations(of: refs.map { ($0.source.rawValue, $0.platformChatID) })
         } catch {
             logger.error("live stream: could not read chats", metadata: ["error": "\(error)"])
             return []

@@ -26,8 +26,8 @@ actor TelegramDispatcher {
     private var queued: Set<Int64> = []
     private var running: [Int64: Task<Void, Never>] = [:]
     private var stopping = false
-    /// Whether the inbox's leftovers were queued: they go first, before anything newer.
-    private var leftoversQueued = false
+    /// Queues the inbox's leftovers, once: they go first, before anything newer.
+    private var leftovers: Task<Void, Never>?
     /// Updates submitted and not yet handled, across chats.
     private(set) var backlog = 0
 
@@ -44,9 +44,9 @@ actor TelegramDispatcher {
 
     /// Queues updates behind the earlier ones of their chat (and behind what a previous
     /// run left in the inbox).
-    func submit(_ updates: [TelegramUpdate]) {
+    func submit(_ updates: [TelegramUpdate]) async {
         guard !stopping else { return }
-        if !leftoversQueued { submitLeftovers() }
+        await submitLeftovers()
         enqueue(updates)
     }
 
@@ -61,27 +61,32 @@ actor TelegramDispatcher {
         }
     }
 
-    /// Queues what a previous run kept in the inbox and did not handle (once).
-    func submitLeftovers() {
-        guard !leftoversQueued else { return }
-        leftoversQueued = true
+    /// Queues what a previous run kept in the inbox and did not handle (once); returns when
+    /// they are queued, so that newer updates go behind them.
+    func submitLeftovers() async {
+        if leftovers == nil { leftovers = Task { await self.queueLeftovers() } }
+        await leftovers?.value
+    }
+
+    private func queueLeftovers() async {
         let rows: [(updateID: Int64, body: String)]
         do {
-            rows = try inbox.pending()
+            rows = try await inbox.pending()
         } catch {
             logger.error("could not read the Telegram inbox", metadata: ["error": "\(error)"])
             return
         }
         let decoder = JSONDecoder()
-        enqueue(rows.compactMap { row in
+        var updates: [TelegramUpdate] = []
+        for row in rows {
             do {
-                return try decoder.decode(TelegramUpdate.self, from: Data(row.body.utf8))
+                updates.append(try decoder.decode(TelegramUpdate.self, from: Data(row.body.utf8)))
             } catch {
                 logger.error("an update in the inbox cannot be read", metadata: ["update_id": "\(row.updateID)", "error": "\(error)"])
-                try? inbox.markFailed(row.updateID, error: "cannot be read: \(error)")
-                return nil
+                try? await inbox.markFailed(row.updateID, error: "cannot be read: \(error)")
             }
-        })
+        }
+        enqueue(updates)
     }
 
     /// Returns once fewer than `maxBacklog` updates wait (or the caller is cancelled).
@@ -116,7 +121,7 @@ actor TelegramDispatcher {
         for attempt in 1...Self.maxAttempts {
             do {
                 try await handleUpdate(update)
-                do { try inbox.remove(update.updateID) } catch {
+                do { try await inbox.remove(update.updateID) } catch {
                     // Harmless: the update is marked handled, so the next start skips it.
                     logger.warning("could not remove a handled update from the inbox", metadata: ["update_id": "\(update.updateID)", "error": "\(error)"])
                 }
@@ -124,7 +129,7 @@ actor TelegramDispatcher {
             } catch {
                 logger.error("could not handle a Telegram update", metadata: ["update_id": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)"])
                 if attempt == Self.maxAttempts {
-                    try? inbox.markFailed(update.updateID, error: "\(error)")
+                    try? await inbox.markFailed(update.updateID, error: "\(error)")
                     return
                 }
                 try? await Task.sleep(for: retryDelay * (1 << (attempt - 1)))

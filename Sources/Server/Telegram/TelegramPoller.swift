@@ -19,7 +19,7 @@ struct TelegramPoller: Service {
     func run() async throws {
         // A webhook left registered would make getUpdates fail with 409.
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
-        let start = try [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }
+        let start = try await [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }
         // On SIGTERM the long poll is cancelled rather than waited out.
         await cancelWhenGracefulShutdown { await poll(from: start) }
     }
@@ -35,7 +35,7 @@ struct TelegramPoller: Service {
                 failures = 0
                 guard let last = updates.last else { continue }
                 // Kept before the next offset tells Telegram to forget them.
-                try inbox.add(try updates.map { (updateID: $0.updateID, body: String(decoding: try encoder.encode($0), as: UTF8.self)) }, at: Date())
+                try await inbox.add(try updates.map { (updateID: $0.updateID, body: String(decoding: try encoder.encode($0), as: UTF8.self)) }, at: Date())
                 offset = last.updateID + 1
                 await dispatcher.submit(updates)
             } catch is CancellationError {

@@ -52,13 +52,13 @@ struct TelegramUpdateHandler: Sendable {
     private func groupEvent(_ message: TelegramMessage) async throws -> GroupOutcome {
         let text = message.text ?? message.caption ?? ""
         var event = InboundEvent(kind: .telegramReply, at: clock(), userID: nil, text: text)
-        if let thread = message.messageThreadID, message.isTopicMessage == true, let user = try queries.user(forumTopic: thread) {
+        if let thread = message.messageThreadID, message.isTopicMessage == true, let user = try await queries.user(forumTopic: thread) {
             // In a forum topic every message has reply_to_message pointing at the topic's
             // first message; the topic itself says which user this is.
             event.userID = user
         } else if let reply = message.replyToMessage, reply.forumTopicCreated == nil {
             event.replyTo = reply.messageID
-            let chat = reply.from?.isBot == true ? try await forwardedChat(reply.messageID) : try queries.chatForGroupMessage(reply.messageID)
+            let chat = reply.from?.isBot == true ? try await forwardedChat(reply.messageID) : try await queries.chatForGroupMessage(reply.messageID)
             if let chat, chat.source != ChatSource.app.rawValue {
                 let photo = message.photo?.last
                 guard let source = ChatSource(rawValue: chat.source), !text.isEmpty || photo != nil else {
@@ -115,7 +115,7 @@ struct TelegramUpdateHandler: Sendable {
     /// `sendMessage` call returns): give it a moment.
     private func forwardedChat(_ groupMessageID: Int64) async throws -> (userID: String, source: String)? {
         for _ in 0..<30 {
-            if let chat = try queries.chatForGroupMessage(groupMessageID) { return chat }
+            if let chat = try await queries.chatForGroupMessage(groupMessageID) { return chat }
             try await Task.sleep(for: .milliseconds(100))
         }
         return nil
