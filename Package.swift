@@ -1,9 +1,12 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
-// Module layout (see docs/architecture in the README):
-// - Flows: the flow language and runtime. No networking, no database: state and effects are protocols.
-// - Storage: SQLite state through GRDB, implementing the runtime's state protocol; devices, outbox.
+// Swift 6.2 or later: the runtime's async requirements are `nonisolated(nonsending)`, and
+// the server's shared state sits behind `Synchronization.Mutex` (macOS 15).
+//
+// Module layout (see docs/architecture.md):
+// - Flows: the flow language and runtime. No networking, no database: a run reads a state view and returns its outcome.
+// - Storage: SQLite through GRDB: the server's per-run commits, the bulk writer replay uses (Storage/Bulk), devices, outbox.
 // - Channels: one client per outside service (Telegram Bot API, FCM HTTP v1), over AsyncHTTPClient.
 // - SocketIO: Engine.IO v4 / Socket.IO v5 server on Hummingbird (WebSocket and long-polling).
 // - Server: `replyflow serve`: the seed's HTTP API, webhooks, the outbox worker, wiring.
@@ -13,7 +16,7 @@ import PackageDescription
 // - TestServers: fake Telegram and FCM servers on loopback that record and check requests (tests, benchmarks).
 let package = Package(
     name: "Replyflow",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "replyflow", targets: ["replyflow"]),
         .library(name: "Flows", targets: ["Flows"]),

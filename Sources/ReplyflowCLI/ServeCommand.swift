@@ -28,9 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
         var configuredLogger = Logger(label: "replyflow", factory: DeferredMetadataLogHandler.init)
         configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let logger = configuredLogger
-        let built: ReplyflowServer.Built
+        let built: ReplyflowServer.ServerApp
         do {
-            built = try ReplyflowServer.build(configuration: configuration, logger: logger, onServerRunning: { port in
+            built = try ReplyflowServer.buildApplication(configuration: configuration, logger: logger, onServerRunning: { port in
                 logger.notice("replyflow is listening", metadata: ["address": "\(configuration.host):\(port)"])
             })
         } catch let error as StartupError {

@@ -10,9 +10,13 @@ import SocketIO
 import Storage
 
 /// `replyflow serve`: everything wired in one place, so tests build the very same app.
+///
+/// Three steps: `buildServices` opens the database and makes the clients, the engine and
+/// the workers; `buildRouter` puts the controllers on a router; `buildApplication` joins
+/// them into the Hummingbird application with its background services.
 public enum ReplyflowServer {
-    /// The built application and the parts tests look into.
-    public struct Built: Sendable {
+    /// The application, and the parts tests look into.
+    public struct ServerApp: Sendable {
         public var application: Application<RouterResponder<ServerRequestContext>>
         public var engine: FlowEngine
         public var database: ReplyflowDatabase
@@ -25,10 +29,70 @@ public enum ReplyflowServer {
     }
 
     /// Builds the application; throws `StartupError` for configuration problems.
-    public static func build(
+    public static func buildApplication(
         configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> Built {
+    ) throws -> ServerApp {
+        let services = try buildServices(configuration: configuration, logger: logger, clock: clock)
+        let router = buildRouter(services, configuration: configuration, clock: clock, logger: logger)
+        var background: [any Service] = [
+            OutboxService(worker: services.worker, incoming: services.deliveries.stream),
+            FlowReloader(directory: configuration.flowsDirectory, engine: services.engine, logger: logger),
+            LivePublisherService(publisher: services.publisher),
+        ]
+        if let telegram = services.telegramInput {
+            background.append(TelegramDispatcherService(dispatcher: telegram.dispatcher))
+            if let url = configuration.telegramWebhookURL {
+                background.append(WebhookRegistration(telegram: telegram.client, url: url, secret: telegram.webhookSecret, logger: logger))
+            } else {
+                background.append(TelegramPoller(
+                    telegram: telegram.client, dispatcher: telegram.dispatcher, inbox: telegram.inbox, queries: services.queries,
+                    timeout: configuration.telegramPollTimeout, logger: logger))
+            }
+        }
+        // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
+        background.append(services.sockets)
+
+        var application = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: services.sockets.configuration.webSocketUpgradeConfiguration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "replyflow"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        application.addServices(background)
+        return ServerApp(application: application, engine: services.engine, database: services.database, worker: services.worker)
+    }
+
+    // MARK: Services
+
+    /// What the router and the background services are built from.
+    struct Services: Sendable {
+        var database: ReplyflowDatabase
+        var uploads: UploadStore
+        var queries: ServerQueries
+        var downloader: MediaDownloader
+        var engine: FlowEngine
+        var worker: OutboxWorker
+        var deliveries: DeliveryQueue
+        var sockets: SocketIOServer
+        var liveLog: LiveEventLog
+        var publisher: LivePublisher
+        /// Telegram updates in: present when Telegram is configured.
+        var telegramInput: TelegramInput?
+    }
+
+    /// The parts that take Telegram updates in (polling or the webhook).
+    struct TelegramInput: Sendable {
+        var client: TelegramClient
+        var inbox: TelegramInbox
+        var dispatcher: TelegramDispatcher
+        var webhookSecret: String
+    }
+
+    /// Opens the database and the uploads folder, makes the service clients (each
+    /// unconfigured one says so in the log), the engine, the outbox worker, socket.io and
+    /// the live stream's publisher.
+    static func buildServices(configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date) throws -> Services {
         let flows = try loadFlows(configuration.flowsDirectory)
         let database: ReplyflowDatabase
         do {
@@ -115,62 +179,52 @@ public enum ReplyflowServer {
         }
         let worker = OutboxWorker(store: outbox, deliverers: deliverers, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
 
+        var telegramInput: TelegramInput?
+        if let telegram, let group = configuration.groupChatID {
+            let handler = TelegramUpdateHandler(
+                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock, logger: logger)
+            let inbox = TelegramInbox(database: database)
+            telegramInput = TelegramInput(
+                client: telegram, inbox: inbox, dispatcher: TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle),
+                webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret())
+        }
+        return Services(
+            database: database, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
+            deliveries: deliveries, sockets: sockets, liveLog: liveLog, publisher: publisher, telegramInput: telegramInput)
+    }
+
+    // MARK: Router
+
+    /// The seed's API, the `/api` and its stream, the webhooks and socket.io, behind the
+    /// JSON error and rate-limit middleware.
+    static func buildRouter(_ services: Services, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         if configuration.rateLimitPerAddress > 0 {
             router.add(middleware: AddressRateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.rateLimitPerAddress, clock: clock), trustedProxies: configuration.trustedProxies))
         }
         SeedAPIController<ServerRequestContext>(
-            engine: engine, queries: queries, uploads: uploads, configuration: configuration,
+            engine: services.engine, queries: services.queries, uploads: services.uploads, configuration: configuration,
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
         let stream = StreamController<ServerRequestContext>(
-            log: liveLog, tokens: StreamTokens(clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
+            log: services.liveLog, tokens: StreamTokens(clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
         APIController<ServerRequestContext>(
-            engine: engine, conversations: ConversationQueries(database: database), configuration: configuration, clock: clock, stream: stream
+            engine: services.engine, conversations: ConversationQueries(database: services.database), configuration: configuration, clock: clock, stream: stream
         ).addRoutes(to: router)
         BrevoWebhookController<ServerRequestContext>(
-            engine: engine, uploads: uploads, downloader: downloader, secret: configuration.brevoWebhookSecret, clock: clock, logger: logger
+            engine: services.engine, uploads: services.uploads, downloader: services.downloader, secret: configuration.brevoWebhookSecret, clock: clock, logger: logger
         ).addRoutes(to: router)
-        sockets.addRoutes(to: router)
-
-        var services: [any Service] = [
-            OutboxService(worker: worker, incoming: deliveries.stream), FlowReloader(directory: configuration.flowsDirectory, engine: engine, logger: logger),
-            LivePublisherService(publisher: publisher),
-        ]
-        var webhookSecret: String?
-        if let telegram, let group = configuration.groupChatID {
-            let handler = TelegramUpdateHandler(
-                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock, logger: logger)
-            let inbox = TelegramInbox(database: database)
-            let dispatcher = TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle)
-            services.append(TelegramDispatcherService(dispatcher: dispatcher))
-            if let url = configuration.telegramWebhookURL {
-                let secret = configuration.telegramWebhookSecret ?? Self.randomSecret()
-                webhookSecret = secret
-                TelegramWebhookController<ServerRequestContext>(dispatcher: dispatcher, inbox: inbox, secret: secret, logger: logger).addRoutes(to: router)
-                services.append(WebhookRegistration(telegram: telegram, url: url, secret: secret, logger: logger))
-            } else {
-                services.append(TelegramPoller(
-                    telegram: telegram, dispatcher: dispatcher, inbox: inbox, queries: queries, timeout: configuration.telegramPollTimeout, logger: logger))
-            }
-        }
-        if webhookSecret == nil {
+        services.sockets.addRoutes(to: router)
+        if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
+            TelegramWebhookController<ServerRequestContext>(dispatcher: telegram.dispatcher, inbox: telegram.inbox, secret: telegram.webhookSecret, logger: logger)
+                .addRoutes(to: router)
+        } else {
             router.post("/webhooks/telegram") { _, _ -> Response in
                 throw APIError(.notFound, "Telegram webhooks are off: set TELEGRAM_WEBHOOK_URL")
             }
         }
-        // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
-        services.append(sockets)
-
-        var application = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: sockets.configuration.webSocketUpgradeConfiguration),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "replyflow"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
-            logger: logger)
-        application.addServices(services)
-        return Built(application: application, engine: engine, database: database, worker: worker)
+        return router
     }
 
     static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> (any AssistantService)? {

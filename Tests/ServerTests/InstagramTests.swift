@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Server
+import Storage
 import TestServers
 import Testing
 
@@ -253,10 +254,19 @@ import Testing
     }
 
     @Test func ourOwnEchoesAndReplayedWebhooksAreNotAnsweredAgain() async throws {
-        try await ChannelFakes.withServer { fakes, client in
+        let databasePath = CapturedSetting()
+        try await ChannelFakes.withServer(configure: { databasePath.value = $0.databasePath }) { fakes, client in
             let event = FakeBrevoServer.webhookEvent(visitorID: "v-4", messages: [FakeBrevoServer.visitorMessage(id: "r-1", visitorID: "v-4", text: "hi")])
             _ = try await fakes.postWebhook(client, event)
             let answer = try #require(try await fakes.brevoMessages(atLeast: 1).first)
+            // Brevo echoes a message once its API has answered, and so once the server has
+            // recorded the id it was given.
+            let database = try ReplyflowDatabase(path: databasePath.value)
+            _ = try await waitFor {
+                try await database.writer.read { db in
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM brevo_messages WHERE message_id = ? AND direction = 'sent'", arguments: [answer.messageID])
+                }
+            }
 
             let replayed = try await fakes.postWebhook(client, event)
             #expect(replayed.status == .ok)

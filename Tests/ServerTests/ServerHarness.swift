@@ -41,13 +41,19 @@ struct ServerHarness {
         return logger
     }
 
-    func build(clock: @escaping @Sendable () -> Date = Date.init) throws -> ReplyflowServer.Built {
-        try ReplyflowServer.build(configuration: configuration, logger: Self.quietLogger, clock: clock)
+    func build(clock: @escaping @Sendable () -> Date = Date.init) throws -> ReplyflowServer.ServerApp {
+        try ReplyflowServer.buildApplication(configuration: configuration, logger: Self.quietLogger, clock: clock)
     }
 
     func remove() {
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+/// A setting read in `configure` (before the server runs) for the test's body.
+final class CapturedSetting: @unchecked Sendable {
+    // Set once, before the server runs; read after.
+    var value = ""
 }
 
 /// Polls `body` until it returns a value or `timeout` passes.

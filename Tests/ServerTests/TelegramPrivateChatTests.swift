@@ -110,8 +110,7 @@ import Testing
     }
 
     @Test func updatesLeftInTheInboxByACrashAreHandledAtTheNextStart() async throws {
-        final class Path: @unchecked Sendable { var value = "" }  // set once, before the server runs
-        let databasePath = Path()
+        let databasePath = CapturedSetting()
         try await ChannelFakes.withServer(configure: { configuration in
             databasePath.value = configuration.databasePath
             // A previous run took this update from Telegram (which forgot it) and stopped
