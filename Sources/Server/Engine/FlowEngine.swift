@@ -195,7 +195,7 @@ public final class FlowEngine: Sendable {
                 receipt = committed
             } catch {
                 logger.error("could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
-                throw error
+                throw CommitFailure(underlying: error)
             }
             for item in receipt.outbox where item.status == .recorded {
                 logger.info("not configured, recorded what would have been sent", metadata: ["kind": "\(item.kind.rawValue)", "outbox_id": "\(item.id)", "payload": "\(item.payload)"])
@@ -237,6 +237,15 @@ struct CommittedRun: Sendable {
     var chats: [ChatRef]
     var deliveries: [OutboxItem]
     var broadcasts: [Broadcast]
+}
+
+/// A run's transaction failed (a full disk, a database locked too long): nothing of the
+/// run is stored, and its input stays to be handled again (the Telegram inbox keeps the
+/// update; a webhook or request gets a 503 and is retried by its sender).
+struct CommitFailure: Error, CustomStringConvertible {
+    var underlying: any Error
+
+    var description: String { "could not store the run: \(underlying)" }
 }
 
 enum EngineError: Error, CustomStringConvertible {

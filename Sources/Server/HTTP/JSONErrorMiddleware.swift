@@ -4,8 +4,9 @@ import Logging
 import NIOCore
 
 /// Gives every error the seed's JSON shape: Hummingbird's own (unknown route, body too
-/// large) keep their status; anything unexpected is logged and answered 500 without its
-/// details, so internals never leak to callers.
+/// large) keep their status; a run that could not be stored is a 503 the caller can retry;
+/// anything unexpected is logged and answered 500 without its details, so internals never
+/// leak to callers.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
@@ -14,6 +15,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch is CommitFailure {
+            // Logged by the engine. Nothing was stored: the caller can send it again.
+            throw APIError(.serviceUnavailable, "the message could not be stored just now; nothing of it was kept, send it again", retryAfter: 1)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "the request body is too large")
         } catch let error as HTTPError {
