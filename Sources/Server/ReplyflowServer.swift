@@ -29,11 +29,14 @@ public enum ReplyflowServer {
     }
 
     /// Builds the application; throws `StartupError` for configuration problems.
+    /// `ports`, when given, replaces the outside services the configuration would make
+    /// (tests pass recording fakes); Telegram updates still come in through the
+    /// configured Telegram client.
     public static func buildApplication(
-        configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
+        configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init, ports: ServerPorts? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> ServerApp {
-        let services = try buildServices(configuration: configuration, logger: logger, clock: clock)
+        let services = try buildServices(configuration: configuration, logger: logger, clock: clock, ports: ports)
         let router = buildRouter(services, configuration: configuration, clock: clock, logger: logger)
         var background: [any Service] = [
             OutboxService(worker: services.worker, incoming: services.deliveries.stream),
@@ -92,7 +95,9 @@ public enum ReplyflowServer {
     /// Opens the database and the uploads folder, makes the service clients (each
     /// unconfigured one says so in the log), the engine, the outbox worker, socket.io and
     /// the live stream's publisher.
-    static func buildServices(configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date) throws -> Services {
+    static func buildServices(
+        configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, ports given: ServerPorts?
+    ) throws -> Services {
         let flows = try loadFlows(configuration.flowsDirectory)
         let database: ReplyflowDatabase
         do {
@@ -130,7 +135,6 @@ public enum ReplyflowServer {
         }
 
         let downloader = MediaDownloader(httpClient: httpClient)
-        let assistant = makeAssistant(configuration: configuration, database: database, media: AssistantMedia(uploads: uploads, telegram: telegram, downloader: downloader), logger: logger)
         var brevo: BrevoClient?
         if let key = configuration.brevoAPIKey, let agent = configuration.brevoAgentID {
             brevo = BrevoClient(apiKey: key, agentID: agent, baseURL: configuration.brevoAPIURL, httpClient: httpClient, logger: logger)
@@ -140,6 +144,14 @@ public enum ReplyflowServer {
         if configuration.brevoWebhookSecret == nil {
             logger.notice("the Brevo webhook is closed (BREVO_WEBHOOK_SECRET is not set): no Instagram messages come in")
         }
+
+        let ports = given ?? ServerPorts(
+            staffGroup: telegram.flatMap { telegram in configuration.groupChatID.map { TelegramStaffGroup(telegram: telegram, chatID: $0) } },
+            telegramChats: telegram.map(TelegramCustomerChats.init), instagramChats: brevo.map(BrevoCustomerChats.init),
+            push: fcm.map(FCMPushSender.init),
+            assistant: makeAssistant(
+                configuration: configuration, database: database, media: AssistantMedia(uploads: uploads, telegram: telegram, downloader: downloader),
+                logger: logger))
 
         let sockets = SocketIOServer(
             configuration: SocketIOConfiguration(
@@ -154,7 +166,8 @@ public enum ReplyflowServer {
         let deliveries = DeliveryQueue()
         let engine = FlowEngine(
             flowSet: flows, database: database, configuration: configuration,
-            services: .init(telegram: telegram != nil, push: fcm != nil, brevo: brevo != nil), assistant: assistant, logger: logger,
+            services: .init(telegram: ports.staffGroup != nil, push: ports.push != nil, brevo: ports.instagramChats != nil), assistant: ports.assistant,
+            logger: logger,
             published: { committed in
                 if !committed.messages.isEmpty || !committed.chats.isEmpty { publisher.committed(committed) }
                 if !committed.deliveries.isEmpty { deliveries.add(committed.deliveries) }
@@ -165,17 +178,19 @@ public enum ReplyflowServer {
             logger.error("could not record a delivery's result; it will be delivered again", metadata: ["error": "\(error)"])
         }
         var deliverers: [OutboxKind: any Deliverer] = [:]
-        if let telegram, let group = configuration.groupChatID {
+        if let group = ports.staffGroup {
             deliverers[.telegramForward] = TelegramForwarder(
-                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, uploads: uploads, queries: queries, outbox: outbox, clock: clock)
-            deliverers[.telegramCopy] = TelegramCopier(telegram: telegram, groupChatID: group, outbox: outbox, clock: clock)
-            deliverers[.telegramReply] = TelegramReplyDeliverer(telegram: telegram)
+                group: group, topics: configuration.telegramTopics, uploads: uploads, queries: queries, outbox: outbox, clock: clock)
+            deliverers[.telegramCopy] = TelegramCopier(group: group, outbox: outbox, clock: clock)
+            if let chats = ports.telegramChats {
+                deliverers[.telegramReply] = TelegramReplyDeliverer(chats: chats, group: group, groupChatID: configuration.groupChatID ?? 0)
+            }
         }
-        if let brevo {
-            deliverers[.brevoMessage] = BrevoDeliverer(brevo: brevo, outbox: outbox)
+        if let chats = ports.instagramChats {
+            deliverers[.brevoMessage] = BrevoDeliverer(chats: chats, outbox: outbox)
         }
-        if let fcm {
-            deliverers[.push] = PushDeliverer(fcm: fcm, queries: queries, logger: logger)
+        if let push = ports.push {
+            deliverers[.push] = PushDeliverer(push: push, queries: queries, logger: logger)
         }
         let worker = OutboxWorker(store: outbox, deliverers: deliverers, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
 

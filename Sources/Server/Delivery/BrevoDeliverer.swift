@@ -5,14 +5,14 @@ import Storage
 /// Sends replies to Instagram visitors through Brevo Conversations, and remembers the id
 /// Brevo gives each one: if the webhook brings it back, it is known as ours.
 struct BrevoDeliverer: Deliverer {
-    let brevo: BrevoClient
+    let chats: any CustomerChannel
     let outbox: OutboxStore
 
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(BrevoMessagePayload.self, item.payload)
         // Recorded with the delivery's result; were it lost, the receivedFrom mark still
         // stops an echo being answered.
-        if let id = try await brevo.sendMessage(visitorID: payload.visitorID, text: payload.text) {
+        if let id = try await chats.sendText(payload.text, to: payload.visitorID, replyTo: nil) {
             outbox.recordLater(BrevoMessageLog.record(id, .sent, at: Date()))
         }
     }

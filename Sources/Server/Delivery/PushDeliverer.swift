@@ -7,7 +7,7 @@ import Storage
 /// removed; a retryable failure on any device retries the item (devices already reached
 /// may then see it twice, which beats never seeing it).
 struct PushDeliverer: Deliverer {
-    let fcm: FCMClient
+    let push: any PushSender
     let queries: ServerQueries
     let logger: Logger
 
@@ -21,7 +21,7 @@ struct PushDeliverer: Deliverer {
         var retry: DeliveryError?
         for device in devices {
             do {
-                _ = try await fcm.send(token: device.token, title: payload.title, body: payload.text, data: ["user_id": payload.userID, "type": "support_message"])
+                try await push.send(token: device.token, title: payload.title, body: payload.text, data: ["user_id": payload.userID, "type": "support_message"])
             } catch let error as DeliveryError {
                 switch error.disposition {
                 case .dropRecipient:

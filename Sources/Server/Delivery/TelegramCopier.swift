@@ -7,8 +7,7 @@ import Storage
 /// it. When Telegram will not copy it (the customer deleted it, or it cannot be copied),
 /// staff are told in its place instead of the item failing out of sight.
 struct TelegramCopier: Deliverer {
-    let telegram: TelegramClient
-    let groupChatID: Int64
+    let group: any StaffGroup
     /// Where the group message the copy became is recorded.
     let outbox: OutboxStore
     let clock: @Sendable () -> Date
@@ -17,10 +16,10 @@ struct TelegramCopier: Deliverer {
         let payload = try OutboxJSON.decode(TelegramCopyPayload.self, item.payload)
         let groupMessageID: Int64
         do {
-            groupMessageID = try await telegram.copyMessage(chatID: groupChatID, fromChatID: payload.chatID, messageID: payload.messageID)
+            groupMessageID = try await group.copy(messageID: payload.messageID, fromChat: payload.chatID)
         } catch let error as DeliveryError where error.disposition == .fail {
             let notice = "⚠️ " + TelegramText.escapeHTML("The customer's message could not be copied here (\(error.description)); ask them to send it again.")
-            groupMessageID = try await telegram.sendMessage(chatID: groupChatID, text: notice, parseMode: "HTML").messageID
+            groupMessageID = try await group.sendText(notice, thread: nil, replyTo: nil)
         }
         outbox.recordGroupForwards([groupMessageID], userID: payload.userID, source: payload.source, at: clock())
     }

@@ -9,8 +9,7 @@ import Storage
 /// Telegram holds follows as a copy: `TelegramCopier`.) Each group message is mapped back to the user, so a staff reply to
 /// any of them reaches the right person; with topics on, the user's own topic is used.
 struct TelegramForwarder: Deliverer {
-    let telegram: TelegramClient
-    let groupChatID: Int64
+    let group: any StaffGroup
     let topics: Bool
     let uploads: UploadStore
     let queries: ServerQueries
@@ -49,11 +48,11 @@ struct TelegramForwarder: Deliverer {
         try await progress.send(parts, plan: DeliveryProgress.fingerprint(parts.map(\.summary))) { part in
             switch part {
             case .text(let text):
-                record([try await telegram.sendMessage(chatID: groupChatID, text: text, parseMode: "HTML", messageThreadID: thread).messageID])
+                record([try await group.sendText(text, thread: thread, replyTo: nil)])
             case .photo(let upload, let caption):
-                record([try await telegram.sendPhoto(chatID: groupChatID, photo: upload, caption: caption, parseMode: "HTML", messageThreadID: thread).messageID])
+                record([try await group.sendPhoto(upload, caption: caption, thread: thread)])
             case .album(let uploads, let caption):
-                record(try await telegram.sendMediaGroup(chatID: groupChatID, photos: uploads, caption: caption, parseMode: "HTML", messageThreadID: thread).map(\.messageID))
+                record(try await group.sendAlbum(uploads, caption: caption, thread: thread))
             }
         }
     }
@@ -95,7 +94,7 @@ struct TelegramForwarder: Deliverer {
     private func topic(for payload: ForwardPayload) async throws -> Int64 {
         if let existing = try await queries.forumTopic(userID: payload.userID) { return existing }
         let name = payload.userName.map { "\($0) · \(payload.userID)" } ?? payload.userID
-        let thread = try await telegram.createForumTopic(chatID: groupChatID, name: name)
+        let thread = try await group.createTopic(name: name)
         try await queries.saveForumTopic(userID: payload.userID, threadID: thread, at: clock())
         return thread
     }

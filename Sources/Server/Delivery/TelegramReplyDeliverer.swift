@@ -5,16 +5,24 @@ import Storage
 /// Sends a reply to a customer's private Telegram chat (a flow's, or staff's from the
 /// group, photo included), or a notice to staff in the group.
 struct TelegramReplyDeliverer: Deliverer {
-    let telegram: TelegramClient
+    let chats: any CustomerChannel
+    let group: any StaffGroup
+    let groupChatID: Int64
 
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(TelegramReplyPayload.self, item.payload)
+        // A notice to staff goes to the group; anything else to the customer's chat.
+        let toGroup = payload.chatID == groupChatID
+        let chat = String(payload.chatID)
         guard let fileID = payload.photoFileID else {
             let pieces = TelegramText.split(payload.text, limit: TelegramText.messageLimit)
             try await progress.send(Array(pieces.enumerated()), plan: DeliveryProgress.fingerprint(pieces)) { index, chunk in
-                _ = try await telegram.sendMessage(
-                    chatID: payload.chatID, text: TelegramText.escapeHTML(chunk), parseMode: "HTML", messageThreadID: nil,
-                    replyToMessageID: index == 0 ? payload.replyTo : nil)
+                let html = TelegramText.escapeHTML(chunk), replyTo = index == 0 ? payload.replyTo : nil
+                if toGroup {
+                    _ = try await group.sendText(html, thread: nil, replyTo: replyTo)
+                } else {
+                    _ = try await chats.sendText(html, to: chat, replyTo: replyTo)
+                }
             }
             return
         }
@@ -27,9 +35,9 @@ struct TelegramReplyDeliverer: Deliverer {
         let plan = DeliveryProgress.fingerprint(["photo:\(fileID):\(caption ?? "")"] + texts)
         try await progress.send(parts, plan: plan) { text in
             if let text {
-                _ = try await telegram.sendMessage(chatID: payload.chatID, text: text, parseMode: "HTML", messageThreadID: nil, replyToMessageID: nil)
+                _ = try await chats.sendText(text, to: chat, replyTo: nil)
             } else {
-                _ = try await telegram.sendPhoto(chatID: payload.chatID, fileID: fileID, caption: caption, parseMode: "HTML", replyToMessageID: payload.replyTo)
+                _ = try await chats.sendPhoto(fileID: fileID, caption: caption, to: chat, replyTo: payload.replyTo)
             }
         }
     }
