@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where commands write. Colour only on a terminal (and never with NO_COLOR), so piped
 /// output and files stay plain.
@@ -50,36 +51,37 @@ public final class CapturedOutput: @unchecked Sendable {
 
 /// Buffered stdout/stderr: replay writes a line per event with `--json`, and unbuffered
 /// writes would cost a system call each.
-final class StandardStream: @unchecked Sendable {
+final class StandardStream: Sendable {
     static let out = StandardStream(descriptor: STDOUT_FILENO)
     static let error = StandardStream(descriptor: STDERR_FILENO)
     private let descriptor: Int32
-    private var buffer: [UInt8] = []
-    private let lock = NSLock()
+    private let buffer: Mutex<[UInt8]>
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
-        buffer.reserveCapacity(1 << 16)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 16)
+        buffer = Mutex(bytes)
     }
 
     func write(_ text: String) {
-        lock.lock()
-        buffer.append(contentsOf: text.utf8)
-        let full = buffer.count >= 1 << 16 || descriptor == STDERR_FILENO
-        lock.unlock()
+        let full = buffer.withLock { buffer in
+            buffer.append(contentsOf: text.utf8)
+            return buffer.count >= 1 << 16 || descriptor == STDERR_FILENO
+        }
         if full { flush() }
     }
 
     func flush() {
-        lock.lock()
-        defer { lock.unlock() }
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-            if written <= 0 { break }
-            offset += written
+        buffer.withLock { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = buffer[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+                if written <= 0 { break }
+                offset += written
+            }
+            buffer.removeAll(keepingCapacity: true)
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     static func flushAll() {

@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 
 /// The transport an Engine.IO session currently uses.
@@ -58,7 +59,7 @@ final class EngineSession: Sendable {
     let handshake: EngineHandshake
     let queue: OutboundQueue
     let logger: Logger
-    let state: Locked<State>
+    let state: Mutex<State>
 
     init(
         id: String,
@@ -74,7 +75,7 @@ final class EngineSession: Sendable {
         var logger = logger
         logger[metadataKey: "engine.sid"] = "\(id)"
         self.logger = logger
-        self.state = Locked(State(transport: transport))
+        self.state = Mutex(State(transport: transport))
     }
 
     /// The Engine.IO open packet for this session.

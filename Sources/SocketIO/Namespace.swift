@@ -1,3 +1,4 @@
+import Synchronization
 /// A Socket.IO namespace (`/`, `/admin`, …): its handlers, its sockets and their rooms.
 ///
 /// Obtain one with ``SocketIOServer/namespace(_:)``; registering it is what makes clients able
@@ -24,7 +25,7 @@ public final class SocketIONamespace: Sendable {
     /// The namespace name, always starting with `/`.
     public let name: String
     let rooms = Rooms()
-    private let handlers = Locked(Handlers())
+    private let handlers = Mutex(Handlers())
 
     init(name: String) {
         self.name = name

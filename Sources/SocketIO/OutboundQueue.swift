@@ -1,3 +1,4 @@
+import Synchronization
 /// The bounded queue of frames waiting to be sent to one Engine.IO session.
 ///
 /// Producers (emits, broadcasts, the heartbeat) never wait: `enqueue` is synchronous and
@@ -24,7 +25,7 @@ final class OutboundQueue: Sendable {
         var closed: Delivery?
     }
 
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let capacity: Int
 
     init(capacity: Int) {

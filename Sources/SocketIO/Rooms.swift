@@ -1,3 +1,4 @@
+import Synchronization
 /// Room membership of one namespace.
 ///
 /// One lock guards both directions of the index (room → sockets, socket → rooms) so they can
@@ -9,7 +10,7 @@ final class Rooms: Sendable {
         var sockets: [String: SocketIOSocket] = [:]
     }
 
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     /// Registers a connected socket; every socket is in the room named after its id, which is
     /// how "emit to one socket by id" works.

@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 
 /// The Socket.IO side of one Engine.IO session: decodes packets, reassembles binary
@@ -22,7 +23,7 @@ final class SocketIOConnection: EngineSessionDelegate {
 
     let session: EngineSession
     private let server: SocketIOServer
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let inbox: AsyncStream<SocketPacket>
     private let inboxContinuation: AsyncStream<SocketPacket>.Continuation
 

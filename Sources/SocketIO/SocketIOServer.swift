@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 import ServiceLifecycle
 
@@ -19,8 +20,8 @@ public final class SocketIOServer: Sendable {
     /// The settings this server was created with.
     public let configuration: SocketIOConfiguration
     let logger: Logger
-    private let sessions = Locked([String: EngineSession]())
-    private let namespaces = Locked([String: SocketIONamespace]())
+    private let sessions = Mutex([String: EngineSession]())
+    private let namespaces = Mutex([String: SocketIONamespace]())
 
     /// Creates a server. The main namespace `/` always exists.
     public init(configuration: SocketIOConfiguration = .init(), logger: Logger) {

@@ -1,3 +1,4 @@
+import Synchronization
 /// One client connected to one namespace.
 ///
 /// A client connected to several namespaces over one connection has one socket per namespace.
@@ -25,7 +26,7 @@ public final class SocketIOSocket: Sendable, Hashable, CustomStringConvertible {
     /// What the client sent when connecting.
     public let handshake: SocketIOHandshake
     let connection: SocketIOConnection
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     init(id: String, namespace: SocketIONamespace, handshake: SocketIOHandshake, connection: SocketIOConnection) {
         self.id = id
@@ -85,7 +86,7 @@ public final class SocketIOSocket: Sendable, Hashable, CustomStringConvertible {
         guard let ackID else { throw AckError.disconnected }
         // The timer starts only once the continuation is registered, so even a zero timeout
         // cannot fire into nothing and leave the caller waiting forever.
-        let timer = Locked<Task<Void, Never>?>(nil)
+        let timer = Mutex<Task<Void, Never>?>(nil)
         defer { timer.withLock { $0?.cancel() } }
         return try await withCheckedThrowingContinuation { continuation in
             let registered = state.withLock { state -> Bool in
@@ -162,11 +163,12 @@ public final class SocketIOSocket: Sendable, Hashable, CustomStringConvertible {
 
 /// The acknowledgement callback of an event the client sent with an ack id.
 ///
-/// Calling it sends the ACK packet; only the first call has an effect.
-public struct SocketIOAck: Sendable {
+/// Calling it sends the ACK packet; only the first call has an effect (a class: every
+/// copy handed to a handler shares that one use).
+public final class SocketIOAck: Sendable {
     private let socket: SocketIOSocket
     private let ackID: Int
-    private let used = Locked(false)
+    private let used = Mutex(false)
 
     init(socket: SocketIOSocket, ackID: Int) {
         self.socket = socket

@@ -92,7 +92,7 @@ struct WebSocketTests {
         try await withSocketIOServer(configuration: configuration) { port, server in
             // Timed from the ping, not from connecting: on a starved machine the handshake
             // alone has taken seconds, and that says nothing about the ping timeout.
-            let pinged = Locked<ContinuousClock.Instant?>(nil)
+            let pinged = Shared<ContinuousClock.Instant?>(nil)
             try await withWebSocket(port: port) { socket in
                 _ = try await socket.next(skipPings: false)  // open
                 #expect(try await socket.next(skipPings: false) == .text("2"))
@@ -124,7 +124,7 @@ struct WebSocketTests {
     }
 
     @Test func disconnectReasonsAndServerDisconnect() async throws {
-        let reasons = Locked<[SocketIODisconnectReason]>([])
+        let reasons = Shared<[SocketIODisconnectReason]>([])
         try await withSocketIOServer(setup: { server in
             SocketIOConformanceHandlers.install(on: server)
             server.namespace("/").onDisconnect { _, reason in reasons.withLock { $0.append(reason) } }
@@ -234,7 +234,7 @@ struct WebSocketTests {
             server.namespace("/").onConnect { socket, _ in await socket.join("everyone") }
         }) { port, server in
             let namespace = server.namespace("/")
-            let sentAt = Locked<ContinuousClock.Instant?>(nil)
+            let sentAt = Shared<ContinuousClock.Instant?>(nil)
             let latencies = try await withThrowingTaskGroup(of: Duration.self) { group in
                 for _ in 0..<clientCount {
                     group.addTask {

@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import GRDB
+import Synchronization
 
 /// The runtime's state for runs one after another in one process (replay, flow tests,
 /// dry-run): reads are answered from memory, each run's outcome is queued and flushed to
@@ -348,24 +349,19 @@ public final class BufferedStateStore: FlowStateStore {
     }
 }
 
-/// The first error of a background flush, kept until someone asks.
-final class FirstError: @unchecked Sendable {
-    // Guarded by `lock`: written by the flush queue, read by the runtime's thread.
-    private let lock = NSLock()
-    private var error: Error?
+/// The first error of a background flush, kept until someone asks (written by the flush
+/// queue, read by the runtime's thread).
+final class FirstError: Sendable {
+    private let error = Mutex<Error?>(nil)
 
     func keep(_ error: Error) {
-        lock.lock()
-        if self.error == nil { self.error = error }
-        lock.unlock()
+        self.error.withLock { if $0 == nil { $0 = error } }
     }
 
     func take() -> Error? {
-        lock.lock()
-        defer { lock.unlock() }
-        let taken = error
-        error = nil
-        return taken
+        error.withLock { error in
+            defer { error = nil }
+            return error
+        }
     }
 }
-
