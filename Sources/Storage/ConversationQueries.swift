@@ -1,10 +1,11 @@
+import Flows
 import Foundation
 import GRDB
 
 /// A chat as the `/api` shows it: one conversation on one channel.
 public struct Conversation: Sendable, Equatable {
     public var id: Int64
-    public var source: String
+    public var source: ChatSource
     public var platformChatID: String
     public var name: String?
     public var updatedAt: Date
@@ -15,7 +16,7 @@ public struct Conversation: Sendable, Equatable {
 /// A message of a conversation, with what the `/api` shows of it.
 public struct ConversationMessage: Sendable, Equatable {
     public var id: Int64
-    public var source: String
+    public var source: ChatSource
     public var conversationID: Int64
     public var direction: String
     public var text: String
@@ -32,7 +33,7 @@ public struct ConversationMessage: Sendable, Equatable {
     public var platformMessageID: String?
 
     public init(
-        id: Int64, source: String, conversationID: Int64, direction: String, text: String, media: String, photoURL: String?,
+        id: Int64, source: ChatSource, conversationID: Int64, direction: String, text: String, media: String, photoURL: String?,
         createdAt: Date, userID: String, userName: String?, flow: String?, senderName: String? = nil, platformMessageID: String? = nil
     ) {
         self.senderName = senderName
@@ -76,9 +77,9 @@ public struct ConversationQueries: Sendable {
     ///
     /// Async: a deep page takes milliseconds, which must not hold one of the few threads
     /// every request shares.
-    public func conversations(source: String?, page: Int, perPage: Int) async throws -> (items: [Conversation], total: Int) {
+    public func conversations(source: ChatSource?, page: Int, perPage: Int) async throws -> (items: [Conversation], total: Int) {
         try await writer.read { db in
-            let counted = try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0]) }
+            let counted = try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0.rawValue]) }
                 ?? Int.fetchOne(db, sql: "SELECT sum(total) FROM conversation_counts")
             let total = counted ?? 0
             let offset = (page - 1) * perPage
@@ -96,7 +97,7 @@ public struct ConversationQueries: Sendable {
                 LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
                 ORDER BY c.updated_at DESC, c.id DESC
                 """)
-            let arguments: StatementArguments = source.map { [$0, limit, skip] } ?? [limit, skip]
+            let arguments: StatementArguments = source.map { [$0.rawValue, limit, skip] } ?? [limit, skip]
             return (try Row.fetchAll(statement, arguments: arguments).map(Self.conversation), total)
         }
     }
@@ -110,19 +111,19 @@ public struct ConversationQueries: Sendable {
         }
     }
 
-    public func conversation(source: String, platformChatID: String) async throws -> Conversation? {
+    public func conversation(source: ChatSource, platformChatID: String) async throws -> Conversation? {
         try await conversations(of: [(source, platformChatID)]).first
     }
 
     /// Several chats in one read (the live stream looks up every new chat of a batch of
     /// commits at once); chats that do not exist are left out.
-    public func conversations(of chats: [(source: String, platformChatID: String)]) async throws -> [Conversation] {
+    public func conversations(of chats: [(source: ChatSource, platformChatID: String)]) async throws -> [Conversation] {
         guard !chats.isEmpty else { return [] }
         return try await writer.read { db in
             // Cached: preparing the join costs more than running it.
             let statement = try db.cachedStatement(sql: "SELECT \(Self.conversationColumns) WHERE c.source = ? AND c.platform_chat_id = ?")
             return try chats.compactMap { chat in
-                try Row.fetchOne(statement, arguments: [chat.source, chat.platformChatID]).map(Self.conversation)
+                try Row.fetchOne(statement, arguments: [chat.source.rawValue, chat.platformChatID]).map(Self.conversation)
             }
         }
     }
@@ -134,8 +135,8 @@ public struct ConversationQueries: Sendable {
                 SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name, m.platform_message_id
                 FROM messages m LEFT JOIN users u ON u.id = m.user_id
                 WHERE m.user_id = ? AND m.source = ? ORDER BY m.id DESC LIMIT ? OFFSET ?
-                """, arguments: [conversation.platformChatID, conversation.source, perPage, (page - 1) * perPage])
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE user_id = ? AND source = ?", arguments: [conversation.platformChatID, conversation.source]) ?? 0
+                """, arguments: [conversation.platformChatID, conversation.source.rawValue, perPage, (page - 1) * perPage])
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE user_id = ? AND source = ?", arguments: [conversation.platformChatID, conversation.source.rawValue]) ?? 0
             let items = rows.reversed().map { row in
                 ConversationMessage(
                     id: row[0], source: conversation.source, conversationID: conversation.id, direction: row[1], text: row[2], media: row[3],
@@ -148,20 +149,21 @@ public struct ConversationQueries: Sendable {
 
     /// A chat's latest messages with text, oldest first: the history an AI without memory
     /// of its own is sent. `incoming` is true for the customer's messages.
-    public func recentTexts(source: String, platformChatID: String, limit: Int) async throws -> [(incoming: Bool, text: String)] {
+    public func recentTexts(source: ChatSource, platformChatID: String, limit: Int) async throws -> [(incoming: Bool, text: String)] {
         guard limit > 0 else { return [] }
         return try await writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT direction, text FROM messages
                 WHERE user_id = ? AND source = ? AND text != '' ORDER BY id DESC LIMIT ?
-                """, arguments: [platformChatID, source, limit])
+                """, arguments: [platformChatID, source.rawValue, limit])
                 .reversed().map { row in (incoming: (row[0] as String) == "user", text: row[1]) }
         }
     }
 
     private static func conversation(_ row: Row) -> Conversation {
         Conversation(
-            id: row[0], source: row[1], platformChatID: row[2], name: row[3],
+            // Only the server writes chats, with a known source; the app's is the fallback.
+            id: row[0], source: ChatSource(rawValue: row[1]) ?? .app, platformChatID: row[2], name: row[3],
             updatedAt: Date(timeIntervalSince1970: row[4]), autoMode: row[5])
     }
 }

@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 import GRDB
 
@@ -85,7 +86,7 @@ public struct OutboxStore: Sendable {
 
     /// Remembers which user the staff-group messages of a forward belong to, so staff
     /// replies to them find their way back.
-    public func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, source: String, at: Date) {
+    public func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, source: ChatSource, at: Date) {
         commits.submit(groupMessageIDs.map { .chatForward(groupMessageID: $0, userID: userID, source: source, at: at) }, waiter: nil)
     }
 

@@ -18,7 +18,7 @@ indirect enum PendingWrite: Sendable {
     case conversion(experiment: String, userID: String, variant: String, at: Date)
     case trace(RunResult, kind: EventKind, at: Date)
     /// A forward of any channel's chat, recorded by the outbox as it reaches the group.
-    case chatForward(groupMessageID: Int64, userID: String, source: String, at: Date)
+    case chatForward(groupMessageID: Int64, userID: String, source: ChatSource, at: Date)
     case outboxStatus(id: Int64, status: OutboxItem.Status, attempts: Int, next: Date, error: String?, at: Date)
     /// A write of the server's own (devices, seen updates, topics) that must land in the
     /// same transaction as the runtime's writes around it.
@@ -56,7 +56,7 @@ indirect enum PendingWrite: Sendable {
             row.text(message.text); row.text(message.media.rawValue); row.date(message.at); row.text(message.flow); row.text(message.photoURL)
             row.text(message.platformMessageID); row.text(message.senderName)
         case let .chatForward(groupMessageID, userID, source, at):
-            row.integer(groupMessageID); row.text(userID); row.date(at); row.text(source)
+            row.integer(groupMessageID); row.text(userID); row.date(at); row.text(source.rawValue)
         case let .outboxStatus(id, status, attempts, next, error, at):
             row.text(status.rawValue); row.integer(Int64(attempts)); row.date(next); row.text(error); row.date(at); row.integer(id)
         case let .forward(groupMessageID, userID, at):

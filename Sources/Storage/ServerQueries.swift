@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 import GRDB
 
@@ -94,10 +95,10 @@ public struct ServerQueries: Sendable {
     }
 
     /// The chat (user or chat id, and channel) a staff-group message was forwarded for.
-    public func chatForGroupMessage(_ groupMessageID: Int64) async throws -> (userID: String, source: String)? {
+    public func chatForGroupMessage(_ groupMessageID: Int64) async throws -> (userID: String, source: ChatSource)? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT user_id, source FROM group_forwards WHERE group_message_id = ?", arguments: [groupMessageID])
-                .map { (userID: $0[0], source: $0[1]) }
+                .map { (userID: $0[0], source: ChatSource(rawValue: $0[1]) ?? .app) }
         }
     }
 

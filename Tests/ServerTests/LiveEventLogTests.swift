@@ -9,7 +9,7 @@ import Testing
 struct LiveEventLogTests {
     private func drafts(_ count: Int, chat: String = "1") -> [LiveDraft] {
         (0..<count).map { index in
-            LiveDraft(kind: .message, chatID: chat, source: "app", payload: LivePayload { "{\"n\":\(index)}" })
+            LiveDraft(kind: .message, chatID: chat, source: .app, payload: LivePayload { "{\"n\":\(index)}" })
         }
     }
 

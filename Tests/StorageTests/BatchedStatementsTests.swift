@@ -45,8 +45,8 @@ struct BatchedStatementsTests {
         let database = try ReplyflowDatabase()
         try flush([
             .forward(groupMessageID: 5, userID: "first", at: at),
-            .chatForward(groupMessageID: 5, userID: "second", source: "telegram", at: at),
-            .chatForward(groupMessageID: 6, userID: "first", source: "telegram", at: at),
+            .chatForward(groupMessageID: 5, userID: "second", source: .telegram, at: at),
+            .chatForward(groupMessageID: 6, userID: "first", source: .telegram, at: at),
             .forward(groupMessageID: 6, userID: "second", at: at),
         ], into: database)
         let owners = try database.writer.read { db in

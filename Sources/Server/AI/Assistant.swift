@@ -79,7 +79,7 @@ final class Assistant: AssistantService {
     private func askChatCompletions(_ turn: OpenAIClient.Turn, model: String, chat: ChatRef) async throws -> AssistantReply {
         // The message being answered goes as `turn`: it is committed with its answer, so
         // the stored history does not hold it yet.
-        let earlier = try await history.recentTexts(source: chat.source.rawValue, platformChatID: chat.platformChatID, limit: configuration.historyMessages)
+        let earlier = try await history.recentTexts(source: chat.source, platformChatID: chat.platformChatID, limit: configuration.historyMessages)
         var messages = [OpenAIClient.Turn(role: .system, text: configuration.instructions)]
         messages += earlier.map { OpenAIClient.Turn(role: $0.incoming ? .user : .assistant, text: $0.text) }
         messages.append(turn)

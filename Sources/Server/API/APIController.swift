@@ -29,7 +29,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let parameters = Self.parameters(request)
         let paging = try Paging(parameters)
         let source = try parameters["source"].map(Self.source)
-        let page = try await conversations.conversations(source: source?.rawValue, page: paging.page, perPage: paging.perPage)
+        let page = try await conversations.conversations(source: source, page: paging.page, perPage: paging.perPage)
         return JSONBody.response(ChatList(
             chats: page.items.map { ChatRecord($0, autoModeDefault: configuration.autoModeDefault) },
             page: paging.page, perPage: paging.perPage, totalItems: page.total, totalPages: paging.pages(of: page.total)))
@@ -74,8 +74,7 @@ struct APIController<Context: RequestContext>: Sendable {
               let on = value as? Bool else {
             throw APIError.badRequest("autoMode must be true or false")
         }
-        guard let source = ChatSource(rawValue: conversation.source) else { throw APIError(.notFound, "unknown chat") }
-        try await engine.setAutoMode(on, source: source, platformChatID: conversation.platformChatID, at: clock())
+        try await engine.setAutoMode(on, source: conversation.source, platformChatID: conversation.platformChatID, at: clock())
         var updated = conversation
         updated.autoMode = on
         return JSONBody.response(ChatRecord(updated, autoModeDefault: configuration.autoModeDefault))
@@ -96,7 +95,7 @@ struct APIController<Context: RequestContext>: Sendable {
         guard InputLimits.length(text) <= InputLimits.maxMessageLength else { throw APIError.badRequest("text is longer than \(InputLimits.maxMessageLength) characters") }
         if source == .telegram, Int64(chatID) == nil { throw APIError.badRequest("a Telegram platformChatId is a number") }
         // Sending starts no conversation: the chat must exist (a customer wrote first).
-        guard let conversation = try await conversations.conversation(source: source.rawValue, platformChatID: chatID) else {
+        guard let conversation = try await conversations.conversation(source: source, platformChatID: chatID) else {
             throw APIError(.notFound, "no \(source.rawValue) chat \(chatID)")
         }
         let senderName = try fields.string("senderName")
@@ -110,7 +109,7 @@ struct APIController<Context: RequestContext>: Sendable {
         let id = try await engine.sendFromAPI(
             source: source, platformChatID: chatID, text: text, senderName: senderName, visitorID: source == .instagram ? visitorID : nil, at: at)
         let sent = ConversationMessage(
-            id: id, source: source.rawValue, conversationID: conversation.id, direction: "support", text: text, media: "none",
+            id: id, source: source, conversationID: conversation.id, direction: "support", text: text, media: "none",
             photoURL: nil, createdAt: at, userID: chatID, userName: nil, flow: nil, senderName: senderName)
         return JSONBody.response(MessageRecord(sent), status: .created)
     }

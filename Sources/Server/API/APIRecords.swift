@@ -13,7 +13,7 @@ struct ChatRecord: Encodable, Sendable {
     init(_ conversation: Conversation, autoModeDefault: Bool) {
         id = String(conversation.id)
         platformChatId = conversation.platformChatID
-        source = conversation.source
+        source = conversation.source.rawValue
         name = conversation.name
         updated = APITime.format(conversation.updatedAt)
         autoMode = conversation.autoMode ?? autoModeDefault
@@ -54,7 +54,7 @@ struct MessageRecord: Encodable, Sendable {
         id = String(message.id)
         // App messages and what support sends have no id elsewhere: their own id stands in.
         platformMessageId = message.platformMessageID ?? String(message.id)
-        source = message.source
+        source = message.source.rawValue
         chatId = String(message.conversationID)
         type = message.media == "none" ? "text" : message.media
         content = message.text

@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 
 /// The JSON payloads of outbox items, one per `OutboxKind`. Payloads are stored, so fields
@@ -18,7 +19,7 @@ struct ForwardPayload: Codable, Sendable, Equatable {
     /// Upload paths (`/uploads/...`) of the message's photos.
     var photos: [String]
     /// The chat's channel when it is not the app (`telegram`, `instagram`).
-    var source: String? = nil
+    var source: ChatSource? = nil
     /// Addresses of files the server did not keep (Instagram voice notes, documents),
     /// listed under the text.
     var fileLinks: [String]? = nil
@@ -37,7 +38,7 @@ struct TelegramCopyPayload: Codable, Sendable, Equatable {
     var messageID: Int64
     /// Whose chat it is, so a staff reply to the copy reaches them.
     var userID: String
-    var source: String
+    var source: ChatSource
 
     enum CodingKeys: String, CodingKey {
         case chatID = "chat_id", messageID = "message_id", userID = "user_id", source

@@ -1,4 +1,5 @@
 import Channels
+import Flows
 import Foundation
 import Logging
 import Storage
@@ -43,7 +44,7 @@ struct TelegramForwarder: Deliverer {
         // Each part is mapped to the user as soon as it is sent, and noted in `progress`:
         // a retry after a later part failed sends only the parts after it.
         let record: ([Int64]) -> Void = { ids in
-            outbox.recordGroupForwards(ids, userID: payload.userID, source: payload.source ?? "app", at: clock())
+            outbox.recordGroupForwards(ids, userID: payload.userID, source: payload.source ?? .app, at: clock())
         }
         try await progress.send(parts, plan: DeliveryProgress.fingerprint(parts.map(\.summary))) { part in
             switch part {
@@ -102,11 +103,20 @@ struct TelegramForwarder: Deliverer {
     /// `<b>name</b> (ID: <code>id</code>)`, and the channel when it is not the app: staff
     /// see who wrote and where; every part escaped. Names and ids are clipped so the
     /// header always leaves room for the text.
-    static func header(userID: String, userName: String?, channel: String? = nil) -> String {
+    static func header(userID: String, userName: String?, channel: ChatSource? = nil) -> String {
         let id = "ID: <code>\(TelegramText.escapeHTML(TelegramText.clip(userID, limit: 128)))</code>"
-        let via = channel.map { " · \($0 == "instagram" ? "Instagram" : $0 == "telegram" ? "Telegram" : TelegramText.escapeHTML($0))" } ?? ""
+        let via = channel.map { " · " + Self.channelName($0) } ?? ""
         guard let userName, !userName.isEmpty else { return "👤 \(id)\(via)" }
         return "👤 <b>\(TelegramText.escapeHTML(TelegramText.clip(userName, limit: 128)))</b> (\(id))\(via)"
+    }
+
+    /// How staff see a channel's name.
+    static func channelName(_ source: ChatSource) -> String {
+        switch source {
+        case .app: "App"
+        case .telegram: "Telegram"
+        case .instagram: "Instagram"
+        }
     }
 
     /// The header plus the text, split so the first piece's visible text fits

@@ -37,7 +37,7 @@ struct DeliveryPlan: Sendable {
         case .forwardToGroup(let text, _):
             let payload = ForwardPayload(
                 userID: userID, userName: event.userName, text: text, photos: event.photoURLs,
-                source: source == .app ? nil : source.rawValue,
+                source: source == .app ? nil : source,
                 fileLinks: event.linkedFiles.isEmpty ? nil : event.linkedFiles.map { "\($0.name): \($0.url)" })
             queue(.telegramForward, lane: Self.groupLane, payload: OutboxJSON.encode(payload), enabled: services.telegram, at: event.at)
             if let copy = Self.telegramCopy(of: event, source: source) {
@@ -76,7 +76,7 @@ struct DeliveryPlan: Sendable {
         switch event.media {
         case .none where !(event.text ?? "").isEmpty: return nil
         case .photo where !event.photoURLs.isEmpty: return nil
-        default: return TelegramCopyPayload(chatID: chatID, messageID: messageID, userID: String(chatID), source: source.rawValue)
+        default: return TelegramCopyPayload(chatID: chatID, messageID: messageID, userID: String(chatID), source: source)
         }
     }
 

@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 import NIOCore
 import Synchronization
@@ -9,7 +10,7 @@ struct LiveEvent: Sendable {
     var id: Int64
     var kind: Kind
     var chatID: String
-    var source: String
+    var source: ChatSource
     let payload: LivePayload
     /// `{"type": ..., "record": ...}`, encoded at most once, for every subscriber.
     var data: String { payload.text }
@@ -37,7 +38,7 @@ final class LivePayload: Sendable {
 /// Who a subscriber wants to hear about.
 struct StreamFilter: Sendable {
     var chatID: String?
-    var source: String?
+    var source: ChatSource?
 
     func accepts(_ event: LiveEvent) -> Bool {
         (chatID == nil || chatID == event.chatID) && (source == nil || source == event.source)
@@ -48,7 +49,7 @@ struct StreamFilter: Sendable {
 struct LiveDraft: Sendable {
     var kind: LiveEvent.Kind
     var chatID: String
-    var source: String
+    var source: ChatSource
     var payload: LivePayload
 }
 

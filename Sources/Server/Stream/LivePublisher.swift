@@ -48,7 +48,7 @@ final class LivePublisher: Sendable {
             if known.count + mentioned.count > 50_000 { known.removeAll(keepingCapacity: true) }
             let unknown = mentioned.filter { known[$0] == nil }.union(changed)
             for conversation in await lookUp(Array(unknown)) {
-                known[ChatRef(source: ChatSource(rawValue: conversation.source) ?? .app, platformChatID: conversation.platformChatID)] = conversation
+                known[ChatRef(source: conversation.source, platformChatID: conversation.platformChatID)] = conversation
             }
             var drafts: [LiveDraft] = []
             for committed in batch {
@@ -61,7 +61,7 @@ final class LivePublisher: Sendable {
                     let snapshot = conversation, autoModeDefault = autoModeDefault
                     drafts.append(draft(.message, conversation: conversation) {
                         MessageRecord(ConversationMessage(
-                            id: id, source: message.source.rawValue, conversationID: snapshot.id, direction: message.direction.rawValue,
+                            id: id, source: message.source, conversationID: snapshot.id, direction: message.direction.rawValue,
                             text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
                             userID: message.userID, userName: snapshot.name, flow: message.flow, senderName: message.senderName,
                             platformMessageID: message.platformMessageID))
@@ -84,7 +84,7 @@ final class LivePublisher: Sendable {
 
     private func lookUp(_ refs: [ChatRef]) async -> [Conversation] {
         do {
-            return try await conversations.conversations(of: refs.map { ($0.source.rawValue, $0.platformChatID) })
+            return try await conversations.conversations(of: refs.map { ($0.source, $0.platformChatID) })
         } catch {
             logger.error("live stream: could not read chats", metadata: ["error": "\(error)"])
             return []

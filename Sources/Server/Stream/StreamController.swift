@@ -23,8 +23,8 @@ struct StreamController<Context: RequestContext>: Sendable {
 
     @Sendable func stream(_ request: Request, context: Context) async throws -> Response {
         let parameters = APIController<Context>.parameters(request)
-        if let source = parameters["source"] { _ = try APIController<Context>.source(source) }
-        let filter = StreamFilter(chatID: parameters["chatId"], source: parameters["source"])
+        let source = try parameters["source"].map { raw throws(APIError) in try APIController<Context>.source(raw) }
+        let filter = StreamFilter(chatID: parameters["chatId"], source: source)
         let lastID = (request.headers[.init("Last-Event-ID")!] ?? parameters["lastEventId"]).flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
         let subscription = log.subscribe(filter: filter, after: lastID)
         let heartbeat = self.heartbeat

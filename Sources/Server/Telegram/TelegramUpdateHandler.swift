@@ -59,10 +59,11 @@ struct TelegramUpdateHandler: Sendable {
         } else if let reply = message.replyToMessage, reply.forumTopicCreated == nil {
             event.replyTo = reply.messageID
             let chat = reply.from?.isBot == true ? try await forwardedChat(reply.messageID) : try await queries.chatForGroupMessage(reply.messageID)
-            if let chat, chat.source != ChatSource.app.rawValue {
+            if let chat, chat.source != .app {
                 let photo = message.photo?.last
-                guard let source = ChatSource(rawValue: chat.source), !text.isEmpty || photo != nil else {
-                    logger.notice("a staff reply to an Instagram or Telegram chat must be text or a photo; not sent", metadata: ["chat": "\(chat.source):\(chat.userID)"])
+                let source = chat.source
+                guard !text.isEmpty || photo != nil else {
+                    logger.notice("a staff reply to an Instagram or Telegram chat must be text or a photo; not sent", metadata: ["chat": "\(source.rawValue):\(chat.userID)"])
                     return .none
                 }
                 var relayed: (fileID: String, url: String?)?
@@ -113,7 +114,7 @@ struct TelegramUpdateHandler: Sendable {
     /// The chat a bot message in the group was forwarded for. A reply can arrive while the
     /// forward it answers is still being recorded (Telegram shows the message before our
     /// `sendMessage` call returns): give it a moment.
-    private func forwardedChat(_ groupMessageID: Int64) async throws -> (userID: String, source: String)? {
+    private func forwardedChat(_ groupMessageID: Int64) async throws -> (userID: String, source: ChatSource)? {
         for _ in 0..<30 {
             if let chat = try await queries.chatForGroupMessage(groupMessageID) { return chat }
             try await Task.sleep(for: .milliseconds(100))
