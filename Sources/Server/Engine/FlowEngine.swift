@@ -156,7 +156,7 @@ public final class FlowEngine: Sendable {
             lane = try await database.userForGroupMessage(replyTo) ?? "group-message:\(replyTo)"
         }
         let committed = try await commitInLane(lane, key: key) {
-            let snapshot = try await database.snapshot(for: runtime.reads(for: event))
+            let (snapshot, latestStored) = try await database.snapshot(for: runtime.reads(for: event), latestAppMessage: readsLatestAppMessage)
             let services = RunServices(assistant: assistant, logger: logger)
             let outcome = await runtime.run(event, view: snapshot, services: services)
             var decision = Decision(
@@ -164,9 +164,7 @@ public final class FlowEngine: Sendable {
                 result: outcome.result, inboundMessage: outcome.inboundMessage)
             decision.record.outbox = decision.plan.outbox
             decision.record.assistantMemory = services.memory
-            if readsLatestAppMessage, let userID = outcome.userID {
-                decision.latestAppMessageID = try await database.latestAppMessageID(userID: userID)
-            }
+            decision.latestAppMessageID = latestStored
             return decision
         }
         guard let (decision, receipt) = committed, var result = decision.result else { return nil }
@@ -189,6 +187,11 @@ public final class FlowEngine: Sendable {
             }
             var decision = try await decide()
             decision.record.outbox = decision.plan.outbox
+            // Nothing to store and no input to mark (a history fetch that is not the day's
+            // first): no transaction at all.
+            if decision.record.isEmpty && key == nil {
+                return (decision, CommitReceipt(messageIDs: [], outbox: []))
+            }
             let receipt: CommitReceipt
             do {
                 guard let committed = try await database.commit(decision.record) else { return nil }

@@ -12,6 +12,16 @@ extension ReplyflowDatabase {
         try await writer.read { db in try Self.snapshot(db, for: reads) }
     }
 
+    /// The snapshot, and in the same read the id of the user's newest app-chat message
+    /// when asked (a history fetch reuses a cached page while that id is unchanged).
+    public func snapshot(for reads: StateReads, latestAppMessage: Bool) async throws -> (StateSnapshot, Int64?) {
+        try await writer.read { db in
+            let snapshot = try Self.snapshot(db, for: reads)
+            guard latestAppMessage, let userID = reads.userID else { return (snapshot, nil) }
+            return (snapshot, try Self.latestAppMessageID(db, userID: userID))
+        }
+    }
+
     static func snapshot(_ db: Database, for reads: StateReads) throws -> StateSnapshot {
         var snapshot = StateSnapshot(userID: reads.userID, source: reads.source, groupMessageID: reads.groupMessageID)
         if let groupMessageID = reads.groupMessageID {
@@ -134,9 +144,7 @@ extension ReplyflowDatabase {
     }
 
     /// The id of the user's newest app-chat message, if any.
-    public func latestAppMessageID(userID: String) async throws -> Int64? {
-        try await writer.read { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE user_id = ? AND source = 'app'"), arguments: [userID])
-        }
+    static func latestAppMessageID(_ db: Database, userID: String) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE user_id = ? AND source = 'app'"), arguments: [userID])
     }
 }

@@ -95,4 +95,9 @@ public struct AssistantMemoryUpdate: Sendable, Equatable {
 public struct CommitReceipt: Sendable {
     public var messageIDs: [Int64]
     public var outbox: [OutboxItem]
+
+    public init(messageIDs: [Int64], outbox: [OutboxItem]) {
+        self.messageIDs = messageIDs
+        self.outbox = outbox
+    }
 }
