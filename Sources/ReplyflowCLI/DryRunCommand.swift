@@ -2,7 +2,7 @@ import ArgumentParser
 import Flows
 import Foundation
 
-/// `replyflow dry-run EVENT_FILE`: one event through the runtime, effects recorded.
+/// `replyflow dry-run EVENT_FILE`: one event through the runtime; nothing is sent.
 struct DryRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dry-run",

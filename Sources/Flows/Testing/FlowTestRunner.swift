@@ -18,7 +18,7 @@ public struct FlowTestResult: Sendable {
     }
 }
 
-/// Runs flow tests through the same runtime as the server, with recorded effects.
+/// Runs flow tests through the same runtime as the server, with recorded services.
 public enum FlowTestRunner {
     /// Runs one test with fresh state from `makeState`.
     public static func run<Store: FlowStateStore>(

@@ -19,11 +19,11 @@ actor TelegramDispatcher {
     private let logger: Logger
     private let retryDelay: Duration
 
-    private var lanes: [Int64: [TelegramUpdate]] = [:]
-    /// Update ids queued or under way: the same update is queued once, however often it
-    /// comes (a webhook redelivery, or a batch the poller kept just before the leftovers
-    /// were read).
-    private var queued: Set<Int64> = []
+    /// Each chat's updates, in the order they were queued.
+    private let chats = OrderedLanes<Int64>()
+    /// Updates queued or under way, by id: the same update is queued once, however often
+    /// it comes (a webhook redelivery, or a batch the poller kept just before the
+    /// leftovers were read).
     private var running: [Int64: Task<Void, Never>] = [:]
     private var stopping = false
     /// Queues the inbox's leftovers, once: they go first, before anything newer.
@@ -51,14 +51,22 @@ actor TelegramDispatcher {
     }
 
     private func enqueue(_ updates: [TelegramUpdate]) {
-        for update in updates where queued.insert(update.updateID).inserted {
-            let chat = update.message?.chat.id ?? 0
-            lanes[chat, default: []].append(update)
+        for update in updates where running[update.updateID] == nil {
+            // The place in the chat's line is taken now, in the order updates arrive.
+            let turn = chats.enter(update.message?.chat.id ?? 0)
             backlog += 1
-            if running[chat] == nil {
-                running[chat] = Task { await self.drain(chat) }
+            running[update.updateID] = Task {
+                await turn.wait()
+                if await !self.isStopping { await self.handle(update) }
+                turn.leave()
+                await self.finished(update.updateID)
             }
         }
+    }
+
+    private func finished(_ updateID: Int64) {
+        running[updateID] = nil
+        backlog -= 1
     }
 
     /// Queues what a previous run kept in the inbox and did not handle (once); returns when
@@ -105,18 +113,7 @@ actor TelegramDispatcher {
         for task in running.values { await task.value }
     }
 
-    private func drain(_ chat: Int64) async {
-        while !stopping, let update = lanes[chat]?.first {
-            await handle(update)
-            lanes[chat]?.removeFirst()
-            queued.remove(update.updateID)
-            backlog -= 1
-        }
-        lanes[chat] = nil
-        running[chat] = nil
-    }
-
-    /// Off the actor: the handler and the inbox's writes must not hold up other lanes.
+    /// Off the actor: the handler and the inbox's writes must not hold up other chats.
     private nonisolated func handle(_ update: TelegramUpdate) async {
         for attempt in 1...Self.maxAttempts {
             do {
