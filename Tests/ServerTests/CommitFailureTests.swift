@@ -32,7 +32,8 @@ import Testing
     @Test func anAppMessageThatCannotBeStoredIsA503AndLeavesNothing() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }
-        let app = try harness.build()
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
         try await Self.failWrites(of: Self.failingText, in: app.database)
         try await app.application.test(.router) { client in
             let body = ByteBuffer(string: #"{"user_id": "c1", "user_name": "Anna", "message": "\#(Self.failingText)"}"#)
@@ -43,13 +44,19 @@ import Testing
             for table in ["messages", "users", "chats", "outbox", "run_traces"] {
                 #expect(try await Self.count(table, in: app.database) == 0, "\(table) holds part of a run that failed")
             }
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.calls.isEmpty, "nothing of the failed run reached staff")
 
             try await Self.allowWrites(in: app.database)
             let accepted = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "application/json"], body: body)
             #expect(accepted.status == .ok)
             #expect(try await Self.count("messages", in: app.database) == 1)
             #expect(try await Self.count("outbox", in: app.database) == 1)
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.messages.count == 1)
+            #expect(ports.staffGroup.messages.first?.plainText?.contains(Self.failingText) == true)
         }
+        #expect(ports.violations.isEmpty)
     }
 
     @Test func aTelegramUpdateThatCannotBeStoredStaysInTheInboxAndIsHandledOnceLater() async throws {
