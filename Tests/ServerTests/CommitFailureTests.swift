@@ -84,7 +84,11 @@ import Testing
 
             try await Self.allowWrites(in: database)
             _ = try await waitFor(timeout: .seconds(20)) { try await Self.count("telegram_inbox", in: database) == 0 ? true : nil }
-            let answers = await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == customer }
+            // The answer is delivered from the outbox after the commit that emptied the inbox.
+            let answers = try await waitFor {
+                let answers = await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == customer }
+                return answers.isEmpty ? nil : answers
+            }
             #expect(answers.count == 1, "one answer, whatever the attempts")
             let stored = try await database.writer.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE text = ? AND direction = 'user'", arguments: [Self.failingText]) ?? 0
