@@ -8,6 +8,7 @@ import Logging
 import ServiceLifecycle
 import SocketIO
 import Storage
+import Synchronization
 
 /// `replyflow serve`: everything wired in one place, so tests build the very same app.
 ///
@@ -21,9 +22,12 @@ public enum ReplyflowServer {
         public var engine: FlowEngine
         public var database: ReplyflowDatabase
         let worker: OutboxWorker
+        let deliveries: DeliveryQueue
 
-        /// Waits until every queued delivery has been attempted (tests).
+        /// Waits until every delivery committed so far (and what a restart resumed) has
+        /// been attempted, retries included (tests; the app must be running).
         public func waitForDeliveries() async {
+            await deliveries.waitUntilHanded()
             await worker.waitUntilIdle()
         }
     }
@@ -39,7 +43,7 @@ public enum ReplyflowServer {
         let services = try buildServices(configuration: configuration, logger: logger, clock: clock, ports: ports)
         let router = buildRouter(services, configuration: configuration, clock: clock, logger: logger)
         var background: [any Service] = [
-            OutboxService(worker: services.worker, incoming: services.deliveries.stream),
+            OutboxService(worker: services.worker, incoming: services.deliveries),
             FlowReloader(directory: configuration.flowsDirectory, engine: services.engine, logger: logger),
             LivePublisherService(publisher: services.publisher),
         ]
@@ -63,7 +67,7 @@ public enum ReplyflowServer {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
         application.addServices(background)
-        return ServerApp(application: application, engine: services.engine, database: services.database, worker: services.worker)
+        return ServerApp(application: application, engine: services.engine, database: services.database, worker: services.worker, deliveries: services.deliveries)
     }
 
     // MARK: Services
@@ -273,12 +277,39 @@ public enum ReplyflowServer {
 final class DeliveryQueue: Sendable {
     let stream: AsyncStream<[OutboxItem]>
     private let continuation: AsyncStream<[OutboxItem]>.Continuation
+    /// Batches not yet with the worker (the first: what a restart resumes), and who waits
+    /// for none: without it a wait could end before a commit's items reached the worker.
+    private let unhanded = Mutex<(count: Int, waiters: [CheckedContinuation<Void, Never>])>((1, []))
 
     init() {
         (stream, continuation) = AsyncStream.makeStream()
     }
 
     func add(_ items: [OutboxItem]) {
+        unhanded.withLock { $0.count += 1 }
         continuation.yield(items)
+    }
+
+    /// The worker has a batch (or the resumed items).
+    func handed() {
+        let waiters = unhanded.withLock { state in
+            state.count -= 1
+            guard state.count == 0 else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once every batch added so far is with the worker.
+    func waitUntilHanded() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let now = unhanded.withLock { state in
+                if state.count == 0 { return true }
+                state.waiters.append(waiter)
+                return false
+            }
+            if now { waiter.resume() }
+        }
     }
 }

@@ -49,7 +49,9 @@ import Testing
         let harness = try harness()
         defer { harness.remove() }
         let clock = TestClock()
-        try await harness.build(clock: clock.function).application.test(.router) { client in
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports, clock: clock.function)
+        try await app.application.test(.router) { client in
             for (user, text) in [("a", "first from a"), ("b", "first from b"), ("a", "second from a")] {
                 clock.advance(10)
                 _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": user, "user_name": "User \(user)", "message": text]))
@@ -86,7 +88,16 @@ import Testing
             #expect(record["timestamp"] as? String == "2026-01-01 10:00:10.000Z")
             let newestOnly = try await client.execute(uri: "/api/chats/\(chatID)/messages?perPage=1", method: .get, headers: authorized)
             #expect((newestOnly.json["messages"] as? [[String: Any]])?.compactMap { $0["content"] as? String } == ["second from a"])
+
+            // Staff got the three messages, in the order they came.
+            await app.waitForDeliveries()
+            let forwarded = ports.staffGroup.messages.compactMap(\.plainText)
+            #expect(forwarded.count == 3)
+            for (forward, text) in zip(forwarded, ["first from a", "first from b", "second from a"]) {
+                #expect(forward.contains(text), "\(forward)")
+            }
         }
+        #expect(ports.violations.isEmpty)
     }
 
     @Test func autoModeIsSetAndShown() async throws {

@@ -32,7 +32,8 @@ import Testing
     @Test func anAppMessageThatCannotBeStoredIsA503AndLeavesNothing() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }
-        let app = try harness.build()
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
         try await Self.failWrites(of: Self.failingText, in: app.database)
         try await app.application.test(.router) { client in
             let body = ByteBuffer(string: #"{"user_id": "c1", "user_name": "Anna", "message": "\#(Self.failingText)"}"#)
@@ -43,13 +44,19 @@ import Testing
             for table in ["messages", "users", "chats", "outbox", "run_traces"] {
                 #expect(try await Self.count(table, in: app.database) == 0, "\(table) holds part of a run that failed")
             }
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.calls.isEmpty, "nothing of the failed run reached staff")
 
             try await Self.allowWrites(in: app.database)
             let accepted = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "application/json"], body: body)
             #expect(accepted.status == .ok)
             #expect(try await Self.count("messages", in: app.database) == 1)
             #expect(try await Self.count("outbox", in: app.database) == 1)
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.messages.count == 1)
+            #expect(ports.staffGroup.messages.first?.plainText?.contains(Self.failingText) == true)
         }
+        #expect(ports.violations.isEmpty)
     }
 
     @Test func aTelegramUpdateThatCannotBeStoredStaysInTheInboxAndIsHandledOnceLater() async throws {
@@ -77,7 +84,11 @@ import Testing
 
             try await Self.allowWrites(in: database)
             _ = try await waitFor(timeout: .seconds(20)) { try await Self.count("telegram_inbox", in: database) == 0 ? true : nil }
-            let answers = await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == customer }
+            // The answer is delivered from the outbox after the commit that emptied the inbox.
+            let answers = try await waitFor {
+                let answers = await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == customer }
+                return answers.isEmpty ? nil : answers
+            }
             #expect(answers.count == 1, "one answer, whatever the attempts")
             let stored = try await database.writer.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE text = ? AND direction = 'user'", arguments: [Self.failingText]) ?? 0

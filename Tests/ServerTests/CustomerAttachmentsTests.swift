@@ -5,10 +5,12 @@ import Server
 import TestServers
 import Testing
 
-/// Nothing a customer sends is lost on the way to staff: Instagram files the server does
-/// not keep reach the group by their link, Telegram voice notes, stickers and files as a
-/// copy of the message, and what the AI cannot read goes to staff without turning auto
-/// mode off. Messages carry their channel's id as `platformMessageId`.
+/// Nothing a Telegram customer sends is lost on the way to staff (fake Telegram on
+/// loopback, whose updates bring the messages in): voice notes, stickers, locations and
+/// files reach the group as a copy of the message, and what the AI cannot read goes to
+/// staff without turning auto mode off. Messages carry Telegram's id as
+/// `platformMessageId`. Instagram's attachments come by webhook: `InstagramAttachmentsTests`,
+/// on the router.
 @Suite("Customer attachments reach staff", .serialized) struct CustomerAttachmentsTests {
     static let customer: Int64 = 555_000_222
 
@@ -21,54 +23,6 @@ import Testing
     func chat(_ client: some TestClientProtocol, _ fakes: ChannelFakes, source: String) async throws -> [String: Any]? {
         let chats = try await client.execute(uri: "/api/chats?source=\(source)", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
         return chats?.first
-    }
-
-    @Test func instagramFilesTheServerDoesNotKeepReachStaffByTheirLinks() async throws {
-        try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, client in
-            let voiceURL = try await fakes.brevo.addFile(name: "voice.ogg", data: Data("voice".utf8), contentType: "audio/ogg")
-            let documentURL = try await fakes.brevo.addFile(name: "invoice.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
-            // A photo that cannot be fetched (the fake has no such file: 404).
-            let missingPhotoURL = voiceURL.replacingOccurrences(of: "voice.ogg", with: "gone.jpg")
-            let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-1", visitorID: "v-files", text: "", files: [
-                ["fileName": "voice.ogg", "url": .string(voiceURL), "isImage": false],
-                ["fileName": "invoice.pdf", "url": .string(documentURL), "isImage": false],
-                ["fileName": "gone.jpg", "url": .string(missingPhotoURL), "isImage": true],
-            ])
-            let response = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-files", visitorName: "Olga", messages: [message]))
-            #expect(response.status == .ok)
-            #expect(response.json["handled"] as? Int == 1)
-
-            let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage", timeout: .seconds(30)).first)
-            #expect(forward.int("chat_id") == ChannelFakes.group)
-            let text = try #require(forward.plainText)
-            #expect(text.contains("📎 voice.ogg: \(voiceURL)"))
-            #expect(text.contains("📎 invoice.pdf: \(documentURL)"))
-            #expect(text.contains("📎 gone.jpg: \(missingPhotoURL)"))
-
-            let stored = try await messages(client, fakes, source: "instagram")
-            #expect(stored.count == 1)
-            #expect(stored.first?["platformMessageId"] as? String == "brevo-msg-1")
-            // A file the AI cannot read makes the whole message a document for the flows.
-            #expect(stored.first?["type"] as? String == "document")
-            #expect(stored.first?["media"] as? String == voiceURL, "the first file not kept is shown where it can be fetched")
-            #expect(await fakes.violations().isEmpty)
-        }
-    }
-
-    @Test func aFileTheAICannotReadGoesToStaffAndAutoModeStaysOn() async throws {
-        try await ChannelFakes.withServer { fakes, client in
-            let documentURL = try await fakes.brevo.addFile(name: "contract.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
-            let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-2", visitorID: "v-doc", text: "Please sign this", files: [
-                ["fileName": "contract.pdf", "url": .string(documentURL), "isImage": false],
-            ])
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-doc", messages: [message]))
-            let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage", timeout: .seconds(30)).first)
-            #expect(forward.plainText?.contains("Please sign this") == true)
-            #expect(forward.plainText?.contains("📎 contract.pdf: \(documentURL)") == true)
-            #expect(await fakes.openAI.requests().isEmpty)
-            #expect(try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool == true)
-            #expect(await fakes.brevo.messages().isEmpty)
-        }
     }
 
     func privateMessage(id: Int64, extra: [String: FakeJSON]) -> FakeJSON {
@@ -141,25 +95,6 @@ import Testing
         }
     }
 
-    @Test func aPhotoWithADocumentGoesToStaffWholeInsteadOfBeingAnsweredInPart() async throws {
-        try await ChannelFakes.withServer { fakes, client in
-            let photoURL = try await fakes.brevo.addFile(name: "photo.png", data: Data(tinyPNG), contentType: "image/png")
-            let documentURL = try await fakes.brevo.addFile(name: "receipt.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
-            let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-3", visitorID: "v-mixed", text: "The item and my receipt", files: [
-                ["fileName": "photo.png", "url": .string(photoURL), "isImage": true],
-                ["fileName": "receipt.pdf", "url": .string(documentURL), "isImage": false],
-            ])
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-mixed", messages: [message]))
-            let photo = try #require(try await fakes.telegram.waitForRequests(1, method: "sendPhoto", timeout: .seconds(30)).first)
-            #expect(photo.int("chat_id") == ChannelFakes.group)
-            #expect(photo.plainText?.contains("The item and my receipt") == true)
-            #expect(photo.plainText?.contains("📎 receipt.pdf: \(documentURL)") == true)
-            #expect(await fakes.openAI.requests().isEmpty, "the AI would have answered the photo and left the receipt unseen")
-            #expect(try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool == true)
-            #expect(await fakes.violations().isEmpty)
-        }
-    }
-
     @Test func aTelegramLocationIsCopiedToStaff() async throws {
         try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, _ in
             let location: FakeJSON = ["latitude": .double(55.75), "longitude": .double(37.62)]
@@ -209,28 +144,5 @@ import Testing
             #expect(await fakes.openAI.requests().isEmpty, "the AI would have answered without seeing the photo")
             #expect(try await chat(client, fakes, source: "telegram")?["autoMode"] as? Bool == true)
         }
-    }
-
-    @Test func aChatStartedByStaffInBrevoKeepsTheDefaultOfWhenItStarted() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let fakes = ChannelFakes()
-        try await fakes.start(into: &harness)
-        harness.configuration.autoModeDefault = false
-        try await harness.build().application.test(.live) { client in
-            let staff: FakeJSON = ["id": "staff-first", "type": "agent", "text": "Hello from the shop", "visitorId": "v-staff", "agentId": "agent-2"]
-            let stored = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-staff", messages: [staff]))
-            #expect(stored.json["handled"] as? Int == 1)
-            #expect(try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool == false)
-            let messages = try await messages(client, fakes, source: "instagram")
-            #expect(messages.first?["platformMessageId"] as? String == "staff-first")
-        }
-        // The default changes; the chat already under way keeps its own.
-        harness.configuration.autoModeDefault = true
-        try await harness.build().application.test(.live) { client in
-            let autoMode = try await chat(client, fakes, source: "instagram")?["autoMode"] as? Bool
-            #expect(autoMode == false)
-        }
-        await fakes.stop()
     }
 }

@@ -34,7 +34,9 @@ struct MultipartUploadTests {
         defer { harness.remove() }
         let uploads = harness.configuration.uploadsDirectory
         let clock = TestClock()
-        try await harness.build(clock: clock.function).application.test(.router) { client in
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports, clock: clock.function)
+        try await app.application.test(.router) { client in
             let notImage = Array("#!/bin/sh\n".utf8)
             let tooLarge = tinyPNG + [UInt8](repeating: 0, count: 64 * 1024)
             // The second photo is not an image: the first, valid one is not kept either.
@@ -58,21 +60,33 @@ struct MultipartUploadTests {
             // Over the user's limit: the photos were received, then removed.
             #expect(try await send(client, form(user: "r", photos: [tinyPNG])).status == .tooManyRequests)
             #expect(entries(uploads) == saved)
+            // Staff got the accepted message only.
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.messages.map(\.kind) == [.album])
+            #expect(ports.staffGroup.messages.first?.photos.count == 2)
         }
+        #expect(ports.violations.isEmpty)
     }
 
     @Test func emptyPhotoFieldsAreNoPhotosAndOtherFilesAreIgnored() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }
         let uploads = harness.configuration.uploadsDirectory
-        try await harness.build().application.test(.router) { client in
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
+        try await app.application.test(.router) { client in
             var form = form(photos: [[]])
             form.file("attachment", filename: "notes.txt", contentType: "text/plain", Array("not kept".utf8))
             let sent = try await send(client, form)
             #expect(sent.status == .ok)
             #expect(sent.json["photo_count"] as? Int == 0)
             #expect(entries(uploads).isEmpty)
+            // Staff get the text alone.
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.messages.map(\.kind) == [.text])
+            #expect(ports.staffGroup.messages.first?.plainText?.contains("notes.txt") == false)
         }
+        #expect(ports.violations.isEmpty)
     }
 
     @Test func halfReceivedPhotosAreRemovedAtStart() async throws {
@@ -147,13 +161,19 @@ struct MultipartUploadTests {
         let photo = tinyPNG + [UInt8]((0..<40_000).map { $0 % 3 == 0 ? 0x0D : UInt8($0 % 251) })
         let harness = try ServerHarness()
         defer { harness.remove() }
-        try await harness.build().application.test(.router) { client in
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
+        try await app.application.test(.router) { client in
             let sent = try await send(client, form(photos: [photo]))
             #expect(sent.status == .ok)
             let url = try #require(sent.json["photo_url"] as? String)
             let served = try await client.execute(uri: url, method: .get)
             #expect(Array(served.body.readableBytesView) == photo)
+            // And staff get it whole.
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.messages.first?.photos.map(\.data) == [Data(photo)])
         }
+        #expect(ports.violations.isEmpty)
     }
 }
 

@@ -143,7 +143,9 @@ import Testing
     @Test func multipartPhotosAreStoredAndServedByContent() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }
-        try await harness.build().application.test(.router) { client in
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
+        try await app.application.test(.router) { client in
             var form = MultipartBody()
             form.field("user_id", "5")
             form.field("message", "Смотрите фото")
@@ -163,7 +165,16 @@ import Testing
             let history = try await client.execute(uri: "/message_history/5", method: .get)
             let messages = history.json["messages"] as? [[String: Any]] ?? []
             #expect(messages.contains { $0["photo_url"] as? String == url && $0["message"] as? String == "Смотрите фото" })
+
+            // Staff get both photos as one album, the text as its caption.
+            await app.waitForDeliveries()
+            let album = try #require(ports.staffGroup.messages.first)
+            #expect(ports.staffGroup.messages.count == 1)
+            #expect(album.kind == .album)
+            #expect(album.photos.map(\.data) == [Data(tinyPNG), Data(tinyPNG)])
+            #expect(album.plainText?.contains("Смотрите фото") == true)
         }
+        #expect(ports.violations.isEmpty)
     }
 
     @Test func devicesRegisterAndCheck() async throws {

@@ -7,8 +7,10 @@ import Storage
 import TestServers
 import Testing
 
-/// The server against a fake Telegram on loopback: what reaches the staff group, how
-/// staff replies come back, retries, webhooks, topics, and restarts with deliveries pending.
+/// The server against a fake Telegram on loopback: how staff replies come back (Telegram's
+/// updates, polled or by webhook), the requests the staff group adapter makes, and topics.
+/// What reaches the group from the app, with retries and restarts, is tested on the router
+/// with a recording staff group (`StaffGroupDeliveryTests`).
 @Suite("Telegram relay", .serialized) struct TelegramRelayTests {
     static let group: Int64 = -1_001_234_567_890
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
@@ -58,7 +60,7 @@ import Testing
         await telegram.stop()
     }
 
-    @Test func photosGoAsPhotoOrAlbumAndStaffPhotosComeBackAsUploads() async throws {
+    @Test func aPhotoGoesToTheGroupAndAStaffPhotoComesBackAsAnUpload() async throws {
         var harness = try ServerHarness()
         defer { harness.remove() }
         let telegram = FakeTelegramServer()
@@ -74,16 +76,6 @@ import Testing
             #expect(photo.files.values.first?.data == Data(tinyPNG))
             #expect(photo.plainText?.contains("Одно фото") == true)
 
-            var two = MultipartBody()
-            two.field("user_id", "8")
-            two.field("message", "Два фото")
-            two.file("photo", filename: "a.png", contentType: "image/png", tinyPNG)
-            two.file("photo", filename: "b.png", contentType: "image/png", tinyPNG)
-            _ = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: two.contentType], body: ByteBuffer(bytes: two.finished()))
-            let album = try #require(try await telegram.waitForRequests(1, method: "sendMediaGroup").first)
-            #expect(album.json("media")?.arrayValue?.count == 2)
-            #expect(album.files.count == 2)
-
             let photoMessageID = try #require(photo.result?["message_id"]?.intValue)
             try await telegram.staffReply(to: photoMessageID, photo: FakeTelegramServer.sampleJPEG, caption: "Вот так")
             let reply = try await waitFor {
@@ -97,91 +89,6 @@ import Testing
             #expect(Data(served.body.readableBytesView) == FakeTelegramServer.sampleJPEG)
             #expect(await telegram.violations().isEmpty)
         }
-        await telegram.stop()
-    }
-
-    @Test func longTextIsSplitAndA429IsRetriedAfterItsRetryAfter() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let telegram = FakeTelegramServer()
-        try await configured(&harness, telegram: telegram)
-        await telegram.failNext(1, method: "sendMessage", with: .tooManyRequests(retryAfter: 1))
-        let built = try harness.build()
-        let long = String(repeating: "Очень длинное сообщение. ", count: 400)  // 10,000 characters
-        try await built.application.test(.live) { client in
-            let started = ContinuousClock.now
-            _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "9", "message": long]))
-            let sent = try await telegram.waitForRequests(4, method: "sendMessage", timeout: .seconds(10))
-            #expect(ContinuousClock.now - started >= .seconds(1))
-            let delivered = sent.filter { !$0.injectedFailure }
-            #expect(delivered.count == 3)
-            let joined = delivered.compactMap(\.plainText).joined(separator: " ")
-            #expect(joined.split(whereSeparator: \.isWhitespace).filter { $0 == "Очень" }.count == 400)
-            #expect(await telegram.violations().isEmpty)
-            await built.waitForDeliveries()
-        }
-        let row = try await built.database.writer.read { db in try Row.fetchOne(db, sql: "SELECT status, attempts FROM outbox WHERE kind = 'telegram.forward'") }
-        #expect(row?["status"] as String? == "delivered")
-        #expect(row?["attempts"] as Int? == 2)
-        await telegram.stop()
-    }
-
-    @Test("a long forward whose second part fails is retried from that part: staff never get the first part twice")
-    func aRetryResumesAfterThePartsAlreadySent() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let telegram = FakeTelegramServer()
-        try await configured(&harness, telegram: telegram)
-        await telegram.failNext(1, method: "sendMessage", after: 1, with: .serverError)
-        let built = try harness.build()
-        let long = String(repeating: "Очень длинное сообщение. ", count: 400)  // 10,000 characters: 3 parts
-        try await built.application.test(.live) { client in
-            _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "19", "message": long]))
-            await built.waitForDeliveries()
-        }
-        let sent = try await telegram.requests(method: "sendMessage")
-        #expect(sent.count == 4, "3 parts and the failed attempt of the second")
-        let delivered = sent.filter { !$0.injectedFailure }
-        #expect(delivered.count == 3)
-        let joined = delivered.compactMap(\.plainText).joined(separator: " ")
-        #expect(joined.split(whereSeparator: \.isWhitespace).filter { $0 == "Очень" }.count == 400)
-        #expect(delivered.first?.plainText?.contains("ID: 19") == true, "the header goes first, once")
-        let row = try await built.database.writer.read { db in try Row.fetchOne(db, sql: "SELECT status, attempts, parts_sent FROM outbox WHERE kind = 'telegram.forward'") }
-        #expect(row?["status"] as String? == "delivered")
-        #expect(row?["attempts"] as Int? == 2)
-        // The third part is not noted: the item is marked delivered right after it.
-        #expect(row?["parts_sent"] as Int? == 2)
-        // Every part still leads a staff reply back to the user.
-        let mapped = try await built.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM group_forwards WHERE user_id = '19'") }
-        #expect(mapped == 3)
-        await telegram.stop()
-    }
-
-    @Test("an album whose text after it fails is not sent again on the retry")
-    func aRetryDoesNotResendTheAlbum() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let telegram = FakeTelegramServer()
-        try await configured(&harness, telegram: telegram)
-        await telegram.failNext(1, method: "sendMessage", with: .serverError)
-        let built = try harness.build()
-        let long = String(repeating: "Текст под фотографиями. ", count: 100)  // 2,400 characters: caption, then one message
-        try await built.application.test(.live) { client in
-            var body = MultipartBody()
-            body.field("user_id", "21")
-            body.field("message", long)
-            body.file("photo", filename: "a.png", contentType: "image/png", tinyPNG)
-            body.file("photo", filename: "b.png", contentType: "image/png", tinyPNG)
-            _ = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: body.contentType], body: ByteBuffer(bytes: body.finished()))
-            await built.waitForDeliveries()
-        }
-        let albums = try await telegram.requests(method: "sendMediaGroup")
-        #expect(albums.count == 1, "the album went out once")
-        let texts = try await telegram.requests(method: "sendMessage")
-        #expect(texts.map(\.injectedFailure) == [true, false])
-        let caption = albums.first?.json("media")?.arrayValue?.first?["caption"]?.stringValue ?? ""
-        let words = (caption + " " + (texts.last?.plainText ?? "")).split(whereSeparator: \.isWhitespace)
-        #expect(words.filter { $0 == "Текст" }.count == 100)
         await telegram.stop()
     }
 
@@ -255,29 +162,6 @@ import Testing
             try await telegram.staffMessage(inThread: thread, chatID: Self.group, text: "Ответ в теме")
             _ = try await waitFor { try await history(client, "13").first { $0["message"] as? String == "Ответ в теме" } }
             #expect(await telegram.violations().isEmpty)
-        }
-        await telegram.stop()
-    }
-
-    @Test func aRestartDeliversWhatWasPending() async throws {
-        var harness = try ServerHarness()
-        defer { harness.remove() }
-        let telegram = FakeTelegramServer()
-        try await configured(&harness, telegram: telegram)
-        await telegram.failNext(3, method: "sendMessage", with: .serverError)
-        try await harness.build().application.test(.live) { client in
-            let sent = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "14", "message": "Не потеряйся"]))
-            #expect(sent.status == .ok)
-            _ = try await telegram.waitForRequests(1, method: "sendMessage")
-        }
-        // The first server is gone with its message undelivered; a new one on the same
-        // database delivers it once Telegram recovers.
-        await telegram.resetRecords()
-        try await harness.build().application.test(.live) { _ in
-            let delivered = try await waitFor(timeout: .seconds(12)) {
-                try await telegram.requests(method: "sendMessage").first { !$0.injectedFailure }
-            }
-            #expect(delivered.plainText?.contains("Не потеряйся") == true)
         }
         await telegram.stop()
     }

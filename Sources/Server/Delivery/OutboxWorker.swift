@@ -178,12 +178,16 @@ extension Duration {
 struct OutboxService: Service {
     let worker: OutboxWorker
     /// Items the engine has just committed.
-    let incoming: AsyncStream<[OutboxItem]>
+    let incoming: DeliveryQueue
 
     func run() async throws {
         try await worker.resume()
+        incoming.handed()
         await cancelWhenGracefulShutdown {
-            for await items in incoming { await worker.add(items) }
+            for await items in incoming.stream {
+                await worker.add(items)
+                incoming.handed()
+            }
         }
         await worker.stop()
     }
