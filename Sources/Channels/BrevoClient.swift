@@ -27,7 +27,10 @@ public struct BrevoClient: Sendable {
     ///   - apiKey: the account's API key (`xkeysib-…`), sent as `api-key`.
     ///   - agentID: the Conversations agent the messages are sent as.
     ///   - baseURL: the API root without a trailing slash.
-    public init(apiKey: String, agentID: String, baseURL: String = "https://api.brevo.com/v3", httpClient: HTTPClient, logger: Logger, timeout: TimeAmount = .seconds(30)) {
+    public init(
+        apiKey: String, agentID: String, baseURL: String = "https://api.brevo.com/v3", httpClient: HTTPClient, logger: Logger,
+        timeout: TimeAmount = .seconds(30)
+    ) {
         self.apiKey = apiKey
         self.agentID = agentID
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -73,7 +76,8 @@ public struct BrevoClient: Sendable {
         let failure = try? JSONDecoder().decode(Failure.self, from: response.bodyData)
         let message = "Brevo conversations/messages: HTTP \(status): \(failure?.message ?? response.bodyExcerpt)"
         if status == 429 || status >= 500 {
-            return DeliveryError(.retry(after: parseRetryAfter(response.headers.first(name: "Retry-After"))), message, httpStatus: status, serviceCode: failure?.code)
+            return DeliveryError(
+                .retry(after: parseRetryAfter(response.headers.first(name: "Retry-After"))), message, httpStatus: status, serviceCode: failure?.code)
         }
         return DeliveryError(.fail, message, httpStatus: status, serviceCode: failure?.code)
     }

@@ -92,13 +92,14 @@ public actor FCMClient {
     ///   - data: extra key/value pairs delivered to the app (values are strings, as FCM requires).
     public func send(token: String, title: String?, body: String, data: [String: String] = [:]) async throws -> String {
         let accessToken = try await validAccessToken()
-        let message = SendRequest(message: .init(
-            token: token,
-            notification: .init(title: title, body: body),
-            data: data.isEmpty ? nil : data,
-            android: .init(priority: "HIGH"),
-            apns: .init(payload: .init(aps: .init(sound: "default")))
-        ))
+        let message = SendRequest(
+            message: .init(
+                token: token,
+                notification: .init(title: title, body: body),
+                data: data.isEmpty ? nil : data,
+                android: .init(priority: "HIGH"),
+                apns: .init(payload: .init(aps: .init(sound: "default")))
+            ))
         var request = HTTPClientRequest(url: "\(apiBaseURL)/v1/projects/\(serviceAccount.projectID)/messages:send")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
@@ -150,10 +151,11 @@ public actor FCMClient {
         let issuedAt = Int(now().timeIntervalSince1970)
         let assertion: String
         do {
-            assertion = try await keys.sign(GoogleAssertion(
-                iss: serviceAccount.clientEmail, scope: Self.scope, aud: serviceAccount.tokenURI,
-                iat: issuedAt, exp: issuedAt + 3600
-            ))
+            assertion = try await keys.sign(
+                GoogleAssertion(
+                    iss: serviceAccount.clientEmail, scope: Self.scope, aud: serviceAccount.tokenURI,
+                    iat: issuedAt, exp: issuedAt + 3600
+                ))
         } catch {
             throw DeliveryError(.fail, "FCM token: could not sign the JWT assertion: \(error)")
         }
@@ -182,7 +184,8 @@ public actor FCMClient {
         let status = Int(response.status.code)
         guard response.status == .ok else {
             let what = [decoded?.error, decoded?.errorDescription].compactMap { $0 }.joined(separator: ": ")
-            let message = "FCM token endpoint \(serviceAccount.tokenURI) answered HTTP \(status): "
+            let message =
+                "FCM token endpoint \(serviceAccount.tokenURI) answered HTTP \(status): "
                 + (what.isEmpty ? response.bodyExcerpt : what)
             logger.warning("FCM access token request failed", metadata: ["status": "\(status)", "error": "\(what)"])
             if status >= 500 || status == 429 {
@@ -232,7 +235,8 @@ public actor FCMClient {
         case "UNREGISTERED", "SENDER_ID_MISMATCH":
             return DeliveryError(.dropRecipient, message, httpStatus: status, serviceCode: code)
         case "INVALID_ARGUMENT":
-            let aboutToken = (fcmCode != nil && serverMessage.lowercased().contains("registration token"))
+            let aboutToken =
+                (fcmCode != nil && serverMessage.lowercased().contains("registration token"))
                 || details.contains { detail in
                     detail.fieldViolations?.contains { $0.field == "message.token" } == true
                 }

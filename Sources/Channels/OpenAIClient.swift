@@ -103,12 +103,14 @@ public struct OpenAIClient: Sendable {
 
     /// `POST /chat/completions` with the whole conversation (the server keeps the memory).
     public func createChatCompletion(model: String, messages: [Turn]) async throws -> Reply {
-        let body = ChatRequest(model: model, messages: messages.map { turn in
-            guard !turn.imageURLs.isEmpty else { return ChatRequest.Message(role: turn.role.rawValue, content: .text(turn.text)) }
-            var parts = [ChatRequest.Part(type: "text", text: turn.text)]
-            parts += turn.imageURLs.map { ChatRequest.Part(type: "image_url", imageURL: .init(url: $0, detail: "auto")) }
-            return ChatRequest.Message(role: turn.role.rawValue, content: .parts(parts))
-        })
+        let body = ChatRequest(
+            model: model,
+            messages: messages.map { turn in
+                guard !turn.imageURLs.isEmpty else { return ChatRequest.Message(role: turn.role.rawValue, content: .text(turn.text)) }
+                var parts = [ChatRequest.Part(type: "text", text: turn.text)]
+                parts += turn.imageURLs.map { ChatRequest.Part(type: "image_url", imageURL: .init(url: $0, detail: "auto")) }
+                return ChatRequest.Message(role: turn.role.rawValue, content: .parts(parts))
+            })
         let response = try await post("chat/completions", json: body)
         let decoded: ChatResponse
         do {
@@ -117,7 +119,8 @@ public struct OpenAIClient: Sendable {
             throw DeliveryError(.fail, "OpenAI chat/completions: unexpected response (\(error)): \(response.bodyExcerpt)", httpStatus: 200)
         }
         guard let text = decoded.choices.first?.message.content ?? decoded.choices.first?.message.refusal,
-              !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else {
             throw DeliveryError(.fail, "OpenAI chat/completions: the model returned no text", httpStatus: 200)
         }
         return Reply(text: text, responseID: nil)
@@ -189,10 +192,12 @@ public struct OpenAIClient: Sendable {
         let message = "OpenAI \(path): HTTP \(status): \(detail?.message ?? response.bodyExcerpt)"
         // A stored response can expire or be deleted; the caller then starts the chat's memory afresh.
         let code = detail?.param == "previous_response_id" ? Self.previousResponseNotFound : (detail?.code ?? detail?.type)
-        logger.warning("OpenAI call failed", metadata: [
-            "path": "\(path)", "status": "\(status)", "code": "\(code ?? "")",
-            "request_id": "\(response.headers.first(name: "x-request-id") ?? "")",
-        ])
+        logger.warning(
+            "OpenAI call failed",
+            metadata: [
+                "path": "\(path)", "status": "\(status)", "code": "\(code ?? "")",
+                "request_id": "\(response.headers.first(name: "x-request-id") ?? "")",
+            ])
         switch status {
         case 429 where code == "insufficient_quota":
             return DeliveryError(.fail, message, httpStatus: status, serviceCode: code)

@@ -23,8 +23,10 @@ public struct ServiceAccount: Decodable, Sendable, Equatable {
     }
 
     /// Creates a service account from its parts.
-    public init(type: String = "service_account", projectID: String, privateKey: String, clientEmail: String,
-                tokenURI: String = "https://oauth2.googleapis.com/token") {
+    public init(
+        type: String = "service_account", projectID: String, privateKey: String, clientEmail: String,
+        tokenURI: String = "https://oauth2.googleapis.com/token"
+    ) {
         self.type = type
         self.projectID = projectID
         self.privateKey = privateKey
@@ -79,7 +81,7 @@ public struct ServiceAccount: Decodable, Sendable, Equatable {
             throw ServiceAccountError(path: path, problem: .invalidField("type", "is \"\(account.type)\", expected \"service_account\""))
         }
         guard let tokenURL = URL(string: account.tokenURI), let scheme = tokenURL.scheme?.lowercased(),
-              scheme == "https" || scheme == "http", tokenURL.host != nil
+            scheme == "https" || scheme == "http", tokenURL.host != nil
         else {
             throw ServiceAccountError(path: path, problem: .invalidField("token_uri", "is not an http(s) URL"))
         }

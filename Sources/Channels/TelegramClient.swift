@@ -446,7 +446,8 @@ public struct TelegramClient: Sendable {
         let message = "Telegram \(method): \(description)"
         logger.debug("Telegram call failed", metadata: ["method": "\(method)", "status": "\(status)", "description": "\(description)"])
         if code == 429 || status == 429 {
-            let after = envelope?.parameters?.retryAfter.map { Duration.seconds($0) }
+            let after =
+                envelope?.parameters?.retryAfter.map { Duration.seconds($0) }
                 ?? parseRetryAfter(response.headers.first(name: "Retry-After"))
             return DeliveryError(.retry(after: after), message, httpStatus: status, serviceCode: String(code))
         }

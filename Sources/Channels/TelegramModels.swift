@@ -170,8 +170,10 @@ public struct TelegramAudio: Codable, Sendable, Equatable {
     public var fileSize: Int64?
 
     /// Creates an audio file.
-    public init(fileID: String, fileUniqueID: String? = nil, duration: Int, performer: String? = nil, title: String? = nil,
-                fileName: String? = nil, mimeType: String? = nil, fileSize: Int64? = nil) {
+    public init(
+        fileID: String, fileUniqueID: String? = nil, duration: Int, performer: String? = nil, title: String? = nil,
+        fileName: String? = nil, mimeType: String? = nil, fileSize: Int64? = nil
+    ) {
         self.fileID = fileID
         self.fileUniqueID = fileUniqueID
         self.duration = duration

@@ -41,11 +41,16 @@ struct CheckCommand: ParsableCommand {
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.count - errors
         if errors > 0 {
-            console.line(console.red("✗") + " \(errors) error\(errors == 1 ? "" : "s")" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "") + " in \(directory)")
+            console.line(
+                console.red("✗") + " \(errors) error\(errors == 1 ? "" : "s")" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")
+                    + " in \(directory)")
             return 1
         }
         let flowCount = flows.flowSet?.flows.count ?? 0
-        console.line(console.green("✓") + " \(flowCount) flow\(flowCount == 1 ? "" : "s") and \(testFiles.count) test file\(testFiles.count == 1 ? "" : "s") in \(directory) are valid" + (warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : ""))
+        console.line(
+            console.green("✓")
+                + " \(flowCount) flow\(flowCount == 1 ? "" : "s") and \(testFiles.count) test file\(testFiles.count == 1 ? "" : "s") in \(directory) are valid"
+                + (warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : ""))
         return 0
     }
 }

@@ -32,7 +32,9 @@ struct DryRunCommand: AsyncParsableCommand {
         let (event, diagnostics) = EventFile.load(data: data, file: eventFile)
         for diagnostic in diagnostics { console.errorLine(render(diagnostic, console: console)) }
         guard let event else { throw ExitCode(1) }
-        let runner = try RecordedRuntime(flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
+        let runner = try RecordedRuntime(
+            flows: flows, database: try options.openDatabase(), timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault()
+        )
         let result = await runner.run(event)
         do {
             try runner.store.finish()

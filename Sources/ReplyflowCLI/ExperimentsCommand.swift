@@ -24,7 +24,9 @@ struct ExperimentsCommand: ParsableCommand {
         var db: String?
 
         func run() throws {
-            let code = try Self.report(flowsDirectory: flowsOptions.flows, databasePath: db ?? ProcessInfo.processInfo.environment["DATABASE_PATH"] ?? "data/replyflow.sqlite", console: Console.standard())
+            let code = try Self.report(
+                flowsDirectory: flowsOptions.flows, databasePath: db ?? ProcessInfo.processInfo.environment["DATABASE_PATH"] ?? "data/replyflow.sqlite",
+                console: Console.standard())
             if code != 0 { throw ExitCode(code) }
         }
 
@@ -34,9 +36,10 @@ struct ExperimentsCommand: ParsableCommand {
             }
             let flows = FlowLoader.load(directory: flowsDirectory).flowSet
             let queries = StateQueries(database: try ReplyflowDatabase(path: databasePath))
-            var experiments: [(key: String, variants: [(String, Double)], flow: String?)] = flows?.experiments.map { pair in
-                (pair.experiment.key, pair.experiment.variants.map { ($0.name, $0.weight) }, pair.flow.name)
-            } ?? []
+            var experiments: [(key: String, variants: [(String, Double)], flow: String?)] =
+                flows?.experiments.map { pair in
+                    (pair.experiment.key, pair.experiment.variants.map { ($0.name, $0.weight) }, pair.flow.name)
+                } ?? []
             if flows == nil { console.errorLine("warning: the flows in \(flowsDirectory) could not be loaded; weights are taken as equal") }
             for key in try queries.experimentKeys() where !experiments.contains(where: { $0.key == key }) {
                 let names = try queries.experimentCounts(experiment: key).keys.sorted()
@@ -80,7 +83,11 @@ enum ExperimentReport {
         }
         if let check = ExperimentStatistics.sampleRatio(variants) {
             if check.mismatch {
-                lines.append(console.red("  Warning: sample ratio mismatch") + String(format: " (chi-square %.2f, p = %.2g): exposures do not follow the weights; check assignment before trusting these results.", check.chiSquare, check.pValue))
+                lines.append(
+                    console.red("  Warning: sample ratio mismatch")
+                        + String(
+                            format: " (chi-square %.2f, p = %.2g): exposures do not follow the weights; check assignment before trusting these results.",
+                            check.chiSquare, check.pValue))
             } else {
                 lines.append(console.dim(String(format: "  Sample ratio OK (p = %.3f).", check.pValue)))
             }

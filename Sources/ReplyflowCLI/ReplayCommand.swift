@@ -9,7 +9,8 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Run a file of events (one JSON event per line) through the flows.",
-        discussion: "Streams the file; prints events per trigger, runs and skips per flow, actions per type and experiment counts. With --json, one dry-run JSON object per event instead."
+        discussion:
+            "Streams the file; prints events per trigger, runs and skips per flow, actions per type and experiment counts. With --json, one dry-run JSON object per event instead."
     )
 
     @Argument(help: "A JSON Lines file: one event per line, in the dry-run event format.")
@@ -54,7 +55,8 @@ struct ReplayCommand: AsyncParsableCommand {
             database = try options.openDatabase()
         }
         defer { if let scratchDirectory { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
-        let runner = try RecordedRuntime(flows: flows, database: database, timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
+        let runner = try RecordedRuntime(
+            flows: flows, database: database, timeZone: try options.resolvedTimeZone(), autoModeDefault: try options.resolvedAutoModeDefault())
         // A scratch database disappears with the process: traces nobody can read are not kept.
         runner.runtime.recordsTraces = traces && options.db != nil
         let encoder = DryRunJSON.encoder(pretty: false)

@@ -7,7 +7,9 @@ public struct ReplyflowCommand: AsyncParsableCommand {
         commandName: "replyflow",
         abstract: "Customer-support conversations driven by YAML flows.",
         discussion: "Edit flows in flows/, then check, dry-run and test them before they go live.",
-        subcommands: [ServeCommand.self, CheckCommand.self, DryRunCommand.self, TestCommand.self, ReplayCommand.self, SchemaCommand.self, ExperimentsCommand.self]
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, DryRunCommand.self, TestCommand.self, ReplayCommand.self, SchemaCommand.self, ExperimentsCommand.self,
+        ]
     )
 
     public init() {}

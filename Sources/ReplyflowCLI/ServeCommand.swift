@@ -30,9 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = configuredLogger
         let built: ReplyflowServer.ServerApp
         do {
-            built = try ReplyflowServer.buildApplication(configuration: configuration, logger: logger, onServerRunning: { port in
-                logger.notice("replyflow is listening", metadata: ["address": "\(configuration.host):\(port)"])
-            })
+            built = try ReplyflowServer.buildApplication(
+                configuration: configuration, logger: logger,
+                onServerRunning: { port in
+                    logger.notice("replyflow is listening", metadata: ["address": "\(configuration.host):\(port)"])
+                })
         } catch let error as StartupError {
             throw CommandFailure(error.description)
         }

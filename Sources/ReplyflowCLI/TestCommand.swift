@@ -46,9 +46,11 @@ struct TestCommand: AsyncParsableCommand {
             let result: FlowTestResult
             do {
                 // Each test starts from an empty scratch database.
-                result = try await FlowTestRunner.run(test, flows: flows, makeState: {
-                    try BufferedStateStore(database: try ReplyflowDatabase())
-                }, timeZone: zone, autoModeDefault: autoModeDefault)
+                result = try await FlowTestRunner.run(
+                    test, flows: flows,
+                    makeState: {
+                        try BufferedStateStore(database: try ReplyflowDatabase())
+                    }, timeZone: zone, autoModeDefault: autoModeDefault)
             } catch {
                 throw CommandFailure("cannot create a scratch database: \(error)")
             }

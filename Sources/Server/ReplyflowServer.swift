@@ -52,9 +52,10 @@ public enum ReplyflowServer {
             if let url = configuration.telegramWebhookURL {
                 background.append(WebhookRegistration(telegram: telegram.client, url: url, secret: telegram.webhookSecret, logger: logger))
             } else {
-                background.append(TelegramPoller(
-                    telegram: telegram.client, dispatcher: telegram.dispatcher, inbox: telegram.inbox, queries: services.queries,
-                    timeout: configuration.telegramPollTimeout, logger: logger))
+                background.append(
+                    TelegramPoller(
+                        telegram: telegram.client, dispatcher: telegram.dispatcher, inbox: telegram.inbox, queries: services.queries,
+                        timeout: configuration.telegramPollTimeout, logger: logger))
             }
         }
         // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
@@ -67,7 +68,8 @@ public enum ReplyflowServer {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
         application.addServices(background)
-        return ServerApp(application: application, engine: services.engine, database: services.database, worker: services.worker, deliveries: services.deliveries)
+        return ServerApp(
+            application: application, engine: services.engine, database: services.database, worker: services.worker, deliveries: services.deliveries)
     }
 
     // MARK: Services
@@ -149,13 +151,15 @@ public enum ReplyflowServer {
             logger.notice("the Brevo webhook is closed (BREVO_WEBHOOK_SECRET is not set): no Instagram messages come in")
         }
 
-        let ports = given ?? ServerPorts(
-            staffGroup: telegram.flatMap { telegram in configuration.groupChatID.map { TelegramStaffGroup(telegram: telegram, chatID: $0) } },
-            telegramChats: telegram.map(TelegramCustomerChats.init), instagramChats: brevo.map(BrevoCustomerChats.init),
-            push: fcm.map(FCMPushSender.init),
-            assistant: makeAssistant(
-                configuration: configuration, database: database, media: AssistantMedia(uploads: uploads, telegram: telegram, downloader: downloader),
-                logger: logger))
+        let ports =
+            given
+            ?? ServerPorts(
+                staffGroup: telegram.flatMap { telegram in configuration.groupChatID.map { TelegramStaffGroup(telegram: telegram, chatID: $0) } },
+                telegramChats: telegram.map(TelegramCustomerChats.init), instagramChats: brevo.map(BrevoCustomerChats.init),
+                push: fcm.map(FCMPushSender.init),
+                assistant: makeAssistant(
+                    configuration: configuration, database: database, media: AssistantMedia(uploads: uploads, telegram: telegram, downloader: downloader),
+                    logger: logger))
 
         let sockets = SocketIOServer(
             configuration: SocketIOConfiguration(
@@ -201,7 +205,8 @@ public enum ReplyflowServer {
         var telegramInput: TelegramInput?
         if let telegram, let group = configuration.groupChatID {
             let handler = TelegramUpdateHandler(
-                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock, logger: logger)
+                telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock,
+                logger: logger)
             let inbox = TelegramInbox(database: database)
             telegramInput = TelegramInput(
                 client: telegram, inbox: inbox, dispatcher: TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle),
@@ -216,11 +221,15 @@ public enum ReplyflowServer {
 
     /// The seed's API, the `/api` and its stream, the webhooks and socket.io, behind the
     /// JSON error and rate-limit middleware.
-    static func buildRouter(_ services: Services, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) -> Router<ServerRequestContext> {
+    static func buildRouter(_ services: Services, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) -> Router<
+        ServerRequestContext
+    > {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         if configuration.rateLimitPerAddress > 0 {
-            router.add(middleware: AddressRateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.rateLimitPerAddress, clock: clock), trustedProxies: configuration.trustedProxies))
+            router.add(
+                middleware: AddressRateLimitMiddleware(
+                    limiter: RateLimiter(perMinute: configuration.rateLimitPerAddress, clock: clock), trustedProxies: configuration.trustedProxies))
         }
         SeedAPIController<ServerRequestContext>(
             engine: services.engine, queries: services.queries, uploads: services.uploads, configuration: configuration,
@@ -232,12 +241,15 @@ public enum ReplyflowServer {
             engine: services.engine, conversations: ConversationQueries(database: services.database), configuration: configuration, clock: clock, stream: stream
         ).addRoutes(to: router)
         BrevoWebhookController<ServerRequestContext>(
-            engine: services.engine, uploads: services.uploads, downloader: services.downloader, secret: configuration.brevoWebhookSecret, clock: clock, logger: logger
+            engine: services.engine, uploads: services.uploads, downloader: services.downloader, secret: configuration.brevoWebhookSecret, clock: clock,
+            logger: logger
         ).addRoutes(to: router)
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
-            TelegramWebhookController<ServerRequestContext>(dispatcher: telegram.dispatcher, inbox: telegram.inbox, secret: telegram.webhookSecret, logger: logger)
-                .addRoutes(to: router)
+            TelegramWebhookController<ServerRequestContext>(
+                dispatcher: telegram.dispatcher, inbox: telegram.inbox, secret: telegram.webhookSecret, logger: logger
+            )
+            .addRoutes(to: router)
         } else {
             router.post("/webhooks/telegram") { _, _ -> Response in
                 throw APIError(.notFound, "Telegram webhooks are off: set TELEGRAM_WEBHOOK_URL")
@@ -246,14 +258,18 @@ public enum ReplyflowServer {
         return router
     }
 
-    static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> (any AssistantService)? {
+    static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> (any AssistantService)?
+    {
         let ai = configuration.openAI
         guard ai.enabled else {
-            logger.notice("the AI is off (OPENAI_API_KEY and OPENAI_BASE_URL are not set): ask_assistant and transcribe fail, and the flows decide (the default hands the chat to staff)")
+            logger.notice(
+                "the AI is off (OPENAI_API_KEY and OPENAI_BASE_URL are not set): ask_assistant and transcribe fail, and the flows decide (the default hands the chat to staff)"
+            )
             return nil
         }
         logger.info("AI on", metadata: ["base_url": "\(ai.baseURL)", "mode": "\(ai.mode.rawValue)", "model": "\(ai.model)"])
-        let client = OpenAIClient(apiKey: ai.apiKey, baseURL: ai.baseURL, httpClient: HTTPClient.shared, logger: logger, timeout: .seconds(Int64(ai.timeoutSeconds)))
+        let client = OpenAIClient(
+            apiKey: ai.apiKey, baseURL: ai.baseURL, httpClient: HTTPClient.shared, logger: logger, timeout: .seconds(Int64(ai.timeoutSeconds)))
         return Assistant(client: client, configuration: ai, database: database, media: media, retry: RetryPolicy(maxAttempts: ai.maxAttempts), logger: logger)
     }
 
@@ -261,7 +277,9 @@ public enum ReplyflowServer {
         let loaded = FlowLoader.load(directory: directory)
         let errors = loaded.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty, let flowSet = loaded.flowSet else {
-            throw StartupError((errors.map(\.description) + ["the flows in \(directory) have \(errors.count) error(s); run `replyflow check --flows \(directory)`"]).joined(separator: "\n"))
+            throw StartupError(
+                (errors.map(\.description) + ["the flows in \(directory) have \(errors.count) error(s); run `replyflow check --flows \(directory)`"]).joined(
+                    separator: "\n"))
         }
         return flowSet
     }

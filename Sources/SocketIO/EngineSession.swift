@@ -1,5 +1,5 @@
-import Synchronization
 import Logging
+import Synchronization
 
 /// The transport an Engine.IO session currently uses.
 enum EngineTransportKind: String, Sendable {
@@ -161,7 +161,8 @@ final class EngineSession: Sendable {
     /// Closes the session once: stops the heartbeat, closes the queue (a pending GET answers
     /// `6` if the client asked to close, `1` otherwise), unregisters it and tells the delegate.
     func close(reason: SocketIODisconnectReason, byClient: Bool = false) {
-        let taken = state.withLock { state -> (Task<Void, Never>?, (any EngineSessionDelegate)?, (@Sendable (EngineSession) -> Void)?, AsyncStream<Void>.Continuation?)? in
+        let taken = state.withLock {
+            state -> (Task<Void, Never>?, (any EngineSessionDelegate)?, (@Sendable (EngineSession) -> Void)?, AsyncStream<Void>.Continuation?)? in
             guard !state.closed else { return nil }
             state.closed = true
             var signal: AsyncStream<Void>.Continuation?

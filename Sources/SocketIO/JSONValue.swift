@@ -45,7 +45,7 @@ extension JSONValue {
     /// The number as an `Int`, if this is a `.number` holding an integer that fits.
     public var int: Int? {
         guard case .number(let value) = self, value.rounded() == value,
-              value >= -9_007_199_254_740_992, value <= 9_007_199_254_740_992
+            value >= -9_007_199_254_740_992, value <= 9_007_199_254_740_992
         else { return nil }
         return Int(value)
     }

@@ -1,4 +1,5 @@
 import Synchronization
+
 /// A Socket.IO namespace (`/`, `/admin`, …): its handlers, its sockets and their rooms.
 ///
 /// Obtain one with ``SocketIOServer/namespace(_:)``; registering it is what makes clients able

@@ -1,4 +1,5 @@
 import Synchronization
+
 /// The bounded queue of frames waiting to be sent to one Engine.IO session.
 ///
 /// Producers (emits, broadcasts, the heartbeat) never wait: `enqueue` is synchronous and

@@ -1,4 +1,5 @@
 import Synchronization
+
 /// Room membership of one namespace.
 ///
 /// One lock guards both directions of the index (room → sockets, socket → rooms) so they can

@@ -1,5 +1,5 @@
-import Synchronization
 import Logging
+import Synchronization
 
 /// The Socket.IO side of one Engine.IO session: decodes packets, reassembles binary
 /// attachments, tracks the client's namespaces and runs handlers.
@@ -159,7 +159,7 @@ final class SocketIOConnection: EngineSessionDelegate {
 
     private func dispatch(_ packet: SocketPacket) async {
         guard let socket = state.withLock({ $0.sockets[packet.namespace] }),
-              var elements = packet.payload?.array, case .string(let event) = elements.first
+            var elements = packet.payload?.array, case .string(let event) = elements.first
         else {
             // Events for a namespace the client did not join are ignored, like the node server does.
             return

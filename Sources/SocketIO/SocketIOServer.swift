@@ -1,6 +1,6 @@
-import Synchronization
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// An Engine.IO v4 / Socket.IO v5 server (WebSocket and HTTP long-polling transports).
 ///
@@ -68,7 +68,8 @@ public final class SocketIOServer: Sendable {
 
     /// Creates and registers a session with its Socket.IO connection, queues `initialFrames`
     /// (the open packet for WebSocket sessions) and starts the heartbeat.
-    func openSession(transport: EngineTransportKind, handshake: EngineHandshake, initialFrames: (EngineSession) -> [EngineFrame] = { _ in [] }) -> EngineSession {
+    func openSession(transport: EngineTransportKind, handshake: EngineHandshake, initialFrames: (EngineSession) -> [EngineFrame] = { _ in [] }) -> EngineSession
+    {
         let session = EngineSession(
             id: RandomID.make(),
             transport: transport,

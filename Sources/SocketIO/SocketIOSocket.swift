@@ -1,4 +1,5 @@
 import Synchronization
+
 /// One client connected to one namespace.
 ///
 /// A client connected to several namespaces over one connection has one socket per namespace.

@@ -25,9 +25,11 @@ public struct AssistantMemory: Sendable {
 
     /// Keeps the chat's latest response id (inside the commit of the run that asked).
     static func remember(_ update: AssistantMemoryUpdate, in db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO assistant_memory (source, platform_chat_id, previous_response_id, updated_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (source, platform_chat_id) DO UPDATE SET previous_response_id = excluded.previous_response_id, updated_at = excluded.updated_at
-            """).execute(arguments: [update.source.rawValue, update.platformChatID, update.responseID, update.at.timeIntervalSince1970])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO assistant_memory (source, platform_chat_id, previous_response_id, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (source, platform_chat_id) DO UPDATE SET previous_response_id = excluded.previous_response_id, updated_at = excluded.updated_at
+                """
+        ).execute(arguments: [update.source.rawValue, update.platformChatID, update.responseID, update.at.timeIntervalSince1970])
     }
 }

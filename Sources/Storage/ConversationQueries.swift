@@ -79,7 +79,8 @@ public struct ConversationQueries: Sendable {
     /// every request shares.
     public func conversations(source: ChatSource?, page: Int, perPage: Int) async throws -> (items: [Conversation], total: Int) {
         try await writer.read { db in
-            let counted = try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0.rawValue]) }
+            let counted =
+                try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0.rawValue]) }
                 ?? Int.fetchOne(db, sql: "SELECT sum(total) FROM conversation_counts")
             let total = counted ?? 0
             let offset = (page - 1) * perPage
@@ -89,21 +90,21 @@ public struct ConversationQueries: Sendable {
             let skip = fromOldest ? total - offset - limit : offset
             let order = fromOldest ? "ASC" : "DESC"
             let filter = source == nil ? "" : "WHERE source = ?"
-            let statement = try db.cachedStatement(sql: """
-                SELECT \(Self.pageColumns)
-                FROM (SELECT id FROM conversations \(filter) ORDER BY updated_at \(order), id \(order) LIMIT ? OFFSET ?) page
-                JOIN conversations c ON c.id = page.id
-                LEFT JOIN users u ON u.id = c.platform_chat_id
-                LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
-                ORDER BY c.updated_at DESC, c.id DESC
-                """)
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT \(Self.pageColumns)
+                    FROM (SELECT id FROM conversations \(filter) ORDER BY updated_at \(order), id \(order) LIMIT ? OFFSET ?) page
+                    JOIN conversations c ON c.id = page.id
+                    LEFT JOIN users u ON u.id = c.platform_chat_id
+                    LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
+                    ORDER BY c.updated_at DESC, c.id DESC
+                    """)
             let arguments: StatementArguments = source.map { [$0.rawValue, limit, skip] } ?? [limit, skip]
             return (try Row.fetchAll(statement, arguments: arguments).map(Self.conversation), total)
         }
     }
 
     private static let pageColumns = "c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode"
-
 
     public func conversation(id: Int64) async throws -> Conversation? {
         try await writer.read { db in
@@ -131,12 +132,17 @@ public struct ConversationQueries: Sendable {
     /// One page of a chat's messages: page 1 is the newest `perPage`, each page oldest first.
     public func messages(of conversation: Conversation, page: Int, perPage: Int) async throws -> (items: [ConversationMessage], total: Int) {
         try await writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name, m.platform_message_id
-                FROM messages m LEFT JOIN users u ON u.id = m.user_id
-                WHERE m.user_id = ? AND m.source = ? ORDER BY m.id DESC LIMIT ? OFFSET ?
-                """, arguments: [conversation.platformChatID, conversation.source.rawValue, perPage, (page - 1) * perPage])
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE user_id = ? AND source = ?", arguments: [conversation.platformChatID, conversation.source.rawValue]) ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name, m.platform_message_id
+                    FROM messages m LEFT JOIN users u ON u.id = m.user_id
+                    WHERE m.user_id = ? AND m.source = ? ORDER BY m.id DESC LIMIT ? OFFSET ?
+                    """, arguments: [conversation.platformChatID, conversation.source.rawValue, perPage, (page - 1) * perPage])
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM messages WHERE user_id = ? AND source = ?",
+                    arguments: [conversation.platformChatID, conversation.source.rawValue]) ?? 0
             let items = rows.reversed().map { row in
                 ConversationMessage(
                     id: row[0], source: conversation.source, conversationID: conversation.id, direction: row[1], text: row[2], media: row[3],
@@ -152,11 +158,14 @@ public struct ConversationQueries: Sendable {
     public func recentTexts(source: ChatSource, platformChatID: String, limit: Int) async throws -> [(incoming: Bool, text: String)] {
         guard limit > 0 else { return [] }
         return try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT direction, text FROM messages
-                WHERE user_id = ? AND source = ? AND text != '' ORDER BY id DESC LIMIT ?
-                """, arguments: [platformChatID, source.rawValue, limit])
-                .reversed().map { row in (incoming: (row[0] as String) == "user", text: row[1]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT direction, text FROM messages
+                    WHERE user_id = ? AND source = ? AND text != '' ORDER BY id DESC LIMIT ?
+                    """, arguments: [platformChatID, source.rawValue, limit]
+            )
+            .reversed().map { row in (incoming: (row[0] as String) == "user", text: row[1]) }
         }
     }
 

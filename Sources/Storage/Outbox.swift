@@ -67,8 +67,12 @@ public struct OutboxStore: Sendable {
             let known = OutboxKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             try db.execute(
                 sql: "UPDATE outbox SET status = 'failed', last_error = 'unknown kind: ' || kind WHERE status = 'pending' AND kind NOT IN (\(known))")
-            return try Row.fetchAll(db, sql: "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan FROM outbox WHERE status = 'pending' ORDER BY id")
-                .compactMap(Self.item)
+            return try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan FROM outbox WHERE status = 'pending' ORDER BY id"
+            )
+            .compactMap(Self.item)
         }
     }
 
@@ -94,9 +98,12 @@ public struct OutboxStore: Sendable {
     /// `plan`) went out, so a retry or a restart does not send them again. Queued in order
     /// with the item's status updates.
     public func recordPartsSent(id: Int64, count: Int, plan: String) {
-        commits.submit([.custom { db in
-            try db.cachedStatement(sql: "UPDATE outbox SET parts_sent = ?, parts_plan = ? WHERE id = ?").execute(arguments: [count, plan, id])
-        }], waiter: nil)
+        commits.submit(
+            [
+                .custom { db in
+                    try db.cachedStatement(sql: "UPDATE outbox SET parts_sent = ?, parts_plan = ? WHERE id = ?").execute(arguments: [count, plan, id])
+                }
+            ], waiter: nil)
     }
 
     /// Queues a write of a deliverer's own (the id a service gave a sent message).

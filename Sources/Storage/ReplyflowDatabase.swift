@@ -54,7 +54,8 @@ public final class ReplyflowDatabase: Sendable {
             writer = try DatabaseQueue(path: path, configuration: configuration)
         }
         try Self.migrator.migrate(writer)
-        checkpointer = durable
+        checkpointer =
+            durable
             ? try WALCheckpointer(path: path, writer: writer, interval: checkpointing.interval, restartPages: checkpointing.restartPages)
             : nil
     }
@@ -72,10 +73,11 @@ public final class ReplyflowDatabase: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let database = try ReplyflowDatabase(path: directory + "/state.sqlite", durable: false)
         try database.writer.write { db in
-            try db.execute(sql: """
-                DROP TRIGGER conversations_follow_messages;
-                DROP INDEX messages_by_user;
-                """)
+            try db.execute(
+                sql: """
+                    DROP TRIGGER conversations_follow_messages;
+                    DROP INDEX messages_by_user;
+                    """)
         }
         return (database, directory)
     }
@@ -98,157 +100,161 @@ public final class ReplyflowDatabase: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: runtime state") { db in
-            try db.execute(sql: """
-                CREATE TABLE users (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    name TEXT,
-                    first_seen_at REAL NOT NULL,
-                    last_seen_at REAL NOT NULL,
-                    inbound_count INTEGER NOT NULL DEFAULT 0
-                ) WITHOUT ROWID;
-                CREATE TABLE chats (
-                    source TEXT NOT NULL,
-                    user_id TEXT NOT NULL,
-                    auto_mode INTEGER NOT NULL,
-                    updated_at REAL NOT NULL,
-                    PRIMARY KEY (source, user_id)
-                ) WITHOUT ROWID;
-                CREATE TABLE messages (
-                    id INTEGER PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    source TEXT NOT NULL,
-                    direction TEXT NOT NULL,
-                    text TEXT NOT NULL,
-                    media TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    flow TEXT
-                );
-                CREATE INDEX messages_by_user ON messages (user_id, id);
-                CREATE TABLE markers (
-                    user_id TEXT NOT NULL,
-                    key TEXT NOT NULL,
-                    period TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    PRIMARY KEY (user_id, key, period)
-                ) WITHOUT ROWID;
-                CREATE TABLE group_forwards (
-                    group_message_id INTEGER PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    created_at REAL NOT NULL
-                );
-                CREATE TABLE experiment_assignments (
-                    experiment TEXT NOT NULL,
-                    user_id TEXT NOT NULL,
-                    variant TEXT NOT NULL,
-                    assigned_at REAL NOT NULL,
-                    PRIMARY KEY (experiment, user_id)
-                ) WITHOUT ROWID;
-                CREATE TABLE experiment_exposures (
-                    experiment TEXT NOT NULL,
-                    user_id TEXT NOT NULL,
-                    variant TEXT NOT NULL,
-                    first_at REAL NOT NULL,
-                    exposure_count INTEGER NOT NULL,
-                    PRIMARY KEY (experiment, user_id)
-                ) WITHOUT ROWID;
-                CREATE TABLE experiment_conversions (
-                    experiment TEXT NOT NULL,
-                    user_id TEXT NOT NULL,
-                    variant TEXT NOT NULL,
-                    converted_at REAL NOT NULL,
-                    PRIMARY KEY (experiment, user_id)
-                ) WITHOUT ROWID;
-                CREATE TABLE run_traces (
-                    id INTEGER PRIMARY KEY,
-                    at REAL NOT NULL,
-                    event_kind TEXT NOT NULL,
-                    trigger TEXT,
-                    user_id TEXT,
-                    note TEXT,
-                    flow TEXT,
-                    result TEXT,
-                    reason TEXT,
-                    variant TEXT
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT,
+                        first_seen_at REAL NOT NULL,
+                        last_seen_at REAL NOT NULL,
+                        inbound_count INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    CREATE TABLE chats (
+                        source TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        auto_mode INTEGER NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (source, user_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE messages (
+                        id INTEGER PRIMARY KEY,
+                        user_id TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        direction TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        media TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        flow TEXT
+                    );
+                    CREATE INDEX messages_by_user ON messages (user_id, id);
+                    CREATE TABLE markers (
+                        user_id TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        period TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        PRIMARY KEY (user_id, key, period)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE group_forwards (
+                        group_message_id INTEGER PRIMARY KEY,
+                        user_id TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE TABLE experiment_assignments (
+                        experiment TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        variant TEXT NOT NULL,
+                        assigned_at REAL NOT NULL,
+                        PRIMARY KEY (experiment, user_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE experiment_exposures (
+                        experiment TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        variant TEXT NOT NULL,
+                        first_at REAL NOT NULL,
+                        exposure_count INTEGER NOT NULL,
+                        PRIMARY KEY (experiment, user_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE experiment_conversions (
+                        experiment TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        variant TEXT NOT NULL,
+                        converted_at REAL NOT NULL,
+                        PRIMARY KEY (experiment, user_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE run_traces (
+                        id INTEGER PRIMARY KEY,
+                        at REAL NOT NULL,
+                        event_kind TEXT NOT NULL,
+                        trigger TEXT,
+                        user_id TEXT,
+                        note TEXT,
+                        flow TEXT,
+                        result TEXT,
+                        reason TEXT,
+                        variant TEXT
+                    );
+                    """)
         }
         migrator.registerMigration("v2: server") { db in
-            try db.execute(sql: """
-                ALTER TABLE messages ADD COLUMN photo_url TEXT;
-                CREATE TABLE devices (
-                    fcm_token TEXT PRIMARY KEY NOT NULL,
-                    user_id TEXT NOT NULL,
-                    platform TEXT,
-                    device_id TEXT,
-                    registered_at REAL NOT NULL,
-                    updated_at REAL NOT NULL
-                ) WITHOUT ROWID;
-                CREATE INDEX devices_by_user ON devices (user_id);
-                CREATE TABLE outbox (
-                    id INTEGER PRIMARY KEY,
-                    kind TEXT NOT NULL,
-                    lane TEXT NOT NULL,
-                    payload TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at REAL NOT NULL,
-                    last_error TEXT,
-                    created_at REAL NOT NULL,
-                    updated_at REAL NOT NULL
-                );
-                CREATE INDEX outbox_pending ON outbox (status, id);
-                CREATE TABLE telegram_updates (
-                    update_id INTEGER PRIMARY KEY,
-                    received_at REAL NOT NULL
-                );
-                CREATE TABLE forum_topics (
-                    user_id TEXT PRIMARY KEY NOT NULL,
-                    thread_id INTEGER NOT NULL UNIQUE,
-                    created_at REAL NOT NULL
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN photo_url TEXT;
+                    CREATE TABLE devices (
+                        fcm_token TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL,
+                        platform TEXT,
+                        device_id TEXT,
+                        registered_at REAL NOT NULL,
+                        updated_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX devices_by_user ON devices (user_id);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        lane TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        last_error TEXT,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE INDEX outbox_pending ON outbox (status, id);
+                    CREATE TABLE telegram_updates (
+                        update_id INTEGER PRIMARY KEY,
+                        received_at REAL NOT NULL
+                    );
+                    CREATE TABLE forum_topics (
+                        user_id TEXT PRIMARY KEY NOT NULL,
+                        thread_id INTEGER NOT NULL UNIQUE,
+                        created_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v3: conversations") { db in
             // One row per chat (source + platform chat id), kept by a trigger so every
             // writer of messages (the server, replay, tests) maintains it the same way.
-            try db.execute(sql: """
-                CREATE TABLE conversations (
-                    id INTEGER PRIMARY KEY,
-                    source TEXT NOT NULL,
-                    platform_chat_id TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    updated_at REAL NOT NULL,
-                    UNIQUE (source, platform_chat_id)
-                );
-                CREATE INDEX conversations_by_activity ON conversations (updated_at DESC, id DESC);
-                CREATE INDEX conversations_by_source_activity ON conversations (source, updated_at DESC, id DESC);
-                CREATE TRIGGER conversations_follow_messages AFTER INSERT ON messages BEGIN
+            try db.execute(
+                sql: """
+                    CREATE TABLE conversations (
+                        id INTEGER PRIMARY KEY,
+                        source TEXT NOT NULL,
+                        platform_chat_id TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        UNIQUE (source, platform_chat_id)
+                    );
+                    CREATE INDEX conversations_by_activity ON conversations (updated_at DESC, id DESC);
+                    CREATE INDEX conversations_by_source_activity ON conversations (source, updated_at DESC, id DESC);
+                    CREATE TRIGGER conversations_follow_messages AFTER INSERT ON messages BEGIN
+                        INSERT INTO conversations (source, platform_chat_id, created_at, updated_at)
+                        VALUES (NEW.source, NEW.user_id, NEW.created_at, NEW.created_at)
+                        ON CONFLICT (source, platform_chat_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at);
+                    END;
                     INSERT INTO conversations (source, platform_chat_id, created_at, updated_at)
-                    VALUES (NEW.source, NEW.user_id, NEW.created_at, NEW.created_at)
-                    ON CONFLICT (source, platform_chat_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at);
-                END;
-                INSERT INTO conversations (source, platform_chat_id, created_at, updated_at)
-                    SELECT source, user_id, min(created_at), max(created_at) FROM messages GROUP BY source, user_id;
-                """)
+                        SELECT source, user_id, min(created_at), max(created_at) FROM messages GROUP BY source, user_id;
+                    """)
         }
         migrator.registerMigration("v4: assistant memory, Brevo messages") { db in
-            try db.execute(sql: """
-                -- The Responses API keeps a chat's memory under the id of its latest response.
-                CREATE TABLE assistant_memory (
-                    source TEXT NOT NULL,
-                    platform_chat_id TEXT NOT NULL,
-                    previous_response_id TEXT NOT NULL,
-                    updated_at REAL NOT NULL,
-                    PRIMARY KEY (source, platform_chat_id)
-                );
-                -- Brevo message ids already handled (received) or sent by us: a webhook
-                -- delivered twice, or our own message echoed back, is not handled again.
-                CREATE TABLE brevo_messages (
-                    message_id TEXT PRIMARY KEY,
-                    direction TEXT NOT NULL,
-                    at REAL NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    -- The Responses API keeps a chat's memory under the id of its latest response.
+                    CREATE TABLE assistant_memory (
+                        source TEXT NOT NULL,
+                        platform_chat_id TEXT NOT NULL,
+                        previous_response_id TEXT NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (source, platform_chat_id)
+                    );
+                    -- Brevo message ids already handled (received) or sent by us: a webhook
+                    -- delivered twice, or our own message echoed back, is not handled again.
+                    CREATE TABLE brevo_messages (
+                        message_id TEXT PRIMARY KEY,
+                        direction TEXT NOT NULL,
+                        at REAL NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v5: forwards of every channel") { db in
             // Staff can answer Instagram and Telegram chats from the group too: a forward
@@ -260,28 +266,30 @@ public final class ReplyflowDatabase: Sendable {
         migrator.registerMigration("v6: chat counts") { db in
             // GET /api/chats answers totalItems on every page: counting 100,000 chats each
             // time cost more than the page itself, so the count is kept as chats appear.
-            try db.execute(sql: """
-                CREATE TABLE conversation_counts (source TEXT PRIMARY KEY, total INTEGER NOT NULL) WITHOUT ROWID;
-                INSERT INTO conversation_counts (source, total) SELECT source, count(*) FROM conversations GROUP BY source;
-                CREATE TRIGGER conversation_counts_follow AFTER INSERT ON conversations BEGIN
-                    INSERT INTO conversation_counts (source, total) VALUES (NEW.source, 1)
-                    ON CONFLICT (source) DO UPDATE SET total = total + 1;
-                END;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE conversation_counts (source TEXT PRIMARY KEY, total INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO conversation_counts (source, total) SELECT source, count(*) FROM conversations GROUP BY source;
+                    CREATE TRIGGER conversation_counts_follow AFTER INSERT ON conversations BEGIN
+                        INSERT INTO conversation_counts (source, total) VALUES (NEW.source, 1)
+                        ON CONFLICT (source) DO UPDATE SET total = total + 1;
+                    END;
+                    """)
         }
         migrator.registerMigration("v7: Telegram inbox") { db in
             // Updates taken from getUpdates are kept here before Telegram is told they
             // arrived, so polling goes on while a chat waits for the AI and a crash loses
             // none of them. A row leaves once its update is handled.
-            try db.execute(sql: """
-                CREATE TABLE telegram_inbox (
-                    update_id INTEGER PRIMARY KEY,
-                    body TEXT NOT NULL,
-                    received_at REAL NOT NULL,
-                    status TEXT NOT NULL DEFAULT 'pending',
-                    last_error TEXT
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE telegram_inbox (
+                        update_id INTEGER PRIMARY KEY,
+                        body TEXT NOT NULL,
+                        received_at REAL NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'pending',
+                        last_error TEXT
+                    );
+                    """)
         }
         migrator.registerMigration("v8: platform message ids") { db in
             // The id a message has on its channel (Telegram's message_id, Brevo's message
@@ -292,28 +300,30 @@ public final class ReplyflowDatabase: Sendable {
             // How many parts of a delivery (a long text split in pieces, albums) have gone
             // out, and the fingerprint of the parts they were counted in: a retry, or a
             // restart, resumes after them instead of sending them again.
-            try db.execute(sql: """
-                ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE outbox ADD COLUMN parts_plan TEXT;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outbox ADD COLUMN parts_plan TEXT;
+                    """)
         }
         migrator.registerMigration("v10: markers keyed by period first") { db in
             // Markers are only looked up whole (user, key, period), so the key's order is
             // free: with the period before the user, a day's markers are written side by
             // side at the end of the table instead of into random pages all over it, which
             // made each marker cost about 5 µs of a replay (pages evicted and read again).
-            try db.execute(sql: """
-                CREATE TABLE markers_by_period (
-                    user_id TEXT NOT NULL,
-                    key TEXT NOT NULL,
-                    period TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    PRIMARY KEY (key, period, user_id)
-                ) WITHOUT ROWID;
-                INSERT INTO markers_by_period (user_id, key, period, created_at) SELECT user_id, key, period, created_at FROM markers;
-                DROP TABLE markers;
-                ALTER TABLE markers_by_period RENAME TO markers;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE markers_by_period (
+                        user_id TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        period TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        PRIMARY KEY (key, period, user_id)
+                    ) WITHOUT ROWID;
+                    INSERT INTO markers_by_period (user_id, key, period, created_at) SELECT user_id, key, period, created_at FROM markers;
+                    DROP TABLE markers;
+                    ALTER TABLE markers_by_period RENAME TO markers;
+                    """)
         }
         return migrator
     }

@@ -41,10 +41,12 @@ public struct ServerQueries: Sendable {
     /// The newest `limit` messages of a user's app chat, oldest first.
     public func history(userID: String, limit: Int) async throws -> [HistoryMessage] {
         try await writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, text, photo_url, direction, created_at FROM messages
-                WHERE user_id = ? AND source = 'app' ORDER BY id DESC LIMIT ?
-                """, arguments: [userID, limit])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, text, photo_url, direction, created_at FROM messages
+                    WHERE user_id = ? AND source = 'app' ORDER BY id DESC LIMIT ?
+                    """, arguments: [userID, limit])
             return rows.reversed().map { row in
                 HistoryMessage(id: row[0], text: row[1], photoURL: row[2], direction: row[3], createdAt: Date(timeIntervalSince1970: row[4]))
             }
@@ -56,13 +58,15 @@ public struct ServerQueries: Sendable {
     /// Registers (or moves) a token and returns how many devices the user now has.
     public func registerDevice(_ device: Device, at: Date) async throws -> Int {
         try await writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO devices (fcm_token, user_id, platform, device_id, registered_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-                ON CONFLICT (fcm_token) DO UPDATE SET user_id = ?2, platform = coalesce(?3, platform), device_id = coalesce(?4, device_id), updated_at = ?5
-                """, arguments: [device.token, device.userID, device.platform, device.deviceID, at.timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    INSERT INTO devices (fcm_token, user_id, platform, device_id, registered_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                    ON CONFLICT (fcm_token) DO UPDATE SET user_id = ?2, platform = coalesce(?3, platform), device_id = coalesce(?4, device_id), updated_at = ?5
+                    """, arguments: [device.token, device.userID, device.platform, device.deviceID, at.timeIntervalSince1970])
             if let deviceID = device.deviceID {
                 // A reinstalled app gets a new token on the same device: keep only the newest.
-                try db.execute(sql: "DELETE FROM devices WHERE user_id = ? AND device_id = ? AND fcm_token <> ?", arguments: [device.userID, deviceID, device.token])
+                try db.execute(
+                    sql: "DELETE FROM devices WHERE user_id = ? AND device_id = ? AND fcm_token <> ?", arguments: [device.userID, deviceID, device.token])
             }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM devices WHERE user_id = ?", arguments: [device.userID]) ?? 0
         }
@@ -70,8 +74,10 @@ public struct ServerQueries: Sendable {
 
     public func devices(userID: String) async throws -> [Device] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT fcm_token, user_id, platform, device_id FROM devices WHERE user_id = ? ORDER BY registered_at", arguments: [userID])
-                .map { Device(token: $0[0], userID: $0[1], platform: $0[2], deviceID: $0[3]) }
+            try Row.fetchAll(
+                db, sql: "SELECT fcm_token, user_id, platform, device_id FROM devices WHERE user_id = ? ORDER BY registered_at", arguments: [userID]
+            )
+            .map { Device(token: $0[0], userID: $0[1], platform: $0[2], deviceID: $0[3]) }
         }
     }
 
@@ -112,7 +118,9 @@ public struct ServerQueries: Sendable {
 
     public func saveForumTopic(userID: String, threadID: Int64, at: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO forum_topics (user_id, thread_id, created_at) VALUES (?, ?, ?)", arguments: [userID, threadID, at.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO forum_topics (user_id, thread_id, created_at) VALUES (?, ?, ?)",
+                arguments: [userID, threadID, at.timeIntervalSince1970])
         }
     }
 }

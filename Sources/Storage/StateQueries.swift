@@ -14,10 +14,14 @@ public struct StateQueries: Sendable {
     public func experimentCounts(experiment: String) throws -> [String: (exposures: Int, conversions: Int)] {
         try database.writer.read { db in
             var counts: [String: (exposures: Int, conversions: Int)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT variant, count(*) FROM experiment_exposures WHERE experiment = ? GROUP BY variant", arguments: [experiment]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT variant, count(*) FROM experiment_exposures WHERE experiment = ? GROUP BY variant", arguments: [experiment])
+            {
                 counts[row[0], default: (0, 0)].exposures = row[1]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT variant, count(*) FROM experiment_conversions WHERE experiment = ? GROUP BY variant", arguments: [experiment]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT variant, count(*) FROM experiment_conversions WHERE experiment = ? GROUP BY variant", arguments: [experiment])
+            {
                 counts[row[0], default: (0, 0)].conversions = row[1]
             }
             return counts
@@ -34,7 +38,9 @@ public struct StateQueries: Sendable {
     /// A user's messages, oldest first.
     public func messages(userID: String) throws -> [StoredMessage] {
         try database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT user_id, source, direction, text, media, created_at, flow FROM messages WHERE user_id = ? ORDER BY id", arguments: [userID]).map { row in
+            try Row.fetchAll(
+                db, sql: "SELECT user_id, source, direction, text, media, created_at, flow FROM messages WHERE user_id = ? ORDER BY id", arguments: [userID]
+            ).map { row in
                 StoredMessage(
                     userID: row[0], source: ChatSource(rawValue: row[1]) ?? .app, direction: StoredMessage.Direction(rawValue: row[2]) ?? .user,
                     text: row[3], media: MediaKind(rawValue: row[4]) ?? .none, at: Date(timeIntervalSince1970: row[5]), flow: row[6]

@@ -60,7 +60,8 @@ final class WALCheckpointer: @unchecked Sendable {
             var written = Int.max
             for _ in 0..<Self.catchUpPasses {
                 guard let next = try? connection.writeWithoutTransaction({ db in try Self.checkpoint(db) }),
-                      next.copiedPages == next.logPages else { return }
+                    next.copiedPages == next.logPages
+                else { return }
                 written = next.logPages - caughtUp.logPages
                 caughtUp = next
                 if written < Self.smallRemainderPages { break }

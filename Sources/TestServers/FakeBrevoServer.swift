@@ -81,7 +81,9 @@ public final class FakeBrevoServer: Sendable {
     }
 
     /// A Conversations webhook body, shaped like Brevo's samples.
-    public static func webhookEvent(name: String = "conversationFragment", visitorID: String, visitorName: String = "Instagram Visitor", messages: [FakeJSON]) -> FakeJSON {
+    public static func webhookEvent(name: String = "conversationFragment", visitorID: String, visitorName: String = "Instagram Visitor", messages: [FakeJSON])
+        -> FakeJSON
+    {
         var event: [String: FakeJSON] = [
             "eventName": .string(name),
             "conversationId": .string("conv-\(visitorID)"),
@@ -175,7 +177,9 @@ enum BrevoRequestHandler {
         var request = request
         let path = request.uri.path
         if request.method == .get, path.hasPrefix("/files/") {
-            guard let (data, type) = await state.file(String(path.dropFirst("/files/".count))) else { return .json(["message": "not found"], status: .notFound) }
+            guard let (data, type) = await state.file(String(path.dropFirst("/files/".count))) else {
+                return .json(["message": "not found"], status: .notFound)
+            }
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         guard request.method == .post, path == "/v3/conversations/messages" else {

@@ -302,16 +302,24 @@ enum FCMRequestHandler {
     }
 
     static func fcmError(_ code: Int, _ message: String, _ status: String, errorCode: String) -> FakeJSON {
-        googleError(code, message, status, details: [[
-            "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": .string(errorCode),
-        ]])
+        googleError(
+            code, message, status,
+            details: [
+                [
+                    "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": .string(errorCode),
+                ]
+            ])
     }
 
     static func badRequest(_ message: String, field: String) -> FakeJSON {
-        googleError(400, message, "INVALID_ARGUMENT", details: [[
-            "@type": "type.googleapis.com/google.rpc.BadRequest",
-            "fieldViolations": [["field": .string(field), "description": .string(message)]],
-        ]])
+        googleError(
+            400, message, "INVALID_ARGUMENT",
+            details: [
+                [
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [["field": .string(field), "description": .string(message)]],
+                ]
+            ])
     }
 }
 
@@ -421,7 +429,8 @@ actor FCMFakeState {
         }
         let parts = assertion.split(separator: ".")
         if parts.count == 3, let headerData = Data(base64URL: String(parts[0])),
-           let header = try? FakeJSON.parse(headerData) {
+            let header = try? FakeJSON.parse(headerData)
+        {
             if header["alg"]?.stringValue != "RS256" {
                 return reject(400, "invalid_grant", "JWT header alg must be RS256")
             }
@@ -438,14 +447,15 @@ actor FCMFakeState {
             return reject(400, "invalid_grant", "Invalid JWT: aud is \(claims.aud ?? "missing"), expected \(tokenURL)")
         }
         let scopes = (claims.scope ?? "").split(separator: " ").map(String.init)
-        guard scopes.contains("https://www.googleapis.com/auth/firebase.messaging")
-            || scopes.contains("https://www.googleapis.com/auth/cloud-platform")
+        guard
+            scopes.contains("https://www.googleapis.com/auth/firebase.messaging")
+                || scopes.contains("https://www.googleapis.com/auth/cloud-platform")
         else {
             return reject(400, "invalid_scope", "Invalid OAuth scope or ID token audience provided: \(claims.scope ?? "none")")
         }
         let current = now().timeIntervalSince1970
         guard let iat = claims.iat, let exp = claims.exp, exp > iat, exp - iat <= 3600,
-              iat <= current + 300, exp > current
+            iat <= current + 300, exp > current
         else {
             return reject(
                 400, "invalid_grant",
@@ -488,34 +498,42 @@ actor FCMFakeState {
 
         let bearerPrefix = "Bearer "
         guard let authorization, authorization.hasPrefix(bearerPrefix),
-              let expiry = accessTokens[String(authorization.dropFirst(bearerPrefix.count))]
+            let expiry = accessTokens[String(authorization.dropFirst(bearerPrefix.count))]
         else {
-            return reject(401, "UNAUTHENTICATED", FCMRequestHandler.googleError(
-                401,
-                "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-                "UNAUTHENTICATED"
-            ), "missing or unknown bearer token")
+            return reject(
+                401, "UNAUTHENTICATED",
+                FCMRequestHandler.googleError(
+                    401,
+                    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+                    "UNAUTHENTICATED"
+                ), "missing or unknown bearer token")
         }
         guard expiry > now() else {
-            return reject(401, "UNAUTHENTICATED", FCMRequestHandler.googleError(
-                401, "Request had invalid authentication credentials. The access token expired.", "UNAUTHENTICATED"
-            ), "expired access token used")
+            return reject(
+                401, "UNAUTHENTICATED",
+                FCMRequestHandler.googleError(
+                    401, "Request had invalid authentication credentials. The access token expired.", "UNAUTHENTICATED"
+                ), "expired access token used")
         }
         guard projectID == self.projectID else {
-            return reject(403, "PERMISSION_DENIED", FCMRequestHandler.googleError(
-                403,
-                "Permission 'cloudmessaging.messages.create' denied on resource '//cloudresourcemanager.googleapis.com/projects/\(projectID)' (or it may not exist).",
-                "PERMISSION_DENIED"
-            ), "wrong project id \(projectID)")
+            return reject(
+                403, "PERMISSION_DENIED",
+                FCMRequestHandler.googleError(
+                    403,
+                    "Permission 'cloudmessaging.messages.create' denied on resource '//cloudresourcemanager.googleapis.com/projects/\(projectID)' (or it may not exist).",
+                    "PERMISSION_DENIED"
+                ), "wrong project id \(projectID)")
         }
         let mediaType = RequestParsing.headerValueAndParameters(contentType ?? "").0.lowercased()
         guard mediaType == "application/json" else {
-            return reject(400, "INVALID_ARGUMENT", FCMRequestHandler.badRequest("Content-Type must be application/json", field: ""),
-                          "Content-Type \(contentType ?? "none")")
+            return reject(
+                400, "INVALID_ARGUMENT", FCMRequestHandler.badRequest("Content-Type must be application/json", field: ""),
+                "Content-Type \(contentType ?? "none")")
         }
         guard let json = record.body else {
-            return reject(400, "INVALID_ARGUMENT", FCMRequestHandler.badRequest("Invalid JSON payload received.", field: ""),
-                          "body is not JSON")
+            return reject(
+                400, "INVALID_ARGUMENT", FCMRequestHandler.badRequest("Invalid JSON payload received.", field: ""),
+                "body is not JSON")
         }
         if let problem = Self.validate(json) {
             return reject(400, "INVALID_ARGUMENT", FCMRequestHandler.badRequest(problem.message, field: problem.field), problem.message)
@@ -540,25 +558,33 @@ actor FCMFakeState {
         case .unregistered:
             return programmed(404, FCMRequestHandler.fcmError(404, "Requested entity was not found.", "NOT_FOUND", errorCode: "UNREGISTERED"), "UNREGISTERED")
         case .invalidToken:
-            return programmed(400, FCMRequestHandler.fcmError(
-                400, "The registration token is not a valid FCM registration token", "INVALID_ARGUMENT", errorCode: "INVALID_ARGUMENT"
-            ), "INVALID_ARGUMENT")
+            return programmed(
+                400,
+                FCMRequestHandler.fcmError(
+                    400, "The registration token is not a valid FCM registration token", "INVALID_ARGUMENT", errorCode: "INVALID_ARGUMENT"
+                ), "INVALID_ARGUMENT")
         case .senderIDMismatch:
-            return programmed(403, FCMRequestHandler.fcmError(403, "SenderId mismatch", "PERMISSION_DENIED", errorCode: "SENDER_ID_MISMATCH"), "SENDER_ID_MISMATCH")
+            return programmed(
+                403, FCMRequestHandler.fcmError(403, "SenderId mismatch", "PERMISSION_DENIED", errorCode: "SENDER_ID_MISMATCH"), "SENDER_ID_MISMATCH")
         case .quotaExceeded(let retryAfter):
-            return programmed(429, FCMRequestHandler.fcmError(
-                429, "Quota exceeded for quota metric 'Send requests' and limit 'Send requests per minute'.",
-                "RESOURCE_EXHAUSTED", errorCode: "QUOTA_EXCEEDED"
-            ), "QUOTA_EXCEEDED", retryAfter: retryAfter)
+            return programmed(
+                429,
+                FCMRequestHandler.fcmError(
+                    429, "Quota exceeded for quota metric 'Send requests' and limit 'Send requests per minute'.",
+                    "RESOURCE_EXHAUSTED", errorCode: "QUOTA_EXCEEDED"
+                ), "QUOTA_EXCEEDED", retryAfter: retryAfter)
         case .unavailable(let retryAfter):
-            return programmed(503, FCMRequestHandler.fcmError(503, "The service is currently unavailable.", "UNAVAILABLE", errorCode: "UNAVAILABLE"),
-                              "UNAVAILABLE", retryAfter: retryAfter)
+            return programmed(
+                503, FCMRequestHandler.fcmError(503, "The service is currently unavailable.", "UNAVAILABLE", errorCode: "UNAVAILABLE"),
+                "UNAVAILABLE", retryAfter: retryAfter)
         case .internalError:
             return programmed(500, FCMRequestHandler.fcmError(500, "Internal error encountered.", "INTERNAL", errorCode: "INTERNAL"), "INTERNAL")
         case .thirdPartyAuthError:
-            return programmed(401, FCMRequestHandler.fcmError(
-                401, "Auth error from APNS or Web Push Service", "UNAUTHENTICATED", errorCode: "THIRD_PARTY_AUTH_ERROR"
-            ), "THIRD_PARTY_AUTH_ERROR")
+            return programmed(
+                401,
+                FCMRequestHandler.fcmError(
+                    401, "Auth error from APNS or Web Push Service", "UNAUTHENTICATED", errorCode: "THIRD_PARTY_AUTH_ERROR"
+                ), "THIRD_PARTY_AUTH_ERROR")
         }
     }
 
@@ -591,7 +617,9 @@ actor FCMFakeState {
             }
             for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
                 guard ["title", "body", "image"].contains(key) else {
-                    return ("Invalid JSON payload received. Unknown name \"\(key)\" at 'message.notification': Cannot find field.", "message.notification.\(key)")
+                    return (
+                        "Invalid JSON payload received. Unknown name \"\(key)\" at 'message.notification': Cannot find field.", "message.notification.\(key)"
+                    )
                 }
                 guard value.stringValue != nil else {
                     return ("Invalid value at 'message.notification.\(key)' (TYPE_STRING)", "message.notification.\(key)")
@@ -617,7 +645,10 @@ actor FCMFakeState {
                 return ("Invalid JSON payload received. Unknown name \"\(key)\" at 'message.android': Cannot find field.", "message.android.\(key)")
             }
             if let priority = fields["priority"], !["NORMAL", "HIGH"].contains(priority.stringValue ?? "") {
-                return ("Invalid value at 'message.android.priority' (type.googleapis.com/google.firebase.fcm.v1.AndroidMessagePriority)", "message.android.priority")
+                return (
+                    "Invalid value at 'message.android.priority' (type.googleapis.com/google.firebase.fcm.v1.AndroidMessagePriority)",
+                    "message.android.priority"
+                )
             }
         }
         if let apns = message["apns"] {

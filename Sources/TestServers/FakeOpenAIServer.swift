@@ -176,12 +176,18 @@ actor OpenAIFakeState {
         if let unknown = body.keys.sorted().first(where: { !allowed.contains($0) }) {
             return .failure(.init(400, "Unknown parameter: '\(unknown)'.", param: unknown, code: "unknown_parameter"))
         }
-        guard let model = body["model"]?.stringValue, !model.isEmpty else { return .failure(.init(400, "Missing required parameter: 'model'.", param: "model")) }
-        if body["instructions"] != nil, body["instructions"]?.stringValue == nil { return .failure(.init(400, "Invalid type for 'instructions': expected a string.", param: "instructions")) }
+        guard let model = body["model"]?.stringValue, !model.isEmpty else {
+            return .failure(.init(400, "Missing required parameter: 'model'.", param: "model"))
+        }
+        if body["instructions"] != nil, body["instructions"]?.stringValue == nil {
+            return .failure(.init(400, "Invalid type for 'instructions': expected a string.", param: "instructions"))
+        }
         var earlier = 0
         if let previous = body["previous_response_id"] {
             guard let id = previous.stringValue else { return .failure(.init(400, "Invalid type for 'previous_response_id'.", param: "previous_response_id")) }
-            if body["conversation"] != nil { return .failure(.init(400, "previous_response_id cannot be used with conversation.", param: "previous_response_id")) }
+            if body["conversation"] != nil {
+                return .failure(.init(400, "previous_response_id cannot be used with conversation.", param: "previous_response_id"))
+            }
             guard let turns = stored[id] else {
                 return .failure(.init(400, "Previous response with id '\(id)' not found.", param: "previous_response_id", code: "previous_response_not_found"))
             }
@@ -200,10 +206,12 @@ actor OpenAIFakeState {
         return .success([
             "id": .string(id), "object": "response", "created_at": .int(Int64(Date().timeIntervalSince1970)), "status": "completed",
             "model": .string(model), "previous_response_id": body["previous_response_id"] ?? .null,
-            "output": [[
-                "type": "message", "id": .string("msg_fake\(id)"), "status": "completed", "role": "assistant",
-                "content": [["type": "output_text", "text": .string(answer), "annotations": []]],
-            ]],
+            "output": [
+                [
+                    "type": "message", "id": .string("msg_fake\(id)"), "status": "completed", "role": "assistant",
+                    "content": [["type": "output_text", "text": .string(answer), "annotations": []]],
+                ]
+            ],
             "usage": ["input_tokens": 10, "output_tokens": 10, "total_tokens": 20],
         ])
     }
@@ -221,7 +229,9 @@ actor OpenAIFakeState {
                 if role == "user" { text = plain; images = 0 }
                 continue
             }
-            guard let parts = item["content"]?.arrayValue else { return .failure(.init(400, "Missing 'input[\(index)].content'.", param: "input[\(index)].content")) }
+            guard let parts = item["content"]?.arrayValue else {
+                return .failure(.init(400, "Missing 'input[\(index)].content'.", param: "input[\(index)].content"))
+            }
             var partText = "", partImages = 0
             for (partIndex, part) in parts.enumerated() {
                 let where_ = "input[\(index)].content[\(partIndex)]"
@@ -247,8 +257,12 @@ actor OpenAIFakeState {
     }
 
     func complete(_ body: [String: FakeJSON]) -> Result<FakeJSON, OpenAIError> {
-        guard let model = body["model"]?.stringValue, !model.isEmpty else { return .failure(.init(400, "Missing required parameter: 'model'.", param: "model")) }
-        guard let messages = body["messages"]?.arrayValue, !messages.isEmpty else { return .failure(.init(400, "Missing required parameter: 'messages'.", param: "messages")) }
+        guard let model = body["model"]?.stringValue, !model.isEmpty else {
+            return .failure(.init(400, "Missing required parameter: 'model'.", param: "model"))
+        }
+        guard let messages = body["messages"]?.arrayValue, !messages.isEmpty else {
+            return .failure(.init(400, "Missing required parameter: 'messages'.", param: "messages"))
+        }
         var text = "", images = 0, turns = 0
         for (index, message) in messages.enumerated() {
             guard let role = message["role"]?.stringValue, ["system", "developer", "user", "assistant", "tool"].contains(role) else {
@@ -264,7 +278,9 @@ actor OpenAIFakeState {
                     case "text": text += part["text"]?.stringValue ?? ""
                     case "image_url":
                         guard let url = part["image_url"]?["url"]?.stringValue, url.hasPrefix("data:image/") || url.hasPrefix("http") else {
-                            return .failure(.init(400, "Invalid 'messages[\(index)].content': image_url must be an object with a url.", param: "messages[\(index)].content"))
+                            return .failure(
+                                .init(400, "Invalid 'messages[\(index)].content': image_url must be an object with a url.", param: "messages[\(index)].content")
+                            )
                         }
                         images += 1
                     default: return .failure(.init(400, "Invalid content part type in 'messages[\(index)]'.", param: "messages[\(index)].content"))
@@ -300,7 +316,11 @@ struct OpenAIError: Error {
     }
 
     var json: FakeJSON {
-        ["error": ["message": .string(message), "type": .string(type), "param": param.map(FakeJSON.string) ?? .null, "code": code.map(FakeJSON.string) ?? .null]]
+        [
+            "error": [
+                "message": .string(message), "type": .string(type), "param": param.map(FakeJSON.string) ?? .null, "code": code.map(FakeJSON.string) ?? .null,
+            ]
+        ]
     }
 }
 
@@ -314,8 +334,9 @@ enum OpenAIRequestHandler {
         let body = (try? await request.collectBody(upTo: 30 * 1024 * 1024)) ?? ByteBuffer()
         let authorization = request.headers[.authorization]
         var record = OpenAIRecordedRequest(endpoint: endpoint, authorization: authorization, body: nil, fields: [:], files: [:], status: 200)
-        let outcome = await answer(endpoint: endpoint, method: request.method, authorization: authorization, apiKey: apiKey,
-                                   contentType: request.headers[.contentType], body: body, state: state, record: &record)
+        let outcome = await answer(
+            endpoint: endpoint, method: request.method, authorization: authorization, apiKey: apiKey,
+            contentType: request.headers[.contentType], body: body, state: state, record: &record)
         await state.record(record)
         return outcome
     }
@@ -340,7 +361,8 @@ enum OpenAIRequestHandler {
             result = transcription(contentType: contentType, body: body, record: &record)
         } else {
             guard (contentType ?? "").lowercased().hasPrefix("application/json"),
-                  let json = try? FakeJSON.parse(Data(body.readableBytesView)), let object = json.objectValue else {
+                let json = try? FakeJSON.parse(Data(body.readableBytesView)), let object = json.objectValue
+            else {
                 return fail(OpenAIError(400, "We could not parse the JSON body of your request."))
             }
             record.body = json
@@ -354,7 +376,8 @@ enum OpenAIRequestHandler {
                 guard case .slow(let seconds) = failure else { return injected(failure, record: &record) }
                 try? await Task.sleep(for: .seconds(seconds))
             }
-            record.answer = json["output"]?[0]?["content"]?[0]?["text"]?.stringValue
+            record.answer =
+                json["output"]?[0]?["content"]?[0]?["text"]?.stringValue
                 ?? json["choices"]?[0]?["message"]?["content"]?.stringValue ?? json["text"]?.stringValue
             if let seconds = await state.delay(for: record.answer) { try? await Task.sleep(for: .seconds(seconds)) }
             await state.waitIfHeld(record.answer)

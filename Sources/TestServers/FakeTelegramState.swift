@@ -49,9 +49,10 @@ enum TelegramRequestHandler {
         let parsed: Result<ParsedBody, BodyParseError>
         do {
             let body = try await request.collectBody(upTo: maxBodyBytes)
-            parsed = .success(try RequestParsing.parse(
-                contentType: request.headers[.contentType], body: body, query: request.queryDictionary
-            ))
+            parsed = .success(
+                try RequestParsing.parse(
+                    contentType: request.headers[.contentType], body: body, query: request.queryDictionary
+                ))
         } catch let error as BodyParseError {
             parsed = .failure(error)
         } catch {
@@ -175,10 +176,12 @@ actor TelegramFakeState {
     /// Whether this request is to be held (counting it against its hold).
     private func takeHold(method: String) -> Bool {
         let lower = method.lowercased()
-        guard let index = holds.firstIndex(where: { entry in
-            if let wanted = entry.method { return wanted == lower }
-            return lower != "getupdates"
-        }) else { return false }
+        guard
+            let index = holds.firstIndex(where: { entry in
+                if let wanted = entry.method { return wanted == lower }
+                return lower != "getupdates"
+            })
+        else { return false }
         if holds[index].skip > 0 {
             holds[index].skip -= 1
             return false
@@ -303,11 +306,12 @@ actor TelegramFakeState {
 
     func recordUnroutable(path: String, httpMethod: String) {
         sequence += 1
-        records.append(TelegramRecordedRequest(
-            sequence: sequence, method: "(unroutable)", httpMethod: httpMethod, token: "", encoding: .none,
-            params: [:], files: [:], filePath: path, responseStatus: 404, result: nil,
-            violation: "path \(path) is not /bot<token>/<method>", injectedFailure: false, plainText: nil
-        ))
+        records.append(
+            TelegramRecordedRequest(
+                sequence: sequence, method: "(unroutable)", httpMethod: httpMethod, token: "", encoding: .none,
+                params: [:], files: [:], filePath: path, responseStatus: 404, result: nil,
+                violation: "path \(path) is not /bot<token>/<method>", injectedFailure: false, plainText: nil
+            ))
         violations.append("(unroutable): path \(path) is not /bot<token>/<method>")
     }
 
@@ -319,11 +323,12 @@ actor TelegramFakeState {
         sequence += 1
         let seq = sequence
         let parsed = (try? body.get()) ?? ParsedBody()
-        records.append(TelegramRecordedRequest(
-            sequence: seq, method: method, httpMethod: httpMethod, token: token, encoding: parsed.encoding,
-            params: parsed.params, files: parsed.files, filePath: nil, responseStatus: 0, result: nil,
-            violation: nil, injectedFailure: false, plainText: nil
-        ))
+        records.append(
+            TelegramRecordedRequest(
+                sequence: seq, method: method, httpMethod: httpMethod, token: token, encoding: parsed.encoding,
+                params: parsed.params, files: parsed.files, filePath: nil, responseStatus: 0, result: nil,
+                violation: nil, injectedFailure: false, plainText: nil
+            ))
         var context = CallContext(method: method, params: parsed.params, files: parsed.files)
         if token == self.token, case .success = body, takeHold(method: method) {
             await withCheckedContinuation { held.append($0) }
@@ -397,10 +402,12 @@ actor TelegramFakeState {
 
     private func takeFailure(method: String) -> TelegramFailure? {
         let lower = method.lowercased()
-        guard let index = failures.firstIndex(where: { entry in
-            if let wanted = entry.method { return wanted == lower }
-            return lower != "getupdates"
-        }) else { return nil }
+        guard
+            let index = failures.firstIndex(where: { entry in
+                if let wanted = entry.method { return wanted == lower }
+                return lower != "getupdates"
+            })
+        else { return nil }
         if failures[index].skip > 0 {
             failures[index].skip -= 1
             return nil
@@ -441,14 +448,16 @@ actor TelegramFakeState {
             context.checkKnown([])
             return botUserJSON(full: true)
         case "sendmessage":
-            context.checkKnown(Self.commonSendParams.union([
-                "text", "parse_mode", "entities", "link_preview_options", "disable_web_page_preview",
-            ]))
+            context.checkKnown(
+                Self.commonSendParams.union([
+                    "text", "parse_mode", "entities", "link_preview_options", "disable_web_page_preview",
+                ]))
             return try sendMessage(&context)
         case "sendphoto":
-            context.checkKnown(Self.commonSendParams.union([
-                "photo", "caption", "parse_mode", "caption_entities", "show_caption_above_media", "has_spoiler",
-            ]))
+            context.checkKnown(
+                Self.commonSendParams.union([
+                    "photo", "caption", "parse_mode", "caption_entities", "show_caption_above_media", "has_spoiler",
+                ]))
             return try sendPhoto(&context)
         case "sendmediagroup":
             context.checkKnown(Self.commonSendParams.union(["media"]).subtracting(["reply_markup"]))
@@ -515,9 +524,11 @@ actor TelegramFakeState {
         try checkThread(chatID: chatID, threadID: threadID)
         guard let fromChatID = try int(context.params, "from_chat_id") else { throw TelegramAPIError.badRequest("from_chat_id is required") }
         guard let messageID = try int(context.params, "message_id"), messageID > 0 else { throw TelegramAPIError.badRequest("message_id is required") }
-        let copy = storeSent(chatID: chatID, threadID: threadID, replyTo: nil, extra: [
-            "copied_from": .object(["chat_id": .int(fromChatID), "message_id": .int(messageID)]),
-        ])
+        let copy = storeSent(
+            chatID: chatID, threadID: threadID, replyTo: nil,
+            extra: [
+                "copied_from": .object(["chat_id": .int(fromChatID), "message_id": .int(messageID)])
+            ])
         return ["message_id": copy["message_id"] ?? .null]
     }
 
@@ -592,7 +603,8 @@ actor TelegramFakeState {
             guard case .object(let fields) = item else {
                 throw TelegramAPIError.badRequest("media #\(number) is not an object")
             }
-            for key in fields.keys.sorted() where ![
+            for key in fields.keys.sorted()
+            where ![
                 "type", "media", "caption", "parse_mode", "caption_entities", "show_caption_above_media", "has_spoiler",
                 "thumbnail", "cover", "start_timestamp", "width", "height", "duration", "supports_streaming",
                 "performer", "title", "disable_content_type_detection",
@@ -637,9 +649,10 @@ actor TelegramFakeState {
         for (index, item) in prepared.enumerated() {
             var extra: [String: FakeJSON] = ["photo": photoSizes(for: item.file), "media_group_id": .string(group)]
             if let caption = item.caption { extra["caption"] = .string(caption) }
-            results.append(storeSent(
-                chatID: chatID, threadID: threadID, replyTo: index == 0 ? replyTo : replyTo, extra: extra
-            ))
+            results.append(
+                storeSent(
+                    chatID: chatID, threadID: threadID, replyTo: index == 0 ? replyTo : replyTo, extra: extra
+                ))
         }
         return .array(results)
     }
@@ -724,7 +737,7 @@ actor TelegramFakeState {
             return true
         }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "https" || scheme == "http",
-              parsed.host != nil
+            parsed.host != nil
         else {
             throw TelegramAPIError.badRequest("bad webhook: An HTTPS URL must be provided for webhook")
         }
@@ -734,7 +747,7 @@ actor TelegramFakeState {
         var secret: String?
         if let value = context.params["secret_token"] {
             guard let text = value.stringValue, (1...256).contains(text.count),
-                  text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-") })
+                text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-") })
             else {
                 throw TelegramAPIError.badRequest("secret token contains unallowed characters")
             }

@@ -38,7 +38,9 @@ struct ParsedBody {
 enum BodyParseError: Error, CustomStringConvertible {
     case invalid(String)
     var description: String {
-        switch self { case .invalid(let why): return why }
+        switch self {
+        case .invalid(let why): return why
+        }
     }
 }
 

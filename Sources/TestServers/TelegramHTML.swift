@@ -77,7 +77,8 @@ public enum TelegramHTML {
                 if let decoded = namedEntities[name] {
                     output.append(contentsOf: decoded.unicodeScalars)
                 } else if name.hasPrefix("#"), let value = numericEntity(name.dropFirst()),
-                          let decoded = Unicode.Scalar(value) {
+                    let decoded = Unicode.Scalar(value)
+                {
                     output.append(decoded)
                 } else {
                     throw HTMLError("Unsupported HTML entity \"&\(name);\" at byte offset \(byteOffset(index))")

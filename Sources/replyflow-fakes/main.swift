@@ -18,7 +18,8 @@ let telegramURL = try await telegram.start()
 let fcmURL = try await fcm.start()
 let brevoURL = try await brevo.start()
 let openAIURL = try await openAI.start()
-let accountPath = (output as NSString).deletingLastPathComponent.isEmpty
+let accountPath =
+    (output as NSString).deletingLastPathComponent.isEmpty
     ? "fake-service-account.json" : (output as NSString).deletingLastPathComponent + "/fake-service-account.json"
 try await fcm.serviceAccountJSON().write(toFile: accountPath, atomically: true, encoding: .utf8)
 let settings = """

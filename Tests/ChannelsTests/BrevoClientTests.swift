@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Channels
 import Foundation
-import Testing
 import TestServers
+import Testing
 
 /// The Brevo Conversations client against the fake Brevo: the request it makes, the id it
 /// returns (the server keeps it to know its own messages when the webhook echoes them),
@@ -12,7 +12,8 @@ struct BrevoClientTests {
     func withBrevo(_ body: (FakeBrevoServer, BrevoClient) async throws -> Void) async throws {
         let fake = FakeBrevoServer()
         let base = try await fake.start()
-        let client = BrevoClient(apiKey: fake.apiKey, agentID: "agent-7", baseURL: base.absoluteString, httpClient: .shared, logger: testLogger(), timeout: .seconds(10))
+        let client = BrevoClient(
+            apiKey: fake.apiKey, agentID: "agent-7", baseURL: base.absoluteString, httpClient: .shared, logger: testLogger(), timeout: .seconds(10))
         do {
             try await body(fake, client)
         } catch {
@@ -65,7 +66,8 @@ struct BrevoClientTests {
     @Test func aWrongKeyIsNotRetried() async throws {
         let fake = FakeBrevoServer()
         let base = try await fake.start()
-        let client = BrevoClient(apiKey: "not-the-key", agentID: "agent-7", baseURL: base.absoluteString, httpClient: .shared, logger: testLogger(), timeout: .seconds(10))
+        let client = BrevoClient(
+            apiKey: "not-the-key", agentID: "agent-7", baseURL: base.absoluteString, httpClient: .shared, logger: testLogger(), timeout: .seconds(10))
         let error = await expectDeliveryError { _ = try await client.sendMessage(visitorID: "v", text: "x") }
         await fake.stop()
         #expect(error?.disposition == .fail)

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Channels
 import Foundation
-import Testing
 import TestServers
+import Testing
 
 @Suite("FCMClient against FakeFCMServer", .timeLimit(.minutes(1)))
 struct FCMClientTests {
@@ -44,10 +44,11 @@ struct FCMClientTests {
         try await withFCM { h in
             var names: [String] = []
             for index in 0..<3 {
-                names.append(try await h.client.send(
-                    token: "device-\(index)", title: "New reply", body: "Hello <\(index)> & more",
-                    data: ["chat_id": "42", "kind": "reply"]
-                ))
+                names.append(
+                    try await h.client.send(
+                        token: "device-\(index)", title: "New reply", body: "Hello <\(index)> & more",
+                        data: ["chat_id": "42", "kind": "reply"]
+                    ))
             }
             #expect(Set(names).count == 3)
             #expect(names.allSatisfy { $0.hasPrefix("projects/replyflow-test/messages/") })
@@ -276,8 +277,9 @@ struct ServiceAccountTests {
         #expect(missing?.description.contains("missing field \"private_key\"") == true)
         #expect(try loadError(try replacing("client_email", with: nil))?.problem == .missingField("client_email"))
         #expect(try loadError(try replacing("project_id", with: 12))?.problem == .invalidField("project_id", "must be a non-empty string"))
-        #expect(try loadError(try replacing("type", with: "authorized_user"))?.problem
-            == .invalidField("type", "is \"authorized_user\", expected \"service_account\""))
+        #expect(
+            try loadError(try replacing("type", with: "authorized_user"))?.problem
+                == .invalidField("type", "is \"authorized_user\", expected \"service_account\""))
         let badKey = try loadError(try replacing("private_key", with: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
         if case .invalidPrivateKey = badKey?.problem {} else { Issue.record("expected invalidPrivateKey, got \(String(describing: badKey))") }
         #expect(badKey?.description.contains("private_key is not a valid RSA private key") == true)

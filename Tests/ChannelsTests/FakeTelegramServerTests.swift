@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Testing
 import TestServers
+import Testing
 
 /// The fake must reject what Telegram would reject, or tests built on it prove nothing.
 @Suite("FakeTelegramServer validation", .timeLimit(.minutes(1)))
@@ -23,8 +23,10 @@ struct FakeTelegramServerTests {
         let base = try await fake.start()
         let token = fake.token
 
-        func expectRejected(_ method: String, _ body: FakeJSON, _ fragment: String, status: Int = 400,
-                            sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        func expectRejected(
+            _ method: String, _ body: FakeJSON, _ fragment: String, status: Int = 400,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
             let (code, envelope) = try await post(base, token: token, method: method, body)
             #expect(code == status, sourceLocation: sourceLocation)
             #expect(envelope["ok"] == false, sourceLocation: sourceLocation)
@@ -34,14 +36,18 @@ struct FakeTelegramServerTests {
         }
 
         // Length is counted after entity parsing: 4096 "&lt;" is 4096 characters, one more is too long.
-        let (ok, envelope) = try await post(base, token: token, method: "sendMessage", [
-            "chat_id": 1, "text": .string(String(repeating: "&lt;", count: 4096)), "parse_mode": "HTML",
-        ])
+        let (ok, envelope) = try await post(
+            base, token: token, method: "sendMessage",
+            [
+                "chat_id": 1, "text": .string(String(repeating: "&lt;", count: 4096)), "parse_mode": "HTML",
+            ])
         #expect(ok == 200)
         #expect(envelope["result"]?["text"]?.stringValue?.count == 4096)
-        try await expectRejected("sendMessage", [
-            "chat_id": 1, "text": .string(String(repeating: "&lt;", count: 4097)), "parse_mode": "HTML",
-        ], "message is too long")
+        try await expectRejected(
+            "sendMessage",
+            [
+                "chat_id": 1, "text": .string(String(repeating: "&lt;", count: 4097)), "parse_mode": "HTML",
+            ], "message is too long")
         try await expectRejected("sendMessage", ["chat_id": 1, "text": .string(String(repeating: "😀", count: 2049))], "too long")
         try await expectRejected("sendMessage", ["chat_id": 1, "text": "   "], "message text is empty")
         try await expectRejected("sendMessage", ["text": "hi"], "chat_id is empty")
@@ -53,19 +59,27 @@ struct FakeTelegramServerTests {
         try await expectRejected("sendMessage", ["chat_id": 1, "text": "x", "parse_mode": "Fancy"], "unsupported parse_mode")
         try await expectRejected("sendMessage", ["chat_id": 1, "text": "x", "message_thread_id": 99], "message thread not found")
         try await expectRejected("sendMessage", ["chat_id": 1, "text": "x", "reply_parameters": ["message_id": 424242]], "message to be replied not found")
-        try await expectRejected("sendMediaGroup", [
-            "chat_id": -100, "media": [["type": "photo", "media": "attach://a"]],
-        ], "2-10 items")
-        try await expectRejected("sendMediaGroup", [
-            "chat_id": -100, "media": [["type": "photo", "media": "attach://a"], ["type": "photo", "media": "attach://b"]],
-        ], "does not name an uploaded part")
-        try await expectRejected("sendMediaGroup", [
-            "chat_id": -100, "media": [["type": "sticker", "media": "x"], ["type": "photo", "media": "y"]],
-        ], "type must be")
+        try await expectRejected(
+            "sendMediaGroup",
+            [
+                "chat_id": -100, "media": [["type": "photo", "media": "attach://a"]],
+            ], "2-10 items")
+        try await expectRejected(
+            "sendMediaGroup",
+            [
+                "chat_id": -100, "media": [["type": "photo", "media": "attach://a"], ["type": "photo", "media": "attach://b"]],
+            ], "does not name an uploaded part")
+        try await expectRejected(
+            "sendMediaGroup",
+            [
+                "chat_id": -100, "media": [["type": "sticker", "media": "x"], ["type": "photo", "media": "y"]],
+            ], "type must be")
         try await expectRejected("sendPhoto", ["chat_id": 1, "photo": "no-such-file-id"], "wrong file identifier")
-        try await expectRejected("sendPhoto", [
-            "chat_id": 1, "photo": "https://example.com/a.jpg", "caption": .string(String(repeating: "c", count: 1025)),
-        ], "caption is too long")
+        try await expectRejected(
+            "sendPhoto",
+            [
+                "chat_id": 1, "photo": "https://example.com/a.jpg", "caption": .string(String(repeating: "c", count: 1025)),
+            ], "caption is too long")
         try await expectRejected("createForumTopic", ["chat_id": 5, "name": "t"], "not a forum")
         try await expectRejected("createForumTopic", ["chat_id": -100, "name": .string(String(repeating: "n", count: 129))], "TOPIC_TITLE_INVALID")
         try await expectRejected("getUpdates", ["limit": 0], "limit")

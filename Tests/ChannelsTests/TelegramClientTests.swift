@@ -5,8 +5,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import Testing
 import TestServers
+import Testing
 
 @Suite("TelegramClient against FakeTelegramServer", .timeLimit(.minutes(1)))
 struct TelegramClientTests {
@@ -242,12 +242,13 @@ struct TelegramClientTests {
         try await withTelegram { fake, client in
             let topic = try await client.createForumTopic(chatID: Self.group, name: "Ticket #1")
             try await fake.staffMessage(inThread: topic, chatID: Self.group, text: "note inside the topic")
-            try await fake.enqueueUpdate(#"""
-            {"message":{"message_id":77,"date":1700000000,"chat":{"id":5,"type":"private","first_name":"Ann","some_new_field":1},
-             "from":{"id":5,"is_bot":false,"first_name":"Ann","language_code":"ru"},
-             "voice":{"file_id":"V1","file_unique_id":"UV1","duration":3,"mime_type":"audio/ogg","file_size":1234},
-             "brand_new_field":{"x":[1,2,3]}}}
-            """#)
+            try await fake.enqueueUpdate(
+                #"""
+                {"message":{"message_id":77,"date":1700000000,"chat":{"id":5,"type":"private","first_name":"Ann","some_new_field":1},
+                 "from":{"id":5,"is_bot":false,"first_name":"Ann","language_code":"ru"},
+                 "voice":{"file_id":"V1","file_unique_id":"UV1","duration":3,"mime_type":"audio/ogg","file_size":1234},
+                 "brand_new_field":{"x":[1,2,3]}}}
+                """#)
             let updates = try await client.getUpdates(offset: nil, timeout: 0)
             #expect(updates.count == 2)
             let inTopic = try #require(updates[0].message)
@@ -359,17 +360,20 @@ actor WebhookReceiver {
             responder: CallbackResponder<BasicRequestContext> { request, _ in
                 var request = request
                 let body = try await request.collectBody(upTo: 1 << 20)
-                await holder.receiver?.record(Delivery(
-                    secret: request.headers[HTTPField.Name("X-Telegram-Bot-Api-Secret-Token")!],
-                    body: Data(body.readableBytesView)
-                ))
+                await holder.receiver?.record(
+                    Delivery(
+                        secret: request.headers[HTTPField.Name("X-Telegram-Bot-Api-Secret-Token")!],
+                        body: Data(body.readableBytesView)
+                    ))
                 return Response(status: .ok)
             },
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        let task = Task { try? await app.run(); continuation.finish() }
+        let task = Task {
+            try? await app.run(); continuation.finish()
+        }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         let receiver = WebhookReceiver(url: "http://127.0.0.1:\(port)/telegram/webhook")

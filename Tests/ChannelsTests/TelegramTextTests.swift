@@ -1,8 +1,8 @@
 import Channels
 import Foundation
-import Testing
-import TestSupport
 import TestServers
+import TestSupport
+import Testing
 
 @Suite("TelegramText", .timeLimit(.minutes(1)))
 struct TelegramTextTests {

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Channels
 import Foundation
 import Logging
-import Testing
 import TestServers
+import Testing
 
 /// A quiet logger for clients under test.
 func testLogger() -> Logger {
@@ -57,4 +57,3 @@ func writeTemporaryFile(_ contents: String, name: String = "service-account.json
     try Data(contents.utf8).write(to: url)
     return url
 }
-

@@ -29,7 +29,8 @@ struct EventRecordJSONTests {
 
     @Test("a full line reads every field")
     func fullLine() throws {
-        let event = try record(#"""
+        let event = try record(
+            #"""
             {"kind":"telegram_reply","at":"2026-11-20T10:00:00Z","user":{"id":"7","name":"Ann"},"chat":{"auto_mode":"off"},
              "message":{"text":"hi","media":"photo","reply_to":12},"stubs":{"answer":"A","transcript":"T","assistant_fails":true,"transcription_fails":false}}
             """#)
@@ -49,7 +50,8 @@ struct EventRecordJSONTests {
 
     @Test("null is the same as leaving the field out")
     func nullsAreAbsent() throws {
-        let event = try record(#"""
+        let event = try record(
+            #"""
             {"kind":"app_message","at":null,"user":{"id":"7","name":null},"chat":{"auto_mode":null},
              "message":{"text":null,"media":null,"reply_to":null},"stubs":null}
             """#)
@@ -66,22 +68,24 @@ struct EventRecordJSONTests {
         #expect(try record(#"{"kind":"app_message","user":{"id":42}}"#).user?.id == "42")
     }
 
-    @Test("a field of the wrong type is an error naming it", arguments: [
-        (#"[1, 2]"#, ""),
-        (#"{"kind":5}"#, "kind"),
-        (#"{"kind":"app_message","at":true}"#, "at"),
-        (#"{"kind":"app_message","user":"7"}"#, "user"),
-        (#"{"kind":"app_message","user":{"id":true}}"#, "user.id"),
-        (#"{"kind":"app_message","user":{"id":4.5}}"#, "user.id"),
-        (#"{"kind":"app_message","user":{"id":"7","name":["Ann"]}}"#, "user.name"),
-        (#"{"kind":"app_message","chat":{"auto_mode":"maybe"}}"#, "chat.auto_mode"),
-        (#"{"kind":"app_message","chat":{"auto_mode":1}}"#, "chat.auto_mode"),
-        (#"{"kind":"app_message","message":{"text":{"a":1}}}"#, "message.text"),
-        (#"{"kind":"app_message","message":{"reply_to":"12"}}"#, "message.reply_to"),
-        (#"{"kind":"app_message","message":{"reply_to":false}}"#, "message.reply_to"),
-        (#"{"kind":"app_message","stubs":{"assistant_fails":"yes"}}"#, "stubs.assistant_fails"),
-        (#"{"kind":"app_message","stubs":[]}"#, "stubs"),
-    ])
+    @Test(
+        "a field of the wrong type is an error naming it",
+        arguments: [
+            (#"[1, 2]"#, ""),
+            (#"{"kind":5}"#, "kind"),
+            (#"{"kind":"app_message","at":true}"#, "at"),
+            (#"{"kind":"app_message","user":"7"}"#, "user"),
+            (#"{"kind":"app_message","user":{"id":true}}"#, "user.id"),
+            (#"{"kind":"app_message","user":{"id":4.5}}"#, "user.id"),
+            (#"{"kind":"app_message","user":{"id":"7","name":["Ann"]}}"#, "user.name"),
+            (#"{"kind":"app_message","chat":{"auto_mode":"maybe"}}"#, "chat.auto_mode"),
+            (#"{"kind":"app_message","chat":{"auto_mode":1}}"#, "chat.auto_mode"),
+            (#"{"kind":"app_message","message":{"text":{"a":1}}}"#, "message.text"),
+            (#"{"kind":"app_message","message":{"reply_to":"12"}}"#, "message.reply_to"),
+            (#"{"kind":"app_message","message":{"reply_to":false}}"#, "message.reply_to"),
+            (#"{"kind":"app_message","stubs":{"assistant_fails":"yes"}}"#, "stubs.assistant_fails"),
+            (#"{"kind":"app_message","stubs":[]}"#, "stubs"),
+        ])
     func wrongTypes(line: String, field: String) {
         let found = problem(line)
         #expect(found?.field == field, "\(line): \(String(describing: found))")

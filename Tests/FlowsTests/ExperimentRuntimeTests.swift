@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Flows
 
 // Experiments in the runtime: deterministic, sticky assignment with GrowthBook's bucketing;
@@ -114,9 +115,10 @@ struct ExperimentRuntimeTests {
     func stickyAssignment() async throws {
         // A user GrowthBook puts in 'formal' at 50/50 but in 'warm' at 1/99, so a non-sticky
         // implementation would move them.
-        let user = try #require((0..<1000).map { "sticky-\($0)" }.first {
-            expectedVariant($0) == "formal" && expectedVariant($0, weights: [0.01, 0.99]) == "warm"
-        })
+        let user = try #require(
+            (0..<1000).map { "sticky-\($0)" }.first {
+                expectedVariant($0) == "formal" && expectedVariant($0, weights: [0.01, 0.99]) == "warm"
+            })
         let store = InMemoryStateStore()
         let rt = runtime(try flowSet(greetingExperiment()), store)
         #expect(variant(of: await rt.run(fetch(user))) == "formal")

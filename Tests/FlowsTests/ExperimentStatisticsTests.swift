@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Flows
 
 // Expected values were computed with SciPy 1.17.1, independently of the Swift code:
@@ -240,9 +241,10 @@ struct ExperimentDistributionTests {
 struct SampleRatioTests {
     @Test("5000 against 5400 at 50/50 is a mismatch")
     func mismatch() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5400),
-        ]))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5400),
+            ]))
         expectClose(check.chiSquare, 15.384615384615385)
         #expect(check.degreesOfFreedom == 1)
         expectClose(check.pValue, 8.769942375590228e-05)
@@ -251,9 +253,10 @@ struct SampleRatioTests {
 
     @Test("5000 against 5100 at 50/50 is not a mismatch")
     func noMismatch() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5100),
-        ]))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5100),
+            ]))
         expectClose(check.chiSquare, 0.9900990099009901)
         expectClose(check.pValue, 0.3197181768128675)
         #expect(!check.mismatch)
@@ -261,25 +264,28 @@ struct SampleRatioTests {
 
     @Test("the threshold decides what counts as a mismatch")
     func customThreshold() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio(
-            [variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5100)],
-            threshold: 0.5
-        ))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio(
+                [variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5100)],
+                threshold: 0.5
+            ))
         #expect(check.mismatch)
     }
 
     @Test("unequal weights: 20/80")
     func unequalWeights() throws {
-        let close = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 0.2, 2100), variant("b", weight: 0.8, 7900),
-        ]))
+        let close = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 0.2, 2100), variant("b", weight: 0.8, 7900),
+            ]))
         expectClose(close.chiSquare, 6.25)
         expectClose(close.pValue, 0.01241933065155227)
         #expect(!close.mismatch)
 
-        let far = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 0.2, 2400), variant("b", weight: 0.8, 7600),
-        ]))
+        let far = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 0.2, 2400), variant("b", weight: 0.8, 7600),
+            ]))
         expectClose(far.chiSquare, 100)
         expectClose(far.pValue, 1.5239706048320995e-23)
         #expect(far.mismatch)
@@ -287,9 +293,10 @@ struct SampleRatioTests {
 
     @Test("weights are normalised: 1/4 is the same split as 0.2/0.8")
     func unnormalisedWeights() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 1, 1000), variant("b", weight: 4, 1000),
-        ]))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 1, 1000), variant("b", weight: 4, 1000),
+            ]))
         expectClose(check.chiSquare, 1125)
         expectClose(check.pValue, 1.2171176048522711e-246)
         #expect(check.mismatch)
@@ -297,9 +304,10 @@ struct SampleRatioTests {
 
     @Test("three variants have two degrees of freedom")
     func threeVariants() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", 3300), variant("b", 3350), variant("c", 3350),
-        ]))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", 3300), variant("b", 3350), variant("c", 3350),
+            ]))
         expectClose(check.chiSquare, 0.5)
         #expect(check.degreesOfFreedom == 2)
         expectClose(check.pValue, 0.7788007830714049)
@@ -308,9 +316,10 @@ struct SampleRatioTests {
 
     @Test("an exact split has chi-square 0 and p = 1")
     func exactSplit() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 1, 1000), variant("b", weight: 1, 1000), variant("c", weight: 2, 2000),
-        ]))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 1, 1000), variant("b", weight: 1, 1000), variant("c", weight: 2, 2000),
+            ]))
         #expect(check.chiSquare == 0)
         #expect(check.pValue == 1)
         #expect(!check.mismatch)
@@ -318,9 +327,10 @@ struct SampleRatioTests {
 
     @Test("exposures on a variant with weight 0 are always a mismatch")
     func exposuresOnZeroWeight() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5000), variant("off", weight: 0, 3),
-        ]))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5000), variant("off", weight: 0, 3),
+            ]))
         #expect(check.chiSquare == .infinity)
         #expect(check.degreesOfFreedom == 1)
         #expect(check.pValue == 0)
@@ -329,9 +339,10 @@ struct SampleRatioTests {
 
     @Test("a variant with weight 0 and no exposures is left out of the test")
     func unexposedZeroWeight() throws {
-        let check = try #require(ExperimentStatistics.sampleRatio([
-            variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5400), variant("off", weight: 0, 0),
-        ]))
+        let check = try #require(
+            ExperimentStatistics.sampleRatio([
+                variant("a", weight: 0.5, 5000), variant("b", weight: 0.5, 5400), variant("off", weight: 0, 0),
+            ]))
         #expect(check.degreesOfFreedom == 1)
         expectClose(check.pValue, 8.769942375590228e-05)
     }

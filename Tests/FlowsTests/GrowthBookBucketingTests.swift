@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Flows
 
 // Test vectors from GrowthBook's shared SDK test suite:
@@ -58,34 +59,47 @@ enum GrowthBookVectors {
     ]
 
     static let bucketRanges: [GrowthBookBucketRangeVector] = [
-        .init(name: "normal 50/50", count: 2, coverage: 1, weights: nil,
-              expected: [(0, 0.5), (0.5, 1)]),
-        .init(name: "reduced coverage", count: 2, coverage: 0.5, weights: nil,
-              expected: [(0, 0.25), (0.5, 0.75)]),
-        .init(name: "zero coverage", count: 2, coverage: 0, weights: nil,
-              expected: [(0, 0), (0.5, 0.5)]),
-        .init(name: "4 variations", count: 4, coverage: 1, weights: nil,
-              expected: [(0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1)]),
-        .init(name: "uneven weights", count: 2, coverage: 1, weights: [0.4, 0.6],
-              expected: [(0, 0.4), (0.4, 1)]),
-        .init(name: "uneven weights, 3 variations", count: 3, coverage: 1, weights: [0.2, 0.3, 0.5],
-              expected: [(0, 0.2), (0.2, 0.5), (0.5, 1)]),
-        .init(name: "uneven weights, reduced coverage, 3 variations", count: 3, coverage: 0.2,
-              weights: [0.2, 0.3, 0.5],
-              expected: [(0, 0.04), (0.2, 0.26), (0.5, 0.6)]),
-        .init(name: "negative coverage", count: 2, coverage: -0.2, weights: nil,
-              expected: [(0, 0), (0.5, 0.5)]),
-        .init(name: "coverage above 1", count: 2, coverage: 1.5, weights: nil,
-              expected: [(0, 0.5), (0.5, 1)]),
-        .init(name: "weights sum below 1", count: 2, coverage: 1, weights: [0.4, 0.1],
-              expected: [(0, 0.5), (0.5, 1)]),
-        .init(name: "weights sum above 1", count: 2, coverage: 1, weights: [0.7, 0.6],
-              expected: [(0, 0.5), (0.5, 1)]),
-        .init(name: "weights.length not equal to num variations", count: 4, coverage: 1,
-              weights: [0.4, 0.4, 0.2],
-              expected: [(0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1)]),
-        .init(name: "weights sum almost equals 1", count: 2, coverage: 1, weights: [0.4, 0.5999],
-              expected: [(0, 0.4), (0.4, 0.9999)]),
+        .init(
+            name: "normal 50/50", count: 2, coverage: 1, weights: nil,
+            expected: [(0, 0.5), (0.5, 1)]),
+        .init(
+            name: "reduced coverage", count: 2, coverage: 0.5, weights: nil,
+            expected: [(0, 0.25), (0.5, 0.75)]),
+        .init(
+            name: "zero coverage", count: 2, coverage: 0, weights: nil,
+            expected: [(0, 0), (0.5, 0.5)]),
+        .init(
+            name: "4 variations", count: 4, coverage: 1, weights: nil,
+            expected: [(0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1)]),
+        .init(
+            name: "uneven weights", count: 2, coverage: 1, weights: [0.4, 0.6],
+            expected: [(0, 0.4), (0.4, 1)]),
+        .init(
+            name: "uneven weights, 3 variations", count: 3, coverage: 1, weights: [0.2, 0.3, 0.5],
+            expected: [(0, 0.2), (0.2, 0.5), (0.5, 1)]),
+        .init(
+            name: "uneven weights, reduced coverage, 3 variations", count: 3, coverage: 0.2,
+            weights: [0.2, 0.3, 0.5],
+            expected: [(0, 0.04), (0.2, 0.26), (0.5, 0.6)]),
+        .init(
+            name: "negative coverage", count: 2, coverage: -0.2, weights: nil,
+            expected: [(0, 0), (0.5, 0.5)]),
+        .init(
+            name: "coverage above 1", count: 2, coverage: 1.5, weights: nil,
+            expected: [(0, 0.5), (0.5, 1)]),
+        .init(
+            name: "weights sum below 1", count: 2, coverage: 1, weights: [0.4, 0.1],
+            expected: [(0, 0.5), (0.5, 1)]),
+        .init(
+            name: "weights sum above 1", count: 2, coverage: 1, weights: [0.7, 0.6],
+            expected: [(0, 0.5), (0.5, 1)]),
+        .init(
+            name: "weights.length not equal to num variations", count: 4, coverage: 1,
+            weights: [0.4, 0.4, 0.2],
+            expected: [(0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1)]),
+        .init(
+            name: "weights sum almost equals 1", count: 2, coverage: 1, weights: [0.4, 0.5999],
+            expected: [(0, 0.4), (0.4, 0.9999)]),
     ]
 
     static let chooseVariation: [GrowthBookChooseVariationVector] = [
@@ -138,10 +152,12 @@ struct GrowthBookBucketingTests {
             count: vector.count, coverage: vector.coverage, weights: vector.weights)
         #expect(actual.count == vector.expected.count)
         for (range, expected) in zip(actual, vector.expected) {
-            #expect(abs(range.start - expected.0) < Self.tolerance,
-                    "start \(range.start), expected \(expected.0)")
-            #expect(abs(range.end - expected.1) < Self.tolerance,
-                    "end \(range.end), expected \(expected.1)")
+            #expect(
+                abs(range.start - expected.0) < Self.tolerance,
+                "start \(range.start), expected \(expected.0)")
+            #expect(
+                abs(range.end - expected.1) < Self.tolerance,
+                "end \(range.end), expected \(expected.1)")
         }
     }
 

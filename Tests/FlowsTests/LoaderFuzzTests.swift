@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Flows
 
 // The loader reads files people edit by hand in plain editors, mid-edit and half-saved.
@@ -128,7 +129,9 @@ private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
 
 /// Flows that reach the parts of the decoder the default flows do not use.
 private let extraSeeds: [(String, String)] = [
-    ("seed-experiment.yaml", """
+    (
+        "seed-experiment.yaml",
+        """
         name: Greeting experiment
         on: history_first_fetch_today
         once_per_user: day
@@ -148,8 +151,11 @@ private let extraSeeds: [(String, String)] = [
               do:
                 - greet: "Привет, {{user.name}}! ({{variant}})"
 
-        """),
-    ("seed-conditions.yaml", """
+        """
+    ),
+    (
+        "seed-conditions.yaml",
+        """
         name: Business hours
         on: [app_message, telegram_message]
         priority: 5
@@ -178,7 +184,8 @@ private let extraSeeds: [(String, String)] = [
         else:
           - forward_to_group: { text: "{{^user.name}}anon{{/user.name}} {{chat.source}} {{today}}" }
 
-        """),
+        """
+    ),
 ]
 
 @Suite("Loader fuzzing: mutated flow files never crash the loader")
@@ -246,7 +253,9 @@ struct LoaderFuzzTests {
             }
             // Never half-loaded: a set exists exactly when nothing is in error, and then it
             // holds every file's flow.
-            if (result.flowSet == nil) != result.hasErrors { problems.append("flowSet is \(result.flowSet == nil ? "nil" : "set") but hasErrors is \(result.hasErrors)") }
+            if (result.flowSet == nil) != result.hasErrors {
+                problems.append("flowSet is \(result.flowSet == nil ? "nil" : "set") but hasErrors is \(result.hasErrors)")
+            }
             if let set = result.flowSet, set.flows.count != files.count { problems.append("\(files.count) files but \(set.flows.count) flows") }
 
             if !problems.isEmpty {
@@ -260,7 +269,9 @@ struct LoaderFuzzTests {
             let mutatedErrors = result.diagnostics.filter { $0.location.file == path && $0.severity == .error }
             if mutatedErrors.isEmpty {
                 loaded += 1
-            } else if mutatedErrors.contains(where: { $0.message.hasPrefix("invalid YAML") || $0.message.contains("tab") || $0.message.contains("UTF-8") || $0.message.contains("NUL") }) {
+            } else if mutatedErrors.contains(where: {
+                $0.message.hasPrefix("invalid YAML") || $0.message.contains("tab") || $0.message.contains("UTF-8") || $0.message.contains("NUL")
+            }) {
                 rejectedByYAML += 1
             } else {
                 rejectedByDecoder += 1
@@ -268,10 +279,13 @@ struct LoaderFuzzTests {
 
             // A mutated flow that loads must also run: push one event of each kind through it.
             if let set = result.flowSet, iteration % 10 == 0 {
-                let runtime = SequentialRunner(runtime: FlowRuntime(flowSet: set, timeZone: TimeZone(identifier: "Europe/Moscow")!), store: InMemoryStateStore())
+                let runtime = SequentialRunner(
+                    runtime: FlowRuntime(flowSet: set, timeZone: TimeZone(identifier: "Europe/Moscow")!), store: InMemoryStateStore())
                 let at = Date(timeIntervalSince1970: 1_795_500_000)
                 for kind in EventKind.allCases {
-                    _ = await runtime.run(InboundEvent(kind: kind, at: at, userID: "42", userName: "Анна", text: "order #1", media: .voice, stubs: .init(answer: "a", transcript: "t")))
+                    _ = await runtime.run(
+                        InboundEvent(
+                            kind: kind, at: at, userID: "42", userName: "Анна", text: "order #1", media: .voice, stubs: .init(answer: "a", transcript: "t")))
                 }
             }
         }

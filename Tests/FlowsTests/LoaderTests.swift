@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Flows
 
 // Loading flows: every problem is reported with `file:line:col`, a message that says what
@@ -437,10 +438,12 @@ struct LoaderFileShapeTests {
         #expect(errors(result).first?.message.contains("same-key") == true)
     }
 
-    @Test("a key repeated in a mapping is an error naming the key at one of its lines", arguments: [
-        "name: A\non: app_message\nname: B\ndo:\n  - reply: hi\n",
-        "name: A\non: app_message\nif:\n  auto_mode: on\n  source: app\n  auto_mode: off\ndo:\n  - reply: hi\n",
-    ])
+    @Test(
+        "a key repeated in a mapping is an error naming the key at one of its lines",
+        arguments: [
+            "name: A\non: app_message\nname: B\ndo:\n  - reply: hi\n",
+            "name: A\non: app_message\nif:\n  auto_mode: on\n  source: app\n  auto_mode: off\ndo:\n  - reply: hi\n",
+        ])
     func duplicateKeys(text: String) {
         let result = load(text)
         let key = text.contains("name: B") ? "name" : "auto_mode"
@@ -451,8 +454,9 @@ struct LoaderFileShapeTests {
         #expect(diagnostic.message.contains("duplicate key") || diagnostic.message.contains("appears twice"))
         #expect(diagnostic.message.contains(key))
         let lines = [position(of: key + ":", in: text, occurrence: 1), position(of: key + ":", in: text, occurrence: 2)]
-        #expect(lines.contains { $0.line == diagnostic.location.line && $0.column == diagnostic.location.column },
-                "should point at '\(key)' (\(lines)), points at \(diagnostic.location.description)")
+        #expect(
+            lines.contains { $0.line == diagnostic.location.line && $0.column == diagnostic.location.column },
+            "should point at '\(key)' (\(lines)), points at \(diagnostic.location.description)")
     }
 
     @Test("a tab in indentation is an error at the tab's line and column", arguments: [0, 2])
@@ -663,11 +667,13 @@ struct LoaderRegressionTests {
         expectDiagnostic(result, .warning, at: position(of: "reply: after", in: text), "never runs")
     }
 
-    @Test("one mistake in the only action is one error, not also \"'do' is empty\"", arguments: [
-        "name: A\non: app_message\ndo:\n  - replly: hi\n",
-        "name: A\non: app_message\ndo:\n  - reply: \"Hi {{user.nmae}}\"\n",
-        "name: A\non: history_first_fetch_today\ndo:\n  - greet: \"Hi {{message.text}}\"\n",
-    ])
+    @Test(
+        "one mistake in the only action is one error, not also \"'do' is empty\"",
+        arguments: [
+            "name: A\non: app_message\ndo:\n  - replly: hi\n",
+            "name: A\non: app_message\ndo:\n  - reply: \"Hi {{user.nmae}}\"\n",
+            "name: A\non: history_first_fetch_today\ndo:\n  - greet: \"Hi {{message.text}}\"\n",
+        ])
     func noSpuriousEmptyDo(text: String) {
         let result = load(text)
         #expect(errors(result).count == 1, "\(result.diagnostics.map(\.description))")

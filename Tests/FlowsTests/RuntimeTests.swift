@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Flows
 
 // The runtime: which flows run for an event, in what order, why others are skipped,
@@ -311,16 +312,18 @@ struct RuntimeTimeWindowTests {
     static let businessHours = conditional("  time: { between: \"09:00-18:00\", days: mon-fri, timezone: Europe/Moscow }")
 
     // 2026-11-20 is a Friday, 2026-11-21 a Saturday.
-    @Test("09:00-18:00 mon-fri Europe/Moscow: Friday 17:59 MSK is in, 18:00 is out", arguments: [
-        ("2026-11-20T17:59:00+03:00", true),
-        ("2026-11-20T18:00:00+03:00", false),
-        ("2026-11-20T09:00:00+03:00", true),
-        ("2026-11-20T08:59:00+03:00", false),
-        ("2026-11-20T14:59:00Z", true),   // 17:59 in Moscow
-        ("2026-11-20T16:30:00Z", false),  // 16:30 UTC is inside 09-18 in UTC, but 19:30 in Moscow
-        ("2026-11-21T10:00:00+03:00", false),  // Saturday
-        ("2026-11-23T10:00:00+03:00", true),   // Monday
-    ])
+    @Test(
+        "09:00-18:00 mon-fri Europe/Moscow: Friday 17:59 MSK is in, 18:00 is out",
+        arguments: [
+            ("2026-11-20T17:59:00+03:00", true),
+            ("2026-11-20T18:00:00+03:00", false),
+            ("2026-11-20T09:00:00+03:00", true),
+            ("2026-11-20T08:59:00+03:00", false),
+            ("2026-11-20T14:59:00Z", true),  // 17:59 in Moscow
+            ("2026-11-20T16:30:00Z", false),  // 16:30 UTC is inside 09-18 in UTC, but 19:30 in Moscow
+            ("2026-11-21T10:00:00+03:00", false),  // Saturday
+            ("2026-11-23T10:00:00+03:00", true),  // Monday
+        ])
     func businessHours(time: String, inside: Bool) async throws {
         // The runtime's own zone is UTC: the window's zone must win.
         let harness = Harness(try flowSet(Self.businessHours), timeZone: "UTC")
@@ -341,14 +344,16 @@ struct RuntimeTimeWindowTests {
         #expect(outcome(saturday, "Gate")?.reason?.hasPrefix("the time is sat 10:00") == true)
     }
 
-    @Test("overnight 22:00-06:00 on fri includes Saturday 02:00 (the night that began on Friday)", arguments: [
-        ("2026-11-21T02:00:00+03:00", true),   // Saturday early morning
-        ("2026-11-20T23:00:00+03:00", true),   // Friday night
-        ("2026-11-20T02:00:00+03:00", false),  // Friday early morning belongs to Thursday's night
-        ("2026-11-21T23:00:00+03:00", false),  // Saturday night
-        ("2026-11-21T06:00:00+03:00", false),  // the end is exclusive
-        ("2026-11-20T21:59:00+03:00", false),
-    ])
+    @Test(
+        "overnight 22:00-06:00 on fri includes Saturday 02:00 (the night that began on Friday)",
+        arguments: [
+            ("2026-11-21T02:00:00+03:00", true),  // Saturday early morning
+            ("2026-11-20T23:00:00+03:00", true),  // Friday night
+            ("2026-11-20T02:00:00+03:00", false),  // Friday early morning belongs to Thursday's night
+            ("2026-11-21T23:00:00+03:00", false),  // Saturday night
+            ("2026-11-21T06:00:00+03:00", false),  // the end is exclusive
+            ("2026-11-20T21:59:00+03:00", false),
+        ])
     func overnight(time: String, inside: Bool) async throws {
         let set = try flowSet(conditional("  time: { between: \"22:00-06:00\", days: fri, timezone: Europe/Moscow }"))
         let result = await Harness(set).run(event(time))
@@ -405,7 +410,9 @@ struct RuntimeActionTests {
     @Test("a failing ask_assistant runs on_failure and skips the rest of its flow, not later flows")
     func assistantFailure() async throws {
         let set = try flowSet([
-            ("a.yaml", """
+            (
+                "a.yaml",
+                """
                 name: Assistant
                 on: instagram_dm
                 priority: 1
@@ -416,7 +423,8 @@ struct RuntimeActionTests {
                         - forward_to_group: {}
                   - reply: "{{answer}}"
 
-                """),
+                """
+            ),
             ("b.yaml", "name: Log\non: instagram_dm\npriority: 2\ndo:\n  - broadcast: {}\n"),
         ])
         let harness = Harness(set)
@@ -435,7 +443,8 @@ struct RuntimeActionTests {
 
     @Test("transcribe's output feeds {{transcript}} and the assistant's prompt")
     func transcriptFeedsLaterSteps() async throws {
-        let set = try flowSet("""
+        let set = try flowSet(
+            """
             name: Voice
             on: telegram_message
             do:
@@ -467,7 +476,8 @@ struct RuntimeActionTests {
 
     @Test("forward_to_group without a text sends the message's text and the transcript of its voice")
     func forwardCarriesTheTranscript() async throws {
-        let set = try flowSet("""
+        let set = try flowSet(
+            """
             name: Voice to staff
             on: instagram_dm
             do:
@@ -513,7 +523,9 @@ struct RuntimeActionTests {
 
     @Test("templates render user, message and chat values as plain text (no HTML escaping)")
     func templateValues() async throws {
-        let set = try flowSet("name: T\non: app_message\ndo:\n  - reply: \"{{#user.name}}Hi {{user.name}}{{/user.name}}{{^user.name}}Hi{{/user.name}} <{{message.text}}> {{chat.source}} {{chat.auto_mode}} {{today}}\"\n")
+        let set = try flowSet(
+            "name: T\non: app_message\ndo:\n  - reply: \"{{#user.name}}Hi {{user.name}}{{/user.name}}{{^user.name}}Hi{{/user.name}} <{{message.text}}> {{chat.source}} {{chat.auto_mode}} {{today}}\"\n"
+        )
         let harness = Harness(set, timeZone: "Europe/Moscow")
         let named = await harness.run(event("2026-11-20T22:30:00Z", name: "Tom & Jerry", text: "a<b>&c"))
         #expect(named.actions.first?.text == "Hi Tom & Jerry <a<b>&c> app on 2026-11-21")

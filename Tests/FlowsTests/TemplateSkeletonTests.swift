@@ -15,13 +15,23 @@ struct TemplateSkeletonTests {
         "{{{user.name}}} & {{message.text}} <b>",
     ]
 
-    static var valueSets: [TemplateValues] { [
-        TemplateValues(userID: "42", userName: "Анна", messageText: "Hi <there> & {{user.id}}", messageMedia: MediaKind.none, chatSource: .app, autoMode: true, transcript: nil, answer: "Sure", variant: "b", today: "2026-11-21"),
-        TemplateValues(userID: "7", userName: nil, messageText: nil, messageMedia: .photo, chatSource: .instagram, autoMode: false, transcript: "voice text", answer: nil, variant: nil, today: "2026-11-22"),
-        TemplateValues(userID: "8", userName: "", messageText: "", messageMedia: nil, chatSource: .telegram, autoMode: true, transcript: "", answer: "", variant: "", today: "2026-01-01"),
-        // A value holding a marker character is put in as it is.
-        TemplateValues(userID: "9", userName: "x" + marker(1) + "y", messageText: marker(0), messageMedia: .voice, chatSource: .app, autoMode: true, transcript: nil, answer: "{{#x}}", variant: nil, today: "2026-11-21"),
-    ] }
+    static var valueSets: [TemplateValues] {
+        [
+            TemplateValues(
+                userID: "42", userName: "Анна", messageText: "Hi <there> & {{user.id}}", messageMedia: MediaKind.none, chatSource: .app, autoMode: true,
+                transcript: nil, answer: "Sure", variant: "b", today: "2026-11-21"),
+            TemplateValues(
+                userID: "7", userName: nil, messageText: nil, messageMedia: .photo, chatSource: .instagram, autoMode: false, transcript: "voice text",
+                answer: nil, variant: nil, today: "2026-11-22"),
+            TemplateValues(
+                userID: "8", userName: "", messageText: "", messageMedia: nil, chatSource: .telegram, autoMode: true, transcript: "", answer: "", variant: "",
+                today: "2026-01-01"),
+            // A value holding a marker character is put in as it is.
+            TemplateValues(
+                userID: "9", userName: "x" + marker(1) + "y", messageText: marker(0), messageMedia: .voice, chatSource: .app, autoMode: true, transcript: nil,
+                answer: "{{#x}}", variant: nil, today: "2026-11-21"),
+        ]
+    }
 
     /// A noncharacter, as the skeleton's markers are (Swift literals refuse them).
     static func marker(_ offset: UInt32) -> String { String(Character(Unicode.Scalar(0xFDD0 + offset)!)) }

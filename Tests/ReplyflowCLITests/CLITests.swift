@@ -2,6 +2,7 @@ import Flows
 import Foundation
 import Storage
 import Testing
+
 @testable import ReplyflowCLI
 
 // The commands as people (and outside checks) use them: exit codes, `path:line:col: error:`
@@ -187,7 +188,8 @@ struct DryRunCommandTests {
         let (console, output) = Console.capturing()
         try await DryRunCommand.dryRun(eventFile: directory + "/event.yaml", flowsDirectory: flows, options: try options(), json: false, console: console)
         #expect(output.out.contains("ran"))
-        #expect(lines(output.out).contains { $0.contains("skipped") && $0.contains("Gate") && $0.contains("auto_mode is off, the flow wants on") }, "\(output.out)")
+        #expect(
+            lines(output.out).contains { $0.contains("skipped") && $0.contains("Gate") && $0.contains("auto_mode is off, the flow wants on") }, "\(output.out)")
         #expect(output.out.contains("forward_to_group: \"Где мой заказ?\""))
     }
 
@@ -292,15 +294,16 @@ struct TestCommandTests {
 
 @Suite("CLI: replay and experiments report")
 struct ReplayCommandTests {
-    static let events = [
-        #"{"kind":"app_message","at":"2026-11-20T10:00:00Z","user":{"id":"1","name":"Ann"},"message":{"text":"hi"}}"#,
-        #"this is not JSON"#,
-        #"{"kind":"history_fetch","at":"2026-11-20T10:00:00Z","user":{"id":"1"}}"#,
-        #"{"kind":"bogus","at":"2026-11-20T10:00:00Z","user":{"id":"1"}}"#,
-        #"{"kind":"app_message","at":"2026-11-20T10:01:00Z","user":{"id":2},"chat":{"auto_mode":false},"message":{"text":"x"}}"#,
-        "",
-        #"{"kind":"history_fetch","at":"2026-11-20T11:00:00Z","user":{"id":"1"}}"#,
-    ].joined(separator: "\n") + "\n"
+    static let events =
+        [
+            #"{"kind":"app_message","at":"2026-11-20T10:00:00Z","user":{"id":"1","name":"Ann"},"message":{"text":"hi"}}"#,
+            #"this is not JSON"#,
+            #"{"kind":"history_fetch","at":"2026-11-20T10:00:00Z","user":{"id":"1"}}"#,
+            #"{"kind":"bogus","at":"2026-11-20T10:00:00Z","user":{"id":"1"}}"#,
+            #"{"kind":"app_message","at":"2026-11-20T10:01:00Z","user":{"id":2},"chat":{"auto_mode":false},"message":{"text":"x"}}"#,
+            "",
+            #"{"kind":"history_fetch","at":"2026-11-20T11:00:00Z","user":{"id":"1"}}"#,
+        ].joined(separator: "\n") + "\n"
 
     @Test("bad lines are reported as file:LINE:1: error:, the rest is replayed and summarised, exit 1")
     func replayWithBadLines() async throws {
@@ -333,7 +336,8 @@ struct ReplayCommandTests {
     @Test("a line over the length limit is one positioned error and is skipped; the lines after it still run")
     func replayOverlongLine() async throws {
         let flows = try makeDirectory(["forward.yaml": forwardFlow])
-        let long = #"{"kind":"app_message","user":{"id":"9"},"message":{"text":""# + String(repeating: "x", count: JSONLinesReader.maximumLineLength * 2) + #""}}"#
+        let long =
+            #"{"kind":"app_message","user":{"id":"9"},"message":{"text":""# + String(repeating: "x", count: JSONLinesReader.maximumLineLength * 2) + #""}}"#
         let text = [
             #"{"kind":"app_message","at":"2026-11-20T10:00:00Z","user":{"id":"1"},"message":{"text":"a"}}"#,
             long,
@@ -356,11 +360,13 @@ struct ReplayCommandTests {
     @Test("a clean file replays with exit 0; --json prints one contract object per event")
     func replayJSON() async throws {
         let flows = try makeDirectory(["forward.yaml": forwardFlow, "gate.yaml": gateFlow])
-        let good = Self.events.split(separator: "\n").filter { $0.hasPrefix("{") && !$0.contains("bogus") }.joined(separator: "\n")
+        let good =
+            Self.events.split(separator: "\n").filter { $0.hasPrefix("{") && !$0.contains("bogus") }.joined(separator: "\n")
             + "\n" + #"{"kind":"app_message","at":"2026-11-20T10:02:00Z","user":{"id":"3"},"chat":{"auto_mode":"off"},"message":{"text":"y"}}"#
         let directory = try makeDirectory(["events.jsonl": good])
         let (console, output) = Console.capturing()
-        let code = try await ReplayCommand.replay(eventsFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(), json: true, traces: false, console: console)
+        let code = try await ReplayCommand.replay(
+            eventsFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(), json: true, traces: false, console: console)
         #expect(code == 0, "\(output.error)")
         let objects = try lines(output.out).map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         #expect(objects.count == 5)
@@ -380,7 +386,9 @@ struct ReplayCommandTests {
         let flows = try makeDirectory(["forward.yaml": forwardFlow])
         let (console, output) = Console.capturing()
         let missing = flows + "/missing.jsonl"
-        #expect(try await ReplayCommand.replay(eventsFile: missing, flowsDirectory: flows, options: try options(), json: false, traces: true, console: console) == 1)
+        #expect(
+            try await ReplayCommand.replay(eventsFile: missing, flowsDirectory: flows, options: try options(), json: false, traces: true, console: console) == 1
+        )
         #expect(output.error.hasPrefix("\(missing):1:1: error:"))
     }
 
@@ -418,7 +426,9 @@ struct ReplayCommandTests {
         let database = directory + "/state/replyflow.sqlite"
 
         let (replayConsole, replayOutput) = Console.capturing()
-        let code = try await ReplayCommand.replay(eventsFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(["--db", database]), json: false, traces: true, console: replayConsole)
+        let code = try await ReplayCommand.replay(
+            eventsFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(["--db", database]), json: false, traces: true,
+            console: replayConsole)
         #expect(code == 0, "\(replayOutput.error)")
 
         // What GrowthBook's bucketing assigns each user.

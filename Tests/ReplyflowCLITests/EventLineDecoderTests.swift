@@ -1,7 +1,8 @@
 import Flows
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import ReplyflowCLI
 
 // Replay reads each line with SwiftProtobuf's JSON decoder first and falls back to
@@ -22,7 +23,8 @@ private func decode(_ line: String) -> Result<InboundEvent, EventLineDecoder.Lin
 
 @Suite("Replay line decoding")
 struct EventLineDecoderTests {
-    static let full = #"{"kind":"telegram_reply","at":"2026-11-20T10:00:00+03:00","user":{"id":"7","name":"Анна"},"chat":{"auto_mode":false},"message":{"text":"Где \"мой\" заказ?\n","media":"photo"},"stubs":{"answer":"ok","transcript":"t","assistant_fails":true,"transcription_fails":false}}"#
+    static let full =
+        #"{"kind":"telegram_reply","at":"2026-11-20T10:00:00+03:00","user":{"id":"7","name":"Анна"},"chat":{"auto_mode":false},"message":{"text":"Где \"мой\" заказ?\n","media":"photo"},"stubs":{"answer":"ok","transcript":"t","assistant_fails":true,"transcription_fails":false}}"#
 
     @Test("the fast reader reads every field of the format, as Foundation does")
     func everyField() throws {
@@ -99,7 +101,8 @@ struct EventLineDecoderTests {
         ]
         let tokens = [
             "null", "1.5", "7.0", "1e2", "-0", "\"on\"", "\"123\"", "true", "false", "{}", "[]", "[1,{\"a\":null}]", "\"\\ud800\"",
-            "\"\\u0041\"", "\u{FEFF}", "\u{FFFD}", "771721.000000000000000000001", "\"x\"", ",", ":", "{", "}", "\"", "\\", " ", "\t", "\u{1}", "\u{7F}", "é", ",\"kind\":\"app_message\"",
+            "\"\\u0041\"", "\u{FEFF}", "\u{FFFD}", "771721.000000000000000000001", "\"x\"", ",", ":", "{", "}", "\"", "\\", " ", "\t", "\u{1}", "\u{7F}", "é",
+            ",\"kind\":\"app_message\"",
             ",\"user\":{\"name\":\"Z\"}", ",\"user\":{\"id\":\"9\"}", ",\"message\":{\"reply_to\":5}", "\"reply_to\":", "\"auto_mode\":", "\"id\":",
         ]
         var random = SplitMix64(seed: 20_261_203)

@@ -27,7 +27,9 @@ import Testing
         let harness = try harness()
         defer { harness.remove() }
         try await harness.build().application.test(.router) { client in
-            for (uri, method) in [("/api/chats", HTTPRequest.Method.get), ("/api/chats/1/messages", .get), ("/api/chats/1/autoMode", .patch), ("/api/messages", .post)] {
+            for (uri, method) in [
+                ("/api/chats", HTTPRequest.Method.get), ("/api/chats/1/messages", .get), ("/api/chats/1/autoMode", .patch), ("/api/messages", .post),
+            ] {
                 let missing = try await client.execute(uri: uri, method: method)
                 #expect(missing.status == .unauthorized, "\(method) \(uri)")
                 #expect(missing.json["error"] as? String == "missing or wrong X-API-Key")
@@ -54,7 +56,8 @@ import Testing
         try await app.application.test(.router) { client in
             for (user, text) in [("a", "first from a"), ("b", "first from b"), ("a", "second from a")] {
                 clock.advance(10)
-                _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": user, "user_name": "User \(user)", "message": text]))
+                _ = try await client.execute(
+                    uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": user, "user_name": "User \(user)", "message": text]))
             }
             let list = try await client.execute(uri: "/api/chats", method: .get, headers: authorized)
             #expect(list.status == .ok)
@@ -106,13 +109,16 @@ import Testing
         let built = try harness.build()
         try await built.application.test(.router) { client in
             _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "m", "message": "hi"]))
-            let chatID = try #require(((try await client.execute(uri: "/api/chats", method: .get, headers: authorized)).json["chats"] as? [[String: Any]])?.first?["id"] as? String)
+            let chatID = try #require(
+                ((try await client.execute(uri: "/api/chats", method: .get, headers: authorized)).json["chats"] as? [[String: Any]])?.first?["id"] as? String)
             let patched = try await client.execute(uri: "/api/chats/\(chatID)/autoMode", method: .patch, headers: authorized, body: json(["autoMode": false]))
             #expect(patched.status == .ok)
             #expect(patched.json["autoMode"] as? Bool == false)
             let listed = try await client.execute(uri: "/api/chats", method: .get, headers: authorized)
             #expect((listed.json["chats"] as? [[String: Any]])?.first?["autoMode"] as? Bool == false)
-            let stored = try await built.database.writer.read { db in try Bool.fetchOne(db, sql: "SELECT auto_mode FROM chats WHERE source = 'app' AND user_id = 'm'") }
+            let stored = try await built.database.writer.read { db in
+                try Bool.fetchOne(db, sql: "SELECT auto_mode FROM chats WHERE source = 'app' AND user_id = 'm'")
+            }
             #expect(stored == false)
 
             let notBool = try await client.execute(uri: "/api/chats/\(chatID)/autoMode", method: .patch, headers: authorized, body: json(["autoMode": "off"]))
@@ -128,16 +134,22 @@ import Testing
         let built = try harness.build()
         try await built.application.test(.router) { client in
             _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "s1", "message": "вопрос"]))
-            let sent = try await client.execute(uri: "/api/messages", method: .post, headers: authorized, body: json(["platformChatId": "s1", "source": "app", "text": "ответ из API", "senderName": "Бот"]))
+            let sent = try await client.execute(
+                uri: "/api/messages", method: .post, headers: authorized,
+                body: json(["platformChatId": "s1", "source": "app", "text": "ответ из API", "senderName": "Бот"]))
             #expect(sent.status == .created)
             #expect(sent.json["content"] as? String == "ответ из API")
             #expect(sent.json["isIncoming"] as? Bool == false)
             #expect(sent.json["responseMode"] as? String == "manual")
             let history = try await client.execute(uri: "/message_history/s1", method: .get)
-            let texts = (history.json["messages"] as? [[String: Any]] ?? []).filter { $0["direction"] as? String == "support" }.compactMap { $0["message"] as? String }
+            let texts = (history.json["messages"] as? [[String: Any]] ?? []).filter { $0["direction"] as? String == "support" }.compactMap {
+                $0["message"] as? String
+            }
             #expect(texts.contains("ответ из API"))
 
-            func expectError(_ body: [String: Any], _ status: HTTPResponse.Status, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            func expectError(_ body: [String: Any], _ status: HTTPResponse.Status, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation)
+                async throws
+            {
                 let response = try await client.execute(uri: "/api/messages", method: .post, headers: authorized, body: json(body))
                 #expect(response.status == status, sourceLocation: sourceLocation)
                 #expect((response.json["error"] as? String)?.contains(fragment) == true, "\(response.json)", sourceLocation: sourceLocation)

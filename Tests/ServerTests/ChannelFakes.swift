@@ -93,6 +93,8 @@ struct ChannelFakes {
 
     /// Brevo sends, waiting for at least `count`.
     func brevoMessages(atLeast count: Int) async throws -> [BrevoRecordedMessage] {
-        try await waitFor { let all = await brevo.messages(); return all.count >= count ? all : nil }
+        try await waitFor {
+            let all = await brevo.messages(); return all.count >= count ? all : nil
+        }
     }
 }

@@ -14,10 +14,11 @@ import Testing
 
     static func failWrites(of text: String, in database: ReplyflowDatabase) async throws {
         try await database.writer.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER test_failing_commit BEFORE INSERT ON messages WHEN NEW.text = '\(text)'
-                BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER test_failing_commit BEFORE INSERT ON messages WHEN NEW.text = '\(text)'
+                    BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+                    """)
         }
     }
 
@@ -71,7 +72,7 @@ import Testing
                     "chat": ["id": .int(customer), "type": "private", "first_name": "Ivan"],
                     "from": ["id": .int(customer), "is_bot": false, "first_name": "Ivan"],
                     "text": .string(Self.failingText),
-                ],
+                ]
             ])
             // The run asked the AI, then could not commit: nothing stored, nothing sent,
             // the update still waiting in the inbox.

@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func environmentWinsOverDotEnv() throws {
-        let dotEnv = try DotEnv.parse("""
+        let dotEnv = try DotEnv.parse(
+            """
             # comment
             export BOT_TOKEN="123:abc"
             GROUP_CHAT_ID=-1001

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestServers
+import Testing
 
 /// The real `replyflow serve` binary killed with SIGKILL at a bad moment and started again
 /// on the same database, against fake Telegram, OpenAI and Brevo servers on loopback.
@@ -107,7 +107,9 @@ import TestServers
             #expect(storedQuestion.count == 1, "the visitor's message is stored \(storedQuestion.count) times in the chat")
             let answers = await scene.brevoAnswers(to: visitor, about: question)
             let handOffs = await scene.groupMessages(containing: question)
-            #expect(answers.count + handOffs.count == 1, "the visitor's message got \(answers.count) answers through Brevo and \(handOffs.count) hand-offs to staff")
+            #expect(
+                answers.count + handOffs.count == 1, "the visitor's message got \(answers.count) answers through Brevo and \(handOffs.count) hand-offs to staff"
+            )
             let storedAnswers = chat.filter { !$0.isIncoming }
             #expect(storedAnswers.count == answers.count, "\(storedAnswers.count) answers stored in the chat, \(answers.count) sent through Brevo")
 
@@ -166,7 +168,7 @@ import TestServers
                 "chat": ["id": .int(customer), "type": "private", "first_name": "Ivan"],
                 "from": ["id": .int(customer), "is_bot": false, "first_name": "Ivan", "last_name": "Petrov"],
                 "text": .string(text),
-            ],
+            ]
         ]
     }
 
@@ -264,7 +266,8 @@ import TestServers
         /// delivered its outbox (nothing pending in SQLite), and checks nothing failed.
         func untilSettled() async throws {
             try await until("the server handled its inbox and delivered its outbox") {
-                try database("SELECT (SELECT count(*) FROM telegram_inbox WHERE status = 'pending') + (SELECT count(*) FROM outbox WHERE status = 'pending')") == 0
+                try database("SELECT (SELECT count(*) FROM telegram_inbox WHERE status = 'pending') + (SELECT count(*) FROM outbox WHERE status = 'pending')")
+                    == 0
             }
             #expect(try database("SELECT count(*) FROM telegram_inbox") == 0, "Telegram updates were left failed in the inbox")
             #expect(try database("SELECT count(*) FROM outbox WHERE status = 'failed'") == 0, "deliveries failed")
@@ -302,7 +305,9 @@ import TestServers
 
         /// Messages sent to the staff group holding `text`: forwards and hand-offs.
         func groupMessages(containing text: String) async -> [TelegramRecordedRequest] {
-            await telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == CrashConsistencyTests.group && ($0.string("text") ?? "").contains(text) }
+            await telegram.requests(method: "sendMessage").filter {
+                $0.int("chat_id") == CrashConsistencyTests.group && ($0.string("text") ?? "").contains(text)
+            }
         }
 
         /// Messages sent through Brevo to an Instagram visitor about `text`.

@@ -17,7 +17,8 @@ import Testing
     func messages(_ client: some TestClientProtocol, _ fakes: ChannelFakes, source: String) async throws -> [[String: Any]] {
         let chats = try await client.execute(uri: "/api/chats?source=\(source)", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
         let chatID = try #require(chats?.first?["id"] as? String)
-        return try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]] ?? []
+        return try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]]
+            ?? []
     }
 
     func chat(_ client: some TestClientProtocol, _ fakes: ChannelFakes, source: String) async throws -> [String: Any]? {
@@ -37,7 +38,9 @@ import Testing
 
     @Test func aTelegramStickerIsCopiedToStaffWhoCanReplyToTheCopy() async throws {
         try await ChannelFakes.withServer { fakes, client in
-            let sticker: FakeJSON = ["file_id": "sticker-file-1", "file_unique_id": "u-1", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false]
+            let sticker: FakeJSON = [
+                "file_id": "sticker-file-1", "file_unique_id": "u-1", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false,
+            ]
             try await fakes.telegram.enqueueUpdate(privateMessage(id: 4242, extra: ["sticker": sticker]))
 
             let copy = try #require(try await fakes.telegram.waitForRequests(1, method: "copyMessage", timeout: .seconds(30)).first)
@@ -122,7 +125,9 @@ import Testing
     @Test func aCopyRetriedAfterAnOutageDoesNotRepeatTheHeader() async throws {
         try await ChannelFakes.withServer(configure: { $0.autoModeDefault = false }) { fakes, _ in
             await fakes.telegram.failNext(1, method: "copyMessage", with: .serverError)
-            let sticker: FakeJSON = ["file_id": "sticker-file-2", "file_unique_id": "u-5", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false]
+            let sticker: FakeJSON = [
+                "file_id": "sticker-file-2", "file_unique_id": "u-5", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false,
+            ]
             try await fakes.telegram.enqueueUpdate(privateMessage(id: 94, extra: ["sticker": sticker]))
             let copies = try await fakes.telegram.waitForRequests(2, method: "copyMessage", timeout: .seconds(60))
             #expect(copies.map { $0.int("message_id") } == [94, 94])

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Server
 import Testing
+
+@testable import Server
 
 @Suite("DeliveryProgress: resuming a delivery of several parts")
 struct DeliveryProgressTests {

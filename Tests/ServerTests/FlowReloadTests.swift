@@ -49,7 +49,8 @@ import Testing
         let running = Task { try await service.run() }
         defer { running.cancel() }
         try await Task.sleep(for: .milliseconds(300))
-        try "name: Watched\non: app_message\ndo:\n  - stop\n".write(toFile: harness.configuration.flowsDirectory + "/watched.yaml", atomically: true, encoding: .utf8)
+        try "name: Watched\non: app_message\ndo:\n  - stop\n".write(
+            toFile: harness.configuration.flowsDirectory + "/watched.yaml", atomically: true, encoding: .utf8)
         let deadline = ContinuousClock.now + .seconds(5)
         var names: [String] = []
         while ContinuousClock.now < deadline {

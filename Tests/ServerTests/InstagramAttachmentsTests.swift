@@ -33,11 +33,13 @@ import Testing
             let missingPhotoURL = voiceURL.replacingOccurrences(of: "voice.ogg", with: "gone.jpg")
             let ports = TestPorts()
             try await ports.withServer(configure: { $0.autoModeDefault = false }) { app, client in
-                let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-1", visitorID: "v-files", text: "", files: [
-                    ["fileName": "voice.ogg", "url": .string(voiceURL), "isImage": false],
-                    ["fileName": "invoice.pdf", "url": .string(documentURL), "isImage": false],
-                    ["fileName": "gone.jpg", "url": .string(missingPhotoURL), "isImage": true],
-                ])
+                let message = FakeBrevoServer.visitorMessage(
+                    id: "brevo-msg-1", visitorID: "v-files", text: "",
+                    files: [
+                        ["fileName": "voice.ogg", "url": .string(voiceURL), "isImage": false],
+                        ["fileName": "invoice.pdf", "url": .string(documentURL), "isImage": false],
+                        ["fileName": "gone.jpg", "url": .string(missingPhotoURL), "isImage": true],
+                    ])
                 let response = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-files", visitorName: "Olga", messages: [message]))
                 #expect(response.status == .ok)
                 #expect(response.json["handled"] as? Int == 1)
@@ -67,9 +69,11 @@ import Testing
         let documentURL = "https://files.brevo.example/contract.pdf"
         let ports = TestPorts()
         try await ports.withServer { app, client in
-            let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-2", visitorID: "v-doc", text: "Please sign this", files: [
-                ["fileName": "contract.pdf", "url": .string(documentURL), "isImage": false],
-            ])
+            let message = FakeBrevoServer.visitorMessage(
+                id: "brevo-msg-2", visitorID: "v-doc", text: "Please sign this",
+                files: [
+                    ["fileName": "contract.pdf", "url": .string(documentURL), "isImage": false]
+                ])
             _ = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-doc", messages: [message]))
             await app.waitForDeliveries()
             let forward = try #require(ports.staffGroup.messages.first)
@@ -88,10 +92,12 @@ import Testing
             let documentURL = try await files.addFile(name: "receipt.pdf", data: Data("%PDF-1.4".utf8), contentType: "application/pdf")
             let ports = TestPorts()
             try await ports.withServer { app, client in
-                let message = FakeBrevoServer.visitorMessage(id: "brevo-msg-3", visitorID: "v-mixed", text: "The item and my receipt", files: [
-                    ["fileName": "photo.png", "url": .string(photoURL), "isImage": true],
-                    ["fileName": "receipt.pdf", "url": .string(documentURL), "isImage": false],
-                ])
+                let message = FakeBrevoServer.visitorMessage(
+                    id: "brevo-msg-3", visitorID: "v-mixed", text: "The item and my receipt",
+                    files: [
+                        ["fileName": "photo.png", "url": .string(photoURL), "isImage": true],
+                        ["fileName": "receipt.pdf", "url": .string(documentURL), "isImage": false],
+                    ])
                 _ = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-mixed", messages: [message]))
                 await app.waitForDeliveries()
                 let photo = try #require(ports.staffGroup.messages.first)

@@ -24,7 +24,8 @@ import Testing
     @Test func autoModeOnTheAssistantAnswersWithTheChatsMemory() async throws {
         try await ChannelFakes.withServer { fakes, client in
             let first = FakeBrevoServer.visitorMessage(id: "in-1", visitorID: "visitor-1", text: "Hello, is the shop open?")
-            let started = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(name: "conversationStarted", visitorID: "visitor-1", visitorName: "Olga", messages: [first]))
+            let started = try await fakes.postWebhook(
+                client, FakeBrevoServer.webhookEvent(name: "conversationStarted", visitorID: "visitor-1", visitorName: "Olga", messages: [first]))
             #expect(started.status == .ok)
             #expect(started.json["handled"] as? Int == 1)
 
@@ -55,9 +56,10 @@ import Testing
             #expect(chat["name"] as? String == "Olga")
             #expect(chat["autoMode"] as? Bool == true)
             let stored = try await messages(client, fakes, chatID: try #require(chat["id"] as? String))
-            #expect(stored.map { $0["content"] as? String } == [
-                "Hello, is the shop open?", "Answer to \"Hello, is the shop open?\" [turn 1]", "And tomorrow?", "Answer to \"And tomorrow?\" [turn 2]",
-            ])
+            #expect(
+                stored.map { $0["content"] as? String } == [
+                    "Hello, is the shop open?", "Answer to \"Hello, is the shop open?\" [turn 1]", "And tomorrow?", "Answer to \"And tomorrow?\" [turn 2]",
+                ])
             #expect(stored.map { $0["isIncoming"] as? Bool } == [true, false, true, false])
             #expect(await fakes.violations().isEmpty)
         }
@@ -69,22 +71,34 @@ import Testing
         let fakes = ChannelFakes()
         try await fakes.start(into: &harness)
         try await harness.build().application.test(.live) { client in
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", messages: [
-                FakeBrevoServer.visitorMessage(id: "m-1", visitorID: "v-9", text: "one"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-9",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "m-1", visitorID: "v-9", text: "one")
+                    ]))
             _ = try await fakes.brevoMessages(atLeast: 1)
         }
         // A new server on the same database remembers the chat's response id.
         try await harness.build().application.test(.live) { client in
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", messages: [
-                FakeBrevoServer.visitorMessage(id: "m-2", visitorID: "v-9", text: "two"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-9",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "m-2", visitorID: "v-9", text: "two")
+                    ]))
             #expect(try await fakes.brevoMessages(atLeast: 2)[1].text == "Answer to \"two\" [turn 2]")
 
             await fakes.openAI.forgetResponses()
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", messages: [
-                FakeBrevoServer.visitorMessage(id: "m-3", visitorID: "v-9", text: "three"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-9",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "m-3", visitorID: "v-9", text: "three")
+                    ]))
             #expect(try await fakes.brevoMessages(atLeast: 3)[2].text == "Answer to \"three\" [turn 1]")
             let requests = await fakes.openAI.requests()
             #expect(requests.last?.previousResponseID == nil)
@@ -98,9 +112,13 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 1...3 {
                     group.addTask {
-                        try await fakes.postWebhookAlongside(client, FakeBrevoServer.webhookEvent(visitorID: "v-q", messages: [
-                            FakeBrevoServer.visitorMessage(id: "q-\(index)", visitorID: "v-q", text: "message \(index)"),
-                        ]))
+                        try await fakes.postWebhookAlongside(
+                            client,
+                            FakeBrevoServer.webhookEvent(
+                                visitorID: "v-q",
+                                messages: [
+                                    FakeBrevoServer.visitorMessage(id: "q-\(index)", visitorID: "v-q", text: "message \(index)")
+                                ]))
                     }
                 }
                 try await group.waitForAll()
@@ -115,9 +133,11 @@ import Testing
     @Test func aPhotoGoesToTheVisionModelAndAVoiceNoteIsTranscribed() async throws {
         try await ChannelFakes.withServer { fakes, client in
             let photoURL = try await fakes.brevo.addFile(name: "photo.png", data: Data(tinyPNG), contentType: "image/png")
-            let photo = FakeBrevoServer.visitorMessage(id: "p-1", visitorID: "v-2", text: "What is this?", files: [
-                ["fileName": "photo.png", "url": .string(photoURL), "isImage": true, "size": .int(Int64(tinyPNG.count))],
-            ])
+            let photo = FakeBrevoServer.visitorMessage(
+                id: "p-1", visitorID: "v-2", text: "What is this?",
+                files: [
+                    ["fileName": "photo.png", "url": .string(photoURL), "isImage": true, "size": .int(Int64(tinyPNG.count))]
+                ])
             _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-2", messages: [photo]))
             #expect(try await fakes.brevoMessages(atLeast: 1)[0].text == "Answer to \"What is this?\" (1 image) [turn 1]")
             let vision = try #require(await fakes.openAI.requests().first)
@@ -127,9 +147,11 @@ import Testing
             #expect(image?["image_url"]?.stringValue == "data:image/png;base64,\(Data(tinyPNG).base64EncodedString())")
 
             let voiceURL = try await fakes.brevo.addFile(name: "voice.ogg", data: Data("Where is my parcel?".utf8), contentType: "audio/ogg")
-            let voice = FakeBrevoServer.visitorMessage(id: "p-2", visitorID: "v-2", text: "", files: [
-                ["fileName": "voice.ogg", "url": .string(voiceURL), "isImage": false],
-            ])
+            let voice = FakeBrevoServer.visitorMessage(
+                id: "p-2", visitorID: "v-2", text: "",
+                files: [
+                    ["fileName": "voice.ogg", "url": .string(voiceURL), "isImage": false]
+                ])
             _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-2", messages: [voice]))
             #expect(try await fakes.brevoMessages(atLeast: 2)[1].text == "Answer to \"Where is my parcel?\" [turn 2]")
             let transcription = try #require(await fakes.openAI.requests().first { $0.endpoint == "audio/transcriptions" })
@@ -145,17 +167,25 @@ import Testing
             // A 429 with Retry-After is waited out, then answered.
             await fakes.openAI.failNext([.rateLimited(retryAfter: 1)])
             let started = ContinuousClock.now
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-3", messages: [
-                FakeBrevoServer.visitorMessage(id: "f-1", visitorID: "v-3", text: "first"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-3",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "f-1", visitorID: "v-3", text: "first")
+                    ]))
             #expect(ContinuousClock.now - started >= .seconds(1))
             #expect(try await fakes.brevoMessages(atLeast: 1)[0].text == "Answer to \"first\" [turn 1]")
 
             // An outage outlasts the retries: auto mode goes off and staff get the message.
             await fakes.openAI.setOutage(.serverError)
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-3", messages: [
-                FakeBrevoServer.visitorMessage(id: "f-2", visitorID: "v-3", text: "second, during the outage"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-3",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "f-2", visitorID: "v-3", text: "second, during the outage")
+                    ]))
             let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage").first)
             #expect(forward.int("chat_id") == ChannelFakes.group)
             #expect(forward.plainText?.contains("second, during the outage") == true)
@@ -168,9 +198,13 @@ import Testing
 
     @Test func withAutoModeOffStaffAnswerFromTheGroupByReplying() async throws {
         try await ChannelFakes.withServer(configure: { configuration in configuration.autoModeDefault = false }) { fakes, client in
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-8", visitorName: "Olga", messages: [
-                FakeBrevoServer.visitorMessage(id: "s-1", visitorID: "v-8", text: "Can a person help me?"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-8", visitorName: "Olga",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "s-1", visitorID: "v-8", text: "Can a person help me?")
+                    ]))
             let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage").first)
             #expect(forward.int("chat_id") == ChannelFakes.group)
             #expect(forward.plainText?.contains("Olga (ID: v-8) · Instagram") == true)
@@ -193,9 +227,13 @@ import Testing
 
     @Test func aStaffPhotoForInstagramIsNotLostSilently() async throws {
         try await ChannelFakes.withServer(configure: { configuration in configuration.autoModeDefault = false }) { fakes, client in
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-9", visitorName: "Olga", messages: [
-                FakeBrevoServer.visitorMessage(id: "p-1", visitorID: "v-9", text: "What does it look like?"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-9", visitorName: "Olga",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "p-1", visitorID: "v-9", text: "What does it look like?")
+                    ]))
             let forward = try #require(try await fakes.telegram.waitForRequests(1, method: "sendMessage").first)
             let groupMessageID = try #require(forward.result?["message_id"]?.intValue)
 
@@ -227,17 +265,25 @@ import Testing
     }
 
     @Test func anAIThatDoesNotAnswerInTimeIsAskedAgain() async throws {
-        try await ChannelFakes.withServer(configure: { configuration in configuration.openAI.timeoutSeconds = 1 }, prepare: { fakes in await fakes.openAI.failNext([.slow(seconds: 6)]) }) { fakes, client in
+        try await ChannelFakes.withServer(
+            configure: { configuration in configuration.openAI.timeoutSeconds = 1 }, prepare: { fakes in await fakes.openAI.failNext([.slow(seconds: 6)]) }
+        ) { fakes, client in
             let started = ContinuousClock.now
-            _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-t", messages: [
-                FakeBrevoServer.visitorMessage(id: "t-1", visitorID: "v-t", text: "hello?"),
-            ]))
+            _ = try await fakes.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-t",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "t-1", visitorID: "v-t", text: "hello?")
+                    ]))
             let waited = ContinuousClock.now - started
             // One timeout (1 s) and one backoff (1 s), then the second attempt answers at
             // once; waiting for the slow answer would take 6 s.
             #expect(waited >= .seconds(2) && waited < .seconds(5), "waited \(waited)")
             #expect(try await fakes.brevoMessages(atLeast: 1)[0].text == "Answer to \"hello?\" [turn 1]")
-            let asked = try await waitFor { let all = await fakes.openAI.requests(); return all.count >= 2 ? all : nil }
+            let asked = try await waitFor {
+                let all = await fakes.openAI.requests(); return all.count >= 2 ? all : nil
+            }
             #expect(asked.map(\.endpoint) == ["responses", "responses"])
         }
     }
@@ -245,9 +291,13 @@ import Testing
     @Test func chatCompletionsModeSendsTheChatsHistory() async throws {
         try await ChannelFakes.withServer(configure: { configuration in configuration.openAI.mode = .chatCompletions }) { fakes, client in
             for (index, text) in ["first question", "second question"].enumerated() {
-                _ = try await fakes.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-6", messages: [
-                    FakeBrevoServer.visitorMessage(id: "c-\(index)", visitorID: "v-6", text: text),
-                ]))
+                _ = try await fakes.postWebhook(
+                    client,
+                    FakeBrevoServer.webhookEvent(
+                        visitorID: "v-6",
+                        messages: [
+                            FakeBrevoServer.visitorMessage(id: "c-\(index)", visitorID: "v-6", text: text)
+                        ]))
                 _ = try await fakes.brevoMessages(atLeast: index + 1)
             }
             let requests = await fakes.openAI.requests()
@@ -260,17 +310,24 @@ import Testing
     }
 
     @Test func inChatCompletionsModeAMessageWaitingForTheOneBeforeIsSentOnce() async throws {
-        try await ChannelFakes.withServer(configure: { configuration in configuration.openAI.mode = .chatCompletions }, prepare: { fakes in
-            await fakes.openAI.slowAnswers(containing: "first", seconds: 1)
-        }) { fakes, client in
+        try await ChannelFakes.withServer(
+            configure: { configuration in configuration.openAI.mode = .chatCompletions },
+            prepare: { fakes in
+                await fakes.openAI.slowAnswers(containing: "first", seconds: 1)
+            }
+        ) { fakes, client in
             // "second" waits for the answer to "first"; meanwhile an app message commits
             // everything queued, "second" included. Its history must still end before it.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, text) in ["first", "second"].enumerated() {
                     group.addTask {
-                        try await fakes.postWebhookAlongside(client, FakeBrevoServer.webhookEvent(visitorID: "v-w", messages: [
-                            FakeBrevoServer.visitorMessage(id: "w-\(index)", visitorID: "v-w", text: text),
-                        ]))
+                        try await fakes.postWebhookAlongside(
+                            client,
+                            FakeBrevoServer.webhookEvent(
+                                visitorID: "v-w",
+                                messages: [
+                                    FakeBrevoServer.visitorMessage(id: "w-\(index)", visitorID: "v-w", text: text)
+                                ]))
                     }
                     try await Task.sleep(for: .milliseconds(200))
                 }

@@ -18,16 +18,19 @@ import Testing
         ports.assistant.transcribing { audio in audio.fileName == "voice.ogg" ? "Where is my parcel?" : "" }
         try await ports.withServer { app, client in
             let first = FakeBrevoServer.visitorMessage(id: "in-1", visitorID: "visitor-1", text: "Hello, is the shop open?")
-            let started = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(name: "conversationStarted", visitorID: "visitor-1", visitorName: "Olga", messages: [first]))
+            let started = try await ports.postWebhook(
+                client, FakeBrevoServer.webhookEvent(name: "conversationStarted", visitorID: "visitor-1", visitorName: "Olga", messages: [first]))
             #expect(started.status == .ok)
             #expect(started.json["handled"] as? Int == 1)
             let memory = AssistantMemory(database: app.database)
             #expect(try await memory.previousResponseID(source: .instagram, platformChatID: "visitor-1") == "resp_fake1")
 
             // A voice note: not fetched by the webhook; the assistant is given its address.
-            let voice = FakeBrevoServer.visitorMessage(id: "in-2", visitorID: "visitor-1", text: "", files: [
-                ["fileName": "voice.ogg", "url": "https://files.brevo.example/voice.ogg", "isImage": false],
-            ])
+            let voice = FakeBrevoServer.visitorMessage(
+                id: "in-2", visitorID: "visitor-1", text: "",
+                files: [
+                    ["fileName": "voice.ogg", "url": "https://files.brevo.example/voice.ogg", "isImage": false]
+                ])
             _ = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "visitor-1", visitorName: "Olga", messages: [voice]))
             #expect(try await memory.previousResponseID(source: .instagram, platformChatID: "visitor-1") == "resp_fake2")
             #expect(ports.assistant.transcribed.map(\.location) == ["https://files.brevo.example/voice.ogg"])
@@ -57,17 +60,25 @@ import Testing
     @Test func whenTheAICannotAnswerTheChatIsHandedToStaffWhoAnswerThroughTheAPI() async throws {
         let ports = TestPorts()
         try await ports.withServer { app, client in
-            _ = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-3", messages: [
-                FakeBrevoServer.visitorMessage(id: "f-1", visitorID: "v-3", text: "first"),
-            ]))
+            _ = try await ports.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-3",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "f-1", visitorID: "v-3", text: "first")
+                    ]))
             await app.waitForDeliveries()
             #expect(ports.instagramChats.sent.map(\.text) == ["Answer to \"first\""])
 
             // The AI fails (its retries spent): auto mode goes off and staff get the message.
             ports.assistant.failNext(1)
-            _ = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-3", messages: [
-                FakeBrevoServer.visitorMessage(id: "f-2", visitorID: "v-3", text: "second, during the outage"),
-            ]))
+            _ = try await ports.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-3",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "f-2", visitorID: "v-3", text: "second, during the outage")
+                    ]))
             await app.waitForDeliveries()
             let forward = try #require(ports.staffGroup.messages.first)
             #expect(forward.kind == .text)
@@ -79,7 +90,10 @@ import Testing
             // Staff answer through the API; it goes out through Brevo.
             let reply = try await client.execute(
                 uri: "/api/messages", method: .post, headers: ports.authorized,
-                body: ByteBuffer(string: #"{"platformChatId": "v-3", "source": "instagram", "text": "Staff here, sorry for the wait", "senderName": "Maria", "visitorId": "v-3-brevo"}"#))
+                body: ByteBuffer(
+                    string:
+                        #"{"platformChatId": "v-3", "source": "instagram", "text": "Staff here, sorry for the wait", "senderName": "Maria", "visitorId": "v-3-brevo"}"#
+                ))
             #expect(reply.status == .created)
             #expect(reply.json["senderName"] as? String == "Maria")
             await app.waitForDeliveries()
@@ -116,7 +130,9 @@ import Testing
             #expect(replayed.json["ignored"] as? Int == 1)
 
             // Our answer comes back: once marked with receivedFrom, once only by its id.
-            let marked: FakeJSON = ["id": "echo-1", "type": "agent", "text": .string(answer.text ?? ""), "visitorId": "v-4", "agentId": "agent-7", "receivedFrom": "replyflow"]
+            let marked: FakeJSON = [
+                "id": "echo-1", "type": "agent", "text": .string(answer.text ?? ""), "visitorId": "v-4", "agentId": "agent-7", "receivedFrom": "replyflow",
+            ]
             let byID: FakeJSON = ["id": .string(answerID), "type": "agent", "text": .string(answer.text ?? ""), "visitorId": "v-4", "agentId": "agent-7"]
             let echoes = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-4", messages: [marked, byID]))
             #expect(echoes.json["ignored"] as? Int == 2)
@@ -143,7 +159,8 @@ import Testing
             let wrong = try await ports.postWebhook(client, event, secret: "not-the-secret-at-all")
             #expect(wrong.status == .forbidden)
             #expect(wrong.json["success"] as? Bool == false)
-            let noSecret = try await client.execute(uri: "/webhooks/brevo", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: event.jsonString))
+            let noSecret = try await client.execute(
+                uri: "/webhooks/brevo", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: event.jsonString))
             #expect(noSecret.status == .forbidden)
             let bearer = try await client.execute(
                 uri: "/webhooks/brevo", method: .post,
@@ -151,7 +168,9 @@ import Testing
             #expect(bearer.status == .ok)
 
             func post(_ body: String) async throws -> TestResponse {
-                try await client.execute(uri: "/webhooks/brevo/\(TestPorts.webhookSecret)", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                try await client.execute(
+                    uri: "/webhooks/brevo/\(TestPorts.webhookSecret)", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: body))
             }
             let cases: [(String, String)] = [
                 ("{not json", "not a Brevo Conversations webhook event"),
@@ -186,12 +205,18 @@ import Testing
     @Test func aBrevoOutageIsRetriedFromTheOutbox() async throws {
         let ports = TestPorts()
         // Brevo's 500, then its 429 with Retry-After, as the Brevo client classifies them.
-        ports.instagramChats.failNext(1, with: DeliveryError(.retry(after: nil), "Brevo conversations/messages: HTTP 500: Internal server error", httpStatus: 500))
-        ports.instagramChats.failNext(1, with: DeliveryError(.retry(after: .seconds(1)), "Brevo conversations/messages: HTTP 429: Too many requests", httpStatus: 429))
+        ports.instagramChats.failNext(
+            1, with: DeliveryError(.retry(after: nil), "Brevo conversations/messages: HTTP 500: Internal server error", httpStatus: 500))
+        ports.instagramChats.failNext(
+            1, with: DeliveryError(.retry(after: .seconds(1)), "Brevo conversations/messages: HTTP 429: Too many requests", httpStatus: 429))
         try await ports.withServer { app, client in
-            _ = try await ports.postWebhook(client, FakeBrevoServer.webhookEvent(visitorID: "v-7", messages: [
-                FakeBrevoServer.visitorMessage(id: "o-1", visitorID: "v-7", text: "anyone?"),
-            ]))
+            _ = try await ports.postWebhook(
+                client,
+                FakeBrevoServer.webhookEvent(
+                    visitorID: "v-7",
+                    messages: [
+                        FakeBrevoServer.visitorMessage(id: "o-1", visitorID: "v-7", text: "anyone?")
+                    ]))
             await app.waitForDeliveries()
         }
         let attempts = ports.instagramChats.calls

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestServers
+import Testing
 
 /// The real `replyflow serve` binary, killed with SIGKILL while a delivery is pending and
 /// started again on the same database: the accepted message still reaches Telegram.

@@ -143,7 +143,9 @@ struct MultipartUploadTests {
     }
 
     @Test(.timeLimit(.minutes(1))) func aPhotoThatIsNotAnImageIsRefusedByItsFirstBytes() async throws {
-        let (answer, uploads) = try await answerToAStartedUpload { photoStart($0) + Array("#!/bin/sh\necho not an image\n".utf8) + [UInt8](repeating: 0x41, count: 8 * 1024) }
+        let (answer, uploads) = try await answerToAStartedUpload {
+            photoStart($0) + Array("#!/bin/sh\necho not an image\n".utf8) + [UInt8](repeating: 0x41, count: 8 * 1024)
+        }
         #expect(answer.hasPrefix("HTTP/1.1 415"), "answer was \(answer.prefix(200))")
         #expect(uploads.isEmpty)
     }

@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+
 @testable import Server
 
 /// A value the test's concurrent closures share.
@@ -64,7 +65,9 @@ private final class Shared<Value: Sendable>: Sendable {
             for _ in 0..<20 {
                 group.addTask {
                     try await lanes.run(7) {
-                        inside.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                        inside.withLock {
+                            $0.now += 1; $0.most = max($0.most, $0.now)
+                        }
                         try await Task.sleep(for: .milliseconds(2))
                         inside.withLock { $0.now -= 1 }
                     }

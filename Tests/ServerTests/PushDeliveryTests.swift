@@ -16,14 +16,16 @@ import Testing
         ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
     }
 
-    static let flows = ["push.yaml": """
+    static let flows = [
+        "push.yaml": """
         name: Push each app message back
         on: app_message
         do:
           - push:
               title: "Служба поддержки"
               text: "{{message.text}}"
-        """]
+        """
+    ]
 
     @Test func everyDeviceGetsThePushATokenNoLongerAcceptedIsRemovedAndABusyServiceIsRetried() async throws {
         let harness = try ServerHarness(flows: Self.flows)
@@ -31,12 +33,16 @@ import Testing
         let ports = TestPorts()
         // As the FCM client classifies FCM's 404 UNREGISTERED and 429 with Retry-After.
         ports.push.failNext(1, token: "old-token", with: DeliveryError(.dropRecipient, "FCM: UNREGISTERED", httpStatus: 404, serviceCode: "UNREGISTERED"))
-        ports.push.failNext(1, token: "new-token", with: DeliveryError(.retry(after: .seconds(1)), "FCM: QUOTA_EXCEEDED", httpStatus: 429, serviceCode: "QUOTA_EXCEEDED"))
+        ports.push.failNext(
+            1, token: "new-token", with: DeliveryError(.retry(after: .seconds(1)), "FCM: QUOTA_EXCEEDED", httpStatus: 429, serviceCode: "QUOTA_EXCEEDED"))
         let app = try harness.build(ports: ports)
         try await app.application.test(.router) { client in
-            _ = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "old-token", "device_id": "a"]))
-            _ = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "new-token", "device_id": "b"]))
-            _ = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u3", "fcm_token": "other-token", "device_id": "c"]))
+            _ = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "old-token", "device_id": "a"]))
+            _ = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "new-token", "device_id": "b"]))
+            _ = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u3", "fcm_token": "other-token", "device_id": "c"]))
             let started = ContinuousClock.now
             _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "message": "!"]))
             await app.waitForDeliveries()
@@ -62,7 +68,8 @@ import Testing
         let ports = TestPorts()
         let app = try harness.build(ports: ports)
         try await app.application.test(.router) { client in
-            let sent = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "nobody", "message": "hello"]))
+            let sent = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "nobody", "message": "hello"]))
             #expect(sent.status == .ok)
             await app.waitForDeliveries()
         }

@@ -32,7 +32,8 @@ import Testing
         let clock = TestClock()
         let built = try harness.build(clock: clock.function)
         try await built.application.test(.router) { client in
-            let sent = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": 42, "user_name": "Анна", "message": "Где мой заказ?"]))
+            let sent = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": 42, "user_name": "Анна", "message": "Где мой заказ?"]))
             #expect(sent.status == .ok)
             #expect(sent.json["success"] as? Bool == true)
             #expect(sent.json["message_id"] as? Int != nil)
@@ -151,7 +152,8 @@ import Testing
             form.field("message", "Смотрите фото")
             form.file("photo", filename: "a.jpg", contentType: "image/jpeg", tinyPNG)  // the name lies; the bytes decide
             form.file("photo", filename: "b.png", contentType: "image/png", tinyPNG)
-            let sent = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: form.contentType], body: ByteBuffer(bytes: form.finished()))
+            let sent = try await client.execute(
+                uri: "/send_message", method: .post, headers: [.contentType: form.contentType], body: ByteBuffer(bytes: form.finished()))
             #expect(sent.status == .ok)
             #expect(sent.json["photo_count"] as? Int == 2)
             let url = try #require(sent.json["photo_url"] as? String)
@@ -186,14 +188,18 @@ import Testing
             #expect(before.json["device_count"] as? Int == 0)
             #expect(before.json["has_tokens"] as? Bool == false)
 
-            let registered = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-a", "platform": "android", "device_id": "d1"]))
+            let registered = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders,
+                body: json(["user_id": "77", "fcm_token": "token-a", "platform": "android", "device_id": "d1"]))
             #expect(registered.status == .ok)
             #expect(registered.json["success"] as? Bool == true)
             #expect(registered.json["message"] as? String == "Устройство зарегистрировано успешно")
             #expect(registered.json["device_count"] as? Int == 1)
             // The same device with a new token replaces the old one; another device adds one.
-            _ = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-b", "device_id": "d1"]))
-            let second = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-c", "device_id": "d2"]))
+            _ = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-b", "device_id": "d1"]))
+            let second = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "77", "fcm_token": "token-c", "device_id": "d2"]))
             #expect(second.json["device_count"] as? Int == 2)
 
             let after = try await client.execute(uri: "/check_device/77", method: .get)
@@ -213,42 +219,74 @@ import Testing
             func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
                 #expect(response.status == status, sourceLocation: sourceLocation)
                 #expect(response.json["success"] as? Bool == false, sourceLocation: sourceLocation)
-                #expect((response.json["error"] as? String)?.contains(fragment) == true, "error was \(response.json["error"] ?? "none")", sourceLocation: sourceLocation)
+                #expect(
+                    (response.json["error"] as? String)?.contains(fragment) == true, "error was \(response.json["error"] ?? "none")",
+                    sourceLocation: sourceLocation)
             }
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["message": "hi"])), .badRequest, "user_id")
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "1", "message": "   "])), .badRequest, "message")
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": true, "message": "x"])), .badRequest, "user_id")
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{\"user_id\": ")), .badRequest, "JSON")
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "[1,2]")), .badRequest, "object")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["message": "hi"])), .badRequest, "user_id")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "1", "message": "   "])),
+                .badRequest, "message")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": true, "message": "x"])), .badRequest,
+                "user_id")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{\"user_id\": ")), .badRequest,
+                "JSON")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "[1,2]")), .badRequest, "object")
             expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders), .badRequest, "empty")
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hi")), .unsupportedMediaType, "Content-Type")
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(repeating: 0x20, count: 2 * 1024 * 1024)), .contentTooLarge, "larger")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hi")),
+                .unsupportedMediaType, "Content-Type")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: ByteBuffer(repeating: 0x20, count: 2 * 1024 * 1024)),
+                .contentTooLarge, "larger")
 
             var notImage = MultipartBody()
             notImage.field("user_id", "1")
             notImage.field("message", "x")
             notImage.file("photo", filename: "cat.jpg", contentType: "image/jpeg", Array("#!/bin/sh\necho hi\n".utf8))
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: notImage.contentType], body: ByteBuffer(bytes: notImage.finished())), .unsupportedMediaType, "image")
+            expectError(
+                try await client.execute(
+                    uri: "/send_message", method: .post, headers: [.contentType: notImage.contentType], body: ByteBuffer(bytes: notImage.finished())),
+                .unsupportedMediaType, "image")
 
             var tooLarge = MultipartBody()
             tooLarge.field("user_id", "1")
             tooLarge.field("message", "x")
             tooLarge.file("photo", filename: "big.png", contentType: "image/png", tinyPNG + [UInt8](repeating: 0, count: 64 * 1024))
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: tooLarge.contentType], body: ByteBuffer(bytes: tooLarge.finished())), .contentTooLarge, "larger")
+            expectError(
+                try await client.execute(
+                    uri: "/send_message", method: .post, headers: [.contentType: tooLarge.contentType], body: ByteBuffer(bytes: tooLarge.finished())),
+                .contentTooLarge, "larger")
 
             var tooMany = MultipartBody()
             tooMany.field("user_id", "1")
             tooMany.field("message", "x")
             for index in 0..<3 { tooMany.file("photo", filename: "\(index).png", contentType: "image/png", tinyPNG) }
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: tooMany.contentType], body: ByteBuffer(bytes: tooMany.finished())), .contentTooLarge, "at most 2")
+            expectError(
+                try await client.execute(
+                    uri: "/send_message", method: .post, headers: [.contentType: tooMany.contentType], body: ByteBuffer(bytes: tooMany.finished())),
+                .contentTooLarge, "at most 2")
 
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "multipart/form-data"], body: ByteBuffer(string: "x")), .badRequest, "boundary")
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "multipart/form-data; boundary=zzz"], body: ByteBuffer(string: "garbage")), .badRequest, "multipart")
-            expectError(try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "1"])), .badRequest, "fcm_token")
+            expectError(
+                try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: "multipart/form-data"], body: ByteBuffer(string: "x")),
+                .badRequest, "boundary")
+            expectError(
+                try await client.execute(
+                    uri: "/send_message", method: .post, headers: [.contentType: "multipart/form-data; boundary=zzz"], body: ByteBuffer(string: "garbage")),
+                .badRequest, "multipart")
+            expectError(
+                try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "1"])), .badRequest, "fcm_token")
             // As the seed: a limit that is not a number is the default, not an error.
             let lenient = try await client.execute(uri: "/message_history/1?limit=abc", method: .get)
             #expect(lenient.status == .ok)
-            expectError(try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "1", "user_name": "A" + String(repeating: "\u{0301}", count: 300), "message": "x"])), .badRequest, "user_name")
+            expectError(
+                try await client.execute(
+                    uri: "/send_message", method: .post, headers: jsonHeaders,
+                    body: json(["user_id": "1", "user_name": "A" + String(repeating: "\u{0301}", count: 300), "message": "x"])), .badRequest, "user_name")
             expectError(try await client.execute(uri: "/uploads/..%2Fstate.sqlite", method: .get), .notFound, "no such file")
             expectError(try await client.execute(uri: "/uploads/state.sqlite", method: .get), .notFound, "no such file")
             expectError(try await client.execute(uri: "/nope", method: .get), .notFound, "no such endpoint")

@@ -103,7 +103,9 @@ import Testing
         #expect(delivered.count == 3)
         #expect(words("Очень", in: delivered.map(\.plainText)) == 400)
         #expect(delivered.first?.plainText?.contains("ID: 19") == true, "the header goes first, once")
-        let row = try await app.database.writer.read { db in try Row.fetchOne(db, sql: "SELECT status, attempts, parts_sent FROM outbox WHERE kind = 'telegram.forward'") }
+        let row = try await app.database.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT status, attempts, parts_sent FROM outbox WHERE kind = 'telegram.forward'")
+        }
         #expect(row?["status"] as String? == "delivered")
         #expect(row?["attempts"] as Int? == 2)
         // The third part is not noted: the item is marked delivered right after it.
@@ -128,7 +130,8 @@ import Testing
             body.field("message", long)
             body.file("photo", filename: "a.png", contentType: "image/png", tinyPNG)
             body.file("photo", filename: "b.png", contentType: "image/png", tinyPNG)
-            _ = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: body.contentType], body: ByteBuffer(bytes: body.finished()))
+            _ = try await client.execute(
+                uri: "/send_message", method: .post, headers: [.contentType: body.contentType], body: ByteBuffer(bytes: body.finished()))
             await app.waitForDeliveries()
         }
         let albums = ports.staffGroup.calls.filter { $0.kind == .album }
@@ -147,7 +150,8 @@ import Testing
         ports.staffGroup.failNext(2, .text, with: Self.serverError)
         let first = try harness.build(ports: ports)
         try await first.application.test(.router) { client in
-            let sent = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "14", "message": "Не потеряйся"]))
+            let sent = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "14", "message": "Не потеряйся"]))
             #expect(sent.status == .ok)
             // The server stops while the item waits for its retry.
             _ = try await waitFor { ports.staffGroup.calls.isEmpty ? nil : true }

@@ -104,7 +104,11 @@ import Testing
             let events = try await watcher.jsonLines(2)
             let contents = events.compactMap { (($0["data"] as? [String: Any])?["record"] as? [String: Any])?["content"] as? String }
             #expect(contents == ["свой чат"])
-            #expect(events.allSatisfy { (($0["data"] as? [String: Any])?["record"] as? [String: Any]).map { $0["chatId"] as? String == chatID || $0["id"] as? String == chatID } ?? false })
+            #expect(
+                events.allSatisfy {
+                    (($0["data"] as? [String: Any])?["record"] as? [String: Any]).map { $0["chatId"] as? String == chatID || $0["id"] as? String == chatID }
+                        ?? false
+                })
         }
     }
 }

@@ -12,7 +12,8 @@ import Testing
 @Suite("Telegram dispatcher", .timeLimit(.minutes(2)))
 struct TelegramDispatcherTests {
     private func update(_ id: Int64, chat: Int64) -> TelegramUpdate {
-        let json = #"{"update_id": \#(id), "message": {"message_id": \#(id), "date": 1767261600, "chat": {"id": \#(chat), "type": "private"}, "text": "m\#(id)"}}"#
+        let json =
+            #"{"update_id": \#(id), "message": {"message_id": \#(id), "date": 1767261600, "chat": {"id": \#(chat), "type": "private"}, "text": "m\#(id)"}}"#
         return try! JSONDecoder().decode(TelegramUpdate.self, from: Data(json.utf8))
     }
 

@@ -12,7 +12,9 @@ import Testing
 @Suite("Telegram private chats", .serialized) struct TelegramPrivateChatTests {
     static let customer: Int64 = 555_000_111
 
-    func privateMessage(from customer: Int64 = customer, text: String? = nil, voice: TelegramFakeFile? = nil, photo: TelegramFakeFile? = nil, caption: String? = nil) -> FakeJSON {
+    func privateMessage(
+        from customer: Int64 = customer, text: String? = nil, voice: TelegramFakeFile? = nil, photo: TelegramFakeFile? = nil, caption: String? = nil
+    ) -> FakeJSON {
         var message: [String: FakeJSON] = [
             "message_id": .int(Int64.random(in: 1...1_000_000)), "date": .int(Int64(Date().timeIntervalSince1970)),
             "chat": ["id": .int(customer), "type": "private", "first_name": "Ivan"],
@@ -115,7 +117,8 @@ import Testing
             databasePath.value = configuration.databasePath
             // A previous run took this update from Telegram (which forgot it) and stopped
             // before handling it.
-            let update = #"{"update_id": 100, "message": {"message_id": 7, "date": 1767261600, "chat": {"id": \#(Self.customer), "type": "private", "first_name": "Ivan"}, "from": {"id": \#(Self.customer), "is_bot": false, "first_name": "Ivan"}, "text": "are you there?"}}"#
+            let update =
+                #"{"update_id": 100, "message": {"message_id": 7, "date": 1767261600, "chat": {"id": \#(Self.customer), "type": "private", "first_name": "Ivan"}, "from": {"id": \#(Self.customer), "is_bot": false, "first_name": "Ivan"}, "text": "are you there?"}}"#
             let database = try? ReplyflowDatabase(path: configuration.databasePath)
             try? database?.writer.write { db in
                 try db.execute(sql: "INSERT INTO telegram_inbox (update_id, body, received_at) VALUES (100, ?, 0)", arguments: [update])
@@ -153,7 +156,9 @@ import Testing
             // Stored with the photo, which is kept in uploads.
             let chats = try await client.execute(uri: "/api/chats?source=telegram", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
             let chatID = try #require(chats?.first?["id"] as? String)
-            let stored = try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]] ?? []
+            let stored =
+                try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]]
+                ?? []
             let answer = try #require(stored.last)
             #expect(answer["type"] as? String == "photo")
             #expect(answer["content"] as? String == caption)

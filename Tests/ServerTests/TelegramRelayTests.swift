@@ -38,7 +38,9 @@ import Testing
         let telegram = FakeTelegramServer()
         try await configured(&harness, telegram: telegram)
         try await harness.build().application.test(.live) { client in
-            let sent = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "42", "user_name": "Анна <VIP>", "message": "Где мой заказ? 5 < 6 & 7 > 3"]))
+            let sent = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders,
+                body: json(["user_id": "42", "user_name": "Анна <VIP>", "message": "Где мой заказ? 5 < 6 & 7 > 3"]))
             #expect(sent.status == .ok)
 
             let forwarded = try await telegram.waitForRequests(1, method: "sendMessage")
@@ -129,13 +131,20 @@ import Testing
             let update = try await telegram.staffReply(to: groupMessageID, text: "Через вебхук")
             let body = ByteBuffer(string: update.jsonString)
 
-            let wrong = try await client.execute(uri: "/webhooks/telegram", method: .post, headers: [.contentType: "application/json", .init("X-Telegram-Bot-Api-Secret-Token")!: "nope"], body: body)
+            let wrong = try await client.execute(
+                uri: "/webhooks/telegram", method: .post, headers: [.contentType: "application/json", .init("X-Telegram-Bot-Api-Secret-Token")!: "nope"],
+                body: body)
             #expect(wrong.status == .forbidden)
             let missing = try await client.execute(uri: "/webhooks/telegram", method: .post, headers: jsonHeaders, body: body)
             #expect(missing.status == .forbidden)
-            let malformed = try await client.execute(uri: "/webhooks/telegram", method: .post, headers: [.contentType: "application/json", .init("X-Telegram-Bot-Api-Secret-Token")!: "s3cret-token_1"], body: ByteBuffer(string: "{\"update_id\": \"x\""))
+            let malformed = try await client.execute(
+                uri: "/webhooks/telegram", method: .post,
+                headers: [.contentType: "application/json", .init("X-Telegram-Bot-Api-Secret-Token")!: "s3cret-token_1"],
+                body: ByteBuffer(string: "{\"update_id\": \"x\""))
             #expect(malformed.status == .badRequest)
-            let right = try await client.execute(uri: "/webhooks/telegram", method: .post, headers: [.contentType: "application/json", .init("X-Telegram-Bot-Api-Secret-Token")!: "s3cret-token_1"], body: body)
+            let right = try await client.execute(
+                uri: "/webhooks/telegram", method: .post,
+                headers: [.contentType: "application/json", .init("X-Telegram-Bot-Api-Secret-Token")!: "s3cret-token_1"], body: body)
             #expect(right.status == .ok)
             // Kept in the inbox before the 200, handled right after.
             _ = try await waitFor { try await history(client, "12").contains { $0["message"] as? String == "Через вебхук" } ? true : nil }
@@ -150,7 +159,8 @@ import Testing
         try await configured(&harness, telegram: telegram)
         harness.configuration.telegramTopics = true
         try await harness.build().application.test(.live) { client in
-            _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "13", "user_name": "Олег", "message": "Первое"]))
+            _ = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "13", "user_name": "Олег", "message": "Первое"]))
             _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "13", "message": "Второе"]))
             let sends = try await telegram.waitForRequests(2, method: "sendMessage")
             let created = try await telegram.requests(method: "createForumTopic")

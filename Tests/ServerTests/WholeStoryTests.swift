@@ -40,7 +40,9 @@ import Testing
         defer { harness.remove() }
         let built = try harness.build()
         try await built.application.test(.live) { client in
-            let registered = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u1", "fcm_token": "device-token-1", "platform": "android", "device_id": "pixel"]))
+            let registered = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders,
+                body: json(["user_id": "u1", "fcm_token": "device-token-1", "platform": "android", "device_id": "pixel"]))
             #expect(registered.json["device_count"] as? Int == 1)
 
             let chat = try ChatClientProcess(url: "http://127.0.0.1:\(client.port!)", userID: "u1", transport: transport)
@@ -49,13 +51,16 @@ import Testing
             // python-socketio reports the transport in use once joined.
             #expect(ready == "READY transport=\(transport == "upgrade" ? "websocket" : transport)")
 
-            let text = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "u1", "user_name": "Мария", "message": "Здравствуйте, вопрос"]))
+            let text = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders,
+                body: json(["user_id": "u1", "user_name": "Мария", "message": "Здравствуйте, вопрос"]))
             #expect(text.status == .ok)
             var form = MultipartBody()
             form.field("user_id", "u1")
             form.field("message", "И фото")
             form.file("photo", filename: "p.png", contentType: "image/png", tinyPNG)
-            let photo = try await client.execute(uri: "/send_message", method: .post, headers: [.contentType: form.contentType], body: ByteBuffer(bytes: form.finished()))
+            let photo = try await client.execute(
+                uri: "/send_message", method: .post, headers: [.contentType: form.contentType], body: ByteBuffer(bytes: form.finished()))
             #expect(photo.json["photo_count"] as? Int == 1)
 
             let forwarded = try #require(try await telegram.waitForRequests(1, method: "sendMessage").first)
@@ -98,8 +103,10 @@ import Testing
         await fcm.setOutcome(.quotaExceeded(retryAfter: 1), forToken: "new-token", times: 1)
         let built = try harness.build()
         try await built.application.test(.live) { client in
-            _ = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "old-token", "device_id": "a"]))
-            _ = try await client.execute(uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "new-token", "device_id": "b"]))
+            _ = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "old-token", "device_id": "a"]))
+            _ = try await client.execute(
+                uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "new-token", "device_id": "b"]))
             _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "message": "?"]))
             let forwarded = try #require(try await telegram.waitForRequests(1, method: "sendMessage").first)
             try await telegram.staffReply(to: try #require(forwarded.result?["message_id"]?.intValue), text: "!")

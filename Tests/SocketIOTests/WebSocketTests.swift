@@ -201,9 +201,11 @@ struct WebSocketTests {
                     }
                 }
                 // Wait until every client is connected and client 0 has left its room.
-                guard await eventually({
-                    namespace.socketCount == clientCount && namespace.sockets(inRoom: "even").count == clientCount / 2 - 1
-                }) else { throw HarnessError("clients did not connect") }
+                guard
+                    await eventually({
+                        namespace.socketCount == clientCount && namespace.sockets(inRoom: "even").count == clientCount / 2 - 1
+                    })
+                else { throw HarnessError("clients did not connect") }
                 await namespace.emit("to-even", ["hello even"], toRoom: "even")
                 let one = try #require(namespace.sockets(inRoom: "odd").first)
                 await one.emit("direct", [.number(1)])
@@ -230,9 +232,12 @@ struct WebSocketTests {
     /// `SOCKETIO_BROADCAST_CLIENTS` raises the client count (e.g. 1000 for a local benchmark).
     @Test func broadcastToManyWebSocketsIsFast() async throws {
         let clientCount = ProcessInfo.processInfo.environment["SOCKETIO_BROADCAST_CLIENTS"].flatMap { Int($0) } ?? 200
-        try await withSocketIOServer(timeout: 60, setup: { server in
-            server.namespace("/").onConnect { socket, _ in await socket.join("everyone") }
-        }) { port, server in
+        try await withSocketIOServer(
+            timeout: 60,
+            setup: { server in
+                server.namespace("/").onConnect { socket, _ in await socket.join("everyone") }
+            }
+        ) { port, server in
             let namespace = server.namespace("/")
             let sentAt = Shared<ContinuousClock.Instant?>(nil)
             let latencies = try await withThrowingTaskGroup(of: Duration.self) { group in

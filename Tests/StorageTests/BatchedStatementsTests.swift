@@ -1,8 +1,9 @@
 import Flows
 import Foundation
 import GRDB
-@testable import Storage
 import Testing
+
+@testable import Storage
 
 // A flush writes plain inserts several rows per statement. These tests hold it to what a
 // row-by-row flush writes: every row, in order per table, and nothing held back from a
@@ -43,12 +44,13 @@ struct BatchedStatementsTests {
     @Test("a chat forward after a held forward of the same group message replaces it, as row by row")
     func forwardOrderWithinTable() throws {
         let database = try ReplyflowDatabase()
-        try flush([
-            .forward(groupMessageID: 5, userID: "first", at: at),
-            .chatForward(groupMessageID: 5, userID: "second", source: .telegram, at: at),
-            .chatForward(groupMessageID: 6, userID: "first", source: .telegram, at: at),
-            .forward(groupMessageID: 6, userID: "second", at: at),
-        ], into: database)
+        try flush(
+            [
+                .forward(groupMessageID: 5, userID: "first", at: at),
+                .chatForward(groupMessageID: 5, userID: "second", source: .telegram, at: at),
+                .chatForward(groupMessageID: 6, userID: "first", source: .telegram, at: at),
+                .forward(groupMessageID: 6, userID: "second", at: at),
+            ], into: database)
         let owners = try database.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT group_message_id, user_id, source FROM group_forwards ORDER BY group_message_id")
                 .map { "\($0["group_message_id"] as Int64) \($0["user_id"] as String) \($0["source"] as String)" }
@@ -59,11 +61,12 @@ struct BatchedStatementsTests {
     @Test("a custom write sees the rows queued before it")
     func customWriteSeesHeldRows() throws {
         let database = try ReplyflowDatabase()
-        try flush([
-            message(1), message(2),
-            .custom { db in try db.execute(sql: "UPDATE messages SET text = 'changed' WHERE id = 2") },
-            message(3),
-        ], into: database)
+        try flush(
+            [
+                message(1), message(2),
+                .custom { db in try db.execute(sql: "UPDATE messages SET text = 'changed' WHERE id = 2") },
+                message(3),
+            ], into: database)
         let texts = try database.writer.read { db in try String.fetchAll(db, sql: "SELECT text FROM messages ORDER BY id") }
         #expect(texts == ["text 1", "changed", "text 3"])
     }
@@ -71,10 +74,11 @@ struct BatchedStatementsTests {
     @Test("a marker given twice in one flush is one row (INSERT OR IGNORE, many rows per statement)")
     func duplicateMarkersInOneStatement() throws {
         let database = try ReplyflowDatabase()
-        try flush([
-            .marker(userID: "1", key: "k", period: "2026-11-20", at: at),
-            .marker(userID: "1", key: "k", period: "2026-11-20", at: at.addingTimeInterval(5)),
-        ] + (0..<40).map { .marker(userID: "\($0)", key: "k", period: "2026-11-21", at: at) }, into: database)
+        try flush(
+            [
+                .marker(userID: "1", key: "k", period: "2026-11-20", at: at),
+                .marker(userID: "1", key: "k", period: "2026-11-20", at: at.addingTimeInterval(5)),
+            ] + (0..<40).map { .marker(userID: "\($0)", key: "k", period: "2026-11-21", at: at) }, into: database)
         let count = try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM markers") }
         #expect(count == 41)
         let first = try database.writer.read { db in try Double.fetchOne(db, sql: "SELECT created_at FROM markers WHERE period = '2026-11-20'") }

@@ -1,9 +1,10 @@
-@testable import Flows
 import Foundation
 import GRDB
 import Storage
-import Testing
 import TestSupport
+import Testing
+
+@testable import Flows
 
 // The buffered store answers the runtime from memory and writes SQLite in batches. Two
 // promises are checked here: every answer is the one `DirectStateStore` gives for the same
@@ -272,10 +273,12 @@ private let scenario: [StateCall] = [
     .recordConversion("e1", "7", variant: "formal"),
     .recordConversion("e2", "99", variant: "formal"),
     .recordConversion("e1", "7", variant: "formal"),
-    .trace(.appMessage, userID: "42", flows: [
-        FlowOutcome(name: "A", result: .ran, reason: nil, variant: "warm"),
-        FlowOutcome(name: "B", result: .skipped, reason: "auto_mode is off, the flow wants on", variant: nil),
-    ], note: nil),
+    .trace(
+        .appMessage, userID: "42",
+        flows: [
+            FlowOutcome(name: "A", result: .ran, reason: nil, variant: "warm"),
+            FlowOutcome(name: "B", result: .skipped, reason: "auto_mode is off, the flow wants on", variant: nil),
+        ], note: nil),
     .trace(.historyFetch, userID: "42", flows: [], note: nil),
     .trace(.telegramReply, userID: nil, flows: [], note: "no user"),
     .trace(.instagramDM, userID: "7", flows: [FlowOutcome(name: "C", result: .ran, reason: "ran 'else': x", variant: nil)], note: "n"),
@@ -309,7 +312,9 @@ private func randomCalls(seed: UInt64, count: Int) -> [StateCall] {
         case 3: return .setAutoMode(flag, source, user)
         case 4: return .hasMarker(user, key: key, period: period)
         case 5: return .setMarker(user, key: key, period: period)
-        case 6: return .storeMessage(user, source, flag ? .user : .support, text: "m\(index)", media: MediaKind.allCases.randomElement(using: &rng)!, flow: flag ? nil : "F")
+        case 6:
+            return .storeMessage(
+                user, source, flag ? .user : .support, text: "m\(index)", media: MediaKind.allCases.randomElement(using: &rng)!, flow: flag ? nil : "F")
         case 7: return .saveForward(groupMessage, user)
         case 8: return .userForGroupMessage(groupMessage)
         case 9: return .assignment(experiment, user)

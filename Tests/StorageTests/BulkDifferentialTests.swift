@@ -1,9 +1,10 @@
 import Flows
 import Foundation
 import GRDB
-@testable import Storage
-import Testing
 import TestSupport
+import Testing
+
+@testable import Storage
 
 // The bulk writer (replay's) is a speed trick: it must leave exactly the rows the
 // server's path leaves, where each event's state is read into a snapshot before it runs
@@ -20,37 +21,47 @@ private func differentialFlows() throws -> FlowSet {
     for name in try FileManager.default.contentsOfDirectory(atPath: shipped).sorted() where name.hasSuffix(".yaml") {
         files.append((path: name, data: try Data(contentsOf: URL(fileURLWithPath: shipped + "/" + name))))
     }
-    files.append((path: "zz-experiment.yaml", data: Data("""
-        name: Welcome test
-        on: app_message
-        priority: 50
-        experiment:
-          key: welcome
-          goal: { on: history_first_fetch_today, within: 2d }
-          variants:
-            - name: short
-              weight: 1
-              do:
-                - push: { text: "Hi" }
-            - name: long
-              weight: 1
-              do:
-                - push: { text: "Hello, we are here" }
-        do:
-          - broadcast: {}
+    files.append(
+        (
+            path: "zz-experiment.yaml",
+            data: Data(
+                """
+                name: Welcome test
+                on: app_message
+                priority: 50
+                experiment:
+                  key: welcome
+                  goal: { on: history_first_fetch_today, within: 2d }
+                  variants:
+                    - name: short
+                      weight: 1
+                      do:
+                        - push: { text: "Hi" }
+                    - name: long
+                      weight: 1
+                      do:
+                        - push: { text: "Hello, we are here" }
+                do:
+                  - broadcast: {}
 
-        """.utf8)))
-    files.append((path: "zz-weekly.yaml", data: Data("""
-        name: Weekly note
-        on: [instagram_dm, telegram_message]
-        priority: 60
-        once_per_user: week
-        if: { text_contains: ["off"] }
-        do:
-          - set_auto_mode: off
-          - reply: "Staff will answer."
+                """.utf8)
+        ))
+    files.append(
+        (
+            path: "zz-weekly.yaml",
+            data: Data(
+                """
+                name: Weekly note
+                on: [instagram_dm, telegram_message]
+                priority: 60
+                once_per_user: week
+                if: { text_contains: ["off"] }
+                do:
+                  - set_auto_mode: off
+                  - reply: "Staff will answer."
 
-        """.utf8)))
+                """.utf8)
+        ))
     let loaded = FlowLoader.load(files: files)
     #expect(!loaded.hasErrors, "\(loaded.diagnostics.map(\.description))")
     return try #require(loaded.flowSet)
@@ -145,7 +156,9 @@ struct BulkDifferentialTests {
             }
         }
         // The events reach every kind of state, so an empty table cannot pass unnoticed.
-        for table in ["users", "chats", "markers", "messages", "group_forwards", "experiment_assignments", "experiment_exposures", "experiment_conversions", "run_traces"] {
+        for table in [
+            "users", "chats", "markers", "messages", "group_forwards", "experiment_assignments", "experiment_exposures", "experiment_conversions", "run_traces",
+        ] {
             #expect(!(want[table] ?? []).isEmpty, "the events write rows to \(table)")
         }
     }

@@ -40,7 +40,9 @@ import Testing
             #expect(seen == expected, "source \(source?.rawValue ?? "all"), perPage \(perPage)")
         }
         // A source with no chat yet: an empty page and a total of 0, not an error.
-        try await database.writer.write { db in try db.execute(sql: "DELETE FROM conversations WHERE source = 'instagram'; DELETE FROM conversation_counts WHERE source = 'instagram'") }
+        try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM conversations WHERE source = 'instagram'; DELETE FROM conversation_counts WHERE source = 'instagram'")
+        }
         let (none, total) = try await queries.conversations(source: .instagram, page: 1, perPage: 10)
         #expect(none.isEmpty && total == 0)
     }

@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import GRDB
+
 @testable import Storage
 
 /// The reference the bulk writer is held to, call by call: each call one statement,
@@ -93,8 +94,11 @@ final class DirectStateStore: StateCalls {
     @discardableResult public func storeMessage(_ message: StoredMessage) -> Int64 {
         read(0) { db in
             try db.cachedStatement(sql: StateSQL.insertMessage)
-                .execute(arguments: [nil, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue, message.at.timeIntervalSince1970, message.flow, message.photoURL,
-                               message.platformMessageID, message.senderName])
+                .execute(arguments: [
+                    nil, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue,
+                    message.at.timeIntervalSince1970, message.flow, message.photoURL,
+                    message.platformMessageID, message.senderName,
+                ])
             return db.lastInsertedRowID
         }
     }

@@ -1,7 +1,8 @@
-@testable import Flows
 import Foundation
-@testable import Storage
 import Testing
+
+@testable import Flows
+@testable import Storage
 
 // The runtime's state in SQLite: every `FlowStateStore` method must round-trip, in an
 // in-memory database and in a file that survives being closed and reopened.

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import Storage
 import Testing
+
+@testable import Storage
 
 @Suite("OutboxStore: what a restart finds")
 struct OutboxStoreTests {
@@ -13,7 +14,9 @@ struct OutboxStoreTests {
         do {
             let database = try ReplyflowDatabase(path: path)
             var record = RunRecord()
-            record.outbox = [OutboxDraft(kind: .telegramForward, lane: "group", payload: "{}", status: .pending, at: Date(timeIntervalSince1970: 1_795_600_000))]
+            record.outbox = [
+                OutboxDraft(kind: .telegramForward, lane: "group", payload: "{}", status: .pending, at: Date(timeIntervalSince1970: 1_795_600_000))
+            ]
             id = try #require(try await database.commit(record)?.outbox.first?.id)
             let outbox = OutboxStore(database: database)
             #expect(try await outbox.pending().first?.partsSent == 0)

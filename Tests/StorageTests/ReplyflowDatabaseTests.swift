@@ -1,8 +1,9 @@
 import Flows
 import Foundation
 import GRDB
-@testable import Storage
 import Testing
+
+@testable import Storage
 
 @Suite("ReplyflowDatabase: connection settings")
 struct ReplyflowDatabaseTests {
@@ -36,7 +37,9 @@ struct ReplyflowDatabaseTests {
         #expect(messageIndexes.isEmpty)
     }
 
-    @Test("a durable file is checkpointed off the writer: the writer's own threshold is only a backstop, and written pages reach the file without it", .timeLimit(.minutes(1)))
+    @Test(
+        "a durable file is checkpointed off the writer: the writer's own threshold is only a backstop, and written pages reach the file without it",
+        .timeLimit(.minutes(1)))
     func checkpointsComeFromTheCheckpointer() async throws {
         let path = temporaryDatabasePath()
         defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()) }
@@ -49,7 +52,9 @@ struct ReplyflowDatabaseTests {
         let before = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
         try await database.writer.write { db in
             for index in 0..<400 {
-                try db.execute(sql: "INSERT INTO markers (user_id, key, period, created_at) VALUES (?, 'k', ?, 0)", arguments: ["user-\(index)", String(repeating: "p", count: 4000)])
+                try db.execute(
+                    sql: "INSERT INTO markers (user_id, key, period, created_at) VALUES (?, 'k', ?, 0)",
+                    arguments: ["user-\(index)", String(repeating: "p", count: 4000)])
             }
         }
         var grown = before
@@ -60,7 +65,9 @@ struct ReplyflowDatabaseTests {
         #expect(grown >= before + 400 * 4096, "the file grew from \(before) to \(grown) bytes")
     }
 
-    @Test("under writes that never pause, the log still starts again from its beginning: it stays near the restart size instead of growing with every page written", .timeLimit(.minutes(1)))
+    @Test(
+        "under writes that never pause, the log still starts again from its beginning: it stays near the restart size instead of growing with every page written",
+        .timeLimit(.minutes(1)))
     func logRestartsUnderSteadyWrites() async throws {
         let path = temporaryDatabasePath()
         defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()) }

@@ -16,7 +16,9 @@ enum EventReader {
             case "at": record.at = reader.string(entry.value, "'at'")
             case "user":
                 guard let fields = part(entry, EventRecord.userKeys, &reader, &nodes) else { continue }
-                record.user = EventRecord.User(id: fields["id"].flatMap { reader.string($0, "'user.id'") }, name: fields["name"].flatMap { reader.string($0, "'user.name'", allowEmpty: true) })
+                record.user = EventRecord.User(
+                    id: fields["id"].flatMap { reader.string($0, "'user.id'") },
+                    name: fields["name"].flatMap { reader.string($0, "'user.name'", allowEmpty: true) })
             case "chat":
                 guard let fields = part(entry, EventRecord.chatKeys, &reader, &nodes) else { continue }
                 record.chat = EventRecord.Chat(auto_mode: fields["auto_mode"].flatMap { reader.bool($0, "'chat.auto_mode'", style: "on or off") })
@@ -71,7 +73,6 @@ enum EventReader {
         return (event, bag.items + reader.bag.items)
     }
 }
-
 
 /// Public entry point for event files.
 public enum EventFile {

@@ -73,10 +73,13 @@ public struct EventRecord: Sendable, Equatable {
     /// Validates the record into an event. `now` stands in for a missing `at`.
     public func makeEvent(now: Date) -> Result<InboundEvent, Problem> {
         guard let kindText = kind else {
-            return .failure(Problem(field: "kind", message: "an event needs a 'kind'", hint: "one of: " + EventKind.allCases.map(\.rawValue).joined(separator: ", ")))
+            return .failure(
+                Problem(field: "kind", message: "an event needs a 'kind'", hint: "one of: " + EventKind.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         guard let kind = EventKind(rawValue: kindText) else {
-            return .failure(Problem(field: "kind", message: "unknown event kind '\(kindText)'", hint: Suggestions.hint(for: kindText, in: EventKind.allCases.map(\.rawValue))))
+            return .failure(
+                Problem(
+                    field: "kind", message: "unknown event kind '\(kindText)'", hint: Suggestions.hint(for: kindText, in: EventKind.allCases.map(\.rawValue))))
         }
         var date = now
         if let at {
@@ -88,7 +91,10 @@ public struct EventRecord: Sendable, Equatable {
         var media = MediaKind.none
         if let mediaText = message?.media {
             guard let parsed = MediaKind(rawValue: mediaText) else {
-                return .failure(Problem(field: "message.media", message: "'\(mediaText)' is not a media kind", hint: Suggestions.hint(for: mediaText, in: MediaKind.allCases.map(\.rawValue))))
+                return .failure(
+                    Problem(
+                        field: "message.media", message: "'\(mediaText)' is not a media kind",
+                        hint: Suggestions.hint(for: mediaText, in: MediaKind.allCases.map(\.rawValue))))
             }
             media = parsed
         }
@@ -99,14 +105,15 @@ public struct EventRecord: Sendable, Equatable {
                 return .failure(Problem(field: "user.id", message: "the event needs a user id", hint: hint))
             }
         }
-        return .success(InboundEvent(
-            kind: kind, at: date, userID: userID, userName: user?.name, autoMode: chat?.auto_mode,
-            text: message?.text, media: media, replyTo: message?.reply_to,
-            stubs: InboundEvent.Stubs(
-                answer: stubs?.answer, transcript: stubs?.transcript,
-                assistantFails: stubs?.assistant_fails ?? false, transcriptionFails: stubs?.transcription_fails ?? false
-            )
-        ))
+        return .success(
+            InboundEvent(
+                kind: kind, at: date, userID: userID, userName: user?.name, autoMode: chat?.auto_mode,
+                text: message?.text, media: media, replyTo: message?.reply_to,
+                stubs: InboundEvent.Stubs(
+                    answer: stubs?.answer, transcript: stubs?.transcript,
+                    assistantFails: stubs?.assistant_fails ?? false, transcriptionFails: stubs?.transcription_fails ?? false
+                )
+            ))
     }
 }
 
@@ -174,7 +181,8 @@ extension EventRecord {
         if let stubs = try part("stubs") {
             self.stubs = Stubs(
                 answer: try text(stubs, "answer", "stubs.answer"), transcript: try text(stubs, "transcript", "stubs.transcript"),
-                assistant_fails: try flag(stubs, "assistant_fails", "stubs.assistant_fails"), transcription_fails: try flag(stubs, "transcription_fails", "stubs.transcription_fails")
+                assistant_fails: try flag(stubs, "assistant_fails", "stubs.assistant_fails"),
+                transcription_fails: try flag(stubs, "transcription_fails", "stubs.transcription_fails")
             )
         }
     }

@@ -23,9 +23,9 @@ public enum Timestamp {
             return value
         }
         guard let year = digits(0, 4), bytes[4] == 45, let month = digits(5, 2), bytes[7] == 45, let day = digits(8, 2),
-              bytes[10] == 84 || bytes[10] == 116 || bytes[10] == 32,
-              let hour = digits(11, 2), bytes[13] == 58, let minute = digits(14, 2), bytes[16] == 58, let second = digits(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            bytes[10] == 84 || bytes[10] == 116 || bytes[10] == 32,
+            let hour = digits(11, 2), bytes[13] == 58, let minute = digits(14, 2), bytes[16] == 58, let second = digits(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         guard day <= daysInMonth(year: year, month: month) else { return nil }
         var index = 19
@@ -47,7 +47,8 @@ public enum Timestamp {
         case 90, 122:  // Z
             index += 1
         case 43, 45:  // + -
-            guard count >= index + 6, let hours = digits(index + 1, 2), bytes[index + 3] == 58, let minutes = digits(index + 4, 2), hours < 24, minutes < 60 else { return nil }
+            guard count >= index + 6, let hours = digits(index + 1, 2), bytes[index + 3] == 58, let minutes = digits(index + 4, 2), hours < 24, minutes < 60
+            else { return nil }
             offset = (hours * 3600 + minutes * 60) * (bytes[index] == 45 ? -1 : 1)
             index += 6
         default:

@@ -220,8 +220,8 @@ extension ExperimentStatistics {
 
         init?(_ variant: VariantCounts) {
             guard variant.exposures > 0,
-                  variant.conversions >= 0,
-                  variant.conversions <= variant.exposures
+                variant.conversions >= 0,
+                variant.conversions <= variant.exposures
             else { return nil }
             successes = Double(variant.conversions)
             size = Double(variant.exposures)
@@ -235,7 +235,8 @@ extension ExperimentStatistics {
     /// that assumption belongs to the test, which is why the p-value uses the pooled variance.
     private static func waldInterval(control: Proportion, variant: Proportion) -> ClosedRange<Double>? {
         let difference = variant.rate - control.rate
-        let variance = control.rate * (1 - control.rate) / control.size
+        let variance =
+            control.rate * (1 - control.rate) / control.size
             + variant.rate * (1 - variant.rate) / variant.size
         let standardError = variance.squareRoot()
         // `a...b` traps unless a <= b, so a NaN here must not reach the range operator.

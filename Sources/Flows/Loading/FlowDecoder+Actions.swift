@@ -11,7 +11,9 @@ extension FlowDecoder {
         var stoppedAt: Node?
         for item in items {
             if let stop = stoppedAt {
-                reader.bag.warning(reader.location(item), "this action never runs: it comes after 'stop' (line \(reader.location(stop).line))", hint: "move it above 'stop' or delete it")
+                reader.bag.warning(
+                    reader.location(item), "this action never runs: it comes after 'stop' (line \(reader.location(stop).line))",
+                    hint: "move it above 'stop' or delete it")
                 stoppedAt = nil
             }
             guard let action = decodeAction(item, scope: &scope) else { continue }
@@ -40,7 +42,9 @@ extension FlowDecoder {
             if entries.isEmpty {
                 reader.error(node, "an empty action", hint: "write one action per '- ' line, such as - reply: \"Thanks!\"")
             } else {
-                reader.error(entries[1].keyNode, "one action per '- ' line: '\(entries[1].key)' needs its own '- '", hint: "parameters go inside the action: - push: { title: ..., text: ... }")
+                reader.error(
+                    entries[1].keyNode, "one action per '- ' line: '\(entries[1].key)' needs its own '- '",
+                    hint: "parameters go inside the action: - push: { title: ..., text: ... }")
             }
             return nil
         }
@@ -103,7 +107,9 @@ extension FlowDecoder {
         case "forward_to_group":
             let text = fields["text"].flatMap { template($0, scope: scope) }
             if fields["text"] == nil, let trigger = scope.messagelessTrigger {
-                reader.error(nameNode, "'forward_to_group' has no message to forward: '\(trigger.rawValue)' carries none", hint: "give it a text: - forward_to_group: { text: \"...\" }")
+                reader.error(
+                    nameNode, "'forward_to_group' has no message to forward: '\(trigger.rawValue)' carries none",
+                    hint: "give it a text: - forward_to_group: { text: \"...\" }")
                 return nil
             }
             return Action(.forwardToGroup(text: text), at: at)
@@ -208,7 +214,10 @@ extension FlowDecoder {
         if use.name == "." {
             guard let innermost = use.enclosingSections.last else { return ("'{{.}}' only makes sense inside a section", nil) }
             if let fields = TemplateCatalogue.objects[innermost] {
-                return ("inside '{{#\(innermost)}}', '{{.}}' is the whole '\(innermost)', which has no text of its own", "write one of its fields: " + fields.map { "{{\($0)}}" }.joined(separator: ", "))
+                return (
+                    "inside '{{#\(innermost)}}', '{{.}}' is the whole '\(innermost)', which has no text of its own",
+                    "write one of its fields: " + fields.map { "{{\($0)}}" }.joined(separator: ", ")
+                )
             }
             return nil
         }
@@ -223,7 +232,8 @@ extension FlowDecoder {
         if let fields = TemplateCatalogue.objects[head] {
             if parts.count > 2 || (parts.count == 2 && !fields.contains(parts[1])) {
                 let field = parts.dropFirst().joined(separator: ".")
-                let hint = Suggestions.closest(to: field, in: fields).map { "did you mean '\(head).\($0)'?" }
+                let hint =
+                    Suggestions.closest(to: field, in: fields).map { "did you mean '\(head).\($0)'?" }
                     ?? "'\(head)' has: " + fields.map { "\(head).\($0)" }.joined(separator: ", ")
                 return ("'\(head)' has no '\(field)'", hint)
             }

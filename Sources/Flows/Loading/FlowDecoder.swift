@@ -140,7 +140,11 @@ struct FlowDecoder {
                 if let name, !seen.insert(name).inserted { reader.error(item, "variant '\(name)' is defined twice") }
                 var weight = 1.0
                 if let weightEntry = fields.first(where: { $0.key == "weight" }), let value = reader.number(weightEntry.value, "'weight'") {
-                    if value <= 0 { reader.error(weightEntry.value, "a weight must be positive, found \(weightEntry.value.scalar?.string ?? "")", hint: "remove the variant instead of giving it no weight") }
+                    if value <= 0 {
+                        reader.error(
+                            weightEntry.value, "a weight must be positive, found \(weightEntry.value.scalar?.string ?? "")",
+                            hint: "remove the variant instead of giving it no weight")
+                    }
                     weight = value
                 }
                 var variantScope = scope
@@ -160,7 +164,9 @@ struct FlowDecoder {
     /// A map of conditions that must all hold.
     mutating func decodeConditions(_ node: Node, scope: Scope) -> [Condition]? {
         guard let entries = reader.mapping(node, "'if'") else { return nil }
-        if entries.isEmpty { reader.error(node, "'if' has no conditions", hint: "remove it, or add one of: " + Vocabulary.conditionKeys.joined(separator: ", ")) }
+        if entries.isEmpty {
+            reader.error(node, "'if' has no conditions", hint: "remove it, or add one of: " + Vocabulary.conditionKeys.joined(separator: ", "))
+        }
         var conditions: [Condition] = []
         for entry in entries {
             if let condition = decodeCondition(entry, scope: scope) { conditions.append(condition) }
@@ -184,7 +190,11 @@ struct FlowDecoder {
             var kinds: [MediaKind] = []
             var any = false
             for (text, itemNode) in items {
-                if text == "any" { any = true } else if let kind = MediaKind(rawValue: text) { kinds.append(kind) } else {
+                if text == "any" {
+                    any = true
+                } else if let kind = MediaKind(rawValue: text) {
+                    kinds.append(kind)
+                } else {
                     reader.error(itemNode, "'\(text)' is not a media kind", hint: Suggestions.hint(for: text, in: Vocabulary.mediaValues))
                     return nil
                 }
@@ -208,7 +218,8 @@ struct FlowDecoder {
             do {
                 return Condition(.textMatches(try RegexBox(pattern: pattern)), at: at)
             } catch {
-                reader.error(node, "'\(pattern)' is not a valid regular expression", hint: "check brackets and escapes; a literal dot or bracket needs a backslash")
+                reader.error(
+                    node, "'\(pattern)' is not a valid regular expression", hint: "check brackets and escapes; a literal dot or bracket needs a backslash")
                 return nil
             }
         case "user_name":
@@ -257,7 +268,8 @@ struct FlowDecoder {
         }
         guard let between = reader.string(betweenEntry.value, "'between'") else { return nil }
         guard let (start, end) = TimeWindow.parseBetween(between) else {
-            reader.error(betweenEntry.value, "'\(between)' is not a time window", hint: "write HH:MM-HH:MM, such as 09:00-18:00 (22:00-06:00 runs past midnight)")
+            reader.error(
+                betweenEntry.value, "'\(between)' is not a time window", hint: "write HH:MM-HH:MM, such as 09:00-18:00 (22:00-06:00 runs past midnight)")
             return nil
         }
         var days = Set(0..<7)
@@ -267,7 +279,9 @@ struct FlowDecoder {
             switch TimeWindow.parseDays(items.map(\.0)) {
             case .success(let parsed): days = parsed
             case .failure(let failure):
-                reader.error(daysEntry.value, "'\(failure.part)' is not a day", hint: Suggestions.hint(for: failure.part, in: Vocabulary.dayNames) + "; ranges like mon-fri work too")
+                reader.error(
+                    daysEntry.value, "'\(failure.part)' is not a day",
+                    hint: Suggestions.hint(for: failure.part, in: Vocabulary.dayNames) + "; ranges like mon-fri work too")
                 return nil
             }
             daysText = " " + items.map(\.0).joined(separator: ",")
@@ -277,7 +291,10 @@ struct FlowDecoder {
             guard let identifier = reader.string(zoneEntry.value, "'timezone'") else { return nil }
             guard let found = TimeZone(identifier: identifier) else {
                 let known = TimeZone.knownTimeZoneIdentifiers
-                reader.error(zoneEntry.value, "unknown time zone '\(identifier)'", hint: Suggestions.closest(to: identifier, in: known).map { "did you mean '\($0)'?" } ?? "use a name from the IANA time zone database, such as Europe/Moscow")
+                reader.error(
+                    zoneEntry.value, "unknown time zone '\(identifier)'",
+                    hint: Suggestions.closest(to: identifier, in: known).map { "did you mean '\($0)'?" }
+                        ?? "use a name from the IANA time zone database, such as Europe/Moscow")
                 return nil
             }
             zone = found

@@ -29,7 +29,10 @@ public enum FlowLoader {
             paths = try flowFiles(in: directory)
         } catch {
             let location = SourceLocation(file: directory, line: 1, column: 1)
-            return FlowLoadResult(flowSet: nil, diagnostics: [Diagnostic(.error, at: location, "cannot read the flows directory", hint: "check the path; it should hold .yaml flow files")], fileCount: 0)
+            return FlowLoadResult(
+                flowSet: nil,
+                diagnostics: [Diagnostic(.error, at: location, "cannot read the flows directory", hint: "check the path; it should hold .yaml flow files")],
+                fileCount: 0)
         }
         let files = paths.map { path in (path, FileManager.default.contents(atPath: path)) }
         return load(files: files)
@@ -69,13 +72,18 @@ public enum FlowLoader {
         var keys: [String: Flow] = [:]
         for flow in flows.sorted(by: { $0.file < $1.file }) {
             if let first = names[flow.name] {
-                problems.append(Diagnostic(.error, at: flow.location, "another flow is already named '\(flow.name)'", hint: "names must be unique; the other is in \(first.file)"))
+                problems.append(
+                    Diagnostic(
+                        .error, at: flow.location, "another flow is already named '\(flow.name)'", hint: "names must be unique; the other is in \(first.file)"))
             } else {
                 names[flow.name] = flow
             }
             if let experiment = flow.experiment {
                 if let first = keys[experiment.key] {
-                    problems.append(Diagnostic(.error, at: experiment.location, "experiment key '\(experiment.key)' is already used by flow '\(first.name)'", hint: "each experiment needs its own key, or results mix"))
+                    problems.append(
+                        Diagnostic(
+                            .error, at: experiment.location, "experiment key '\(experiment.key)' is already used by flow '\(first.name)'",
+                            hint: "each experiment needs its own key, or results mix"))
                 } else {
                     keys[experiment.key] = flow
                 }

@@ -39,7 +39,9 @@ public enum OncePeriod: String, Sendable, CaseIterable {
 /// Names of the language's keys, in one place so the loader, the hints and the schema agree.
 public enum Vocabulary {
     public static let flowKeys = ["name", "description", "on", "priority", "enabled", "once_per_user", "if", "do", "else", "experiment"]
-    public static let conditionKeys = ["auto_mode", "media", "source", "text_contains", "text_matches", "user_name", "time", "first_message", "variant", "any", "all", "not"]
+    public static let conditionKeys = [
+        "auto_mode", "media", "source", "text_contains", "text_matches", "user_name", "time", "first_message", "variant", "any", "all", "not",
+    ]
     public static let actionNames = ["forward_to_group", "push", "greet", "reply", "transcribe", "ask_assistant", "broadcast", "set_auto_mode", "stop", "if"]
     public static let experimentKeys = ["key", "goal", "variants"]
     public static let goalKeys = ["on", "within"]

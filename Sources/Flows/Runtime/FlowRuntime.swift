@@ -37,7 +37,8 @@ public struct FlowRuntime: Sendable {
         if let trigger = Self.trigger(of: event.kind) {
             for flow in flowSet.flows(for: trigger) {
                 guard let period = flow.oncePerUser else { continue }
-                markers.append(.init(key: RunContext<StateSnapshot>.onceKey(flow), period: RunContext<StateSnapshot>.periodKey(period, local: local, today: today)))
+                markers.append(
+                    .init(key: RunContext<StateSnapshot>.onceKey(flow), period: RunContext<StateSnapshot>.periodKey(period, local: local, today: today)))
             }
         }
         return StateReads(
@@ -216,9 +217,10 @@ struct RunContext<View: StateView> {
         if direction == .user && cachedAutoMode == nil && view.autoMode(source: source, userID: userID) == nil {
             setAutoMode(runtime.autoModeDefault)
         }
-        outcome.inboundMessage = store(StoredMessage(
-            userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at,
-            photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID))
+        outcome.inboundMessage = store(
+            StoredMessage(
+                userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at,
+                photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID))
     }
 
     // MARK: Run
@@ -259,7 +261,9 @@ struct RunContext<View: StateView> {
             let key = Self.onceKey(flow)
             let periodKey = Self.periodKey(period, local: local, today: today())
             if hasMarker(key: key, period: periodKey) {
-                result.flows.append(FlowOutcome(name: flow.name, result: .skipped, reason: "already ran for this user \(Self.describe(period)) (once_per_user: \(period.rawValue))"))
+                result.flows.append(
+                    FlowOutcome(
+                        name: flow.name, result: .skipped, reason: "already ran for this user \(Self.describe(period)) (once_per_user: \(period.rawValue))"))
                 return
             }
             onceKey = (key, periodKey)
@@ -294,7 +298,8 @@ struct RunContext<View: StateView> {
     /// The sticky variant for this user: stored once, then never moved by weight changes.
     private mutating func assignVariant(_ experiment: Experiment) -> String? {
         if let stored = assignment(experiment.key),
-           experiment.variants.contains(where: { $0.name == stored }) {
+            experiment.variants.contains(where: { $0.name == stored })
+        {
             return stored
         }
         let weights = experiment.variants.map(\.weight)

@@ -145,7 +145,8 @@ public struct InboundEvent: Sendable {
         }
 
         func copy() -> Storage {
-            let copy = Storage(kind: kind, at: at, userID: userID, userName: userName, autoMode: autoMode, text: text, media: media, replyTo: replyTo, stubs: stubs)
+            let copy = Storage(
+                kind: kind, at: at, userID: userID, userName: userName, autoMode: autoMode, text: text, media: media, replyTo: replyTo, stubs: stubs)
             copy.photoURLs = photoURLs
             copy.audio = audio
             copy.linkedFiles = linkedFiles

@@ -27,11 +27,12 @@ public enum FlowSchema {
             "text_contains": oneOrMany(text),
             "text_matches": ["type": "string", "format": "regex"],
             "user_name": ["enum": ["known", "missing"]],
-            "time": object([
-                "between": ["type": "string", "pattern": "^\\d{1,2}:\\d{2}-\\d{1,2}:\\d{2}$"],
-                "days": oneOrMany(text),
-                "timezone": text,
-            ], required: ["between"]),
+            "time": object(
+                [
+                    "between": ["type": "string", "pattern": "^\\d{1,2}:\\d{2}-\\d{1,2}:\\d{2}$"],
+                    "days": oneOrMany(text),
+                    "timezone": text,
+                ], required: ["between"]),
             "first_message": ["type": "boolean"],
             "variant": text,
             "any": ["type": "array", "items": ["$ref": "#/$defs/conditions"]],
@@ -58,30 +59,37 @@ public enum FlowSchema {
         var actionVariants: [[String: Any]] = actionSchemas.keys.sorted().map { name in
             object([name: actionSchemas[name]!], required: [name])
         }
-        actionVariants.append(object(["if": ["$ref": "#/$defs/conditions"], "then": ["$ref": "#/$defs/actions"], "else": ["$ref": "#/$defs/actions"]], required: ["if", "then"]))
+        actionVariants.append(
+            object(["if": ["$ref": "#/$defs/conditions"], "then": ["$ref": "#/$defs/actions"], "else": ["$ref": "#/$defs/actions"]], required: ["if", "then"]))
         actionVariants.append(["enum": ["transcribe", "broadcast", "stop", "forward_to_group", "ask_assistant"]])
         let duration: [String: Any] = ["type": "string", "pattern": "^[0-9.]+[smhdw]$"]
-        let experiment = object([
-            "key": text,
-            "goal": object(["on": trigger, "within": duration], required: ["on"]),
-            "variants": ["type": "array", "minItems": 2, "items": object([
+        let experiment = object(
+            [
+                "key": text,
+                "goal": object(["on": trigger, "within": duration], required: ["on"]),
+                "variants": [
+                    "type": "array", "minItems": 2,
+                    "items": object(
+                        [
+                            "name": text,
+                            "weight": ["type": "number", "exclusiveMinimum": 0],
+                            "do": ["$ref": "#/$defs/actions"],
+                        ], required: ["name"]),
+                ],
+            ], required: ["key", "variants"])
+        var root = object(
+            [
                 "name": text,
-                "weight": ["type": "number", "exclusiveMinimum": 0],
+                "description": text,
+                "on": oneOrMany(trigger),
+                "priority": ["type": "integer"],
+                "enabled": ["type": "boolean"],
+                "once_per_user": ["enum": OncePeriod.allCases.map(\.rawValue)],
+                "if": ["$ref": "#/$defs/conditions"],
                 "do": ["$ref": "#/$defs/actions"],
-            ], required: ["name"])],
-        ], required: ["key", "variants"])
-        var root = object([
-            "name": text,
-            "description": text,
-            "on": oneOrMany(trigger),
-            "priority": ["type": "integer"],
-            "enabled": ["type": "boolean"],
-            "once_per_user": ["enum": OncePeriod.allCases.map(\.rawValue)],
-            "if": ["$ref": "#/$defs/conditions"],
-            "do": ["$ref": "#/$defs/actions"],
-            "else": ["$ref": "#/$defs/actions"],
-            "experiment": experiment,
-        ], required: ["name", "on"])
+                "else": ["$ref": "#/$defs/actions"],
+                "experiment": experiment,
+            ], required: ["name", "on"])
         root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         root["$id"] = "https://replyflow.dev/schema/flow.json"
         root["title"] = "Replyflow flow"

@@ -39,7 +39,8 @@ public struct Template: Sendable {
             self.variables = variables
             self.readsAutoMode = variables.contains { $0.name.hasPrefix("chat") || $0.name == "auto_mode" }
             if variables.count == 1, variables[0].enclosingSections.isEmpty,
-               source == "{{\(variables[0].name)}}" || source == "{{{\(variables[0].name)}}}" {
+                source == "{{\(variables[0].name)}}" || source == "{{{\(variables[0].name)}}}"
+            {
                 self.soleVariable = variables[0].name
             } else {
                 self.soleVariable = nil
@@ -142,7 +143,8 @@ enum TemplateInspector {
             case "partial", "dynamicNamePartial":
                 uses.append(TemplateVariableUse(name: "", enclosingSections: sections, unsupported: "partials ('{{>name}}') are not supported in flows"))
             default:
-                uses.append(TemplateVariableUse(name: "", enclosingSections: sections, unsupported: "template inheritance ('{{<' and '{{$') is not supported in flows"))
+                uses.append(
+                    TemplateVariableUse(name: "", enclosingSections: sections, unsupported: "template inheritance ('{{<' and '{{$') is not supported in flows"))
             }
         }
     }

@@ -61,7 +61,10 @@ struct TemplateSkeleton: Sendable {
                 let parts = dotted.split(separator: ".").map(String.init)
                 return names.contains(dotted) || names.contains(parts[0]) || names.contains(parts.last!)
             }
-            for (field, dotted) in [(TextField.userID, "user.id"), (.userName, "user.name"), (.messageText, "message.text"), (.transcript, "transcript"), (.answer, "answer"), (.variant, "variant"), (.today, "today")]
+            for (field, dotted) in [
+                (TextField.userID, "user.id"), (.userName, "user.name"), (.messageText, "message.text"), (.transcript, "transcript"), (.answer, "answer"),
+                (.variant, "variant"), (.today, "today"),
+            ]
             where reads(dotted) {
                 texts |= 1 << field.rawValue
             }

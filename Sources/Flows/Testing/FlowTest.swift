@@ -87,7 +87,9 @@ public enum FlowTestLoader {
     static func expectations(_ node: Node, reader: inout NodeReader) -> [FlowTest.ExpectedAction]? {
         if case .scalar(let scalar) = node, scalar.string == "nothing" { return [] }
         guard case .sequence = node else {
-            reader.error(node, "'expect' must be 'nothing' or a list of actions, found \(NodeReader.kindName(node))", hint: "for example: expect: [ { greet: \"Здравствуйте!\" } ]")
+            reader.error(
+                node, "'expect' must be 'nothing' or a list of actions, found \(NodeReader.kindName(node))",
+                hint: "for example: expect: [ { greet: \"Здравствуйте!\" } ]")
             return nil
         }
         guard let items = reader.sequence(node, "'expect'") else { return nil }

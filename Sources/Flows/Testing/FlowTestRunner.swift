@@ -33,13 +33,14 @@ public enum FlowTestRunner {
             let actual = result.actions
             let matches = expected.count == actual.count && zip(expected, actual).allSatisfy { $0.matches($1) }
             if !matches {
-                failures.append(FlowTestResult.Failure(
-                    location: step.location, step: index + 1,
-                    expected: expected.map(\.description),
-                    actual: actual.map(describe),
-                    skipped: result.flows.filter { $0.result == .skipped }.map { "\($0.name): \($0.reason ?? "")" },
-                    note: result.note
-                ))
+                failures.append(
+                    FlowTestResult.Failure(
+                        location: step.location, step: index + 1,
+                        expected: expected.map(\.description),
+                        actual: actual.map(describe),
+                        skipped: result.flows.filter { $0.result == .skipped }.map { "\($0.name): \($0.reason ?? "")" },
+                        note: result.note
+                    ))
             }
         }
         return FlowTestResult(test: test, failures: failures)

@@ -43,8 +43,8 @@ public struct TimeWindow: Sendable {
     static func parseClock(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[1].count == 2, (1...2).contains(parts[0].count),
-              let hour = Int(parts[0]), let minute = Int(parts[1]),
-              (0...24).contains(hour), (0...59).contains(minute), hour < 24 || minute == 0
+            let hour = Int(parts[0]), let minute = Int(parts[1]),
+            (0...24).contains(hour), (0...59).contains(minute), hour < 24 || minute == 0
         else { return nil }
         return hour * 60 + minute
     }

@@ -28,7 +28,9 @@ enum EventLineDecoder {
     /// the line, so reading a file allocates none per line.
     static func decode(_ line: UnsafeBufferPointer<UInt8>?, now: Date, scratch: inout [UInt8]) -> Result<InboundEvent, LineError>? {
         guard let bytes = line else {
-            return .failure(LineError(column: 1, message: "the line is longer than \(JSONLinesReader.maximumLineLength / 1024) KB; an event is one short JSON object per line"))
+            return .failure(
+                LineError(
+                    column: 1, message: "the line is longer than \(JSONLinesReader.maximumLineLength / 1024) KB; an event is one short JSON object per line"))
         }
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
         let record: EventRecord

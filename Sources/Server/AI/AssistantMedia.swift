@@ -25,10 +25,11 @@ struct AssistantMedia: Sendable {
             guard let file = uploads.file(named: name) else { throw DeliveryError(.fail, "photo \(url) is not in the uploads folder") }
             // A photo is up to 10 MB: read and encoded on NIO's blocking-I/O pool, so the
             // few cooperative threads that serve every request are never held by a disk read.
-            result.append(try await NIOThreadPool.singleton.runIfActive {
-                let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
-                return "data:\(file.contentType);base64,\(data.base64EncodedString())"
-            })
+            result.append(
+                try await NIOThreadPool.singleton.runIfActive {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
+                    return "data:\(file.contentType);base64,\(data.base64EncodedString())"
+                })
         }
         return result
     }

@@ -21,9 +21,11 @@ struct RetryPolicy: Sendable {
                 let backoff = baseDelay * (1 << (attempt - 1))
                 let wait = max(after ?? .zero, backoff)
                 guard wait <= maxWait else { throw error }
-                logger.notice("AI call failed, retrying", metadata: [
-                    "call": "\(what)", "attempt": "\(attempt)", "retry_in": "\(wait)", "error": "\(error.description)",
-                ])
+                logger.notice(
+                    "AI call failed, retrying",
+                    metadata: [
+                        "call": "\(what)", "attempt": "\(attempt)", "retry_in": "\(wait)", "error": "\(error.description)",
+                    ])
                 try await Task.sleep(for: wait)
                 attempt += 1
             }

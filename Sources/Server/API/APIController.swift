@@ -30,9 +30,10 @@ struct APIController<Context: RequestContext>: Sendable {
         let paging = try Paging(parameters)
         let source = try parameters["source"].map(Self.source)
         let page = try await conversations.conversations(source: source, page: paging.page, perPage: paging.perPage)
-        return JSONBody.response(ChatList(
-            chats: page.items.map { ChatRecord($0, autoModeDefault: configuration.autoModeDefault) },
-            page: paging.page, perPage: paging.perPage, totalItems: page.total, totalPages: paging.pages(of: page.total)))
+        return JSONBody.response(
+            ChatList(
+                chats: page.items.map { ChatRecord($0, autoModeDefault: configuration.autoModeDefault) },
+                page: paging.page, perPage: paging.perPage, totalItems: page.total, totalPages: paging.pages(of: page.total)))
     }
 
     struct ChatList: Encodable {
@@ -49,9 +50,10 @@ struct APIController<Context: RequestContext>: Sendable {
         let conversation = try await chat(context)
         let paging = try Paging(Self.parameters(request))
         let page = try await conversations.messages(of: conversation, page: paging.page, perPage: paging.perPage)
-        return JSONBody.response(MessageList(
-            messages: page.items.map(MessageRecord.init), page: paging.page, perPage: paging.perPage, totalItems: page.total,
-            totalPages: paging.pages(of: page.total)))
+        return JSONBody.response(
+            MessageList(
+                messages: page.items.map(MessageRecord.init), page: paging.page, perPage: paging.perPage, totalItems: page.total,
+                totalPages: paging.pages(of: page.total)))
     }
 
     struct MessageList: Encodable {
@@ -71,7 +73,8 @@ struct APIController<Context: RequestContext>: Sendable {
             throw APIError.badRequest("send a JSON object: {\"autoMode\": true}")
         }
         guard let value = object["autoMode"], type(of: value) == Bool.self || (value as? NSNumber).map({ String(cString: $0.objCType) == "c" }) == true,
-              let on = value as? Bool else {
+            let on = value as? Bool
+        else {
             throw APIError.badRequest("autoMode must be true or false")
         }
         try await engine.setAutoMode(on, source: conversation.source, platformChatID: conversation.platformChatID, at: clock())
@@ -92,7 +95,9 @@ struct APIController<Context: RequestContext>: Sendable {
         guard InputLimits.length(chatID) <= InputLimits.maxUserIDLength else { throw APIError.badRequest("platformChatId is too long") }
         let source = try Self.source(try fields.required("source"))
         let text = try fields.required("text")
-        guard InputLimits.length(text) <= InputLimits.maxMessageLength else { throw APIError.badRequest("text is longer than \(InputLimits.maxMessageLength) characters") }
+        guard InputLimits.length(text) <= InputLimits.maxMessageLength else {
+            throw APIError.badRequest("text is longer than \(InputLimits.maxMessageLength) characters")
+        }
         if source == .telegram, Int64(chatID) == nil { throw APIError.badRequest("a Telegram platformChatId is a number") }
         // Sending starts no conversation: the chat must exist (a customer wrote first).
         guard let conversation = try await conversations.conversation(source: source, platformChatID: chatID) else {

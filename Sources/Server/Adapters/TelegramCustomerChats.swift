@@ -5,11 +5,15 @@ struct TelegramCustomerChats: CustomerChannel {
     let telegram: TelegramClient
 
     func sendText(_ text: String, to chatID: String, replyTo: Int64?) async throws -> String? {
-        String(try await telegram.sendMessage(chatID: try Self.number(chatID), text: text, parseMode: "HTML", messageThreadID: nil, replyToMessageID: replyTo).messageID)
+        String(
+            try await telegram.sendMessage(chatID: try Self.number(chatID), text: text, parseMode: "HTML", messageThreadID: nil, replyToMessageID: replyTo)
+                .messageID)
     }
 
     func sendPhoto(fileID: String, caption: String?, to chatID: String, replyTo: Int64?) async throws -> String? {
-        String(try await telegram.sendPhoto(chatID: try Self.number(chatID), fileID: fileID, caption: caption, parseMode: "HTML", replyToMessageID: replyTo).messageID)
+        String(
+            try await telegram.sendPhoto(chatID: try Self.number(chatID), fileID: fileID, caption: caption, parseMode: "HTML", replyToMessageID: replyTo)
+                .messageID)
     }
 
     /// Telegram chat ids are numbers; anything else cannot be delivered, ever.

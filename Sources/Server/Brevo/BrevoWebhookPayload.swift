@@ -85,6 +85,7 @@ extension KeyedDecodingContainer {
         if let text = try? decodeIfPresent(String.self, forKey: key) { return text }
         if let number = try? decodeIfPresent(Int64.self, forKey: key) { return String(number) }
         guard contains(key), try !decodeNil(forKey: key) else { return nil }
-        throw DecodingError.typeMismatch(String.self, .init(codingPath: codingPath + [key], debugDescription: "\(key.stringValue) must be a string or a number"))
+        throw DecodingError.typeMismatch(
+            String.self, .init(codingPath: codingPath + [key], debugDescription: "\(key.stringValue) must be a string or a number"))
     }
 }

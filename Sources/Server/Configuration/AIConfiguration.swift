@@ -51,7 +51,8 @@ public struct AIConfiguration: Sendable {
         }
         if let mode = value("OPENAI_API_MODE") {
             guard let parsed = Mode(rawValue: mode.lowercased()) else {
-                throw ServerConfiguration.Failure(description: "OPENAI_API_MODE=\(mode) must be one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ServerConfiguration.Failure(
+                    description: "OPENAI_API_MODE=\(mode) must be one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             ai.mode = parsed
         }

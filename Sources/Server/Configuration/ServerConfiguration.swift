@@ -105,7 +105,9 @@ public struct ServerConfiguration: Sendable {
         configuration.uploadsDirectory = value("UPLOADS_DIR") ?? configuration.uploadsDirectory
         configuration.flowsDirectory = value("FLOWS_DIR") ?? configuration.flowsDirectory
         if let zone = value("TIMEZONE") {
-            guard let timeZone = TimeZone(identifier: zone) else { throw Failure(description: "TIMEZONE=\(zone) is not a time zone (for example Europe/Moscow)") }
+            guard let timeZone = TimeZone(identifier: zone) else {
+                throw Failure(description: "TIMEZONE=\(zone) is not a time zone (for example Europe/Moscow)")
+            }
             configuration.timeZone = timeZone
         }
         configuration.autoModeDefault = try flag("AUTO_MODE_DEFAULT") ?? configuration.autoModeDefault
@@ -120,7 +122,9 @@ public struct ServerConfiguration: Sendable {
         configuration.streamRetention = try integer("STREAM_RETENTION", in: 100...1_000_000) ?? configuration.streamRetention
         configuration.botToken = value("BOT_TOKEN")
         if let group = value("GROUP_CHAT_ID") {
-            guard let id = Int64(group) else { throw Failure(description: "GROUP_CHAT_ID=\(group) is not a Telegram chat id (a number such as -1001234567890)") }
+            guard let id = Int64(group) else {
+                throw Failure(description: "GROUP_CHAT_ID=\(group) is not a Telegram chat id (a number such as -1001234567890)")
+            }
             configuration.groupChatID = id
         }
         configuration.telegramAPIURL = value("TELEGRAM_API_URL").map(Self.trimmingSlash) ?? configuration.telegramAPIURL

@@ -150,15 +150,20 @@ actor OutboxWorker {
                 item.lastError = message
                 item.partsSent = progress.partsSent
                 item.partsPlan = progress.plan
-                logger.warning("delivery failed, will retry", metadata: [
-                    "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempt": "\(item.attempts)", "retry_in": "\(delay)", "error": "\(message)",
-                ])
+                logger.warning(
+                    "delivery failed, will retry",
+                    metadata: [
+                        "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempt": "\(item.attempts)", "retry_in": "\(delay)",
+                        "error": "\(message)",
+                    ])
                 store.scheduleRetry(id: item.id, attempts: item.attempts, next: next, error: message, at: clock())
                 return .retry(item)
             default:
-                logger.error("delivery failed, giving up", metadata: [
-                    "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempts": "\(item.attempts)", "error": "\(message)",
-                ])
+                logger.error(
+                    "delivery failed, giving up",
+                    metadata: [
+                        "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempts": "\(item.attempts)", "error": "\(message)",
+                    ])
                 store.markFailed(id: item.id, attempts: item.attempts, error: message, at: clock())
                 return .done
             }

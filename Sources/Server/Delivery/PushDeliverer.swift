@@ -21,7 +21,8 @@ struct PushDeliverer: Deliverer {
         var retry: DeliveryError?
         for device in devices {
             do {
-                try await push.send(token: device.token, title: payload.title, body: payload.text, data: ["user_id": payload.userID, "type": "support_message"])
+                try await push.send(
+                    token: device.token, title: payload.title, body: payload.text, data: ["user_id": payload.userID, "type": "support_message"])
             } catch let error as DeliveryError {
                 switch error.disposition {
                 case .dropRecipient:

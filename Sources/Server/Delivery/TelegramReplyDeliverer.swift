@@ -27,8 +27,11 @@ struct TelegramReplyDeliverer: Deliverer {
             return
         }
         // The text rides as the photo's caption; what does not fit follows as messages.
-        var texts = payload.text.isEmpty ? [] : TelegramForwarder.pieces(
-            header: "", text: payload.text, firstLimit: TelegramText.captionLimit, restLimit: TelegramText.messageLimit)
+        var texts =
+            payload.text.isEmpty
+            ? []
+            : TelegramForwarder.pieces(
+                header: "", text: payload.text, firstLimit: TelegramText.captionLimit, restLimit: TelegramText.messageLimit)
         let caption = texts.isEmpty ? nil : texts.removeFirst()
         // Part 0 is the photo, then the texts: a retry resumes after what went out.
         let parts: [String?] = [nil] + texts.map { Optional($0) }

@@ -72,7 +72,8 @@ struct DeliveryPlan: Sendable {
     /// attachment (a location, a contact, a poll).
     static func telegramCopy(of event: InboundEvent, source: ChatSource) -> TelegramCopyPayload? {
         guard source == .telegram, let chatID = event.userID.flatMap({ Int64($0) }),
-              let messageID = event.platformMessageID.flatMap({ Int64($0) }) else { return nil }
+            let messageID = event.platformMessageID.flatMap({ Int64($0) })
+        else { return nil }
         switch event.media {
         case .none where !(event.text ?? "").isEmpty: return nil
         case .photo where !event.photoURLs.isEmpty: return nil

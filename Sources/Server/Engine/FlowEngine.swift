@@ -61,7 +61,9 @@ public final class FlowEngine: Sendable {
             if let relay { addRelay(relay, to: &decision) }
             return decision
         }
-        return committed.map { _ in RunResult(trigger: nil, note: relay == nil ? "no event in this update" : "relayed to the customer", userID: relay?.chat.platformChatID) }
+        return committed.map { _ in
+            RunResult(trigger: nil, note: relay == nil ? "no event in this update" : "relayed to the customer", userID: relay?.chat.platformChatID)
+        }
     }
 
     /// Whether a Telegram update was handled already.
@@ -106,7 +108,8 @@ public final class FlowEngine: Sendable {
     ) async throws -> Int64 {
         let committed = try await commitInLane(platformChatID, key: nil) {
             var decision = Decision(record: RunRecord(), plan: DeliveryPlan(services: services))
-            decision.record.messages.append(StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName))
+            decision.record.messages.append(
+                StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName))
             decision.plan.addReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID, logger: logger)
             return decision
         }
@@ -197,17 +200,21 @@ public final class FlowEngine: Sendable {
                 guard let committed = try await database.commit(decision.record) else { return nil }
                 receipt = committed
             } catch {
-                logger.error("could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
+                logger.error(
+                    "could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
                 throw CommitFailure(underlying: error)
             }
             for item in receipt.outbox where item.status == .recorded {
-                logger.info("not configured, recorded what would have been sent", metadata: ["kind": "\(item.kind.rawValue)", "outbox_id": "\(item.id)", "payload": "\(item.payload)"])
+                logger.info(
+                    "not configured, recorded what would have been sent",
+                    metadata: ["kind": "\(item.kind.rawValue)", "outbox_id": "\(item.id)", "payload": "\(item.payload)"])
             }
-            await published(CommittedRun(
-                messages: Array(zip(receipt.messageIDs, decision.record.messages)).map { (id: $0.0, message: $0.1) },
-                chats: decision.plan.chatUpdates,
-                deliveries: receipt.outbox.filter { $0.status == .pending },
-                broadcasts: decision.plan.broadcasts))
+            await published(
+                CommittedRun(
+                    messages: Array(zip(receipt.messageIDs, decision.record.messages)).map { (id: $0.0, message: $0.1) },
+                    chats: decision.plan.chatUpdates,
+                    deliveries: receipt.outbox.filter { $0.status == .pending },
+                    broadcasts: decision.plan.broadcasts))
             return (decision, receipt)
         }
     }
@@ -217,15 +224,17 @@ public final class FlowEngine: Sendable {
     /// staff are told so under their message instead of it vanishing.
     private func addRelay(_ relay: StaffRelay, to decision: inout Decision) {
         let source = relay.chat.source, chatID = relay.chat.platformChatID
-        decision.record.messages.append(StoredMessage(
-            userID: chatID, source: source, direction: .support, text: relay.text,
-            media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url))
+        decision.record.messages.append(
+            StoredMessage(
+                userID: chatID, source: source, direction: .support, text: relay.text,
+                media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url))
         let photoFileID = source == .telegram ? relay.photo?.fileID : nil
         if !relay.text.isEmpty || photoFileID != nil {
             decision.plan.addReply(text: relay.text, source: source, userID: chatID, at: relay.at, photoFileID: photoFileID, logger: logger)
         }
         if relay.photo != nil && photoFileID == nil {
-            let notice = relay.text.isEmpty
+            let notice =
+                relay.text.isEmpty
                 ? "Not sent: Instagram conversations through Brevo take text only, so this photo did not reach the customer."
                 : "Only the text was sent: Instagram conversations through Brevo take text only, so the photo did not reach the customer."
             decision.plan.addStaffNotice(notice, groupChatID: relay.groupChatID, replyTo: relay.groupMessageID, at: relay.at)

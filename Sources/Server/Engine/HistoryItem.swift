@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import Storage
 
 /// A message as the seed server's API and socket.io show it: `message`, `photo_url`,

@@ -82,7 +82,9 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
             }
             return message
         case "multipart/form-data":
-            guard let boundary = HeaderParameters.value(of: "boundary", in: contentType) else { throw APIError.badRequest("multipart/form-data without a boundary") }
+            guard let boundary = HeaderParameters.value(of: "boundary", in: contentType) else {
+                throw APIError.badRequest("multipart/form-data without a boundary")
+            }
             let reader = MultipartMessageReader(
                 boundary: boundary, uploads: uploads, maxPhotos: configuration.maxPhotosPerMessage,
                 maxPhotoBytes: configuration.maxUploadBytes, maxTextBytes: InputLimits.maxJSONBody)
@@ -112,8 +114,12 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         let id = try InputLimits.userID(userID)
         // The seed requires a message; a photo alone is accepted too, as apps send them.
         guard let text = text ?? (photoCount > 0 ? "" : nil) else { throw .badRequest("message is required") }
-        guard InputLimits.length(text) <= InputLimits.maxMessageLength else { throw .badRequest("message is longer than \(InputLimits.maxMessageLength) characters") }
-        if let userName, InputLimits.length(userName) > InputLimits.maxNameLength { throw .badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
+        guard InputLimits.length(text) <= InputLimits.maxMessageLength else {
+            throw .badRequest("message is longer than \(InputLimits.maxMessageLength) characters")
+        }
+        if let userName, InputLimits.length(userName) > InputLimits.maxNameLength {
+            throw .badRequest("user_name is longer than \(InputLimits.maxNameLength) characters")
+        }
         return IncomingMessage(userID: id, userName: userName, text: text)
     }
 
@@ -153,7 +159,9 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
             limit = min(1000, max(1, value))
         }
         let userName = request.uri.queryParameters.get("user_name").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        if let userName, InputLimits.length(userName) > InputLimits.maxNameLength { throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters") }
+        if let userName, InputLimits.length(userName) > InputLimits.maxNameLength {
+            throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters")
+        }
         let (result, newest) = try await engine.handleHistoryFetch(InboundEvent(kind: .historyFetch, at: clock(), userID: userID, userName: userName))
         let greeted = result.actions.contains { $0.type == "greet" }
         if let cached = historyPages.messagesJSON(userID: userID, limit: limit, newestMessageID: newest) {

@@ -77,7 +77,8 @@ struct UploadStore: Sendable {
     /// The file and content type for a served name, or nil when the name is not one of ours.
     func file(named name: String) -> (path: String, contentType: String)? {
         guard Self.isGeneratedName(name), let dot = name.lastIndex(of: "."),
-              let kind = ImageKind(fileExtension: String(name[name.index(after: dot)...])) else { return nil }
+            let kind = ImageKind(fileExtension: String(name[name.index(after: dot)...]))
+        else { return nil }
         let path = (directory as NSString).appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         return (path, kind.contentType)

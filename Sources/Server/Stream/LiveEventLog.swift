@@ -163,7 +163,10 @@ final class LiveEventLog: Sendable {
     /// Tells a client that came back too late to be sent what it missed to reload (its chats
     /// and messages from the `/api`); its id lets the next reconnect resume from here.
     static func resetFrame(id: Int64) -> ByteBuffer {
-        ByteBuffer(string: "id: \(id)\nevent: reset\ndata: {\"type\":\"reset\",\"reason\":\"the events since Last-Event-ID are no longer kept; reload the chats and messages\"}\n\n")
+        ByteBuffer(
+            string:
+                "id: \(id)\nevent: reset\ndata: {\"type\":\"reset\",\"reason\":\"the events since Last-Event-ID are no longer kept; reload the chats and messages\"}\n\n"
+        )
     }
 
     /// `id`, `event: update` and `data` of each event, as one buffer.

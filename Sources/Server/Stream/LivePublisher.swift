@@ -59,13 +59,15 @@ final class LivePublisher: Sendable {
                     known[ref] = conversation
                     // Records are built (and encoded) only when a subscriber first needs them.
                     let snapshot = conversation, autoModeDefault = autoModeDefault
-                    drafts.append(draft(.message, conversation: conversation) {
-                        MessageRecord(ConversationMessage(
-                            id: id, source: message.source, conversationID: snapshot.id, direction: message.direction.rawValue,
-                            text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
-                            userID: message.userID, userName: snapshot.name, flow: message.flow, senderName: message.senderName,
-                            platformMessageID: message.platformMessageID))
-                    })
+                    drafts.append(
+                        draft(.message, conversation: conversation) {
+                            MessageRecord(
+                                ConversationMessage(
+                                    id: id, source: message.source, conversationID: snapshot.id, direction: message.direction.rawValue,
+                                    text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
+                                    userID: message.userID, userName: snapshot.name, flow: message.flow, senderName: message.senderName,
+                                    platformMessageID: message.platformMessageID))
+                        })
                     drafts.append(draft(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) })
                 }
                 for ref in Set(committed.chats) {
@@ -96,7 +98,8 @@ final class LivePublisher: Sendable {
         var record: Record
     }
 
-    private func draft<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: @escaping @Sendable () -> Record) -> LiveDraft {
+    private func draft<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: @escaping @Sendable () -> Record) -> LiveDraft
+    {
         let payload = LivePayload {
             let envelope = Envelope(type: kind.rawValue, record: record())
             let encoder = JSONEncoder()

@@ -63,14 +63,17 @@ struct TelegramUpdateHandler: Sendable {
                 let photo = message.photo?.last
                 let source = chat.source
                 guard !text.isEmpty || photo != nil else {
-                    logger.notice("a staff reply to an Instagram or Telegram chat must be text or a photo; not sent", metadata: ["chat": "\(source.rawValue):\(chat.userID)"])
+                    logger.notice(
+                        "a staff reply to an Instagram or Telegram chat must be text or a photo; not sent",
+                        metadata: ["chat": "\(source.rawValue):\(chat.userID)"])
                     return .none
                 }
                 var relayed: (fileID: String, url: String?)?
                 if let photo { relayed = (photo.fileID, await download(photo)) }
-                return .relay(StaffRelay(
-                    chat: ChatRef(source: source, platformChatID: chat.userID), text: text, at: event.at,
-                    photo: relayed, groupChatID: message.chat.id, groupMessageID: message.messageID))
+                return .relay(
+                    StaffRelay(
+                        chat: ChatRef(source: source, platformChatID: chat.userID), text: text, at: event.at,
+                        photo: relayed, groupChatID: message.chat.id, groupMessageID: message.messageID))
             }
         } else {
             return .none  // staff talking among themselves

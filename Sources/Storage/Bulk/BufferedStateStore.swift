@@ -335,7 +335,9 @@ public final class BufferedStateStore: FlowStateStore {
     public func recordConversion(experiment: String, variant: String, userID: String, at: Date) -> Bool {
         let key = PairKey(experiment: experiment, userID: userID)
         if conversions.contains(key) { return false }
-        if !cachesAreComplete, readStored(false, { try Bool.fetchOne($0.cachedStatement(sql: StateSQL.selectConversion), arguments: [experiment, userID]) ?? false }) {
+        if !cachesAreComplete,
+            readStored(false, { try Bool.fetchOne($0.cachedStatement(sql: StateSQL.selectConversion), arguments: [experiment, userID]) ?? false })
+        {
             conversions.insert(key)
             return false
         }

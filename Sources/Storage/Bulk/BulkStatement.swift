@@ -55,9 +55,11 @@ struct BulkBinder {
             code = sqlite3_bind_null(handle, index)
             return
         }
-        code = text.utf8.withContiguousStorageIfAvailable { bytes in
-            sqlite3_bind_text(handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), Self.transient)
-        } ?? sqlite3_bind_text(handle, index, text, -1, Self.transient)
+        code =
+            text.utf8.withContiguousStorageIfAvailable { bytes in
+                sqlite3_bind_text(
+                    handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), Self.transient)
+            } ?? sqlite3_bind_text(handle, index, text, -1, Self.transient)
     }
 
     mutating func integer(_ number: Int64?) {

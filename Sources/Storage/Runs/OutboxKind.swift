@@ -14,4 +14,3 @@ public enum OutboxKind: String, Sendable, CaseIterable {
     /// A message to an Instagram visitor through Brevo Conversations.
     case brevoMessage = "brevo.message"
 }
-

@@ -30,7 +30,8 @@ extension ReplyflowDatabase {
         guard let userID = reads.userID ?? snapshot.groupMessageOwner else { return snapshot }
         snapshot.inboundCount = try Int.fetchOne(db.cachedStatement(sql: StateSQL.selectInboundCount), arguments: [userID]) ?? 0
         snapshot.autoMode = try Bool.fetchOne(db.cachedStatement(sql: StateSQL.selectAutoMode), arguments: [reads.source.rawValue, userID])
-        for marker in reads.markers where try Bool.fetchOne(db.cachedStatement(sql: StateSQL.selectMarker), arguments: [userID, marker.key, marker.period]) ?? false {
+        for marker in reads.markers
+        where try Bool.fetchOne(db.cachedStatement(sql: StateSQL.selectMarker), arguments: [userID, marker.key, marker.period]) ?? false {
             snapshot.markers.insert(marker)
         }
         for experiment in reads.experiments {
@@ -93,9 +94,10 @@ extension ReplyflowDatabase {
         let insertOutbox = try db.cachedStatement(sql: StateSQL.insertOutbox)
         for draft in record.outbox {
             try insertOutbox.execute(arguments: [draft.kind.rawValue, draft.lane, draft.payload, draft.status.rawValue, draft.at.timeIntervalSince1970])
-            outbox.append(OutboxItem(
-                id: db.lastInsertedRowID, kind: draft.kind, lane: draft.lane, payload: draft.payload, status: draft.status, attempts: 0,
-                nextAttemptAt: draft.at, lastError: nil))
+            outbox.append(
+                OutboxItem(
+                    id: db.lastInsertedRowID, kind: draft.kind, lane: draft.lane, payload: draft.payload, status: draft.status, attempts: 0,
+                    nextAttemptAt: draft.at, lastError: nil))
         }
         if let memory = record.assistantMemory {
             try AssistantMemory.remember(memory, in: db)

@@ -63,7 +63,9 @@ final class FakeAssistant: AssistantService {
 
     /// The next `count` calls of `kind` (any when nil), after `skip` that go through, throw
     /// `error` (the real one throws a `DeliveryError` once its retries are spent).
-    func failNext(_ count: Int, _ kind: Kind? = nil, after skip: Int = 0, with error: any Error = DeliveryError(.retry(after: nil), "OpenAI: 500 Internal Server Error")) {
+    func failNext(
+        _ count: Int, _ kind: Kind? = nil, after skip: Int = 0, with error: any Error = DeliveryError(.retry(after: nil), "OpenAI: 500 Internal Server Error")
+    ) {
         state.withLock { $0.failures.add(count, of: kind, after: skip, with: AnyError(error: error)) }
     }
 

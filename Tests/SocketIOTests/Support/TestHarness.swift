@@ -124,7 +124,7 @@ func http(_ method: HTTPRequest.Method, port: Int, _ uri: String, body: String? 
 func openPollingSession(port: Int) async throws -> String {
     let handshake = try await http(.get, port: port, "/socket.io/?EIO=4&transport=polling")
     guard handshake.status == 200, handshake.body.first == "0",
-          let sid = try JSONValue(parsing: String(handshake.body.dropFirst()))["sid"]?.string
+        let sid = try JSONValue(parsing: String(handshake.body.dropFirst()))["sid"]?.string
     else { throw HarnessError("bad handshake: \(handshake)") }
     return sid
 }
