@@ -65,7 +65,7 @@ extension ReplyflowDatabase {
     /// the assistant's memory and its trace. Throws when the transaction fails: then
     /// nothing of the run is stored and its input stays to be retried.
     public func commit(_ record: RunRecord) async throws -> CommitReceipt? {
-        try await writer.write { db in try Self.commit(record, in: db) }
+        try await runCommits.commit(record)
     }
 
     static func commit(_ record: RunRecord, in db: Database) throws -> CommitReceipt? {
