@@ -37,10 +37,24 @@ public struct LocalTime: Sendable {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        guard (0...9999).contains(y) else {
+            let year = String(y)
+            return "\(String(repeating: "0", count: max(0, 4 - year.count)) + year)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)"
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+        // Ten ASCII digits and dashes written in place: every event asks for its day.
+        return String(unsafeUninitializedCapacity: 10) { bytes in
+            func digit(_ value: Int) -> UInt8 { UInt8(ascii: "0") + UInt8(value) }
+            bytes[0] = digit(y / 1000)
+            bytes[1] = digit(y / 100 % 10)
+            bytes[2] = digit(y / 10 % 10)
+            bytes[3] = digit(y % 10)
+            bytes[4] = UInt8(ascii: "-")
+            bytes[5] = digit(m / 10)
+            bytes[6] = digit(m % 10)
+            bytes[7] = UInt8(ascii: "-")
+            bytes[8] = digit(d / 10)
+            bytes[9] = digit(d % 10)
+            return 10
+        }
     }
 }
