@@ -13,6 +13,8 @@ public final class ReplyflowDatabase: Sendable {
     private let checkpointer: WALCheckpointer?
     /// Each server run's transaction, on the writer (see `commit(_:)`).
     let runCommits: RunCommitQueue
+    /// Runs' snapshots, read together when they are asked for together.
+    let snapshots: SnapshotQueue
 
     /// Opens (or creates) a database file, running pending migrations. A non-durable
     /// database (a scratch file) skips the journal and fsync: it is thrown away anyway.
@@ -57,6 +59,7 @@ public final class ReplyflowDatabase: Sendable {
         }
         try Self.migrator.migrate(writer)
         runCommits = RunCommitQueue(writer: writer)
+        snapshots = SnapshotQueue(reader: writer)
         checkpointer =
             durable
             ? try WALCheckpointer(path: path, writer: writer, interval: checkpointing.interval, restartPages: checkpointing.restartPages)
@@ -89,6 +92,7 @@ public final class ReplyflowDatabase: Sendable {
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration)
         runCommits = RunCommitQueue(writer: writer)
+        snapshots = SnapshotQueue(reader: writer)
         checkpointer = nil
         try Self.migrator.migrate(writer)
     }

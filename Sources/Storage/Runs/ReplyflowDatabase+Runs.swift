@@ -15,11 +15,7 @@ extension ReplyflowDatabase {
     /// The snapshot, and in the same read the id of the user's newest app-chat message
     /// when asked (a history fetch reuses a cached page while that id is unchanged).
     public func snapshot(for reads: StateReads, latestAppMessage: Bool) async throws -> (StateSnapshot, Int64?) {
-        try await writer.read { db in
-            let snapshot = try Self.snapshot(db, for: reads)
-            guard latestAppMessage, let userID = reads.userID else { return (snapshot, nil) }
-            return (snapshot, try Self.latestAppMessageID(db, userID: userID))
-        }
+        try await snapshots.snapshot(SnapshotQueue.Request(reads: reads, latestAppMessage: latestAppMessage))
     }
 
     static func snapshot(_ db: Database, for reads: StateReads) throws -> StateSnapshot {
