@@ -89,9 +89,11 @@ struct RunContext<View: StateView> {
         self.outcome = RunOutcome(event: event, result: RunResult(trigger: nil, userID: nil), keepsTrace: runtime.recordsTraces)
     }
 
+    /// The outcome's trace, modified in place (a get and set would copy it, arrays and
+    /// all, on every append).
     var result: RunResult {
         get { outcome.result }
-        set { outcome.result = newValue }
+        _modify { yield &outcome.result }
     }
 
     /// The event's local day, `YYYY-MM-DD`.
