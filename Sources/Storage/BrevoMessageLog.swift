@@ -1,23 +1,13 @@
 import Foundation
 import GRDB
 
-/// Brevo message ids already handled: visitor messages received (a webhook delivered
-/// again is ignored) and messages this service sent (an echo of one is not answered).
-public struct BrevoMessageLog: Sendable {
+/// Brevo message ids already handled: visitor messages received (committed with the run
+/// they started, as its idempotency key) and messages this service sent (an echo of one is
+/// not answered). `ReplyflowDatabase.isHandled` reads them.
+public enum BrevoMessageLog {
     public enum Direction: String, Sendable { case received, sent }
 
-    let writer: any DatabaseWriter
-
-    public init(database: ReplyflowDatabase) {
-        writer = database.writer
-    }
-
-    public func contains(_ messageID: String) throws -> Bool {
-        try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM brevo_messages WHERE message_id = ?", arguments: [messageID]) ?? false }
-    }
-
-    /// A write recording a message id: a received one with the run it started, a sent one
-    /// with the delivery's result.
+    /// A write recording a message id, queued with a delivery's result.
     public static func record(_ messageID: String, _ direction: Direction, at: Date) -> QueuedWrite {
         { db in
             try db.execute(

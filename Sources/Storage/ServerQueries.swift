@@ -90,11 +90,6 @@ public struct ServerQueries: Sendable {
 
     // MARK: Telegram
 
-    /// Whether an update was handled before (Telegram redelivers until acknowledged).
-    public func isUpdateSeen(_ updateID: Int64) async throws -> Bool {
-        try await writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM telegram_updates WHERE update_id = ?", arguments: [updateID]) ?? false }
-    }
-
     /// The highest update id seen, to resume long polling after a restart.
     public func lastUpdateID() async throws -> Int64? {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(update_id) FROM telegram_updates") }

@@ -165,7 +165,6 @@ public final class FlowEngine: Sendable {
             var decision = Decision(
                 record: RunRecord(outcome, idempotencyKey: key), plan: DeliveryPlan(outcome, services: self.services, logger: logger),
                 result: outcome.result, inboundMessage: outcome.inboundMessage)
-            decision.record.outbox = decision.plan.outbox
             decision.record.assistantMemory = services.memory
             decision.latestAppMessageID = latestStored
             return decision

@@ -9,7 +9,7 @@ extension ReplyflowDatabase {
     /// group message a staff reply answers, when the event names none), the chat's auto
     /// mode, the markers and the experiments the flows may test.
     public func snapshot(for reads: StateReads) async throws -> StateSnapshot {
-        try await writer.read { db in try Self.snapshot(db, for: reads) }
+        try await snapshot(for: reads, latestAppMessage: false).0
     }
 
     /// The snapshot, and in the same read the id of the user's newest app-chat message
