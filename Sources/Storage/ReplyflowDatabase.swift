@@ -11,10 +11,8 @@ public final class ReplyflowDatabase: Sendable {
     public let writer: any DatabaseWriter
     /// Checkpoints a WAL file off the writer (see `WALCheckpointer`); nil otherwise.
     private let checkpointer: WALCheckpointer?
-    /// Each server run's transaction, on the writer (see `commit(_:)`).
-    let runCommits: RunCommitQueue
-    /// Runs' snapshots, read together when they are asked for together.
-    let snapshots: SnapshotQueue
+    /// Server runs' snapshots and commits, on the writer (see `RunQueue`).
+    let runs: RunQueue
 
     /// Opens (or creates) a database file, running pending migrations. A non-durable
     /// database (a scratch file) skips the journal and fsync: it is thrown away anyway.
@@ -58,8 +56,7 @@ public final class ReplyflowDatabase: Sendable {
             writer = try DatabaseQueue(path: path, configuration: configuration)
         }
         try Self.migrator.migrate(writer)
-        runCommits = RunCommitQueue(writer: writer)
-        snapshots = SnapshotQueue(reader: writer)
+        runs = RunQueue(writer: writer)
         checkpointer =
             durable
             ? try WALCheckpointer(path: path, writer: writer, interval: checkpointing.interval, restartPages: checkpointing.restartPages)
@@ -91,8 +88,7 @@ public final class ReplyflowDatabase: Sendable {
     /// A private in-memory database: scratch state for dry runs and tests.
     public init() throws {
         writer = try DatabaseQueue(configuration: Self.configuration)
-        runCommits = RunCommitQueue(writer: writer)
-        snapshots = SnapshotQueue(reader: writer)
+        runs = RunQueue(writer: writer)
         checkpointer = nil
         try Self.migrator.migrate(writer)
     }

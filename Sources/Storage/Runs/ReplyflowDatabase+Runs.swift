@@ -15,7 +15,7 @@ extension ReplyflowDatabase {
     /// The snapshot, and in the same read the id of the user's newest app-chat message
     /// when asked (a history fetch reuses a cached page while that id is unchanged).
     public func snapshot(for reads: StateReads, latestAppMessage: Bool) async throws -> (StateSnapshot, Int64?) {
-        try await snapshots.snapshot(SnapshotQueue.Request(reads: reads, latestAppMessage: latestAppMessage))
+        try await runs.snapshot(RunQueue.SnapshotRequest(reads: reads, latestAppMessage: latestAppMessage))
     }
 
     static func snapshot(_ db: Database, for reads: StateReads) throws -> StateSnapshot {
@@ -61,7 +61,7 @@ extension ReplyflowDatabase {
     /// the assistant's memory and its trace. Throws when the transaction fails: then
     /// nothing of the run is stored and its input stays to be retried.
     public func commit(_ record: RunRecord) async throws -> CommitReceipt? {
-        try await runCommits.commit(record)
+        try await runs.commit(record)
     }
 
     static func commit(_ record: RunRecord, in db: Database) throws -> CommitReceipt? {
