@@ -329,6 +329,10 @@ public final class ReplyflowDatabase: Sendable {
                     ALTER TABLE markers_by_period RENAME TO markers;
                     """)
         }
+        migrator.registerMigration("v11: one message per photo") { db in
+            // Each photo of a message is a history item of its own (see `OneMessagePerPhoto`).
+            try OneMessagePerPhoto.migrate(db)
+        }
         return migrator
     }
 }

@@ -512,6 +512,21 @@ struct RuntimeActionTests {
         #expect(harness.store.autoMode(source: .telegram, userID: "200") == true)
     }
 
+    @Test("a message with several photos is stored as one message per photo, the text on the first, and is still one event")
+    func onePhotoPerStoredMessage() async throws {
+        let set = try flowSet("name: Forward\non: app_message\ndo:\n  - forward_to_group: {}\n  - reply: thanks\n")
+        var photos = event(text: "Три фото", media: .photo)
+        photos.photoURLs = ["/uploads/1.png", "/uploads/2.png", "/uploads/3.png"]
+        let outcome = await FlowRuntime(flowSet: set).run(photos, view: InMemoryStateStore(), services: RecordingServices())
+        #expect(outcome.inboundMessages == 0..<3)
+        #expect(outcome.inboundMessage == 0)
+        #expect(outcome.messages.map(\.text) == ["Три фото", "", "", "thanks"])
+        #expect(outcome.messages.map(\.photoURL) == ["/uploads/1.png", "/uploads/2.png", "/uploads/3.png", nil])
+        #expect(outcome.messages.prefix(3).allSatisfy { $0.direction == .user && $0.media == .photo && $0.at == photos.at })
+        #expect(outcome.deliveries.count == 2)
+        #expect(outcome.writes.filter { if case .noteUser = $0 { true } else { false } }.count == 1)
+    }
+
     @Test("a failed transcription goes on with an empty transcript")
     func transcriptionFailure() async throws {
         let set = try flowSet("name: Voice\non: telegram_message\ndo:\n  - transcribe: {}\n  - reply: \"[{{transcript}}]\"\n")

@@ -14,8 +14,9 @@ final class ChatClientProcess: @unchecked Sendable {
         var description: String
     }
 
-    convenience init(url: String, userID: String, transport: String, timeoutSeconds: Int = 15) throws {
-        try self.init(script: "app_chat_client.py", arguments: [url, userID, transport, String(timeoutSeconds)])
+    /// The app's chat screen; it prints the first `count` `new_message` events (see `jsonLines`).
+    convenience init(url: String, userID: String, transport: String, timeoutSeconds: Int = 15, count: Int = 1) throws {
+        try self.init(script: "app_chat_client.py", arguments: [url, userID, transport, String(timeoutSeconds), String(count)])
     }
 
     /// Any script of `python/`, with its arguments.

@@ -89,6 +89,68 @@ struct MultipartUploadTests {
         #expect(ports.violations.isEmpty)
     }
 
+    /// A body cut short (or never finished) is refused as such, whatever it lost: before,
+    /// a lost last field read as an app that sent no message, and a lost photo was dropped
+    /// without a word.
+    @Test func aBodyWithoutItsClosingBoundaryIsRefusedAndLeavesNoFiles() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let uploads = harness.configuration.uploadsDirectory
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
+        try await app.application.test(.router) { client in
+            var textOnly = MultipartBody()
+            textOnly.field("user_id", "1")
+            textOnly.field("message", "hello")
+            let withPhoto = form(photos: [tinyPNG, tinyPNG])
+            var photoLast = MultipartBody()
+            photoLast.field("user_id", "1")
+            photoLast.field("message", "x")
+            photoLast.file("photo", filename: "a.png", contentType: "image/png", tinyPNG)
+            let cut: [(String, MultipartBody, [UInt8])] = [
+                ("no closing boundary at all", textOnly, textOnly.bytes),
+                ("photos, then no closing boundary", withPhoto, withPhoto.bytes),
+                ("cut inside the last photo", photoLast, Array(photoLast.bytes.dropLast(10))),
+                ("a boundary line with no part after it", textOnly, textOnly.bytes + Array("--\(textOnly.boundary)\r\n".utf8)),
+                ("cut inside the closing boundary", textOnly, Array(textOnly.finished().dropLast(4))),
+            ]
+            for (what, form, body) in cut {
+                let answer = try await client.execute(
+                    uri: "/send_message", method: .post, headers: [.contentType: form.contentType], body: ByteBuffer(bytes: body))
+                #expect(answer.status == .badRequest, "\(what)")
+                #expect(answer.json["success"] as? Bool == false, "\(what)")
+                #expect((answer.json["error"] as? String)?.contains("closing boundary") == true, "\(what): \(answer.json["error"] ?? "no error")")
+                #expect(entries(uploads).isEmpty, "\(what)")
+            }
+            // Finished, with the usual trailing line break or none, it is accepted.
+            let finished = try await send(client, textOnly)
+            #expect(finished.status == .ok)
+            let bare = try await client.execute(
+                uri: "/send_message", method: .post, headers: [.contentType: textOnly.contentType], body: ByteBuffer(bytes: textOnly.finished().dropLast(2)))
+            #expect(bare.status == .ok)
+            await app.waitForDeliveries()
+            #expect(ports.staffGroup.messages.count == 2)
+        }
+    }
+
+    /// The closing delimiter is found however the body is cut into chunks, and only where
+    /// a part has just ended.
+    @Test func theClosingDelimiterIsFoundAcrossChunks() {
+        let body = Array("--b\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhi\r\n--b--\r\n".utf8)
+        for split in 1..<body.count {
+            var watch = ClosingDelimiterWatch(boundary: "b")
+            watch.read(ByteBuffer(bytes: body[..<split]), search: true)
+            watch.read(ByteBuffer(bytes: body[split...]), search: true)
+            #expect(watch.seen, "split at \(split)")
+        }
+        var open = ClosingDelimiterWatch(boundary: "b")
+        open.read(ByteBuffer(bytes: Array("hi\r\n--b\r\n".utf8)), search: true)
+        #expect(!open.seen)
+        var skipped = ClosingDelimiterWatch(boundary: "b")
+        skipped.read(ByteBuffer(bytes: Array("hi\r\n--b--".utf8)), search: false)
+        #expect(!skipped.seen)
+    }
+
     @Test func halfReceivedPhotosAreRemovedAtStart() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }

@@ -84,6 +84,68 @@ import Testing
         }
     }
 
+    /// As Dart's `Uri`, Java's `URLEncoder`, Python's clients and the seed's Flask server
+    /// have it: `+` is a space, `%2B` a plus, and a name blank once decoded is no name.
+    @Test func queryStringsAreReadAsClientsWriteThem() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        try await harness.build().application.test(.router) { client in
+            func greeting(_ userID: String, _ query: String) async throws -> String? {
+                let page = try await client.execute(uri: "/message_history/\(userID)?\(query)", method: .get)
+                return page.status == .ok ? (page.json["messages"] as? [[String: Any]])?.last?["message"] as? String : nil
+            }
+            let spaced = try await greeting("q1", "user_name=Anna+Maria")
+            let blank = try await greeting("q2", "user_name=+++")
+            let plus = try await greeting("q3", "limit=5&user_name=C%2B%2B")
+            let both = try await greeting("q4", "user_name=%D0%90%D0%BD%D0%BD%D0%B0+%D0%9C.&limit=+2")
+            let malformed = try await greeting("q5", "user_name=100%+sure")
+            #expect(spaced == "Здравствуйте, Anna Maria!")
+            #expect(blank == "Здравствуйте!")
+            #expect(plus == "Здравствуйте, C++!")
+            #expect(both == "Здравствуйте, Анна М.!")
+            #expect(malformed == "Здравствуйте, 100% sure!")
+        }
+    }
+
+    /// The seed's JSON form takes a photo the app uploaded elsewhere: no text needed, the
+    /// link is shown in the history and forwarded to staff, and `photo_count` counts
+    /// only files uploaded with the message.
+    @Test func aPhotoLinkIsAMessageOfItsOwnForwardedWithItsLink() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
+        let link = "https://cdn.example.com/photos/1.jpg?size=large"
+        try await app.application.test(.router) { client in
+            let alone = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "l1", "photo_url": link]))
+            #expect(alone.status == .ok)
+            #expect(alone.json["success"] as? Bool == true)
+            #expect(alone.json["photo_count"] as? Int == 0)
+            #expect(alone.json["photo_url"] as? String == link)
+            let withText = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "l1", "message": "И ещё", "photo_url": link]))
+            #expect(withText.json["photo_count"] as? Int == 0)
+
+            let history = try await client.execute(uri: "/message_history/l1", method: .get)
+            let items = (history.json["messages"] as? [[String: Any]] ?? []).filter { $0["direction"] as? String == "user" }
+            #expect(items.map { $0["message"] as? String } == ["", "И ещё"])
+            #expect(items.map { $0["photo_url"] as? String } == [link, link])
+
+            await app.waitForDeliveries()
+            let forwarded = ports.staffGroup.messages
+            #expect(forwarded.map(\.kind) == [.text, .text])
+            #expect(forwarded.allSatisfy { $0.plainText?.contains(link) == true })
+            #expect(forwarded.last?.plainText?.contains("И ещё") == true)
+
+            let notALink = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "l1", "photo_url": "file:///etc/passwd"]))
+            #expect(notALink.status == .badRequest)
+            #expect((notALink.json["error"] as? String)?.contains("photo_url") == true)
+        }
+        #expect(ports.violations.isEmpty)
+    }
+
     @Test func historyIsTheNewestLimitOldestFirst() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }

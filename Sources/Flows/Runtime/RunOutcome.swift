@@ -11,8 +11,11 @@ public struct RunOutcome: Sendable {
     public var writes: [StateWrite] = []
     /// Messages to add to histories, in order: the event's own message first, when stored.
     public var messages: [StoredMessage] = []
-    /// The index in `messages` of the event's own message, when it was stored.
-    public var inboundMessage: Int?
+    /// The indexes in `messages` of the event's own message, when it was stored: one
+    /// message, or one per photo (the text on the first) when it has several.
+    public var inboundMessages: Range<Int>?
+    /// The index in `messages` of the event's own (first) message, when it was stored.
+    public var inboundMessage: Int? { inboundMessages?.lowerBound }
     /// Outside effects, in the order the flows decided them.
     public var deliveries: [Delivery] = []
     /// Whether the trace is worth keeping (a history fetch that is not the day's first is not).

@@ -28,10 +28,12 @@ struct DeliveryPlan: Sendable {
     init(_ outcome: RunOutcome, services: Services, logger: Logger) {
         self.services = services
         guard let userID = outcome.userID else { return }
-        for delivery in outcome.deliveries { add(delivery.effect, of: outcome.event, userID: userID, logger: logger) }
+        let inbound = outcome.inboundMessages.map { Array(outcome.messages[$0]) } ?? []
+        for delivery in outcome.deliveries { add(delivery.effect, of: outcome.event, stored: inbound, userID: userID, logger: logger) }
     }
 
-    private mutating func add(_ effect: Effect, of event: InboundEvent, userID: String, logger: Logger) {
+    /// `stored`: the event's own message as the run stores it (one per photo).
+    private mutating func add(_ effect: Effect, of event: InboundEvent, stored: [StoredMessage], userID: String, logger: Logger) {
         let source = event.kind.source
         switch effect {
         case .forwardToGroup(let text, _):
@@ -52,11 +54,17 @@ struct DeliveryPlan: Sendable {
             addReply(text: text, source: source, userID: userID, at: event.at, logger: logger)
         case .broadcast:
             // The event's own message, as stored: staff replies show as support, the
-            // user's own messages (on another device) as user.
+            // user's own messages (on another device) as user, one item per photo as in
+            // the history.
             guard source == .app else { return }
-            let direction = event.kind == .telegramReply ? "support" : "user"
-            let item = HistoryItem(message: event.text ?? "", photoURL: event.photoURLs.first, direction: direction, createdAt: event.at)
-            broadcasts.append(Broadcast(userID: userID, item: item))
+            if stored.isEmpty {
+                // An event that stores no message (a history fetch): its text alone.
+                let direction = event.kind == .telegramReply ? "support" : "user"
+                let item = HistoryItem(message: event.text ?? "", photoURL: event.photoURLs.first, direction: direction, createdAt: event.at)
+                broadcasts.append(Broadcast(userID: userID, item: item))
+            } else {
+                broadcasts += stored.map { Broadcast(userID: userID, item: HistoryItem($0)) }
+            }
         case .setAutoMode:
             // The run's writes hold the new mode; the live stream shows the chat's new state.
             chatUpdates.append(ChatRef(source: source, platformChatID: userID))

@@ -37,6 +37,11 @@ public struct HistoryItem: Sendable, Equatable, Codable {
         self.init(message: stored.text, photoURL: stored.photoURL, direction: stored.direction, createdAt: stored.createdAt)
     }
 
+    /// A message a run stores, as the history will show it once committed.
+    init(_ stored: StoredMessage) {
+        self.init(message: stored.text, photoURL: stored.photoURL, direction: stored.direction.rawValue, createdAt: stored.at)
+    }
+
     /// The seed stored SQLite's `CURRENT_TIMESTAMP`: UTC, second precision. Built on the
     /// runtime's `LocalTime` (no `Calendar`: a history page formats fifty of these).
     static func format(_ date: Date) -> String {

@@ -7,6 +7,7 @@ import NIOCore
 /// (up to `maxTextBytes` in all), photos go straight into staged files in the uploads
 /// folder, and each limit is enforced as soon as it is crossed, so a request of ten
 /// 10 MB photos never sits in memory and an oversized one is refused before it is read.
+/// A body without its closing boundary (cut short) is refused, not read in part.
 struct MultipartMessageReader {
     let boundary: String
     let uploads: UploadStore
@@ -34,6 +35,7 @@ struct MultipartMessageReader {
     func read(_ body: RequestBody, upTo limit: Int) async throws -> Form {
         let state = FormState(reader: self)
         let parser = MultipartParser(boundary: boundary)
+        var closing = ClosingDelimiterWatch(boundary: boundary)
         parser.onHeader = { name, value in state.header(name, value) }
         parser.onBody = { chunk in state.body(chunk) }
         parser.onPartComplete = { state.partComplete() }
@@ -49,14 +51,18 @@ struct MultipartMessageReader {
                     throw APIError.badRequest("the multipart body is malformed")
                 }
                 if let failure = state.failure { throw failure }
+                closing.read(chunk, search: state.partJustEnded)
                 guard state.quietBytes <= Self.maxQuietBytes else {
                     throw APIError.badRequest("the multipart body has no part boundary or header end in \(Self.maxQuietBytes / 1024) KB")
                 }
                 for photo in state.photos where photo.needsWrite { try await photo.write() }
             }
-            // A photo whose part never ended (the body stopped short) is not kept.
-            state.abandonCurrentPart()
             guard state.partCount > 0 else { throw APIError.badRequest("the multipart body has no parts") }
+            // A body cut short (or never finished) is refused whole, its photos removed
+            // below, rather than accepted without the fields it lost.
+            guard closing.seen else {
+                throw APIError.badRequest("the multipart body ends without its closing boundary (--\(boundary)--): it was cut short or not finished")
+            }
             for photo in state.photos where photo.needsWrite { try await photo.write() }
             return Form(texts: state.texts, photos: state.photos)
         } catch {
@@ -73,6 +79,9 @@ private final class FormState {
     var texts: [String: [UInt8]] = [:]
     var photos: [StagedUpload] = []
     var partCount = 0
+    /// Whether the parser's last word was the end of a part: only then can the closing
+    /// delimiter follow (see `ClosingDelimiterWatch`).
+    var partJustEnded = false
     var failure: Error?
     /// Bytes handed to the parser since it last produced anything (see `maxQuietBytes`).
     var quietBytes = 0
@@ -94,6 +103,7 @@ private final class FormState {
 
     func header(_ name: String, _ value: String) {
         quietBytes = 0
+        partJustEnded = false
         headerCount += 1
         if headerCount > MultipartMessageReader.maxHeadersPerPart {
             return fail(APIError.badRequest("a part of the multipart body has more than \(MultipartMessageReader.maxHeadersPerPart) headers"))
@@ -103,6 +113,7 @@ private final class FormState {
 
     func body(_ chunk: ByteBuffer) {
         quietBytes = 0
+        partJustEnded = false
         guard failure == nil else { return }
         if part == nil { part = startPart() }
         switch part {
@@ -146,6 +157,7 @@ private final class FormState {
 
     func partComplete() {
         quietBytes = 0
+        partJustEnded = true
         guard failure == nil else { return }
         partCount += 1
         switch part ?? startPart() {
@@ -160,14 +172,6 @@ private final class FormState {
         headerCount = 0
         part = nil
         text = []
-    }
-
-    func abandonCurrentPart() {
-        if case .photo(let staged?) = part {
-            reader.uploads.discard(staged)
-            photos.removeAll { $0 === staged }
-        }
-        part = nil
     }
 
     func discardAll() {

@@ -55,6 +55,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         }
         var photoURLs: [String] = []
         for (photo, kind) in zip(incoming.photos, kinds) { photoURLs.append(try uploads.save(photo, as: kind)) }
+        // A link the app uploaded elsewhere is shown and forwarded like an upload.
         if let url = incoming.photoURL { photoURLs.append(url) }
         let event = InboundEvent(
             kind: .appMessage, at: clock(), userID: incoming.userID, userName: incoming.userName,
@@ -62,7 +63,8 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         var withPhotos = event
         withPhotos.photoURLs = photoURLs
         let result = try await engine.handle(withPhotos)
-        return SendMessageResponse(messageID: result.inboundMessageID, photoURL: photoURLs.first, photoCount: photoURLs.count).response
+        // As the seed: `photo_count` counts the files uploaded with the message, not a link.
+        return SendMessageResponse(messageID: result.inboundMessageID, photoURL: photoURLs.first, photoCount: incoming.photos.count).response
     }
 
     private func readMessage(_ request: Request) async throws -> IncomingMessage {
@@ -72,14 +74,16 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         switch mediaType {
         case "application/json":
             let fields = try JSONFields(body: try await collect(request, upTo: InputLimits.maxJSONBody))
-            var message = try validated(
-                userID: fields.required("user_id"), userName: fields.string("user_name"), text: fields.string("message"), photoCount: 0)
-            if let url = try fields.string("photo_url") {
+            // Read first: a photo the app already uploaded elsewhere makes a message without text.
+            let photoURL = try fields.string("photo_url")
+            if let url = photoURL {
                 guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url) != nil, url.count <= 2048 else {
                     throw APIError.badRequest("photo_url must be an http(s) URL")
                 }
-                message.photoURL = url
             }
+            var message = try validated(
+                userID: fields.required("user_id"), userName: fields.string("user_name"), text: fields.string("message"), hasPhotos: photoURL != nil)
+            message.photoURL = photoURL
             return message
         case "multipart/form-data":
             guard let boundary = HeaderParameters.value(of: "boundary", in: contentType) else {
@@ -95,7 +99,7 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
                     guard let value = String(validating: bytes, as: UTF8.self) else { throw .badRequest("\(name) is not UTF-8 text") }
                     return value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : value
                 }
-                var message = try validated(userID: text("user_id") ?? "", userName: text("user_name"), text: text("message"), photoCount: form.photos.count)
+                var message = try validated(userID: text("user_id") ?? "", userName: text("user_name"), text: text("message"), hasPhotos: !form.photos.isEmpty)
                 message.photos = form.photos
                 return message
             } catch {
@@ -109,11 +113,12 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
         }
     }
 
-    private func validated(userID: String, userName: String?, text: String?, photoCount: Int) throws(APIError) -> IncomingMessage {
+    private func validated(userID: String, userName: String?, text: String?, hasPhotos: Bool) throws(APIError) -> IncomingMessage {
         guard !userID.isEmpty else { throw .badRequest("user_id is required") }
         let id = try InputLimits.userID(userID)
-        // The seed requires a message; a photo alone is accepted too, as apps send them.
-        guard let text = text ?? (photoCount > 0 ? "" : nil) else { throw .badRequest("message is required") }
+        // The seed requires a message; a photo alone (uploaded, or a `photo_url` link) is
+        // accepted too, as apps send them.
+        guard let text = text ?? (hasPhotos ? "" : nil) else { throw .badRequest("message is required") }
         guard InputLimits.length(text) <= InputLimits.maxMessageLength else {
             throw .badRequest("message is longer than \(InputLimits.maxMessageLength) characters")
         }
@@ -152,13 +157,16 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
 
     @Sendable func messageHistory(_ request: Request, context: Context) async throws -> Response {
         let userID = try InputLimits.userID(try pathUserID(context))
+        // Read as clients write it: `+` is a space (see `FormQuery`).
+        let query = FormQuery(request.uri.query)
         // As the seed: a limit that is not a number means the default; it is kept
         // within 1...1000 so one request cannot read a whole history.
         var limit = 50
-        if let raw = request.uri.queryParameters.get("limit"), let value = Int(raw) {
+        if let raw = query.first("limit"), let value = Int(raw.trimmingCharacters(in: .whitespaces)) {
             limit = min(1000, max(1, value))
         }
-        let userName = request.uri.queryParameters.get("user_name").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        // A name that is blank once decoded (`user_name=+++`) is no name: the greeting has none.
+        let userName = query.first("user_name").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
         if let userName, InputLimits.length(userName) > InputLimits.maxNameLength {
             throw APIError.badRequest("user_name is longer than \(InputLimits.maxNameLength) characters")
         }

@@ -1,12 +1,12 @@
 """An app's chat screen, played by python-socketio: joins the user's room and prints
-the first `new_message` it receives as one JSON line.
+the first COUNT (default 1) `new_message` events it receives, one JSON line each.
 
-usage: app_chat_client.py URL USER_ID TRANSPORT(polling|websocket|upgrade) [TIMEOUT_SECONDS]
+usage: app_chat_client.py URL USER_ID TRANSPORT(polling|websocket|upgrade) [TIMEOUT_SECONDS] [COUNT]
 
 polling: long-polling only; websocket: WebSocket only; upgrade: polling, then upgraded
 to WebSocket (what socket.io libraries do by default).
 
-Prints `READY` once `joined` arrived, then the message; exits 1 with a reason on stderr
+Prints `READY` once `joined` arrived, then the messages; exits 1 with a reason on stderr
 when anything does not happen in time.
 """
 import json
@@ -23,11 +23,12 @@ except ImportError:
 def main():
     url, user_id, transport = sys.argv[1], sys.argv[2], sys.argv[3]
     timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 15.0
+    count = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     transports = {"polling": ["polling"], "websocket": ["websocket"], "upgrade": ["polling", "websocket"]}[transport]
     client = socketio.Client(reconnection=False)
     joined = threading.Event()
     received = []
-    got_message = threading.Event()
+    got_messages = threading.Event()
 
     @client.on("joined")
     def on_joined(data):
@@ -36,7 +37,8 @@ def main():
     @client.on("new_message")
     def on_new_message(data):
         received.append(data)
-        got_message.set()
+        if len(received) >= count:
+            got_messages.set()
 
     client.connect(url, transports=transports, wait_timeout=timeout)
     client.emit("join_chat", {"user_id": user_id})
@@ -45,11 +47,12 @@ def main():
         client.disconnect()
         sys.exit(1)
     print("READY transport=" + client.transport(), flush=True)
-    if not got_message.wait(timeout):
-        sys.stderr.write("no `new_message` within %.0f s\n" % timeout)
+    if not got_messages.wait(timeout):
+        sys.stderr.write("%d of %d `new_message` events within %.0f s\n" % (len(received), count, timeout))
         client.disconnect()
         sys.exit(1)
-    print(json.dumps(received[0], ensure_ascii=False), flush=True)
+    for message in received[:count]:
+        print(json.dumps(message, ensure_ascii=False), flush=True)
     client.disconnect()
 
 
