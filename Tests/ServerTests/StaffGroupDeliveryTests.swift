@@ -146,8 +146,10 @@ import Testing
         let harness = try ServerHarness()
         defer { harness.remove() }
         let ports = TestPorts()
-        // The first server's attempt fails, and the new server's first attempt too.
-        ports.staffGroup.failNext(2, .text, with: Self.serverError)
+        // The first server's attempt fails with a minute to wait (so, however slow the
+        // machine, it stops before trying again), and the new server's first attempt too.
+        ports.staffGroup.failNext(1, .text, with: DeliveryError(.retry(after: .seconds(60)), "Too Many Requests: retry after 60", httpStatus: 429))
+        ports.staffGroup.failNext(1, .text, with: Self.serverError)
         let first = try harness.build(ports: ports)
         try await first.application.test(.router) { client in
             let sent = try await client.execute(
@@ -157,8 +159,9 @@ import Testing
             _ = try await waitFor { ports.staffGroup.calls.isEmpty ? nil : true }
         }
         #expect(ports.staffGroup.sent.isEmpty)
-        // A new server on the same database delivers it once the group takes messages again.
-        let second = try harness.build(ports: ports)
+        // A new server on the same database, two minutes later, delivers it once the group
+        // takes messages again.
+        let second = try harness.build(ports: ports, clock: { Date().addingTimeInterval(120) })
         try await second.application.test(.router) { _ in
             await second.waitForDeliveries()
         }
