@@ -49,11 +49,18 @@ public struct StateSnapshot: StateView, Sendable {
     public var assignments: [String: String] = [:]
     public var exposures: [String: (variant: String, at: Date)] = [:]
     public var conversions: Set<String> = []
+    /// What was asked for: a marker or experiment outside these was not loaded, and
+    /// "not stored" would be a guess.
+    private let askedMarkers: Set<StateReads.MarkerKey>
+    private let askedExperiments: Set<String>
 
-    public init(userID: String?, source: ChatSource, groupMessageID: Int64? = nil) {
-        self.userID = userID
-        self.source = source
-        self.groupMessageID = groupMessageID
+    /// An empty snapshot for `reads`, to be filled by whoever loads it.
+    public init(for reads: StateReads) {
+        userID = reads.userID
+        source = reads.source
+        groupMessageID = reads.groupMessageID
+        askedMarkers = Set(reads.markers)
+        askedExperiments = Set(reads.experiments)
     }
 
     private func isLoaded(_ userID: String) -> Bool {
@@ -71,7 +78,9 @@ public struct StateSnapshot: StateView, Sendable {
     }
 
     public func hasMarker(userID: String, key: String, period: String) -> Bool {
-        isLoaded(userID) && markers.contains(StateReads.MarkerKey(key: key, period: period))
+        let marker = StateReads.MarkerKey(key: key, period: period)
+        assert(askedMarkers.contains(marker), "the snapshot was not loaded with marker \(key) for \(period)")
+        return isLoaded(userID) && markers.contains(marker)
     }
 
     public func userForGroupMessage(_ groupMessageID: Int64) -> String? {
@@ -79,14 +88,17 @@ public struct StateSnapshot: StateView, Sendable {
     }
 
     public func assignment(experiment: String, userID: String) -> String? {
-        isLoaded(userID) ? assignments[experiment] : nil
+        assert(askedExperiments.contains(experiment), "the snapshot was not loaded with experiment \(experiment)")
+        return isLoaded(userID) ? assignments[experiment] : nil
     }
 
     public func firstExposure(experiment: String, userID: String) -> (variant: String, at: Date)? {
-        isLoaded(userID) ? exposures[experiment] : nil
+        assert(askedExperiments.contains(experiment), "the snapshot was not loaded with experiment \(experiment)")
+        return isLoaded(userID) ? exposures[experiment] : nil
     }
 
     public func hasConverted(experiment: String, userID: String) -> Bool {
-        isLoaded(userID) && conversions.contains(experiment)
+        assert(askedExperiments.contains(experiment), "the snapshot was not loaded with experiment \(experiment)")
+        return isLoaded(userID) && conversions.contains(experiment)
     }
 }

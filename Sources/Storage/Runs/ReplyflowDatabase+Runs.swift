@@ -19,7 +19,7 @@ extension ReplyflowDatabase {
     }
 
     static func snapshot(_ db: Database, for reads: StateReads) throws -> StateSnapshot {
-        var snapshot = StateSnapshot(userID: reads.userID, source: reads.source, groupMessageID: reads.groupMessageID)
+        var snapshot = StateSnapshot(for: reads)
         if let groupMessageID = reads.groupMessageID {
             snapshot.groupMessageOwner = try String.fetchOne(db.cachedStatement(sql: StateSQL.selectForward), arguments: [groupMessageID])
         }
