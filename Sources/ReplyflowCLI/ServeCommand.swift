@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Server
+import Storage
 
 /// `replyflow serve`: the server, configured from the environment and `.env`.
 struct ServeCommand: AsyncParsableCommand {
@@ -25,6 +26,17 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
+        // One server per database file, held until the process ends: a second one would
+        // deliver the same outbox items again, and `replyflow restore` waits for none.
+        let servingLock: ServingLock
+        do {
+            servingLock = try ServingLock(databasePath: configuration.databasePath)
+        } catch let held as ServingLock.Held {
+            throw CommandFailure("\(held); stop it first, or give this server its own DATABASE_PATH")
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        defer { withExtendedLifetime(servingLock) {} }
         var configuredLogger = Logger(label: "replyflow", factory: DeferredMetadataLogHandler.init)
         configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let logger = configuredLogger
