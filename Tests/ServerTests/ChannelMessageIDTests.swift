@@ -88,4 +88,26 @@ import Testing
             #expect(telegram.last?["deliveryStatus"] as? String == "failed")
         }
     }
+
+    @Test func aReplyOnAChannelThatIsNotSetUpSaysSo() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        harness.configuration.apiKey = TestPorts.apiKey
+        harness.configuration.brevoWebhookSecret = TestPorts.webhookSecret
+        harness.configuration.groupChatID = TestPorts.group
+        let ports = TestPorts()
+        var withoutBrevo = ports.ports
+        withoutBrevo.instagramChats = nil
+        let app = try ReplyflowServer.buildApplication(configuration: harness.configuration, logger: ServerHarness.quietLogger, ports: withoutBrevo)
+        try await app.application.test(.router) { client in
+            _ = try await ports.postWebhook(
+                client, FakeBrevoServer.webhookEvent(visitorID: "v-2", messages: [FakeBrevoServer.visitorMessage(id: "in-2", visitorID: "v-2", text: "Hi")]))
+            await app.waitForDeliveries()
+            let chat = try #require(try await ports.chats(client, source: "instagram").first?["id"] as? String)
+            let reply = try #require(try await ports.messages(client, chatID: chat).last)
+            #expect(reply["content"] as? String == "Answer to \"Hi\"")
+            #expect(reply["platformMessageId"] as? String == "")
+            #expect(reply["deliveryStatus"] as? String == "not_configured")
+        }
+    }
 }
