@@ -29,15 +29,21 @@ public struct ConversationMessage: Sendable, Equatable {
     public var flow: String?
     /// Who sent it, when a sender named themselves (`senderName` of `POST /api/messages`).
     public var senderName: String?
-    /// Its id on its channel, when it came from one (Telegram's `message_id`, Brevo's id).
+    /// Its id on its channel (Telegram's `message_id`, Brevo's id): given by the channel
+    /// for a message that came from one, noted once sent for one that went out on one.
     public var platformMessageID: String?
+    /// How the outbox item that sends it on its channel stands; nil when no item sends it
+    /// (incoming messages, the app's, replies stored before items named their message).
+    public var delivery: OutboxItem.Status?
 
     public init(
         id: Int64, source: ChatSource, conversationID: Int64, direction: String, text: String, media: String, photoURL: String?,
-        createdAt: Date, userID: String, userName: String?, flow: String?, senderName: String? = nil, platformMessageID: String? = nil
+        createdAt: Date, userID: String, userName: String?, flow: String?, senderName: String? = nil, platformMessageID: String? = nil,
+        delivery: OutboxItem.Status? = nil
     ) {
         self.senderName = senderName
         self.platformMessageID = platformMessageID
+        self.delivery = delivery
         self.id = id
         self.source = source
         self.conversationID = conversationID
@@ -135,8 +141,9 @@ public struct ConversationQueries: Sendable {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name, m.platform_message_id
-                    FROM messages m LEFT JOIN users u ON u.id = m.user_id
+                    SELECT m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, u.name, m.sender_name, m.platform_message_id,
+                        o.status
+                    FROM messages m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN outbox o ON o.message_id = m.id
                     WHERE m.user_id = ? AND m.source = ? ORDER BY m.id DESC LIMIT ? OFFSET ?
                     """, arguments: [conversation.platformChatID, conversation.source.rawValue, perPage, (page - 1) * perPage])
             let total =
@@ -147,7 +154,7 @@ public struct ConversationQueries: Sendable {
                 ConversationMessage(
                     id: row[0], source: conversation.source, conversationID: conversation.id, direction: row[1], text: row[2], media: row[3],
                     photoURL: row[4], createdAt: Date(timeIntervalSince1970: row[5]), userID: conversation.platformChatID, userName: row[7], flow: row[6],
-                    senderName: row[8], platformMessageID: row[9])
+                    senderName: row[8], platformMessageID: row[9], delivery: (row[10] as String?).flatMap(OutboxItem.Status.init(rawValue:)))
             }
             return (items, total)
         }

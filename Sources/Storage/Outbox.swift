@@ -27,10 +27,14 @@ public struct OutboxItem: Sendable, Equatable {
     public var partsSent: Int
     /// The fingerprint of the parts `partsSent` counts.
     public var partsPlan: String?
+    /// The stored message it sends (a reply), which gets the channel's id for it; nil for
+    /// deliveries of no message of their own (forwards, pushes, notices) and for items
+    /// queued before items named their message.
+    public var messageID: Int64?
 
     public init(
         id: Int64, kind: OutboxKind, lane: String, payload: String, status: Status, attempts: Int, nextAttemptAt: Date, lastError: String?,
-        partsSent: Int = 0, partsPlan: String? = nil
+        partsSent: Int = 0, partsPlan: String? = nil, messageID: Int64? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -42,6 +46,7 @@ public struct OutboxItem: Sendable, Equatable {
         self.lastError = lastError
         self.partsSent = partsSent
         self.partsPlan = partsPlan
+        self.messageID = messageID
     }
 }
 
@@ -70,7 +75,10 @@ public struct OutboxStore: Sendable {
             return try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan FROM outbox WHERE status = 'pending' ORDER BY id"
+                    """
+                    SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan, message_id
+                    FROM outbox WHERE status = 'pending' ORDER BY id
+                    """
             )
             .compactMap(Self.item)
         }
@@ -106,6 +114,17 @@ public struct OutboxStore: Sendable {
             ], waiter: nil)
     }
 
+    /// Notes on a stored message the id its channel gave it (Telegram's `message_id`,
+    /// Brevo's message id), queued in order with its item's status updates.
+    public func recordChannelID(_ channelID: String, ofMessage messageID: Int64) {
+        commits.submit(
+            [
+                .custom { db in
+                    try db.cachedStatement(sql: "UPDATE messages SET platform_message_id = ? WHERE id = ?").execute(arguments: [channelID, messageID])
+                }
+            ], waiter: nil)
+    }
+
     /// Queues a write of a deliverer's own (the id a service gave a sent message).
     public func recordLater(_ write: @escaping QueuedWrite) {
         commits.submit([.custom(write)], waiter: nil)
@@ -125,6 +144,6 @@ public struct OutboxStore: Sendable {
         return OutboxItem(
             id: row[0], kind: kind, lane: row[2], payload: row[3],
             status: OutboxItem.Status(rawValue: row[4]) ?? .pending, attempts: row[5],
-            nextAttemptAt: Date(timeIntervalSince1970: row[6]), lastError: row[7], partsSent: row[8], partsPlan: row[9])
+            nextAttemptAt: Date(timeIntervalSince1970: row[6]), lastError: row[7], partsSent: row[8], partsPlan: row[9], messageID: row[10])
     }
 }

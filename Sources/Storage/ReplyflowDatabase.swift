@@ -333,6 +333,18 @@ public final class ReplyflowDatabase: Sendable {
             // Each photo of a message is a history item of its own (see `OneMessagePerPhoto`).
             try OneMessagePerPhoto.migrate(db)
         }
+        migrator.registerMigration("v12: outbox items name the message they send") { db in
+            // A reply's outbox item names its stored message, so the id the channel gives it
+            // (Telegram's message_id, Brevo's message id) is noted on the message, and the
+            // `/api` shows whether it went out. Older items name none and deliver as before.
+            // From here on something stored refers to a message by its id: a later migration
+            // that renumbers messages (as v11 did) must move these references too.
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN message_id INTEGER;
+                    CREATE INDEX outbox_by_message ON outbox (message_id) WHERE message_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

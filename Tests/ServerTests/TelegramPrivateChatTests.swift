@@ -153,13 +153,17 @@ import Testing
             #expect(sent.plainText == caption)
             #expect(await fakes.telegram.requests(method: "sendMessage").filter { $0.int("chat_id") == Self.customer }.isEmpty)
 
-            // Stored with the photo, which is kept in uploads.
+            // Stored with the photo, which is kept in uploads, and, once sent, the id of the
+            // customer's copy in Telegram.
             let chats = try await client.execute(uri: "/api/chats?source=telegram", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]]
             let chatID = try #require(chats?.first?["id"] as? String)
-            let stored =
-                try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"] as? [[String: Any]]
-                ?? []
-            let answer = try #require(stored.last)
+            let answer = try await waitFor {
+                let stored =
+                    try await client.execute(uri: "/api/chats/\(chatID)/messages", method: .get, headers: fakes.authorized).json["messages"]
+                    as? [[String: Any]]
+                return stored?.last.flatMap { $0["deliveryStatus"] as? String == "sent" ? $0 : nil }
+            }
+            #expect(answer["platformMessageId"] as? String == sent.result?["message_id"]?.intValue.map { String($0) })
             #expect(answer["type"] as? String == "photo")
             #expect(answer["content"] as? String == caption)
             #expect(answer["isIncoming"] as? Bool == false)

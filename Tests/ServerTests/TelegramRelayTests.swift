@@ -94,6 +94,68 @@ import Testing
         await telegram.stop()
     }
 
+    @Test func aStaffPhotoTelegramFailsToGiveAtFirstIsFetchedOnARetry() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let telegram = FakeTelegramServer()
+        try await configured(&harness, telegram: telegram)
+        try await harness.build().application.test(.live) { client in
+            _ = try await client.execute(
+                uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "14", "message": "Как это выглядит?"]))
+            let forward = try #require(try await telegram.waitForRequests(1, method: "sendMessage").first)
+            let groupMessageID = try #require(forward.result?["message_id"]?.intValue)
+
+            await telegram.failNext(1, method: "getFile", with: .serverError)
+            try await telegram.staffReply(to: groupMessageID, photo: FakeTelegramServer.sampleJPEG, caption: "Вот так")
+            let reply = try await waitFor {
+                try await history(client, "14").first { $0["direction"] as? String == "support" && $0["message"] as? String == "Вот так" }
+            }
+            #expect(reply["photo_url"] is String)
+            #expect(await telegram.requests(method: "getFile").count == 2)
+            #expect(await telegram.requests(method: "sendMessage").count == 1, "no notice to staff")
+            #expect(await telegram.violations().isEmpty)
+        }
+        await telegram.stop()
+    }
+
+    @Test("a staff photo that cannot be fetched: the app gets the caption alone, or nothing, and staff are told under their message")
+    func aStaffPhotoThatCannotBeFetchedIsReportedToStaff() async throws {
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        let telegram = FakeTelegramServer()
+        try await configured(&harness, telegram: telegram)
+        try await harness.build().application.test(.live) { client in
+            _ = try await client.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "15", "message": "Пришлите фото"]))
+            let forward = try #require(try await telegram.waitForRequests(1, method: "sendMessage").first)
+            let groupMessageID = try #require(forward.result?["message_id"]?.intValue)
+
+            // Telegram keeps failing: retried, then the caption goes alone.
+            await telegram.failNext(3, method: "getFile", with: .serverError)
+            let withCaption = try await telegram.staffReply(to: groupMessageID, photo: FakeTelegramServer.sampleJPEG, caption: "Вот так")
+            let firstNotice = try await waitFor { await telegram.requests(method: "sendMessage").dropFirst().first }
+            #expect(firstNotice.int("chat_id") == Self.group)
+            #expect(firstNotice.plainText?.hasPrefix("Only the text was sent") == true)
+            #expect(firstNotice.json("reply_parameters")?["message_id"]?.intValue == withCaption["message"]?["message_id"]?.intValue)
+            #expect(await telegram.requests(method: "getFile").count == 3)
+            let caption = try #require(try await history(client, "15").first { $0["message"] as? String == "Вот так" })
+            #expect(caption["direction"] as? String == "support")
+            #expect(caption["photo_url"] is NSNull)
+
+            // A photo alone that Telegram refuses for good: not retried, nothing reaches the
+            // app (never an empty message), and staff are told.
+            await telegram.failNext(1, method: "getFile", with: .badRequest("Bad Request: wrong file_id or the file is temporarily unavailable"))
+            let alone = try await telegram.staffReply(to: groupMessageID, photo: FakeTelegramServer.sampleJPEG)
+            let secondNotice = try await waitFor { await telegram.requests(method: "sendMessage").dropFirst(2).first }
+            #expect(secondNotice.plainText?.hasPrefix("Not sent") == true)
+            #expect(secondNotice.json("reply_parameters")?["message_id"]?.intValue == alone["message"]?["message_id"]?.intValue)
+            #expect(await telegram.requests(method: "getFile").count == 4)
+            let empty = try await history(client, "15").filter { $0["direction"] as? String == "support" && $0["message"] as? String == "" }
+            #expect(empty.isEmpty)
+            #expect(await telegram.violations().isEmpty)
+        }
+        await telegram.stop()
+    }
+
     @Test func aRedeliveredUpdateIsHandledOnce() async throws {
         var harness = try ServerHarness()
         defer { harness.remove() }

@@ -29,8 +29,8 @@ extension RunContext {
         ServiceRequest(event: event, userID: userID, source: source, flow: flow.name)
     }
 
-    private mutating func deliver(_ effect: Effect, _ flow: Flow) {
-        outcome.deliveries.append(Delivery(effect, flow: flow.name))
+    private mutating func deliver(_ effect: Effect, _ flow: Flow, message: Int? = nil) {
+        outcome.deliveries.append(Delivery(effect, flow: flow.name, message: message))
     }
 
     /// The values a template can read. The chat's auto mode is read from state only when
@@ -78,9 +78,9 @@ extension RunContext {
             deliver(.greet(text: text), flow)
         case .reply(let template):
             let text = render(template, outputs)
-            store(StoredMessage(userID: userID, source: source, direction: .support, text: text, at: event.at, flow: flow.name))
+            let message = store(StoredMessage(userID: userID, source: source, direction: .support, text: text, at: event.at, flow: flow.name))
             record(flow, "reply", text: text)
-            deliver(.reply(text: text), flow)
+            deliver(.reply(text: text), flow, message: message)
         case .transcribe:
             do {
                 let transcript = try await services.transcribe(request(flow))

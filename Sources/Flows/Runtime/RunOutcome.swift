@@ -48,10 +48,14 @@ public enum StateWrite: Sendable, Equatable {
 public struct Delivery: Sendable, Equatable {
     public var effect: Effect
     public var flow: String
+    /// The index in the outcome's `messages` of the message this delivery sends (a
+    /// reply), so the server can note on it what its channel made of it.
+    public var message: Int?
 
-    public init(_ effect: Effect, flow: String) {
+    public init(_ effect: Effect, flow: String, message: Int? = nil) {
         self.effect = effect
         self.flow = flow
+        self.message = message
     }
 }
 

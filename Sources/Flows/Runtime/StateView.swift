@@ -53,7 +53,8 @@ public struct StoredMessage: Sendable, Equatable {
     /// channel keeps it.
     public var photoURL: String?
     /// The message's id on its channel (Telegram's `message_id`, Brevo's message id), when
-    /// it came from one; the `/api` shows it as `platformMessageId`.
+    /// it came from one; the `/api` shows it as `platformMessageId`. A message sent on a
+    /// channel has none when stored: the outbox notes it on the row once sent.
     public var platformMessageID: String?
     /// Who sent it, when a sender named themselves (`senderName` of `POST /api/messages`).
     public var senderName: String?

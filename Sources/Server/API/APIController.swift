@@ -111,11 +111,11 @@ struct APIController<Context: RequestContext>: Sendable {
         let visitorID = try fields.string("visitorId")
         if let visitorID, InputLimits.length(visitorID) > InputLimits.maxUserIDLength { throw APIError.badRequest("visitorId is too long") }
         let at = clock()
-        let id = try await engine.sendFromAPI(
+        let (id, delivery) = try await engine.sendFromAPI(
             source: source, platformChatID: chatID, text: text, senderName: senderName, visitorID: source == .instagram ? visitorID : nil, at: at)
         let sent = ConversationMessage(
             id: id, source: source, conversationID: conversation.id, direction: "support", text: text, media: "none",
-            photoURL: nil, createdAt: at, userID: chatID, userName: nil, flow: nil, senderName: senderName)
+            photoURL: nil, createdAt: at, userID: chatID, userName: nil, flow: nil, senderName: senderName, delivery: delivery)
         return JSONBody.response(MessageRecord(sent), status: .created)
     }
 

@@ -32,9 +32,11 @@ struct ChatRecord: Encodable, Sendable {
     enum CodingKeys: String, CodingKey { case id, platformChatId, source, name, updated, autoMode }
 }
 
-/// A message as the seed's API shows it (its PocketBase `messages` fields).
+/// A message as the seed's API shows it (its PocketBase `messages` fields), and how its
+/// delivery on its channel stands.
 struct MessageRecord: Encodable, Sendable {
     var id: String
+    /// The channel's id: empty for a message still on its way out (or that never went).
     var platformMessageId: String
     var source: String
     var chatId: String
@@ -49,11 +51,17 @@ struct MessageRecord: Encodable, Sendable {
     /// Where the message's photo is served, or, for a file the server did not keep (an
     /// Instagram voice note or document), where its channel keeps the first one.
     var media: String?
+    /// For a message sent on its channel through the outbox: `pending`, `sent`, `failed`,
+    /// or `not_configured` (the service is not set up: recorded, not sent). Nil otherwise.
+    var deliveryStatus: String?
 
     init(_ message: ConversationMessage) {
         id = String(message.id)
-        // App messages and what support sends have no id elsewhere: their own id stands in.
-        platformMessageId = message.platformMessageID ?? String(message.id)
+        // The app's channel is Replyflow itself: its own id is the channel's. A message sent
+        // elsewhere has its channel's id once it went out, and until then none; an empty
+        // string rather than null, as the seed's clients read a text that is always there.
+        platformMessageId = message.platformMessageID ?? (message.source == .app ? String(message.id) : "")
+        deliveryStatus = message.delivery.map(Self.deliveryStatus)
         source = message.source.rawValue
         chatId = String(message.conversationID)
         type = message.media == "none" ? "text" : message.media
@@ -80,10 +88,20 @@ struct MessageRecord: Encodable, Sendable {
         try container.encode(senderName, forKey: .senderName)
         try container.encode(responseMode, forKey: .responseMode)
         try container.encode(media, forKey: .media)
+        try container.encode(deliveryStatus, forKey: .deliveryStatus)
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, platformMessageId, source, chatId, type, content, isIncoming, timestamp, senderId, senderName, responseMode, media
+        case id, platformMessageId, source, chatId, type, content, isIncoming, timestamp, senderId, senderName, responseMode, media, deliveryStatus
+    }
+
+    static func deliveryStatus(_ status: OutboxItem.Status) -> String {
+        switch status {
+        case .pending: "pending"
+        case .delivered: "sent"
+        case .failed: "failed"
+        case .recorded: "not_configured"
+        }
     }
 }
 

@@ -14,6 +14,7 @@ struct BrevoDeliverer: Deliverer {
         // stops an echo being answered.
         if let id = try await chats.sendText(payload.text, to: payload.visitorID, replyTo: nil) {
             outbox.recordLater(BrevoMessageLog.record(id, .sent, at: Date()))
+            progress.sent(channelID: id)
         }
     }
 }

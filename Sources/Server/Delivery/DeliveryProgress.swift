@@ -17,12 +17,24 @@ final class DeliveryProgress: @unchecked Sendable {
     /// The fingerprint of the parts `partsSent` counts, once a part went out.
     private(set) var plan: String?
     private let record: @Sendable (_ partsSent: Int, _ plan: String) -> Void
+    private let recordChannelID: @Sendable (String) -> Void
 
-    /// `record` keeps the new count and its plan (the outbox row).
-    init(partsSent: Int, plan: String?, record: @escaping @Sendable (Int, String) -> Void = { _, _ in }) {
+    /// `record` keeps the new count and its plan (the outbox row); `recordChannelID` the
+    /// channel's id for the message the item sends (on the stored message).
+    init(
+        partsSent: Int, plan: String?, record: @escaping @Sendable (Int, String) -> Void = { _, _ in },
+        recordChannelID: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.partsSent = partsSent
         self.plan = plan
         self.record = record
+        self.recordChannelID = recordChannelID
+    }
+
+    /// The channel's id for the message this item sends, as soon as the part that carries
+    /// it (the first) went out: noted then, so a retry of a later part does not lose it.
+    func sent(channelID: String?) {
+        if let channelID { recordChannelID(channelID) }
     }
 
     /// Sends, in order, the parts not sent yet, noting each one that went out. `plan`

@@ -131,10 +131,13 @@ actor OutboxWorker {
             logger.error("delivery failed: nothing delivers this kind", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
             return .done
         }
-        let id = item.id
-        let progress = DeliveryProgress(partsSent: item.partsSent, plan: item.partsPlan) { [store] count, plan in
-            store.recordPartsSent(id: id, count: count, plan: plan)
-        }
+        let id = item.id, messageID = item.messageID
+        let progress = DeliveryProgress(
+            partsSent: item.partsSent, plan: item.partsPlan,
+            record: { [store] count, plan in store.recordPartsSent(id: id, count: count, plan: plan) },
+            recordChannelID: { [store] channelID in
+                if let messageID { store.recordChannelID(channelID, ofMessage: messageID) }
+            })
         do {
             try await deliverer.deliver(item, progress: progress)
             store.markDelivered(id: item.id, attempts: item.attempts, at: clock())

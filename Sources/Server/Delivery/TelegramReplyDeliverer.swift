@@ -21,7 +21,8 @@ struct TelegramReplyDeliverer: Deliverer {
                 if toGroup {
                     _ = try await group.sendText(html, thread: nil, replyTo: replyTo)
                 } else {
-                    _ = try await chats.sendText(html, to: chat, replyTo: replyTo)
+                    let sent = try await chats.sendText(html, to: chat, replyTo: replyTo)
+                    if index == 0 { progress.sent(channelID: sent) }
                 }
             }
             return
@@ -40,7 +41,7 @@ struct TelegramReplyDeliverer: Deliverer {
             if let text {
                 _ = try await chats.sendText(text, to: chat, replyTo: nil)
             } else {
-                _ = try await chats.sendPhoto(fileID: fileID, caption: caption, to: chat, replyTo: payload.replyTo)
+                progress.sent(channelID: try await chats.sendPhoto(fileID: fileID, caption: caption, to: chat, replyTo: payload.replyTo))
             }
         }
     }

@@ -29,13 +29,13 @@ struct DeliveryPlan: Sendable {
         self.services = services
         guard let userID = outcome.userID else { return }
         let inbound = outcome.inboundMessages.map { Array(outcome.messages[$0]) } ?? []
-        for delivery in outcome.deliveries { add(delivery.effect, of: outcome.event, stored: inbound, userID: userID, logger: logger) }
+        for delivery in outcome.deliveries { add(delivery, of: outcome.event, stored: inbound, userID: userID, logger: logger) }
     }
 
     /// `stored`: the event's own message as the run stores it (one per photo).
-    private mutating func add(_ effect: Effect, of event: InboundEvent, stored: [StoredMessage], userID: String, logger: Logger) {
+    private mutating func add(_ delivery: Delivery, of event: InboundEvent, stored: [StoredMessage], userID: String, logger: Logger) {
         let source = event.kind.source
-        switch effect {
+        switch delivery.effect {
         case .forwardToGroup(let text, _):
             let payload = ForwardPayload(
                 userID: userID, userName: event.userName, text: text, photos: event.photoURLs,
@@ -51,7 +51,7 @@ struct DeliveryPlan: Sendable {
         case .greet(let text):
             broadcasts.append(Broadcast(userID: userID, item: HistoryItem(message: text, photoURL: nil, direction: "support", createdAt: event.at)))
         case .reply(let text):
-            addReply(text: text, source: source, userID: userID, at: event.at, logger: logger)
+            addReply(text: text, source: source, userID: userID, at: event.at, message: delivery.message, logger: logger)
         case .broadcast:
             // The event's own message, as stored: staff replies show as support, the
             // user's own messages (on another device) as user, one item per photo as in
@@ -90,9 +90,12 @@ struct DeliveryPlan: Sendable {
     }
 
     /// A message from support to a chat: shown live in the app, or sent to the
-    /// customer's Telegram chat or Instagram conversation through the outbox.
+    /// customer's Telegram chat or Instagram conversation through the outbox. `message`:
+    /// its index in the run's stored messages, which the outbox item names so the channel's
+    /// id for it is noted on it.
     mutating func addReply(
-        text: String, source: ChatSource, userID: String, at: Date, visitorID: String? = nil, photoFileID: String? = nil, logger: Logger
+        text: String, source: ChatSource, userID: String, at: Date, visitorID: String? = nil, photoFileID: String? = nil, message: Int?,
+        logger: Logger
     ) {
         switch source {
         case .app:
@@ -100,14 +103,14 @@ struct DeliveryPlan: Sendable {
         case .telegram:
             if let chatID = Int64(userID) {
                 let payload = TelegramReplyPayload(chatID: chatID, text: text, photoFileID: photoFileID)
-                queue(.telegramReply, lane: "telegram:\(chatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: at)
+                queue(.telegramReply, lane: "telegram:\(chatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: at, message: message)
             } else {
                 logger.error("a Telegram chat id must be a number; the reply is stored but not sent", metadata: ["chat": "\(userID)"])
             }
         case .instagram:
             let visitor = visitorID ?? userID
             let payload = BrevoMessagePayload(visitorID: visitor, text: text)
-            queue(.brevoMessage, lane: "brevo:\(visitor)", payload: OutboxJSON.encode(payload), enabled: services.brevo, at: at)
+            queue(.brevoMessage, lane: "brevo:\(visitor)", payload: OutboxJSON.encode(payload), enabled: services.brevo, at: at, message: message)
         }
     }
 
@@ -117,7 +120,7 @@ struct DeliveryPlan: Sendable {
         queue(.telegramReply, lane: "telegram:\(groupChatID)", payload: OutboxJSON.encode(payload), enabled: services.telegram, at: at)
     }
 
-    private mutating func queue(_ kind: OutboxKind, lane: String, payload: String, enabled: Bool, at: Date) {
-        outbox.append(OutboxDraft(kind: kind, lane: lane, payload: payload, status: enabled ? .pending : .recorded, at: at))
+    private mutating func queue(_ kind: OutboxKind, lane: String, payload: String, enabled: Bool, at: Date, message: Int? = nil) {
+        outbox.append(OutboxDraft(kind: kind, lane: lane, payload: payload, status: enabled ? .pending : .recorded, at: at, message: message))
     }
 }

@@ -51,18 +51,23 @@ public final class FlowEngine: Sendable {
     /// Handles a Telegram update once: its id is committed with what its event did, so a
     /// crash before the commit makes it run again, and a redelivery after the commit is
     /// skipped. Nil when it was handled before. A `relay` (staff answering an Instagram or
-    /// Telegram chat from the group) is stored and queued for its channel in the same commit.
-    func handleTelegramUpdate(_ updateID: Int64, event: InboundEvent?, relay: StaffRelay? = nil) async throws -> RunResult? {
+    /// Telegram chat from the group) is stored and queued for its channel in the same commit,
+    /// and so is a `notice` to staff about their message.
+    func handleTelegramUpdate(_ updateID: Int64, event: InboundEvent?, relay: StaffRelay? = nil, notice: StaffNotice? = nil) async throws
+        -> RunResult?
+    {
         let key = IdempotencyKey.telegramUpdate(updateID)
-        if let event { return try await run(event, key: key)?.result }
+        if let event { return try await run(event, key: key, notice: notice)?.result }
         let lane = relay?.chat.platformChatID ?? ""
         let committed = try await commitInLane(lane, key: key) {
             var decision = Decision(record: RunRecord(idempotencyKey: key), plan: DeliveryPlan(services: services))
             if let relay { addRelay(relay, to: &decision) }
+            if let notice { decision.plan.addStaffNotice(notice.text, groupChatID: notice.groupChatID, replyTo: notice.replyTo, at: notice.at) }
             return decision
         }
         return committed.map { _ in
-            RunResult(trigger: nil, note: relay == nil ? "no event in this update" : "relayed to the customer", userID: relay?.chat.platformChatID)
+            let note = relay != nil ? "relayed to the customer" : notice.map { "staff were told: \($0.text)" } ?? "no event in this update"
+            return RunResult(trigger: nil, note: note, userID: relay?.chat.platformChatID)
         }
     }
 
@@ -101,20 +106,21 @@ public final class FlowEngine: Sendable {
     }
 
     /// A message written through the `/api` (by staff or another system): stored in the
-    /// chat, then delivered on its channel like a flow's reply. Returns its id.
+    /// chat, then delivered on its channel like a flow's reply. Returns its id, and how its
+    /// delivery stands (nil for the app's, shown as it is stored).
     /// `visitorID` overrides where an Instagram message goes (Brevo's visitor id).
     public func sendFromAPI(
         source: ChatSource, platformChatID: String, text: String, senderName: String? = nil, visitorID: String? = nil, at: Date
-    ) async throws -> Int64 {
+    ) async throws -> (id: Int64, delivery: OutboxItem.Status?) {
         let committed = try await commitInLane(platformChatID, key: nil) {
             var decision = Decision(record: RunRecord(), plan: DeliveryPlan(services: services))
             decision.record.messages.append(
                 StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName))
-            decision.plan.addReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID, logger: logger)
+            decision.plan.addReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID, message: 0, logger: logger)
             return decision
         }
-        guard let id = committed?.receipt.messageIDs.first else { throw EngineError.notStored }
-        return id
+        guard let receipt = committed?.receipt, let id = receipt.messageIDs.first else { throw EngineError.notStored }
+        return (id, receipt.outbox.first { $0.messageID == id }?.status)
     }
 
     /// Sets a chat's auto mode from the `/api`.
@@ -150,7 +156,9 @@ public final class FlowEngine: Sendable {
         var latestAppMessageID: Int64?
     }
 
-    private func run(_ event: InboundEvent, key: IdempotencyKey?, readsLatestAppMessage: Bool = false) async throws -> Handled? {
+    private func run(_ event: InboundEvent, key: IdempotencyKey?, notice: StaffNotice? = nil, readsLatestAppMessage: Bool = false) async throws
+        -> Handled?
+    {
         let runtime = self.runtime.withLock { $0 }
         // A staff reply names its user through the group message it answers: found first,
         // so that the run waits in its chat's lane.
@@ -167,6 +175,7 @@ public final class FlowEngine: Sendable {
                 result: outcome.result, inboundMessage: outcome.inboundMessage)
             decision.record.assistantMemory = services.memory
             decision.latestAppMessageID = latestStored
+            if let notice { decision.plan.addStaffNotice(notice.text, groupChatID: notice.groupChatID, replyTo: notice.replyTo, at: notice.at) }
             return decision
         }
         guard let (decision, receipt) = committed, var result = decision.result else { return nil }
@@ -213,6 +222,7 @@ public final class FlowEngine: Sendable {
                     messages: Array(zip(receipt.messageIDs, decision.record.messages)).map { (id: $0.0, message: $0.1) },
                     chats: decision.plan.chatUpdates,
                     deliveries: receipt.outbox.filter { $0.status == .pending },
+                    sending: Dictionary(receipt.outbox.compactMap { item in item.messageID.map { ($0, item.status) } }) { first, _ in first },
                     broadcasts: decision.plan.broadcasts))
             return (decision, receipt)
         }
@@ -229,7 +239,9 @@ public final class FlowEngine: Sendable {
                 media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url))
         let photoFileID = source == .telegram ? relay.photo?.fileID : nil
         if !relay.text.isEmpty || photoFileID != nil {
-            decision.plan.addReply(text: relay.text, source: source, userID: chatID, at: relay.at, photoFileID: photoFileID, logger: logger)
+            decision.plan.addReply(
+                text: relay.text, source: source, userID: chatID, at: relay.at, photoFileID: photoFileID,
+                message: decision.record.messages.count - 1, logger: logger)
         }
         if relay.photo != nil && photoFileID == nil {
             let notice =
@@ -247,6 +259,9 @@ struct CommittedRun: Sendable {
     var messages: [(id: Int64, message: StoredMessage)]
     var chats: [ChatRef]
     var deliveries: [OutboxItem]
+    /// The messages an outbox item sends on their channel, by id, with the item's status
+    /// (pending, or recorded when the service is not configured).
+    var sending: [Int64: OutboxItem.Status] = [:]
     var broadcasts: [Broadcast]
 }
 

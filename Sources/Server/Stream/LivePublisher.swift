@@ -58,7 +58,7 @@ final class LivePublisher: Sendable {
                     conversation.updatedAt = max(conversation.updatedAt, message.at)
                     known[ref] = conversation
                     // Records are built (and encoded) only when a subscriber first needs them.
-                    let snapshot = conversation, autoModeDefault = autoModeDefault
+                    let snapshot = conversation, autoModeDefault = autoModeDefault, delivery = committed.sending[id]
                     drafts.append(
                         draft(.message, conversation: conversation) {
                             MessageRecord(
@@ -66,7 +66,7 @@ final class LivePublisher: Sendable {
                                     id: id, source: message.source, conversationID: snapshot.id, direction: message.direction.rawValue,
                                     text: message.text, media: message.media.rawValue, photoURL: message.photoURL, createdAt: message.at,
                                     userID: message.userID, userName: snapshot.name, flow: message.flow, senderName: message.senderName,
-                                    platformMessageID: message.platformMessageID))
+                                    platformMessageID: message.platformMessageID, delivery: delivery))
                         })
                     drafts.append(draft(.chat, conversation: conversation) { ChatRecord(snapshot, autoModeDefault: autoModeDefault) })
                 }

@@ -27,38 +27,47 @@ struct TelegramUpdateHandler: Sendable {
         }
         var event: InboundEvent?
         var relay: StaffRelay?
+        var notice: StaffNotice?
         if let message = update.message, message.from?.isBot != true {
             if message.chat.id == groupChatID {
                 switch try await groupEvent(message) {
-                case .event(let staffEvent): event = staffEvent
+                case .event(let staffEvent, let staffNotice): (event, notice) = (staffEvent, staffNotice)
                 case .relay(let staffRelay): relay = staffRelay
+                case .notice(let staffNotice): notice = staffNotice
                 case .none: break
                 }
             } else if message.chat.type == "private" {
                 event = try await privateEvent(message)
             }
         }
-        let result = try await engine.handleTelegramUpdate(update.updateID, event: event, relay: relay)
+        let result = try await engine.handleTelegramUpdate(update.updateID, event: event, relay: relay, notice: notice)
         if let note = result?.note { logger.info("Telegram message not delivered", metadata: ["reason": "\(note)"]) }
     }
 
     private enum GroupOutcome {
-        case event(InboundEvent)
+        /// A reply for the app, and a notice to staff when its photo could not be fetched.
+        case event(InboundEvent, notice: StaffNotice?)
         /// A reply to an Instagram or Telegram chat's forward: sent to the customer as is.
         case relay(StaffRelay)
+        /// A photo alone for the app that could not be fetched: nothing to show, staff are told.
+        case notice(StaffNotice)
         case none
     }
 
     private func groupEvent(_ message: TelegramMessage) async throws -> GroupOutcome {
         let text = message.text ?? message.caption ?? ""
         var event = InboundEvent(kind: .telegramReply, at: clock(), userID: nil, text: text)
+        // Whether the reply answers a known chat: only then is a notice about it worth giving.
+        var answersChat = false
         if let thread = message.messageThreadID, message.isTopicMessage == true, let user = try await queries.user(forumTopic: thread) {
             // In a forum topic every message has reply_to_message pointing at the topic's
             // first message; the topic itself says which user this is.
             event.userID = user
+            answersChat = true
         } else if let reply = message.replyToMessage, reply.forumTopicCreated == nil {
             event.replyTo = reply.messageID
             let chat = reply.from?.isBot == true ? try await forwardedChat(reply.messageID) : try await queries.chatForGroupMessage(reply.messageID)
+            answersChat = chat != nil
             if let chat, chat.source != .app {
                 let photo = message.photo?.last
                 let source = chat.source
@@ -78,8 +87,21 @@ struct TelegramUpdateHandler: Sendable {
         } else {
             return .none  // staff talking among themselves
         }
-        try await attachPhoto(of: message, to: &event)
-        return .event(event)
+        guard let photo = message.photo?.last else { return .event(event, notice: nil) }
+        if let url = await download(photo) {
+            event.media = .photo
+            event.photoURLs = [url]
+            return .event(event, notice: nil)
+        }
+        // The photo cannot reach the app: the caption goes alone, or nothing does (never an
+        // empty message), and staff are told under their message so they can send it again.
+        guard answersChat else { return text.isEmpty ? .none : .event(event, notice: nil) }
+        let notice = StaffNotice(
+            text: text.isEmpty
+                ? "Not sent: the photo could not be fetched from Telegram, so it did not reach the app. Please send it again."
+                : "Only the text was sent: the photo could not be fetched from Telegram, so it did not reach the app. Please send it again.",
+            groupChatID: message.chat.id, replyTo: message.messageID, at: event.at)
+        return text.isEmpty ? .notice(notice) : .event(event, notice: notice)
     }
 
     private func privateEvent(_ message: TelegramMessage) async throws -> InboundEvent {
@@ -132,13 +154,19 @@ struct TelegramUpdateHandler: Sendable {
         if let url = await download(largest) { event.photoURLs = [url] }
     }
 
+    /// Telegram's passing failures (timeouts, 429, 5xx) are tried again, briefly: the
+    /// group's later updates wait behind this one.
+    static let photoRetry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(500), maxWait: .seconds(5))
+
     /// The photo saved in uploads, or nil (logged) when it could not be fetched: the
     /// message's text still goes through.
     private func download(_ photo: TelegramPhotoSize) async -> String? {
         do {
-            let file = try await telegram.getFile(fileID: photo.fileID)
-            guard let path = file.filePath else { return nil }
-            let data = try await telegram.downloadFile(path: path)
+            let data = try await Self.photoRetry.run("download a Telegram photo", logger: logger) {
+                let file = try await telegram.getFile(fileID: photo.fileID)
+                guard let path = file.filePath else { throw DeliveryError(.fail, "Telegram getFile: no file_path (the file is too big to download)") }
+                return try await telegram.downloadFile(path: path)
+            }
             return try uploads.save([UInt8](data))
         } catch {
             logger.error("could not download a Telegram photo", metadata: ["file_id": "\(photo.fileID)", "error": "\(error)"])

@@ -89,11 +89,14 @@ extension ReplyflowDatabase {
         var outbox: [OutboxItem] = []
         let insertOutbox = try db.cachedStatement(sql: StateSQL.insertOutbox)
         for draft in record.outbox {
-            try insertOutbox.execute(arguments: [draft.kind.rawValue, draft.lane, draft.payload, draft.status.rawValue, draft.at.timeIntervalSince1970])
+            let messageID = draft.message.map { messageIDs[$0] }
+            try insertOutbox.execute(arguments: [
+                draft.kind.rawValue, draft.lane, draft.payload, draft.status.rawValue, draft.at.timeIntervalSince1970, messageID,
+            ])
             outbox.append(
                 OutboxItem(
                     id: db.lastInsertedRowID, kind: draft.kind, lane: draft.lane, payload: draft.payload, status: draft.status, attempts: 0,
-                    nextAttemptAt: draft.at, lastError: nil))
+                    nextAttemptAt: draft.at, lastError: nil, messageID: messageID))
         }
         if let memory = record.assistantMemory {
             try AssistantMemory.remember(memory, in: db)

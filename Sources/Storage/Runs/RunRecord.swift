@@ -66,13 +66,17 @@ public struct OutboxDraft: Sendable, Equatable {
     /// `.pending` to deliver; `.recorded` when the service is not configured.
     public var status: OutboxItem.Status
     public var at: Date
+    /// The index in the record's `messages` of the message it sends (a reply), if any: the
+    /// commit turns it into the message's id.
+    public var message: Int?
 
-    public init(kind: OutboxKind, lane: String, payload: String, status: OutboxItem.Status, at: Date) {
+    public init(kind: OutboxKind, lane: String, payload: String, status: OutboxItem.Status, at: Date, message: Int? = nil) {
         self.kind = kind
         self.lane = lane
         self.payload = payload
         self.status = status
         self.at = at
+        self.message = message
     }
 }
 

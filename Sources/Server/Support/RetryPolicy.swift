@@ -2,10 +2,10 @@ import Channels
 import Foundation
 import Logging
 
-/// How a question to the AI is retried: timeouts, 429 and 5xx are tried again after a
-/// backoff (or the `Retry-After` the service asked for), up to `maxAttempts`; a wait
-/// longer than `maxWait` is not worth it for a customer who is waiting, so the caller
-/// gives up and the flows decide what follows.
+/// How a call the server waits on is retried (a question to the AI, a file download):
+/// timeouts, 429 and 5xx are tried again after a backoff (or the `Retry-After` the service
+/// asked for), up to `maxAttempts`; a wait longer than `maxWait` is not worth it for
+/// someone who is waiting, so the caller gives up and decides what follows.
 struct RetryPolicy: Sendable {
     var maxAttempts: Int
     var baseDelay: Duration = .seconds(1)
@@ -22,7 +22,7 @@ struct RetryPolicy: Sendable {
                 let wait = max(after ?? .zero, backoff)
                 guard wait <= maxWait else { throw error }
                 logger.notice(
-                    "AI call failed, retrying",
+                    "call failed, retrying",
                     metadata: [
                         "call": "\(what)", "attempt": "\(attempt)", "retry_in": "\(wait)", "error": "\(error.description)",
                     ])
