@@ -244,6 +244,7 @@ public enum ReplyflowServer {
             engine: services.engine, uploads: services.uploads, downloader: services.downloader, secret: configuration.brevoWebhookSecret, clock: clock,
             logger: logger
         ).addRoutes(to: router)
+        ReadinessController<ServerRequestContext>(database: services.database, engine: services.engine).addRoutes(to: router)
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(
