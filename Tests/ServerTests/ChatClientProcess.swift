@@ -79,9 +79,11 @@ final class ChatClientProcess: @unchecked Sendable {
         return object
     }
 
+    /// Kills the process with SIGKILL: a child inherits the test runner's blocked signals,
+    /// SIGTERM among them, so a script still running would not see `terminate()`.
     func stop() {
         output.fileHandleForReading.readabilityHandler = nil
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
