@@ -14,8 +14,12 @@ public enum SocketIODisconnectReason: Sendable, Hashable, CustomStringConvertibl
     case pingTimeout
     /// The client sent something that is not valid Engine.IO / Socket.IO.
     case parseError
-    /// The server closed the whole connection (for example on shutdown).
+    /// The server closed the whole connection (connect timeout, or
+    /// ``SocketIOSocket/disconnect(closeConnection:)``).
     case forcedClose
+    /// The server is shutting down (``SocketIOServer/closeAll()``); clients are told so in a
+    /// way that makes them reconnect.
+    case serverShutdown
 
     public var description: String {
         switch self {
@@ -26,6 +30,7 @@ public enum SocketIODisconnectReason: Sendable, Hashable, CustomStringConvertibl
         case .pingTimeout: "ping timeout"
         case .parseError: "parse error"
         case .forcedClose: "forced close"
+        case .serverShutdown: "server shutting down"
         }
     }
 }

@@ -159,7 +159,8 @@ final class EngineSession: Sendable {
     // MARK: Closing
 
     /// Closes the session once: stops the heartbeat, closes the queue (a pending GET answers
-    /// `6` if the client asked to close, `1` otherwise), unregisters it and tells the delegate.
+    /// `6` if the client asked to close, 400 on server shutdown, `1` otherwise), unregisters
+    /// it and tells the delegate.
     func close(reason: SocketIODisconnectReason, byClient: Bool = false) {
         let taken = state.withLock {
             state -> (Task<Void, Never>?, (any EngineSessionDelegate)?, (@Sendable (EngineSession) -> Void)?, AsyncStream<Void>.Continuation?)? in
@@ -177,7 +178,7 @@ final class EngineSession: Sendable {
         guard let (heartbeat, delegate, onClose, signal) = taken else { return }
         logger.debug("Engine.IO session closed", metadata: ["reason": "\(reason)"])
         heartbeat?.cancel()
-        queue.close(byClient: byClient)
+        queue.close(farewell: byClient ? .noop : reason == .serverShutdown ? .unknownSession : .closePacket)
         signal?.finish()
         onClose?(self)
         delegate?.engineSessionDidClose(self, reason: reason)

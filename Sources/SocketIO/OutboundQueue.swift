@@ -16,8 +16,23 @@ final class OutboundQueue: Sendable {
         case frames([EngineFrame])
         /// Nothing to send, but the consumer must return now (polling: answer `6`).
         case noop
-        /// The session is closed; `byClient` tells whether the client asked for it.
-        case closed(byClient: Bool)
+        /// The session is closed; a pending polling GET answers with the farewell.
+        case closed(Farewell)
+    }
+
+    /// How a polling client waiting on a GET learns that its session closed (a WebSocket
+    /// is simply closed).
+    enum Farewell: Sendable, Equatable {
+        /// The client sent the close packet itself: its pending GET is released with `6`.
+        case noop
+        /// The server ended the session: a close packet, `1`, after which clients stay
+        /// disconnected.
+        case closePacket
+        /// The server is going away: `400 Session ID unknown`, what the next server would say
+        /// anyway. Every official client takes an HTTP error as a lost connection and
+        /// reconnects; python-socketio gives up on a close packet (its reconnect only runs
+        /// when the transport failed while connected).
+        case unknownSession
     }
 
     private struct State {
@@ -99,14 +114,14 @@ final class OutboundQueue: Sendable {
 
     /// Closes the queue. Frames already queued can still be taken (so a final `41` reaches a
     /// WebSocket client before it is closed); afterwards consumers get `.closed`.
-    func close(byClient: Bool) {
+    func close(farewell: Farewell) {
         let waiter = state.withLock { state -> CheckedContinuation<Delivery, Never>? in
             guard state.closed == nil else { return nil }
-            state.closed = .closed(byClient: byClient)
+            state.closed = .closed(farewell)
             defer { state.waiter = nil }
             return state.waiter
         }
-        waiter?.resume(returning: .closed(byClient: byClient))
+        waiter?.resume(returning: .closed(farewell))
     }
 
     private static func take(_ frames: inout [EngineFrame], maxBytes: Int?) -> [EngineFrame] {

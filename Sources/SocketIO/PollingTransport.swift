@@ -26,22 +26,22 @@ extension SocketIOServer {
         if probing && !session.queue.hasPendingFrames {
             return Self.textResponse("6")
         }
-        // A long poll can wait up to `pingInterval`; on server shutdown answer it at once with
-        // a close packet instead of holding the HTTP server's graceful shutdown.
+        // A long poll can wait up to `pingInterval`; on server shutdown answer it at once
+        // instead of holding the HTTP server's graceful shutdown.
         let delivery = await withGracefulShutdownHandler {
             await session.queue.next(maxBytes: configuration.maxPayload)
         } onGracefulShutdown: {
-            session.close(reason: .forcedClose)
+            session.close(reason: .serverShutdown)
         }
         switch delivery {
         case .frames(let frames):
             return Self.textResponse(PollingPayload.encode(frames))
-        case .noop:
+        case .noop, .closed(.noop):
             return Self.textResponse("6")
-        case .closed(let byClient):
-            // The client's own close releases its pending GET with a noop; a server-side
-            // close tells the client with a close packet.
-            return Self.textResponse(byClient ? "6" : "1")
+        case .closed(.closePacket):
+            return Self.textResponse("1")
+        case .closed(.unknownSession):
+            return EngineError.unknownSession.response
         }
     }
 

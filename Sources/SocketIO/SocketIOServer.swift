@@ -47,12 +47,14 @@ public final class SocketIOServer: Sendable {
         sessions.withLock { $0.count }
     }
 
-    /// Closes every connection (disconnect handlers run with ``SocketIODisconnectReason/forcedClose``).
+    /// Closes every connection (disconnect handlers run with ``SocketIODisconnectReason/serverShutdown``).
     /// Call it when shutting down so pending long-polling requests return at once instead of
-    /// holding the HTTP server's graceful shutdown for up to `pingInterval`.
+    /// holding the HTTP server's graceful shutdown for up to `pingInterval`. Clients are told
+    /// in a way that makes them reconnect: WebSockets are closed, pending polls get
+    /// `400 Session ID unknown`.
     public func closeAll() async {
         for session in sessions.withLock({ Array($0.values) }) {
-            session.close(reason: .forcedClose)
+            session.close(reason: .serverShutdown)
         }
     }
 

@@ -99,6 +99,8 @@ public struct TelegramFakeWebhook: Sendable, Equatable {
 /// threads and reply targets) and answers like Telegram: a `Message` with increasing
 /// `message_id`s, or the error envelope `{"ok":false,"error_code":400,"description":"Bad Request: …"}`.
 /// Rejected or suspicious requests are also kept in ``violations()`` so a test can assert none happened.
+/// Beside the Bot API, `POST /fake/staff-reply` and `POST /fake/private-message` let a person
+/// (or a test) have it deliver what Telegram would: see `TelegramFakeControl`.
 ///
 /// ```swift
 /// let fake = FakeTelegramServer()
@@ -354,15 +356,7 @@ public final class FakeTelegramServer: Sendable {
         httpClient: HTTPClient = .shared,
         timeout: Duration = .seconds(10)
     ) async throws -> Int {
-        let withID = await state.assignUpdateID(update)
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let secret { request.headers.add(name: "X-Telegram-Bot-Api-Secret-Token", value: secret) }
-        request.body = .bytes(ByteBuffer(string: withID.jsonString))
-        let response = try await httpClient.execute(request, timeout: .milliseconds(Int64(timeout.components.seconds * 1000)))
-        _ = try? await response.body.collect(upTo: 1024 * 1024)
-        return Int(response.status.code)
+        try await TelegramFakeControl.postUpdate(await state.assignUpdateID(update), to: url, secret: secret, httpClient: httpClient, timeout: timeout)
     }
 
     /// A tiny byte sequence with JPEG markers, accepted by the fake as a photo.

@@ -39,6 +39,11 @@ enum TelegramRequestHandler {
             return .json(TelegramAPIError(code: 404, description: "Not Found").envelope, status: .notFound)
         }
 
+        // What a person or a test asks the fake to deliver: /fake/...
+        if segments.first == TelegramFakeControl.pathPrefix {
+            return await TelegramFakeControl.handle(request, path: segments, state: state)
+        }
+
         // Method call: /bot{token}/{method}
         guard segments.count == 2, segments[0].hasPrefix("bot") else {
             await state.recordUnroutable(path: request.uri.path, httpMethod: httpMethod)
@@ -209,6 +214,7 @@ actor TelegramFakeState {
         return .object(object)
     }
 
+    @discardableResult
     func enqueue(_ update: FakeJSON) -> Int64 {
         let withID = assignUpdateID(update)
         if let message = withID["message"] ?? withID["edited_message"], let id = message["message_id"]?.intValue {
@@ -222,6 +228,15 @@ actor TelegramFakeState {
     }
 
     func staffReply(
+        to groupMessageID: Int64, text: String?, photo: Data?, voice: Data?, caption: String?, from staff: TelegramFakeUser
+    ) throws -> FakeJSON {
+        let update = try makeStaffReply(to: groupMessageID, text: text, photo: photo, voice: voice, caption: caption, from: staff)
+        let id = enqueue(update)
+        return .object(["update_id": .int(id), "message": update["message"] ?? .null])
+    }
+
+    /// A staff reply's update (without `update_id`), for the caller to queue or post.
+    func makeStaffReply(
         to groupMessageID: Int64, text: String?, photo: Data?, voice: Data?, caption: String?, from staff: TelegramFakeUser
     ) throws -> FakeJSON {
         guard let original = messages[groupMessageID], let chat = original["chat"] else {
@@ -250,9 +265,26 @@ actor TelegramFakeState {
             ]
         }
         if let caption, photo != nil || voice != nil { object["caption"] = .string(caption) }
-        let update: FakeJSON = ["message": .object(object)]
-        let id = enqueue(update)
-        return .object(["update_id": .int(id), "message": .object(object)])
+        return ["message": .object(object)]
+    }
+
+    /// A customer's message to the bot in their private chat (without `update_id`), for the
+    /// caller to queue or post: `text`, or a `photo` with an optional `caption`.
+    func makePrivateMessage(from customer: TelegramFakeUser, text: String?, photo: Data?, caption: String?) -> FakeJSON {
+        var chat: [String: FakeJSON] = ["id": .int(customer.id), "type": "private", "first_name": .string(customer.firstName)]
+        if let lastName = customer.lastName { chat["last_name"] = .string(lastName) }
+        var object: [String: FakeJSON] = ["message_id": .int(takeMessageID()), "date": .int(now()), "chat": .object(chat), "from": customer.json]
+        if let text { object["text"] = .string(text) }
+        if let photo {
+            object["photo"] = photoSizes(for: registerFile(data: photo, path: nil, kind: "photos", ext: "jpg"))
+            if let caption { object["caption"] = .string(caption) }
+        }
+        return ["message": .object(object)]
+    }
+
+    /// Messages the bot sent to groups, newest last (what staff can reply to).
+    func groupMessageIDs() -> [Int64] {
+        sentIDs.filter { (messages[$0]?["chat"]?["id"]?.intValue ?? 0) < 0 }
     }
 
     func staffMessage(inThread threadID: Int64, chatID: Int64, text: String, from staff: TelegramFakeUser) throws -> FakeJSON {
@@ -880,7 +912,7 @@ actor TelegramFakeState {
         return plain.isEmpty ? nil : plain
     }
 
-    private func checkImage(_ data: Data, what: String) throws {
+    func checkImage(_ data: Data, what: String) throws {
         guard !data.isEmpty else { throw TelegramAPIError.badRequest("\(what): file must be non-empty") }
         guard data.count <= 10 * 1024 * 1024 else {
             throw TelegramAPIError.badRequest("\(what): photo is larger than 10 MB")

@@ -3,9 +3,11 @@
 //     swift run replyflow-fakes /tmp/fakes.env
 //
 // writes the settings that point `replyflow serve` at them (BOT_TOKEN, GROUP_CHAT_ID,
-// TELEGRAM_API_URL, FCM_SERVICE_ACCOUNT_PATH, FCM_API_URL, BREVO_*, OPENAI_*) to the given file, prints them,
-// and runs until interrupted. Requests are checked against the services' published shapes;
-// violations are printed as they happen.
+// TELEGRAM_API_URL, FCM_SERVICE_ACCOUNT_PATH, FCM_API_URL, BREVO_*, OPENAI_*) to the given file, prints them
+// and how to make the fake Telegram deliver a staff reply or a customer's message (see
+// TestServers' TelegramFakeControl), and runs until interrupted, printing each request the
+// fakes receive as it arrives. Requests are checked against the services' published shapes;
+// violations are printed too.
 import Foundation
 import TestServers
 
@@ -36,24 +38,18 @@ let settings = """
 
     """
 try settings.write(toFile: output, atomically: true, encoding: .utf8)
-print(settings, terminator: "")
-FileHandle.standardOutput.synchronizeFile()
+printNow(settings)
+printNow(
+    """
+    Telegram delivers to the server (by getUpdates, or to its webhook once it set one):
+      a staff reply:  curl -d '{"reply_to": MESSAGE_ID, "text": "Hello from staff"}' \(telegramURL.absoluteString)/fake/staff-reply
+      with a photo:   curl -F reply_to=MESSAGE_ID -F photo=@picture.jpg -F caption=Look \(telegramURL.absoluteString)/fake/staff-reply
+      a customer:     curl -d '{"user_id": 5550001, "first_name": "Anna", "text": "Hi"}' \(telegramURL.absoluteString)/fake/private-message
+    MESSAGE_ID: the message_id of a message the bot sent to the group, printed below as it is sent.
+    """)
 
-var reported = 0
-var lastCounts = (0, 0, 0, 0)
+let printer = ActivityPrinter(telegram: telegram, fcm: fcm, brevo: brevo, openAI: openAI)
 while true {
-    try await Task.sleep(for: .seconds(1))
-    let brevoViolations = await brevo.messages().compactMap(\.violation)
-    let openAIViolations = await openAI.requests().compactMap(\.violation)
-    let violations = await telegram.violations() + fcm.violations() + brevoViolations + openAIViolations
-    for line in violations.dropFirst(reported) { print("violation: \(line)") }
-    reported = violations.count
-    let sent = await telegram.requestCount(method: nil)
-    let pushes = await fcm.messages().count
-    let instagram = await brevo.messages().count
-    let ai = await openAI.requests().count
-    if (sent, pushes, instagram, ai) != lastCounts {
-        lastCounts = (sent, pushes, instagram, ai)
-        print("telegram requests: \(sent), fcm messages: \(pushes), brevo messages: \(instagram), openai requests: \(ai)")
-    }
+    try await Task.sleep(for: .milliseconds(200))
+    await printer.printNew()
 }

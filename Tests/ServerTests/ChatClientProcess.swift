@@ -1,11 +1,14 @@
 import Foundation
 
 /// `python/app_chat_client.py` in a child process: a real socket.io client library
-/// playing the app's chat screen. Killed when the test is done with it.
+/// playing the app's chat screen (or another program whose output a test follows line by
+/// line, such as `replyflow-fakes`). Killed when the test is done with it.
 final class ChatClientProcess: @unchecked Sendable {
     private let process = Process()
     private let output = Pipe()
     private let errors = Pipe()
+    /// The script's or program's name, for failures.
+    private let name: String
     // Guarded by `lock`: appended by the pipe's handler thread, read by the test.
     private let lock = NSLock()
     private var buffer = ""
@@ -20,10 +23,16 @@ final class ChatClientProcess: @unchecked Sendable {
     }
 
     /// Any script of `python/`, with its arguments.
-    init(script name: String, arguments: [String]) throws {
+    convenience init(script name: String, arguments: [String]) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/" + name).path
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + arguments
+        try self.init(executable: "/usr/bin/env", arguments: ["python3", script] + arguments)
+    }
+
+    /// Any program, with its arguments.
+    init(executable: String, arguments: [String]) throws {
+        name = ((arguments.first { $0.hasSuffix(".py") } ?? executable) as NSString).lastPathComponent
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
@@ -34,22 +43,27 @@ final class ChatClientProcess: @unchecked Sendable {
         try process.run()
     }
 
-    /// The first output line starting with `prefix` (or any line when nil) after `skip` lines.
+    /// The first output line starting with `prefix` (or any line when nil).
     func line(startingWith prefix: String?, timeout: Duration = .seconds(15)) async throws -> String {
+        try await line(prefix ?? "line", timeout: timeout) { prefix == nil || $0.hasPrefix(prefix!) }
+    }
+
+    /// The first output line that `matches`; `what` names it in the failure.
+    func line(_ what: String, timeout: Duration = .seconds(15), where matches: (String) -> Bool) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let lines = snapshot().split(separator: "\n").map(String.init)
-            if let match = lines.first(where: { prefix == nil || $0.hasPrefix(prefix!) }) { return match }
+            if let match = lines.first(where: matches) { return match }
             if !process.isRunning {
                 try await Task.sleep(for: .milliseconds(100))
                 let final = snapshot()
-                if let match = final.split(separator: "\n").map(String.init).first(where: { prefix == nil || $0.hasPrefix(prefix!) }) { return match }
+                if let match = final.split(separator: "\n").map(String.init).first(where: matches) { return match }
                 let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                throw Failure(description: "the socket.io client exited (\(process.terminationStatus)): \(stderr)")
+                throw Failure(description: "\(name) exited (\(process.terminationStatus)): \(stderr)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw Failure(description: "the socket.io client printed no \(prefix ?? "line") in time")
+        throw Failure(description: "\(name) printed no \(what) in time; its output:\n\(snapshot())")
     }
 
     private func snapshot() -> String {
@@ -79,9 +93,11 @@ final class ChatClientProcess: @unchecked Sendable {
         return object
     }
 
+    /// Kills the process with SIGKILL: a child inherits the test runner's blocked signals,
+    /// SIGTERM among them, so a script still running would not see `terminate()`.
     func stop() {
         output.fileHandleForReading.readabilityHandler = nil
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -156,12 +156,13 @@ struct MultipartUploadTests {
         defer { harness.remove() }
         let uploads = harness.configuration.uploadsDirectory
         try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
+        // Left a moment ago by a server that crashed: nothing holds it any more.
         let leftover = uploads + "/" + UploadStore.stagingPrefix + "crashed"
-        let arriving = uploads + "/" + UploadStore.stagingPrefix + "another-server"
         #expect(FileManager.default.createFile(atPath: leftover, contents: Data(tinyPNG)))
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 3600)], ofItemAtPath: leftover)
-        // Fresh: another server sharing the folder may still be receiving it.
-        #expect(FileManager.default.createFile(atPath: arriving, contents: Data(tinyPNG)))
+        // Still arriving at another server sharing the folder, which holds its lock.
+        let arriving = uploads + "/" + UploadStore.stagingPrefix + "another-server"
+        let lock = try #require(StagingLock.create(at: arriving))
+        defer { lock.release() }
         _ = try harness.build()
         #expect(!FileManager.default.fileExists(atPath: leftover))
         #expect(FileManager.default.fileExists(atPath: arriving))

@@ -11,14 +11,17 @@ import NIOCore
 /// Its log goes to a file in the test's folder, whose end is quoted when it fails to start.
 final class ServerProcess: @unchecked Sendable {
     /// `replyflow`, built next to the test bundle by `swift build` / `swift test`.
-    static var binary: String? {
+    static var binary: String? { executable(named: "replyflow") }
+
+    /// A product of the package (`replyflow`, `replyflow-fakes`) built next to the test bundle.
+    static func executable(named name: String) -> String? {
         var directory = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("replyflow").path
+            let candidate = directory.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        let fallback = ServerHarness.repositoryRoot + "/.build/debug/replyflow"
+        let fallback = ServerHarness.repositoryRoot + "/.build/debug/" + name
         return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
     }
 

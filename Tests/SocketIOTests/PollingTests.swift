@@ -125,6 +125,22 @@ struct PollingTests {
         }
     }
 
+    @Test func shutdownAnswersAPendingPollAsAnUnknownSession() async throws {
+        // Not a close packet: python-socketio stays disconnected after one, and reconnects
+        // after an HTTP error (ServerTests' KillRestartTests restart a server under it).
+        try await withSocketIOServer { port, server in
+            let sid = try await openPollingSession(port: port)
+            try await connectPolling(port: port, sid: sid)
+            async let pending = http(.get, port: port, pollingURI(sid))
+            try await Task.sleep(for: .milliseconds(600))
+            await server.closeAll()
+            let answer = try await pending
+            #expect(answer.status == 400)
+            #expect(answer.body == #"{"code":1,"message":"Session ID unknown"}"#)
+            #expect(server.connectionCount == 0)
+        }
+    }
+
     @Test func concurrentPollsAreRejectedAndCloseTheSession() async throws {
         try await withSocketIOServer { port, server in
             let sid = try await openPollingSession(port: port)

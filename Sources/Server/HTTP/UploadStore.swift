@@ -12,20 +12,13 @@ struct UploadStore: Sendable {
         self.directory = directory
         self.maxBytes = maxBytes
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // Photos half-received when a server stopped: nobody will finish them. Only old
-        // ones: another server sharing the folder (a rolling restart) may be receiving some.
-        let stale = Date().addingTimeInterval(-Self.stagingLifetime)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(Self.stagingPrefix) {
-            let path = (directory as NSString).appendingPathComponent(name)
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-            if modified.map({ $0 < stale }) ?? true { try? FileManager.default.removeItem(atPath: path) }
-        }
+        // Photos half-received when a server stopped (or crashed): nobody will finish them.
+        // Those another server sharing the folder is receiving are locked, and kept.
+        StagingLock.removeAbandoned(in: directory, prefix: Self.stagingPrefix)
     }
 
     /// Names of photos still arriving: hidden, so never served (see `isGeneratedName`).
     static let stagingPrefix = ".arriving-"
-    /// A staged file untouched this long is a leftover, not an upload in progress.
-    static let stagingLifetime: TimeInterval = 3600
 
     enum Failure: Error {
         case tooLarge
@@ -41,14 +34,14 @@ struct UploadStore: Sendable {
         return "/uploads/" + name
     }
 
-    /// A new empty file for a photo that is still arriving.
+    /// A new empty file, locked, for a photo that is still arriving.
     func stage() throws -> StagedUpload {
-        let path = (directory as NSString).appendingPathComponent(Self.stagingPrefix + UUID().uuidString.lowercased())
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            try? FileManager.default.removeItem(atPath: path)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        // A second name only if a starting server's sweep took the first (see StagingLock).
+        for _ in 0..<3 {
+            let path = (directory as NSString).appendingPathComponent(Self.stagingPrefix + UUID().uuidString.lowercased())
+            if let lock = StagingLock.create(at: path) { return StagedUpload(path: path, lock: lock) }
         }
-        return StagedUpload(path: path, handle: handle)
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: directory])
     }
 
     /// The kind of image a fully received photo is, or nil when it is not one we accept.
@@ -60,6 +53,7 @@ struct UploadStore: Sendable {
     func save(_ staged: StagedUpload, as kind: ImageKind) throws -> String {
         let name = Self.newName(for: kind)
         try FileManager.default.moveItem(atPath: staged.path, toPath: (directory as NSString).appendingPathComponent(name))
+        staged.unlock()
         return "/uploads/" + name
     }
 
@@ -67,6 +61,7 @@ struct UploadStore: Sendable {
     func discard(_ staged: StagedUpload) {
         staged.abandon()
         try? FileManager.default.removeItem(atPath: staged.path)
+        staged.unlock()
     }
 
     /// A name no one can guess, with the extension of the image's real format.
@@ -106,6 +101,8 @@ final class StagedUpload: @unchecked Sendable {
     // Used by one request's body reader only, then by the same request's handler.
     let path: String
     private let handle: FileHandle
+    private let lock: StagingLock
+    private var isLocked = true
     /// The first bytes, which tell the image format.
     private(set) var head: [UInt8] = []
     private(set) var byteCount = 0
@@ -117,9 +114,16 @@ final class StagedUpload: @unchecked Sendable {
     /// Bytes gathered before they are written.
     static let writeSize = 256 * 1024
 
-    init(path: String, handle: FileHandle) {
+    init(path: String, lock: StagingLock) {
         self.path = path
-        self.handle = handle
+        self.lock = lock
+        self.handle = FileHandle(fileDescriptor: lock.writingDescriptor(), closeOnDealloc: true)
+    }
+
+    deinit {
+        // Saved or discarded uploads are unlocked already; this only keeps a descriptor
+        // from leaking should a request end some other way.
+        unlock()
     }
 
     func append(_ bytes: ByteBuffer) {
@@ -155,5 +159,13 @@ final class StagedUpload: @unchecked Sendable {
         guard !isClosed else { return }
         isClosed = true
         try? handle.close()
+    }
+
+    /// Gives up the staging lock once the file has moved or gone (a refused message's
+    /// photos are discarded after some were saved, so this may come twice).
+    func unlock() {
+        guard isLocked else { return }
+        isLocked = false
+        lock.release()
     }
 }
