@@ -28,8 +28,9 @@ import Testing
 
     @Test func aFlowsReplyIsPendingUntilSentAndThenCarriesTelegramsMessageID() async throws {
         let ports = TestPorts()
-        // The first attempt meets a rate limit: the reply waits in the outbox for a while.
-        ports.telegramChats.failNext(1, .text, with: DeliveryError(.retry(after: .seconds(3)), "Telegram: Too Many Requests: retry after 3"))
+        // The first attempt meets a rate limit: the reply waits in the outbox for a while
+        // (long enough for a loaded machine to read the chat before the retry; 3 s was not).
+        ports.telegramChats.failNext(1, .text, with: DeliveryError(.retry(after: .seconds(10)), "Telegram: Too Many Requests: retry after 10"))
         try await ports.withServer { app, client in
             try await customerWrites(app, "Where is my order?", messageID: "77")
             _ = try await waitFor { ports.telegramChats.calls.isEmpty ? nil : true }
