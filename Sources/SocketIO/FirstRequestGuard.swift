@@ -66,7 +66,12 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: ["Connection": "close", "Content-Length": "0"])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+            // Closing the input first lets the upgrade handler close the connection as for a
+            // client that went away (Hummingbird logs that at trace level; a plain close is an
+            // error in its log). The full close makes sure, whatever the handler did.
+            context.close(mode: .input).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
         }
     }
 }
