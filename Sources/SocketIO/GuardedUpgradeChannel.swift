@@ -16,6 +16,7 @@ struct GuardedUpgradeChannel: ServerChildChannel {
             // Last in the pipeline for now: after the upgrade handler, which reports the
             // decoder's errors and passes on nothing until it has decided.
             try channel.pipeline.syncOperations.addHandler(FirstRequestGuard(headTimeout: headTimeout))
+            // First: it rewrites bytes before the HTTP decoder sees them.
             try channel.pipeline.syncOperations.addHandler(RequestLineEscaper(), position: .first)
             return value
         }
