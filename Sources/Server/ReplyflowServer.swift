@@ -63,7 +63,9 @@ public enum ReplyflowServer {
 
         var application = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: services.sockets.configuration.webSocketUpgradeConfiguration),
+            server: .socketIO(
+                webSocketRouter: router, configuration: services.sockets.configuration, requestTimeout: .seconds(configuration.requestTimeoutSeconds),
+                idleTimeout: .seconds(configuration.idleTimeoutSeconds)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "replyflow"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -8,7 +8,9 @@ extension SocketIOServer {
     ///
     /// The router's context can be any type of the application's choosing that supports
     /// WebSocket upgrades, and the `Application` must be built with the WebSocket upgrade
-    /// channel using that same router, so upgrade requests reach these routes:
+    /// channel using that same router, so upgrade requests reach these routes (`.socketIO` is
+    /// that channel with timeouts and answers to unparsable requests, see
+    /// `HTTPServerBuilder.socketIO(webSocketRouter:configuration:requestTimeout:idleTimeout:)`):
     ///
     /// ```swift
     /// import Hummingbird
@@ -30,9 +32,9 @@ extension SocketIOServer {
     ///
     /// let app = Application(
     ///     router: router,
-    ///     server: .http1WebSocketUpgrade(
-    ///         webSocketRouter: router,
-    ///         configuration: socketIO.configuration.webSocketUpgradeConfiguration
+    ///     server: .socketIO(
+    ///         webSocketRouter: router, configuration: socketIO.configuration,
+    ///         requestTimeout: .seconds(30), idleTimeout: .seconds(60)
     ///     ),
     ///     configuration: .init(address: .hostname("127.0.0.1", port: 3000)),
     ///     services: [socketIO]   // closes all Socket.IO connections on graceful shutdown

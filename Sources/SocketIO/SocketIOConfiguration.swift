@@ -37,14 +37,11 @@ public struct SocketIOConfiguration: Sendable {
         self.maxQueuedFrames = maxQueuedFrames
     }
 
-    /// The HTTP/1 + WebSocket upgrade settings to build the `Application` with, so WebSocket
-    /// frames up to `maxPayload` are accepted (hummingbird-websocket's default is only 16 KiB)
-    /// and the library's own WebSocket ping is off (Engine.IO has its own heartbeat).
-    ///
-    /// ```swift
-    /// server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: socketIO.configuration.webSocketUpgradeConfiguration)
-    /// ```
-    public var webSocketUpgradeConfiguration: HTTP1WebSocketUpgradeChannel.Configuration {
+    /// The HTTP/1 + WebSocket upgrade settings `HTTPServerBuilder.socketIO` builds the
+    /// server with, so WebSocket frames up to `maxPayload` are accepted (hummingbird-websocket's
+    /// default is only 16 KiB) and the library's own WebSocket ping is off (Engine.IO has its
+    /// own heartbeat).
+    var webSocketUpgradeConfiguration: HTTP1WebSocketUpgradeChannel.Configuration {
         .init(ws: .init(maxFrameSize: max(maxPayload, 1 << 14), autoPing: .disabled))
     }
 

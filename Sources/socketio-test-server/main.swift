@@ -18,10 +18,7 @@ socketIO.addRoutes(to: router)
 
 let app = Application(
     router: router,
-    server: .http1WebSocketUpgrade(
-        webSocketRouter: router,
-        configuration: socketIO.configuration.webSocketUpgradeConfiguration
-    ),
+    server: .socketIO(webSocketRouter: router, configuration: socketIO.configuration, requestTimeout: .seconds(30), idleTimeout: .seconds(60)),
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "socketio-test-server"),
     onServerRunning: { channel in
         // A machine-readable line so scripts can wait for readiness (and learn the port if PORT=0).

@@ -67,6 +67,8 @@ import Testing
         }
         #expect(message(["SERVER_PORT": "http"]).contains("SERVER_PORT=http is not a whole number"))
         #expect(message(["GROUP_CHAT_ID": "staff"]).contains("GROUP_CHAT_ID=staff"))
+        #expect(message(["REQUEST_TIMEOUT_SECONDS": "0"]).contains("REQUEST_TIMEOUT_SECONDS=0 is not a whole number between 1 and 3600"))
+        #expect(message(["IDLE_TIMEOUT_SECONDS": "1m"]).contains("IDLE_TIMEOUT_SECONDS=1m is not a whole number"))
         #expect(message(["TIMEZONE": "Mars/Base"]).contains("TIMEZONE=Mars/Base"))
         #expect(message(["TELEGRAM_TOPICS": "maybe"]).contains("on or off"))
         #expect(message(["TELEGRAM_WEBHOOK_SECRET": "has space"]).contains("TELEGRAM_WEBHOOK_SECRET"))

@@ -29,7 +29,7 @@ struct MountingTests {
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: socketIO.configuration.webSocketUpgradeConfiguration),
+            server: .socketIO(webSocketRouter: router, configuration: socketIO.configuration, requestTimeout: .seconds(30), idleTimeout: .seconds(60)),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             services: [socketIO],
             onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },

@@ -50,6 +50,14 @@ public struct ServerConfiguration: Sendable {
     /// Stream events kept for `Last-Event-ID` resumption.
     public var streamRetention = 10_000
 
+    /// Seconds a new connection has to send its first request head; a request whose head
+    /// or body stops arriving is closed after `idleTimeoutSeconds`.
+    public var requestTimeoutSeconds = 30
+    /// Seconds a connection may send nothing while no response is under way (between
+    /// keep-alive requests, or in a body that stopped) before it is closed. Event streams,
+    /// long polls and WebSockets are not timed by it.
+    public var idleTimeoutSeconds = 60
+
     /// Messages per minute per user on `/send_message` (0 = off).
     public var rateLimitPerUser = 30
     /// Requests per minute per client address (0 = off).
@@ -155,6 +163,8 @@ public struct ServerConfiguration: Sendable {
         configuration.socketPingInterval = try integer("SOCKETIO_PING_INTERVAL_MS", in: 100...600_000) ?? configuration.socketPingInterval
         configuration.socketPingTimeout = try integer("SOCKETIO_PING_TIMEOUT_MS", in: 100...600_000) ?? configuration.socketPingTimeout
 
+        configuration.requestTimeoutSeconds = try integer("REQUEST_TIMEOUT_SECONDS", in: 1...3600) ?? configuration.requestTimeoutSeconds
+        configuration.idleTimeoutSeconds = try integer("IDLE_TIMEOUT_SECONDS", in: 1...3600) ?? configuration.idleTimeoutSeconds
         configuration.rateLimitPerUser = try integer("RATE_LIMIT_PER_USER", in: 0...1_000_000) ?? configuration.rateLimitPerUser
         configuration.rateLimitPerAddress = try integer("RATE_LIMIT_PER_ADDRESS", in: 0...10_000_000) ?? configuration.rateLimitPerAddress
         if let proxies = value("TRUSTED_PROXIES") {

@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Gives every error the seed's JSON shape: Hummingbird's own (unknown route, body too
-/// large) keep their status; a run that could not be stored is a 503 the caller can retry;
-/// anything unexpected is logged and answered 500 without its details, so internals never
-/// leak to callers.
+/// large) keep their status; a body NIO cannot parse is a 400; a run that could not be
+/// stored is a 503 the caller can retry; anything unexpected is logged and answered 500
+/// without its details, so internals never leak to callers.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
@@ -18,6 +19,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is CommitFailure {
             // Logged by the engine. Nothing was stored: the caller can send it again.
             throw APIError(.serviceUnavailable, "the message could not be stored just now; nothing of it was kept, send it again", retryAfter: 1)
+        } catch is HTTPParserError {
+            // The body broke off mid-way (bad chunked encoding, say): the client's mistake.
+            throw APIError(.badRequest, "the request body is not valid HTTP (its chunked encoding, say)")
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "the request body is too large")
         } catch let error as HTTPError {

@@ -59,6 +59,8 @@ func quietConfiguration(
 func withSocketIOServer<T: Sendable>(
     configuration: SocketIOConfiguration = quietConfiguration(),
     timeout: Double = 30,
+    requestTimeout: Duration = .seconds(30),
+    idleTimeout: Duration = .seconds(60),
     setup: (SocketIOServer) -> Void = SocketIOConformanceHandlers.install(on:),
     _ body: @escaping @Sendable (_ port: Int, _ server: SocketIOServer) async throws -> T
 ) async throws -> T {
@@ -69,7 +71,7 @@ func withSocketIOServer<T: Sendable>(
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
     let app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: configuration.webSocketUpgradeConfiguration),
+        server: .socketIO(webSocketRouter: router, configuration: configuration, requestTimeout: requestTimeout, idleTimeout: idleTimeout),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         onServerRunning: { channel in
             portContinuation.yield(channel.localAddress?.port ?? 0)
