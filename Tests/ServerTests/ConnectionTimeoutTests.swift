@@ -15,8 +15,11 @@ import Testing
 
     func withServer(_ configure: (inout ServerHarness) -> Void = { _ in }, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         var harness = try ServerHarness()
-        harness.configuration.requestTimeoutSeconds = 1
-        harness.configuration.idleTimeoutSeconds = 1
+        // Generous unless a test is about the timeouts: on a loaded machine a client's first
+        // bytes can take over a second to leave, and a 1 s deadline then closed the
+        // connection under a test about something else.
+        harness.configuration.requestTimeoutSeconds = 30
+        harness.configuration.idleTimeoutSeconds = 30
         configure(&harness)
         defer { harness.remove() }
         try await harness.build().application.test(.live) { client in try await body(client.port!) }
@@ -83,14 +86,14 @@ import Testing
     }
 
     @Test func halfARequestHeadIsClosedAfterTheRequestTimeout() async throws {
-        try await withServer { port in
+        try await withServer({ $0.configuration.requestTimeoutSeconds = 1 }) { port in
             let answer = try await answer(to: "GET /health HTTP/1.1\r\nHost: x\r\n", port: port)
             #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
         }
     }
 
     @Test func halfABodyIsClosedAfterTheIdleTimeout() async throws {
-        try await withServer { port in
+        try await withServer({ $0.configuration.idleTimeoutSeconds = 1 }) { port in
             let started = ContinuousClock.now
             _ = try await answer(
                 to: "POST /send_message HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user_id\":", port: port)
@@ -100,6 +103,7 @@ import Testing
 
     @Test func anIdleKeepAliveConnectionIsClosedWhileLiveStreamsStayOpen() async throws {
         try await withServer({
+            $0.configuration.idleTimeoutSeconds = 1
             $0.configuration.apiKey = "key"
             // No Engine.IO ping while the test watches, so a long poll stays a long poll.
             $0.configuration.socketPingInterval = 20_000
