@@ -15,18 +15,15 @@ struct ExperimentsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
             abstract: "Exposures, conversions, rates and the difference to the first variant, with a 95% interval and p-value.",
-            discussion: "Reads the state database (--db, default $DATABASE_PATH or data/replyflow.sqlite) and the flows for variant weights."
+            discussion: "Reads the server's database (--db, default the DATABASE_PATH serve would use) and the flows for variant weights."
         )
 
         @OptionGroup var flowsOptions: FlowsOptions
 
-        @Option(name: .long, help: "The SQLite state database.")
-        var db: String?
+        @OptionGroup var database: ServerDatabaseOptions
 
         func run() throws {
-            let code = try Self.report(
-                flowsDirectory: flowsOptions.flows, databasePath: db ?? ProcessInfo.processInfo.environment["DATABASE_PATH"] ?? "data/replyflow.sqlite",
-                console: Console.standard())
+            let code = try Self.report(flowsDirectory: flowsOptions.flows, databasePath: try database.databasePath(), console: Console.standard())
             if code != 0 { throw ExitCode(code) }
         }
 

@@ -39,7 +39,7 @@ import Testing
     @Test func halfARequestIsClosedAfterTheRequestTimeout() async throws {
         try await withServer(requestTimeout: .seconds(1)) { port in
             try await RawConnection.with(port: port) { connection in
-                try await connection.send("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n")
+                try await connection.sendUnlessClosed("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n")
                 #expect(try await connection.waitUntilClosed(within: Self.patience))
                 #expect(connection.received.hasPrefix("HTTP/1.1 408"), "\(connection.received)")
             }
