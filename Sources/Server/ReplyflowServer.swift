@@ -222,12 +222,16 @@ public enum ReplyflowServer {
     // MARK: Router
 
     /// The seed's API, the `/api` and its stream, the webhooks and socket.io, behind the
-    /// JSON error and rate-limit middleware.
+    /// JSON error and rate-limit middleware; the admin panel under `/admin` (`AdminController`).
     static func buildRouter(_ services: Services, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) -> Router<
         ServerRequestContext
     > {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
+        // The panel's pages and assets; the inbox adds its own (`AdminPages(extraTemplates:extraAssets:)`).
+        let adminPages = AdminPages()
+        // Under /admin: errors as pages (JSON under /admin/api/), and the security headers.
+        router.add(middleware: AdminResponseMiddleware<ServerRequestContext>(pages: adminPages, logger: logger))
         if configuration.rateLimitPerAddress > 0 {
             router.add(
                 middleware: AddressRateLimitMiddleware(
@@ -247,6 +251,8 @@ public enum ReplyflowServer {
             logger: logger
         ).addRoutes(to: router)
         ReadinessController<ServerRequestContext>(database: services.database, engine: services.engine).addRoutes(to: router)
+        AdminController<ServerRequestContext>(database: services.database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
+            .addRoutes(to: router)
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(

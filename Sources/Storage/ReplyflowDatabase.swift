@@ -345,6 +345,10 @@ public final class ReplyflowDatabase: Sendable {
                     CREATE INDEX outbox_by_message ON outbox (message_id) WHERE message_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v13: staff accounts, sessions, audit log") { db in
+            // The admin panel's accounts, signed-in browsers and audit log (see `StaffSchema`).
+            try StaffSchema.create(db)
+        }
         return migrator
     }
 }

@@ -65,6 +65,13 @@ public struct ServerConfiguration: Sendable {
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
     public var trustedProxies: Set<String> = []
 
+    /// Minutes an admin-panel session lasts without a request.
+    public var adminSessionIdleMinutes = 60
+    /// Hours an admin-panel session lasts at most, however busy.
+    public var adminSessionMaxHours = 12
+    /// The bcrypt cost of staff passwords set from the panel (2^cost rounds; tests use 4).
+    public var staffBcryptCost = 12
+
     /// Largest upload per file, in bytes (the seed's 10 MB).
     public var maxUploadBytes = 10 * 1024 * 1024
     public var maxPhotosPerMessage = 10
@@ -170,6 +177,9 @@ public struct ServerConfiguration: Sendable {
         if let proxies = value("TRUSTED_PROXIES") {
             configuration.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
+        configuration.adminSessionIdleMinutes = try integer("ADMIN_SESSION_IDLE_MINUTES", in: 1...10_080) ?? configuration.adminSessionIdleMinutes
+        configuration.adminSessionMaxHours = try integer("ADMIN_SESSION_MAX_HOURS", in: 1...720) ?? configuration.adminSessionMaxHours
+        configuration.staffBcryptCost = try integer("STAFF_BCRYPT_COST", in: 4...31) ?? configuration.staffBcryptCost
         return configuration
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// At most `limit` requests per key (a user id, a client address) in any 60 seconds: a
+/// At most `limit` requests per key (a user id, a client address) in any `window` seconds (60 unless told): a
 /// sliding window, so a burst at the end of one minute and another at the start of the
 /// next cannot double the limit, as calendar-minute windows allowed.
 ///
@@ -19,13 +19,13 @@ final class RateLimiter: Sendable {
         var newest: Double { times[(oldest + times.count - 1) % times.count] }
 
         /// Counts a request at `now` and returns nil, or returns the seconds to wait.
-        mutating func admit(at now: Double, limit: Int) -> Double? {
+        mutating func admit(at now: Double, limit: Int, window: Double) -> Double? {
             if times.count < limit {
                 times.append(now)
                 return nil
             }
             // A clock set back leaves `now` before the oldest time: the wait counts from it.
-            let wait = times[oldest] + RateLimiter.window - now
+            let wait = times[oldest] + window - now
             guard wait <= 0 else { return wait }
             times[oldest] = now
             oldest = (oldest + 1) % limit
@@ -33,7 +33,9 @@ final class RateLimiter: Sendable {
         }
     }
 
-    static let window: Double = 60
+    static let minute: Double = 60
+    /// Seconds a counted request is remembered.
+    let window: Double
     /// Keys kept before those idle for a whole window are dropped.
     static let pruneThreshold = 100_000
 
@@ -53,7 +55,13 @@ final class RateLimiter: Sendable {
 
     /// `limit` requests per minute; 0 turns the limiter off.
     init(perMinute limit: Int, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.init(limit: limit, perSeconds: Self.minute, clock: clock)
+    }
+
+    /// `limit` requests in any `window` seconds (failed logins: per quarter of an hour).
+    init(limit: Int, perSeconds window: Double, clock: @escaping @Sendable () -> Date = Date.init) {
         self.limit = limit
+        self.window = window
         self.clock = clock
     }
 
@@ -66,7 +74,7 @@ final class RateLimiter: Sendable {
         let now = clock().timeIntervalSince1970
         return state.withLock { state in
             if state.recent.count > state.pruneAt {
-                state.recent = state.recent.filter { now - $0.value.newest < Self.window }
+                state.recent = state.recent.filter { now - $0.value.newest < self.window }
                 state.pruneAt = max(Self.pruneThreshold, 2 * state.recent.count)
             }
             guard let index = state.recent.index(forKey: key) else {
@@ -77,8 +85,21 @@ final class RateLimiter: Sendable {
                 return nil
             }
             // Mutated in place through `values`, so the ring is not copied on every check.
-            guard let wait = state.recent.values[index].admit(at: now, limit: limit) else { return nil }
+            guard let wait = state.recent.values[index].admit(at: now, limit: limit, window: window) else { return nil }
             return max(1, Int(wait.rounded(.up)))
+        }
+    }
+
+    /// Like `check`, but counts nothing: the seconds until a request for `key` would be
+    /// accepted, or nil now. (Failed logins are counted after they fail, and an attempt is
+    /// refused while its key is full.)
+    func wait(for key: String) -> Int? {
+        guard limit > 0 else { return nil }
+        let now = clock().timeIntervalSince1970
+        return state.withLock { state in
+            guard let recent = state.recent[key], recent.times.count >= limit else { return nil }
+            let wait = recent.times[recent.oldest] + window - now
+            return wait > 0 ? max(1, Int(wait.rounded(.up))) : nil
         }
     }
 }

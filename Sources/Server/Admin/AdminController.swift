@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Logging
+import Storage
+
+/// The admin panel under `/admin`: login, the users and audit pages, the assets, and the
+/// route groups other panel pages are added to (`AdminRouteGroups`).
+///
+/// Layers, outermost first: `AdminResponseMiddleware` (on the router: error pages and
+/// security headers), `AdminSessionMiddleware` (who is signed in; deny by default),
+/// `CSRFMiddleware` (state changes come from our pages), then `RequireRoleMiddleware` per
+/// group. `/api/*` is untouched: it stays key-only, no cookie.
+struct AdminController<Context: AdminRequestContext> {
+    let database: ReplyflowDatabase
+    let pages: AdminPages
+    let hasher: PasswordHasher
+    let auditor: AdminAuditor
+    let limits: StaffSessionLimits
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    init(database: ReplyflowDatabase, pages: AdminPages, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) {
+        self.database = database
+        self.pages = pages
+        hasher = PasswordHasher(cost: configuration.staffBcryptCost)
+        auditor = AdminAuditor(database: database, clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies), clock: clock, logger: logger)
+        limits = StaffSessionLimits(idle: TimeInterval(configuration.adminSessionIdleMinutes * 60), absolute: TimeInterval(configuration.adminSessionMaxHours * 3600))
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Failed sign-ins allowed in `window` seconds.
+    static var failuresPerAccount: Int { 10 }
+    static var failuresPerAddress: Int { 30 }
+    static var failureWindow: Double { 15 * 60 }
+
+    /// Adds the panel's routes; returns the groups further pages go in.
+    @discardableResult
+    func addRoutes(to router: Router<Context>) -> AdminRouteGroups<Context> {
+        let admin = router.group("admin")
+        AdminAssetRoutes<Context>(pages: pages).addRoutes(to: admin)
+        let signedIn = admin.group()
+            .add(middleware: AdminSessionMiddleware<Context>(database: database, limits: limits, clock: clock))
+            .add(middleware: CSRFMiddleware<Context>())
+        AdminLoginRoutes<Context>(
+            database: database, pages: pages, hasher: hasher, auditor: auditor, limits: limits,
+            failuresPerAddress: RateLimiter(limit: Self.failuresPerAddress, perSeconds: Self.failureWindow, clock: clock),
+            failuresPerAccount: RateLimiter(limit: Self.failuresPerAccount, perSeconds: Self.failureWindow, clock: clock), clock: clock, logger: logger
+        ).addRoutes(to: signedIn)
+        let groups = AdminRouteGroups(signedIn: signedIn)
+        let agents = groups.requiring(.agent)
+        // A stand-in for the inbox until it is built (issue 15, point 3).
+        agents.get("") { _, context in try pages.render("inbox", title: "Inbox", session: try context.requireStaff(.agent)) }
+        let admins = groups.requiring(.admin)
+        AdminUsersRoutes<Context>(database: database, pages: pages, hasher: hasher, auditor: auditor, clock: clock).addRoutes(to: admins)
+        AdminAuditRoutes<Context>(database: database, pages: pages).addRoutes(to: admins)
+        return groups
+    }
+}
+
+/// Where panel pages are added: every route in them has a checked session and the CSRF
+/// check; `requiring(role)` adds the role check.
+struct AdminRouteGroups<Context: AdminRequestContext> {
+    /// `/admin/...` for anyone signed in.
+    let signedIn: RouterGroup<Context>
+
+    /// `/admin/...` for members of staff with at least `role`.
+    func requiring(_ role: StaffRole) -> RouterGroup<Context> {
+        signedIn.group().add(middleware: RequireRoleMiddleware<Context>(role: role))
+    }
+}

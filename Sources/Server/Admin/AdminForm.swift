@@ -1,0 +1,18 @@
+import Hummingbird
+
+/// Form posts to the panel (`application/x-www-form-urlencoded`), read with `FormQuery`
+/// (`+` is a space, `%2B` a plus). The body is collected into the request, so the CSRF
+/// check and the handler can both read it.
+enum AdminForm {
+    static func isForm(_ request: Request) -> Bool {
+        request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+    }
+
+    static func read(_ request: inout Request) async throws -> FormQuery {
+        guard isForm(request) else {
+            throw AdminError(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")
+        }
+        let body = try await request.collectBody(upTo: CSRFMiddleware<ServerRequestContext>.maxFormBytes)
+        return FormQuery(String(buffer: body))
+    }
+}
