@@ -50,11 +50,10 @@ struct UsersCommandTests {
             (String(repeating: "a", count: 65), "0123456789", "longer than 64"), ("bob", "short", "at least 10 characters"),
             ("ALICE", "0123456789", "a user named ALICE already exists"),
         ] {
-            await #expect {
+            let error = await #expect(throws: CommandFailure.self) {
                 try await UsersCommand.add(username: name, role: .agent, password: password, database: database, hasher: hasher, console: console)
-            } throws: { error in
-                (error as? CommandFailure)?.description.contains(message) == true
             }
+            #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
         }
         #expect(try await database.accounts().map(\.username) == ["alice"])
         #expect(throws: (any Error).self) { try UsersCommand.role("owner") }
@@ -76,12 +75,14 @@ struct UsersCommandTests {
         try await UsersCommand.resetPassword(username: "bob", password: "new password 1", database: database, hasher: hasher, console: console)
         #expect(try await hasher.verify("new password 1", against: database.credentials(named: "bob")?.passwordHash))
 
-        await #expect { try await UsersCommand.setDisabled(username: "alice", true, database: database, console: console) } throws: { error in
-            (error as? CommandFailure)?.description.contains("last enabled admin") == true
+        let lastAdmin = await #expect(throws: CommandFailure.self) {
+            try await UsersCommand.setDisabled(username: "alice", true, database: database, console: console)
         }
-        await #expect { try await UsersCommand.setRole(username: "nobody", role: .admin, database: database, console: console) } throws: { error in
-            (error as? CommandFailure)?.description.contains("there is no user nobody") == true
+        #expect(lastAdmin?.description.contains("last enabled admin") == true)
+        let unknown = await #expect(throws: CommandFailure.self) {
+            try await UsersCommand.setRole(username: "nobody", role: .admin, database: database, console: console)
         }
+        #expect(unknown?.description.contains("there is no user nobody") == true)
         let actions = try await database.auditEntries(page: 1, limit: 20).map(\.action)
         #expect(actions == ["password reset", "user enabled", "user disabled", "role changed", "user added", "user added"])
     }
@@ -102,8 +103,7 @@ struct UsersCommandTests {
 struct PasswordPromptTests {
     @Test("without --password-stdin, a standard input that is not a terminal is refused with the way out", .enabled(if: isatty(STDIN_FILENO) == 0))
     func nonTerminalRefused() {
-        #expect { try PasswordPrompt.read(fromStdin: false, confirm: true) } throws: { error in
-            (error as? CommandFailure)?.description.contains("--password-stdin") == true
-        }
+        let error = #expect(throws: CommandFailure.self) { try PasswordPrompt.read(fromStdin: false, confirm: true) }
+        #expect(error?.description.contains("--password-stdin") == true)
     }
 }

@@ -20,9 +20,9 @@ struct AdminLoginTests {
             let users = try await client.execute(uri: "/admin/users?x=1", method: .get)
             #expect(users.status == .seeOther)
             #expect(users.headers[.location] == "/admin/login?next=/admin/users%3Fx%3D1")
-            let audit = try await client.execute(uri: "/admin/audit", method: .post)
-            #expect(audit.status == .seeOther)
-            let api = try await client.execute(uri: "/admin/api/chats", method: .get)
+            let post = try await client.execute(uri: "/admin/users", method: .post)
+            #expect(post.status == .seeOther)
+            let api = try await client.execute(uri: "/admin/api/me", method: .get)
             #expect(api.status == .unauthorized)
             #expect(api.json["success"] as? Bool == false)
             let login = try await client.execute(uri: "/admin/login?next=/admin/users", method: .get)
@@ -40,7 +40,7 @@ struct AdminLoginTests {
         let app = try admin.build()
         try await AdminHarness.addAccounts(["alice": .admin], to: app.database)
         try await app.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             let response = try await browser.logIn("alice")
             #expect(response.status == .seeOther)
             #expect(response.headers[.location] == "/admin")
@@ -72,7 +72,7 @@ struct AdminLoginTests {
         try await app.database.setDisabled(accountID: try #require(try await app.database.account(named: "dave")).id, true)
         try await app.application.test(.router) { client in
             for (name, password) in [("alice", "wrong password!"), ("nobody", AdminHarness.password), ("dave", AdminHarness.password), ("", "")] {
-                var browser = PanelBrowser(client)
+                let browser = PanelBrowser(client)
                 let response = try await browser.logIn(name, password: password)
                 #expect(response.status == .unauthorized, "\(name)")
                 #expect(response.text.contains("wrong user name or password"))
@@ -95,7 +95,7 @@ struct AdminLoginTests {
                 ("/admin/users", "/admin/users"), ("https://evil.example/", "/admin"), ("//evil.example/admin", "/admin"), ("/admin\\@evil", "/admin"),
                 ("/administrator", "/admin"),
             ] {
-                var browser = PanelBrowser(client)
+                let browser = PanelBrowser(client)
                 let response = try await browser.logIn("alice", next: next)
                 #expect(response.headers[.location] == expected, "\(next)")
             }
@@ -110,7 +110,7 @@ struct AdminLoginTests {
         let app = try admin.build(clock: clock)
         try await AdminHarness.addAccounts(["alice": .admin, "bob": .agent], to: app.database)
         try await app.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             for _ in 0..<10 { #expect(try await browser.logIn("alice", password: "not the password").status == .unauthorized) }
             let limited = try await browser.logIn("alice")
             #expect(limited.status == .tooManyRequests)
@@ -120,12 +120,12 @@ struct AdminLoginTests {
             // Another account from the same address is not limited yet (10 of its 30).
             #expect(try await browser.logIn("bob").status == .seeOther)
             clock.advance(15 * 60 + 1)
-            var later = PanelBrowser(client)
+            let later = PanelBrowser(client)
             #expect(try await later.logIn("alice").status == .seeOther)
 
             // Per address: 30 failures over many names.
             for index in 0..<30 { _ = try await PanelBrowser(client).logIn("nobody\(index)", password: "x") }
-            var fresh = PanelBrowser(client)
+            let fresh = PanelBrowser(client)
             #expect(try await fresh.logIn("bob").status == .tooManyRequests)
         }
         let actions = try await app.database.auditEntries(page: 1, limit: 100).map(\.action)
@@ -139,12 +139,12 @@ struct AdminLoginTests {
         let first = try admin.build()
         try await AdminHarness.addAccounts(["alice": .admin], to: first.database)
         let cookie = try await first.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             try await browser.logIn("alice")
             return try #require(browser.cookie)
         }
         try await admin.build().application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             browser.cookie = cookie
             let page = try await browser.get("/admin")
             #expect(page.status == .ok)
@@ -162,7 +162,7 @@ struct AdminLoginTests {
         let app = try admin.build(clock: clock)
         try await AdminHarness.addAccounts(["alice": .admin], to: app.database)
         try await app.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             try await browser.logIn("alice")
             clock.advance(59 * 60)
             #expect(try await browser.get("/admin").status == .ok)
@@ -171,7 +171,7 @@ struct AdminLoginTests {
             clock.advance(61 * 60)
             #expect(try await browser.get("/admin").status == .seeOther, "idle for over an hour")
 
-            var busy = PanelBrowser(client)
+            let busy = PanelBrowser(client)
             try await busy.logIn("alice")
             for _ in 0..<(12 * 2 - 1) {
                 clock.advance(30 * 60)
@@ -190,13 +190,13 @@ struct AdminLoginTests {
         let app = try admin.build()
         try await AdminHarness.addAccounts(["alice": .admin], to: app.database)
         try await app.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             try await browser.logIn("alice")
             let first = try #require(browser.cookie)
             try await browser.logIn("alice")
             let second = try #require(browser.cookie)
             #expect(first != second)
-            var old = PanelBrowser(client)
+            let old = PanelBrowser(client)
             old.cookie = first
             #expect(try await old.get("/admin").status == .seeOther)
             #expect(try await browser.get("/admin").status == .ok)
@@ -210,7 +210,7 @@ struct AdminLoginTests {
         let app = try admin.build()
         try await AdminHarness.addAccounts(["alice": .admin], to: app.database)
         try await app.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             try await browser.logIn("alice")
             #expect(try await browser.post("/admin/logout", csrf: "wrong").status == .forbidden)
             let response = try await browser.post("/admin/logout")

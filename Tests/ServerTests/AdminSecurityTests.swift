@@ -17,7 +17,7 @@ struct AdminSecurityTests {
         try await app.application.test(.router) { client in
             var browsers: [String: PanelBrowser] = [:]
             for name in accounts.keys {
-                var browser = PanelBrowser(client)
+                let browser = PanelBrowser(client)
                 #expect(try await browser.logIn(name).status == .seeOther)
                 browsers[name] = browser
             }
@@ -30,7 +30,7 @@ struct AdminSecurityTests {
         try await signedIn(["alice": .admin]) { browsers, database in
             let alice = browsers["alice"]!
             let fields = [("username", "bob"), ("role", "agent"), ("password", "0123456789")]
-            var missing = alice
+            let missing = alice.copy()
             missing.csrf = nil
             let none = try await missing.post("/admin/users", fields)
             #expect(none.status == .forbidden)
@@ -89,6 +89,8 @@ struct AdminSecurityTests {
             #expect(try await database.account(named: "mallory") == nil)
             let page = try await browsers["alice"]!.get("/admin")
             #expect(page.text.contains(#"href="/admin/users""#) && page.text.contains(#"href="/admin/audit""#))
+            let me = try await browsers["bob"]!.get("/admin/api/me")
+            #expect(me.json["username"] as? String == "bob" && me.json["role"] as? String == "agent")
         }
     }
 
@@ -98,7 +100,7 @@ struct AdminSecurityTests {
         try await signedIn(["alice": .admin]) { browsers, database in
             // A name the rules refuse, put in directly: the pages must still escape it.
             _ = try await database.addAccount(username: attack, role: .agent, passwordHash: "x")
-            var stranger = PanelBrowser(browsers["alice"]!.client)
+            let stranger = PanelBrowser(browsers["alice"]!.client)
             _ = try await stranger.logIn(attack, password: "whatever it is")
             try await database.recordAudit(actor: "alice", action: "reply", detail: attack, address: nil)
             for uri in ["/admin/users", "/admin/audit"] {

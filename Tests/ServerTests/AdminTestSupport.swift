@@ -32,13 +32,21 @@ struct AdminHarness {
 }
 
 /// The panel as a browser sees it: a cookie and the page's CSRF token.
-struct PanelBrowser {
+final class PanelBrowser: @unchecked Sendable {
     let client: any TestClientProtocol
     var cookie: String?
     var csrf: String?
 
     init(_ client: any TestClientProtocol) {
         self.client = client
+    }
+
+    /// Another browser with the same cookie and token (changes to it leave this one be).
+    func copy() -> PanelBrowser {
+        let other = PanelBrowser(client)
+        other.cookie = cookie
+        other.csrf = csrf
+        return other
     }
 
     static let formType: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
@@ -74,7 +82,7 @@ struct PanelBrowser {
 
     /// Logs in; on success keeps the cookie and reads the CSRF token from `/admin`.
     @discardableResult
-    mutating func logIn(_ username: String, password: String = AdminHarness.password, next: String? = nil) async throws -> TestResponse {
+    func logIn(_ username: String, password: String = AdminHarness.password, next: String? = nil) async throws -> TestResponse {
         var fields = [("username", username), ("password", password)]
         if let next { fields.append(("next", next)) }
         var headers = cookieHeader

@@ -16,7 +16,7 @@ struct AdminUsersTests {
         let app = try admin.build()
         try await AdminHarness.addAccounts(["alice": .admin], to: app.database)
         try await app.application.test(.router) { client in
-            var alice = PanelBrowser(client)
+            let alice = PanelBrowser(client)
             try await alice.logIn("alice")
             let added = try await alice.post("/admin/users", [("username", "bob"), ("role", "agent"), ("password", "bob's password")])
             #expect(added.status == .seeOther)
@@ -26,7 +26,7 @@ struct AdminUsersTests {
             let list = try await alice.get("/admin/users?done=added")
             #expect(list.text.contains("User added.") && list.text.contains(">bob<"))
 
-            var bobBrowser = PanelBrowser(client)
+            let bobBrowser = PanelBrowser(client)
             #expect(try await bobBrowser.logIn("bob", password: "bob's password").status == .seeOther)
 
             #expect(try await alice.post("/admin/users/\(bob.id)/role", [("role", "editor")]).status == .seeOther)
@@ -65,7 +65,7 @@ struct AdminUsersTests {
         try await AdminHarness.addAccounts(["alice": .admin], to: app.database)
         let alice = try #require(try await app.database.account(named: "alice"))
         try await app.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             try await browser.logIn("alice")
             let demote = try await browser.post("/admin/users/\(alice.id)/role", [("role", "agent")])
             #expect(demote.status == .conflict)
@@ -87,7 +87,7 @@ struct AdminUsersTests {
             try await app.database.recordAudit(actor: "carol", action: "reply", detail: "message \(index)", address: "10.0.0.1")
         }
         try await app.application.test(.router) { client in
-            var browser = PanelBrowser(client)
+            let browser = PanelBrowser(client)
             try await browser.logIn("alice")
             let first = try await browser.get("/admin/audit")
             #expect(first.status == .ok)

@@ -48,6 +48,11 @@ struct AdminController<Context: AdminRequestContext> {
             failuresPerAccount: RateLimiter(limit: Self.failuresPerAccount, perSeconds: Self.failureWindow, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: signedIn)
         let groups = AdminRouteGroups(signedIn: signedIn)
+        // Who is signed in, for the pages' scripts (and the CSRF token they send back).
+        signedIn.get("api/me") { _, context in
+            let session = try context.requireStaff()
+            return JSONBody.response(["username": session.account.username, "role": session.account.role.rawValue, "csrfToken": session.csrfToken])
+        }
         let agents = groups.requiring(.agent)
         // A stand-in for the inbox until it is built (issue 15, point 3).
         agents.get("") { _, context in try pages.render("inbox", title: "Inbox", session: try context.requireStaff(.agent)) }

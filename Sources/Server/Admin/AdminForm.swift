@@ -4,6 +4,9 @@ import Hummingbird
 /// (`+` is a space, `%2B` a plus). The body is collected into the request, so the CSRF
 /// check and the handler can both read it.
 enum AdminForm {
+    /// Form bodies the panel reads (the users page's forms, replies) are small.
+    static var maxBytes: Int { 256 * 1024 }
+
     static func isForm(_ request: Request) -> Bool {
         request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
     }
@@ -12,7 +15,7 @@ enum AdminForm {
         guard isForm(request) else {
             throw AdminError(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")
         }
-        let body = try await request.collectBody(upTo: CSRFMiddleware<ServerRequestContext>.maxFormBytes)
+        let body = try await request.collectBody(upTo: maxBytes)
         return FormQuery(String(buffer: body))
     }
 }

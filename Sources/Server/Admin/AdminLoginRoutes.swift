@@ -29,7 +29,7 @@ struct AdminLoginRoutes<Context: AdminRequestContext> {
     }
 
     func showForm(_ request: Request, context: Context) throws -> Response {
-        let next = AdminPaths.safeNext(request.uri.queryParameters.get("next").map(String.init))
+        let next = AdminPaths.safeNext(request.uri.queryParameters.get("next"))
         if context.staff != nil { return redirect(to: next ?? "/admin") }
         return try form(next: next, username: "", error: nil, status: .ok)
     }
@@ -42,10 +42,10 @@ struct AdminLoginRoutes<Context: AdminRequestContext> {
 
     func logIn(_ request: Request, context: Context) async throws -> Response {
         var request = request
-        let form = try await AdminForm.read(&request)
-        let username = (form.first("username") ?? "").trimmingCharacters(in: .whitespaces)
-        let password = form.first("password") ?? ""
-        let next = AdminPaths.safeNext(form.first("next"))
+        let fields = try await AdminForm.read(&request)
+        let username = (fields.first("username") ?? "").trimmingCharacters(in: .whitespaces)
+        let password = fields.first("password") ?? ""
+        let next = AdminPaths.safeNext(fields.first("next"))
         let address = auditor.address(of: request, context: context)
         // Names are case-insensitive: "Alice" and "alice" share one count.
         let accountKey = username.lowercased()
@@ -57,7 +57,8 @@ struct AdminLoginRoutes<Context: AdminRequestContext> {
             throw AdminError(.tooManyRequests, "too many failed sign-ins; try again in \(Self.minutes(wait))", retryAfter: wait)
         }
 
-        let credentials = username.isEmpty ? nil : try await database.credentials(named: username)
+        var credentials: StaffCredentials?
+        if !username.isEmpty { credentials = try await database.credentials(named: username) }
         let usable = credentials.flatMap { $0.account.disabled ? nil : $0 }
         let passwordFits = password.utf8.count <= StaffRules.maximumPasswordBytes * 16
         guard try await hasher.verify(passwordFits ? password : "", against: usable?.passwordHash), passwordFits, let account = usable?.account else {

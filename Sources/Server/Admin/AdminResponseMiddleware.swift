@@ -16,8 +16,8 @@ struct AdminResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             .contentSecurityPolicy:
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; media-src 'self' https:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
             .xContentTypeOptions: "nosniff",
-            .init("Referrer-Policy")!: "same-origin",
-            .init("X-Frame-Options")!: "DENY",
+            ExtraHeader.referrerPolicy: "same-origin",
+            ExtraHeader.xFrameOptions: "DENY",
         ]
     }
 

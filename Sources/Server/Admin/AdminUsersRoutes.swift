@@ -26,10 +26,12 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
     }
 
     /// What `?done=` says after a change (fixed sentences, so a link cannot put words on the page).
-    static let notices = [
+    static var notices: [String: String] {
+        [
         "added": "User added.", "role": "Role changed.", "disabled": "User disabled; their sessions ended.", "enabled": "User enabled.",
         "password": "Password reset; their sessions ended.",
-    ]
+        ]
+    }
 
     func page(context: Context, error: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let session = try context.requireStaff(.admin)

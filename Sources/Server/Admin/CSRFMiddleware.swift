@@ -6,16 +6,13 @@ import Hummingbird
 /// field `_csrf` or the header `X-CSRF-Token`. The login form has no session yet: the
 /// same-site check alone guards it.
 struct CSRFMiddleware<Context: AdminRequestContext>: RouterMiddleware {
-    /// Form bodies the panel reads (the users page's forms, replies) are small.
-    static var maxFormBytes: Int { 256 * 1024 }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.method == .get || request.method == .head { return try await next(request, context) }
         if let refusal = Self.crossSiteRefusal(request) { throw AdminError(.forbidden, refusal) }
         if request.method == .post, request.uri.path == AdminPaths.login { return try await next(request, context) }
         guard let session = context.staff else { throw AdminError(.unauthorized, "you are not signed in") }
         var request = request
-        var token = request.headers[.xCSRFToken]
+        var token = request.headers[ExtraHeader.xCSRFToken]
         if token == nil, AdminForm.isForm(request) {
             token = try await AdminForm.read(&request).first("_csrf")
         }
@@ -30,11 +27,11 @@ struct CSRFMiddleware<Context: AdminRequestContext>: RouterMiddleware {
 
     /// Why the request looks like it came from another site, or nil.
     static func crossSiteRefusal(_ request: Request) -> String? {
-        if request.headers[.secFetchSite]?.lowercased() == "cross-site" {
+        if request.headers[ExtraHeader.secFetchSite]?.lowercased() == "cross-site" {
             return "refused: the request came from another site (Sec-Fetch-Site: cross-site)"
         }
         guard let origin = request.headers[.origin] else { return nil }
-        guard let host = request.head.authority ?? request.headers[.host], hostPart(ofOrigin: origin) == normalised(host) else {
+        guard let host = request.head.authority, hostPart(ofOrigin: origin) == normalised(host) else {
             return "refused: the request came from another site (Origin: \(origin.prefix(200)))"
         }
         return nil
@@ -59,9 +56,4 @@ struct CSRFMiddleware<Context: AdminRequestContext>: RouterMiddleware {
         }
         return value
     }
-}
-
-extension HTTPField.Name {
-    static let xCSRFToken = Self("X-CSRF-Token")!
-    static let secFetchSite = Self("Sec-Fetch-Site")!
 }

@@ -13,7 +13,7 @@ public struct ClientAddress: Sendable {
     /// The client's address: the peer, or the last address a trusted proxy did not add.
     public func of(_ request: Request, peer: SocketAddress?) -> String {
         let peerAddress = peer?.ipAddress ?? "unknown"
-        guard trustedProxies.contains(peerAddress), let forwarded = request.headers[.xForwardedFor] else { return peerAddress }
+        guard trustedProxies.contains(peerAddress), let forwarded = request.headers[ExtraHeader.xForwardedFor] else { return peerAddress }
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return hops.last(where: { !trustedProxies.contains($0) }) ?? peerAddress
     }
@@ -21,7 +21,7 @@ public struct ClientAddress: Sendable {
     /// Whether the browser's connection is HTTPS: the server itself speaks plain HTTP, so
     /// only a trusted proxy saying `X-Forwarded-Proto: https` makes it so.
     public func cameOverHTTPS(_ request: Request, peer: SocketAddress?) -> Bool {
-        guard let peerAddress = peer?.ipAddress, trustedProxies.contains(peerAddress), let proto = request.headers[.xForwardedProto] else {
+        guard let peerAddress = peer?.ipAddress, trustedProxies.contains(peerAddress), let proto = request.headers[ExtraHeader.xForwardedProto] else {
             return false
         }
         // A chain of proxies lists one scheme per hop; the first is the browser's.
@@ -29,7 +29,12 @@ public struct ClientAddress: Sendable {
     }
 }
 
-extension HTTPField.Name {
-    static let xForwardedFor = Self("X-Forwarded-For")!
-    static let xForwardedProto = Self("X-Forwarded-Proto")!
+/// Header names Hummingbird does not name (HTTPTypes' `HTTPField` is not re-exported).
+enum ExtraHeader {
+    static let xForwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
+    static let xForwardedProto = HTTPFields.Element.Name("X-Forwarded-Proto")!
+    static let xCSRFToken = HTTPFields.Element.Name("X-CSRF-Token")!
+    static let secFetchSite = HTTPFields.Element.Name("Sec-Fetch-Site")!
+    static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
+    static let xFrameOptions = HTTPFields.Element.Name("X-Frame-Options")!
 }

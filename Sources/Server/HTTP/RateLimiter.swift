@@ -54,7 +54,7 @@ final class RateLimiter: Sendable {
     private let clock: @Sendable () -> Date
 
     /// `limit` requests per minute; 0 turns the limiter off.
-    init(perMinute limit: Int, clock: @escaping @Sendable () -> Date = Date.init) {
+    convenience init(perMinute limit: Int, clock: @escaping @Sendable () -> Date = Date.init) {
         self.init(limit: limit, perSeconds: Self.minute, clock: clock)
     }
 
