@@ -17,6 +17,17 @@ import Testing
         #expect(!configuration.telegramEnabled)
     }
 
+    @Test func adminPanelSettings() throws {
+        let defaults = try ServerConfiguration.load(environment: [:])
+        #expect(defaults.adminSessionIdleMinutes == 60 && defaults.adminSessionMaxHours == 12 && defaults.staffBcryptCost == 12)
+        let set = try ServerConfiguration.load(environment: ["ADMIN_SESSION_IDLE_MINUTES": "15", "ADMIN_SESSION_MAX_HOURS": "8", "STAFF_BCRYPT_COST": "10"])
+        #expect(set.adminSessionIdleMinutes == 15 && set.adminSessionMaxHours == 8 && set.staffBcryptCost == 10)
+        for (key, value) in [("ADMIN_SESSION_IDLE_MINUTES", "0"), ("ADMIN_SESSION_MAX_HOURS", "a day"), ("STAFF_BCRYPT_COST", "3")] {
+            let error = #expect(throws: ServerConfiguration.Failure.self) { try ServerConfiguration.load(environment: [key: value]) }
+            #expect(error?.description.contains(key) == true)
+        }
+    }
+
     @Test func environmentWinsOverDotEnv() throws {
         let dotEnv = try DotEnv.parse(
             """

@@ -168,13 +168,19 @@ private let stateTables: KeyValuePairs<String, String> = [
     "assistant_memory": "source, platform_chat_id",
     "brevo_messages": "message_id",
     "telegram_inbox": "update_id",
+    "staff_accounts": "id",
+    "staff_sessions": "id_hash",
+    "audit_log": "id",
     // Kept by a trigger on messages.
     "conversations": "source, platform_chat_id",
     "conversation_counts": "source",
 ]
 
 /// Tables only the server writes (devices, outbox, ...): compared, but empty here.
-private let serverTables: Set<String> = ["devices", "outbox", "telegram_updates", "forum_topics", "assistant_memory", "brevo_messages", "telegram_inbox"]
+private let serverTables: Set<String> = [
+    "devices", "outbox", "telegram_updates", "forum_topics", "assistant_memory", "brevo_messages", "telegram_inbox", "staff_accounts", "staff_sessions",
+    "audit_log",
+]
 
 private func rows(_ database: ReplyflowDatabase, _ table: String, orderBy: String) throws -> [[DatabaseValue]] {
     try database.writer.read { db in

@@ -14,7 +14,8 @@ extension UsersCommand {
         func run() async throws {
             let role = try UsersCommand.role(role)
             let password = try PasswordPrompt.read(fromStdin: passwordStdin, confirm: true)
-            try await UsersCommand.add(username: name, role: role, password: password, database: try common.open(), hasher: try common.hasher(), console: .standard())
+            try await UsersCommand.add(
+                username: name, role: role, password: password, database: try common.open(), hasher: try common.hasher(), console: .standard())
         }
     }
 

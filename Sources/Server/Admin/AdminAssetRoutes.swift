@@ -17,10 +17,12 @@ struct AdminAssetRoutes<Context: RequestContext> {
         var headers: HTTPFields = [.contentType: asset.contentType, .eTag: asset.etag]
         let current = request.uri.queryParameters.get("v") == asset.hash
         headers[.cacheControl] = current ? "public, max-age=31536000, immutable" : "no-cache"
-        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { tag in
-            let tag = tag.trimmingCharacters(in: .whitespaces)
-            return tag == asset.etag || tag == "W/" + asset.etag || tag == "*"
-        }) {
+        if let tags = request.headers[.ifNoneMatch],
+            tags.split(separator: ",").contains(where: { tag in
+                let tag = tag.trimmingCharacters(in: .whitespaces)
+                return tag == asset.etag || tag == "W/" + asset.etag || tag == "*"
+            })
+        {
             return Response(status: .notModified, headers: headers)
         }
         let body = request.method == .head ? ByteBuffer() : ByteBuffer(string: asset.body)

@@ -24,7 +24,8 @@ struct AdminController<Context: AdminRequestContext> {
         self.pages = pages
         hasher = PasswordHasher(cost: configuration.staffBcryptCost)
         auditor = AdminAuditor(database: database, clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies), clock: clock, logger: logger)
-        limits = StaffSessionLimits(idle: TimeInterval(configuration.adminSessionIdleMinutes * 60), absolute: TimeInterval(configuration.adminSessionMaxHours * 3600))
+        limits = StaffSessionLimits(
+            idle: TimeInterval(configuration.adminSessionIdleMinutes * 60), absolute: TimeInterval(configuration.adminSessionMaxHours * 3600))
         self.clock = clock
         self.logger = logger
     }

@@ -62,7 +62,8 @@ struct AdminResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             let context: [String: Any] = ["status": Int(refusal.status.code), "reason": refusal.status.reasonPhrase, "message": refusal.message]
             response =
                 (try? pages.render("error", title: refusal.status.reasonPhrase, context: context, session: nil, status: refusal.status))
-                ?? Response(status: refusal.status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: refusal.message)))
+                ?? Response(
+                    status: refusal.status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: refusal.message)))
         }
         if let retryAfter = refusal.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response

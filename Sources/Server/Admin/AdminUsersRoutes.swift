@@ -28,8 +28,8 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
     /// What `?done=` says after a change (fixed sentences, so a link cannot put words on the page).
     static var notices: [String: String] {
         [
-        "added": "User added.", "role": "Role changed.", "disabled": "User disabled; their sessions ended.", "enabled": "User enabled.",
-        "password": "Password reset; their sessions ended.",
+            "added": "User added.", "role": "Role changed.", "disabled": "User disabled; their sessions ended.", "enabled": "User enabled.",
+            "password": "Password reset; their sessions ended.",
         ]
     }
 

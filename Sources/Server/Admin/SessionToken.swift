@@ -16,9 +16,10 @@ enum SessionToken {
 
     /// Whether a cookie value could be one of ours (so junk is not even hashed and looked up).
     static func isWellFormed(_ value: String) -> Bool {
-        value.utf8.count == length && value.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
-        }
+        value.utf8.count == length
+            && value.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+            }
     }
 
     /// The lowercase hex SHA-256 of `value`: what `staff_sessions.id_hash` holds.

@@ -18,7 +18,9 @@ extension ReplyflowDatabase {
                     INSERT INTO staff_sessions (id_hash, account_id, csrf_token, created_at, last_seen_at, address, user_agent)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [idHash, accountID, csrfToken, now.timeIntervalSince1970, now.timeIntervalSince1970, address, userAgent.map { String($0.prefix(512)) }])
+                arguments: [
+                    idHash, accountID, csrfToken, now.timeIntervalSince1970, now.timeIntervalSince1970, address, userAgent.map { String($0.prefix(512)) },
+                ])
         }
     }
 

@@ -59,8 +59,7 @@ public struct AdminPages: Sendable {
     }
 
     /// The page's HTML (what `render` sends).
-    public func html(_ template: String, title: String, context: [String: Any] = [:], session: StaffSession?, scripts: [String] = []) throws -> String
-    {
+    public func html(_ template: String, title: String, context: [String: Any] = [:], session: StaffSession?, scripts: [String] = []) throws -> String {
         var values = context
         var layout: [String: Any] = [
             "title": title, "cssURL": assetURL("panel.css"), "jsURL": assetURL("panel.js"),
