@@ -258,6 +258,7 @@ import Testing
 
     @Test func theMigrationClassifiesOldMessagesAndFillsTheInboxState() throws {
         let path = temporaryDatabasePath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         do {
             let queue = try DatabaseQueue(path: path)
             try ReplyflowDatabase.migrator.migrate(queue, upTo: "v12: outbox items name the message they send")
