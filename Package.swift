@@ -135,6 +135,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "replyflow-fakes", dependencies: ["TestServers"]),
+        // The inbox queries' benchmark (bench/inbox/run.sh): seeds 100,000 chats, prints p50/p99.
+        .executableTarget(name: "inbox-bench", dependencies: ["Storage", "Flows"], path: "bench/inbox/Sources"),
         // What several test targets share (a seeded random generator for property tests).
         .target(
             name: "TestSupport",

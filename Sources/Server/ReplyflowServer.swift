@@ -23,12 +23,19 @@ public enum ReplyflowServer {
         public var database: ReplyflowDatabase
         let worker: OutboxWorker
         let deliveries: DeliveryQueue
+        let deliveryRetry: DeliveryRetry
 
         /// Waits until every delivery committed so far (and what a restart resumed) has
         /// been attempted, retries included (tests; the app must be running).
         public func waitForDeliveries() async {
             await deliveries.waitUntilHanded()
             await worker.waitUntilIdle()
+        }
+
+        /// "Retry" on a failed delivery: the outbox item goes back to pending and to the
+        /// running worker at once (`DeliveryRetry`). Throws `OutboxRetryError`.
+        @discardableResult public func retryDelivery(itemID: Int64) async throws -> OutboxItem {
+            try await deliveryRetry.retry(itemID: itemID)
         }
     }
 
@@ -71,7 +78,8 @@ public enum ReplyflowServer {
             logger: logger)
         application.addServices(background)
         return ServerApp(
-            application: application, engine: services.engine, database: services.database, worker: services.worker, deliveries: services.deliveries)
+            application: application, engine: services.engine, database: services.database, worker: services.worker, deliveries: services.deliveries,
+            deliveryRetry: services.deliveryRetry)
     }
 
     // MARK: Services
@@ -85,6 +93,8 @@ public enum ReplyflowServer {
         var engine: FlowEngine
         var worker: OutboxWorker
         var deliveries: DeliveryQueue
+        /// "Retry" on a failed delivery: queued again and handed to `worker` at once.
+        var deliveryRetry: DeliveryRetry
         var sockets: SocketIOServer
         var liveLog: LiveEventLog
         var publisher: LivePublisher
@@ -216,7 +226,8 @@ public enum ReplyflowServer {
         }
         return Services(
             database: database, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
-            deliveries: deliveries, sockets: sockets, liveLog: liveLog, publisher: publisher, telegramInput: telegramInput)
+            deliveries: deliveries, deliveryRetry: DeliveryRetry(outbox: outbox, deliveries: deliveries, clock: clock), sockets: sockets, liveLog: liveLog,
+            publisher: publisher, telegramInput: telegramInput)
     }
 
     // MARK: Router

@@ -96,6 +96,39 @@ public struct OutboxStore: Sendable {
         update(id: id, status: .failed, attempts: attempts, next: at, error: error, at: at)
     }
 
+    /// Puts a failed item back to be delivered now, in one transaction: pending, attempts
+    /// from zero, next attempt now. Its `lastError` stays until it is delivered (which clears
+    /// it) or fails again (which replaces it), so the inbox can say what went wrong while it
+    /// is retried; parts already sent stay counted, so they are not sent twice.
+    ///
+    /// Status updates queued before are written first, so an item whose failure is still
+    /// queued counts as failed. Throws `OutboxRetryError` for an unknown item or one that
+    /// has not failed (pending, delivered, or recorded because its service is off).
+    /// Returns the item as it now stands: hand it to the outbox worker.
+    public func retry(itemID: Int64, at: Date = Date()) async throws -> OutboxItem {
+        await commits.written()
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan, message_id
+                        FROM outbox WHERE id = ?
+                        """, arguments: [itemID])
+            else { throw OutboxRetryError.notFound(itemID) }
+            let status = OutboxItem.Status(rawValue: row[4])
+            guard status == .failed else { throw OutboxRetryError.notFailed(itemID, status: status) }
+            guard var item = Self.item(row) else { throw OutboxRetryError.unknownKind(itemID, kind: row[1]) }
+            try db.execute(
+                sql: "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [at.timeIntervalSince1970, at.timeIntervalSince1970, itemID])
+            item.status = .pending
+            item.attempts = 0
+            item.nextAttemptAt = at
+            return item
+        }
+    }
+
     /// Remembers which user the staff-group messages of a forward belong to, so staff
     /// replies to them find their way back.
     public func recordGroupForwards(_ groupMessageIDs: [Int64], userID: String, source: ChatSource, at: Date) {
@@ -145,5 +178,23 @@ public struct OutboxStore: Sendable {
             id: row[0], kind: kind, lane: row[2], payload: row[3],
             status: OutboxItem.Status(rawValue: row[4]) ?? .pending, attempts: row[5],
             nextAttemptAt: Date(timeIntervalSince1970: row[6]), lastError: row[7], partsSent: row[8], partsPlan: row[9], messageID: row[10])
+    }
+}
+
+/// Why an outbox item cannot be retried.
+public enum OutboxRetryError: Error, Equatable, CustomStringConvertible {
+    case notFound(Int64)
+    /// Only a failed item is retried: a pending one is on its way, a delivered one went out,
+    /// a recorded one has no service to go to.
+    case notFailed(Int64, status: OutboxItem.Status?)
+    /// Written by a newer version, of a kind this one cannot deliver.
+    case unknownKind(Int64, kind: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let id): "no outbox item \(id)"
+        case .notFailed(let id, let status): "outbox item \(id) has not failed (it is \(status?.rawValue ?? "of an unknown status")): only a failed delivery is retried"
+        case .unknownKind(let id, let kind): "outbox item \(id) is of a kind this version cannot deliver: \(kind)"
+        }
     }
 }

@@ -70,7 +70,8 @@ public final class ReplyflowDatabase: Sendable {
     /// since nothing reads a scratch file before it is deleted: the API's chat list
     /// (`conversations`, whose trigger moves a chat to the top of two activity indexes on
     /// every message and made a replay 2.2 times slower) and the per-user message index
-    /// behind the history endpoints (a quarter of a million-event replay's time).
+    /// behind the history endpoints (a quarter of a million-event replay's time), and the
+    /// per-user trace index behind the inbox's "why did the bot answer?".
     public static func scratch() throws -> (database: ReplyflowDatabase, directory: String) {
         let directory = NSTemporaryDirectory() + "replyflow-scratch-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -80,6 +81,7 @@ public final class ReplyflowDatabase: Sendable {
                 sql: """
                     DROP TRIGGER conversations_follow_messages;
                     DROP INDEX messages_by_user;
+                    DROP INDEX run_traces_by_user;
                     """)
         }
         return (database, directory)
@@ -348,6 +350,9 @@ public final class ReplyflowDatabase: Sendable {
         migrator.registerMigration("v13: staff accounts, sessions, audit log") { db in
             // The admin panel's accounts, signed-in browsers and audit log (see `StaffSchema`).
             try StaffSchema.create(db)
+        }
+        migrator.registerMigration("v14: inbox") { db in
+            try InboxSchema.migrate(db)
         }
         return migrator
     }

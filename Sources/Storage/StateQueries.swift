@@ -39,11 +39,12 @@ public struct StateQueries: Sendable {
     public func messages(userID: String) throws -> [StoredMessage] {
         try database.writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT user_id, source, direction, text, media, created_at, flow FROM messages WHERE user_id = ? ORDER BY id", arguments: [userID]
+                db, sql: "SELECT user_id, source, direction, text, media, created_at, flow, author FROM messages WHERE user_id = ? ORDER BY id", arguments: [userID]
             ).map { row in
                 StoredMessage(
                     userID: row[0], source: ChatSource(rawValue: row[1]) ?? .app, direction: StoredMessage.Direction(rawValue: row[2]) ?? .user,
-                    text: row[3], media: MediaKind(rawValue: row[4]) ?? .none, at: Date(timeIntervalSince1970: row[5]), flow: row[6]
+                    text: row[3], media: MediaKind(rawValue: row[4]) ?? .none, at: Date(timeIntervalSince1970: row[5]), flow: row[6],
+                    author: StoredMessage.Author(rawValue: row[7])
                 )
             }
         }

@@ -167,6 +167,8 @@ import Testing
             #expect(answer["type"] as? String == "photo")
             #expect(answer["content"] as? String == caption)
             #expect(answer["isIncoming"] as? Bool == false)
+            // Stored with the name Telegram gives the staff member who wrote it.
+            #expect(answer["senderName"] as? String == "Sam Staff")
             let media = try #require(answer["media"] as? String)
             #expect(try await client.execute(uri: media, method: .get).status == .ok)
             #expect(await fakes.violations().isEmpty)

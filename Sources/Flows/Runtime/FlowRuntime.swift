@@ -213,6 +213,8 @@ struct RunContext<View: StateView> {
     private mutating func storeInbound(direction: StoredMessage.Direction) {
         let earlier = view.inboundCount(userID: userID)
         outcome.writes.append(.noteUser(id: userID, name: event.userName, at: event.at, inbound: direction == .user))
+        // A staff reply says which staff member wrote it.
+        let staffName = direction == .support ? event.staffName : nil
         isFirstMessage = direction == .user && earlier == 0
         // A new chat starts in the default auto mode, kept with it: changing the default
         // later applies to chats that start after, not to those already under way.
@@ -222,7 +224,8 @@ struct RunContext<View: StateView> {
         let first = store(
             StoredMessage(
                 userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at,
-                photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID))
+                photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID,
+                senderName: staffName))
         // A history item (and a socket.io `new_message`) carries one `photo_url`, so, as the
         // seed server stored them, every further photo is a message of its own right after
         // the first, with no text: the app shows each of them.
@@ -230,7 +233,7 @@ struct RunContext<View: StateView> {
             store(
                 StoredMessage(
                     userID: userID, source: source, direction: direction, text: "", media: .photo, at: event.at, photoURL: photoURL,
-                    platformMessageID: event.platformMessageID))
+                    platformMessageID: event.platformMessageID, senderName: staffName))
         }
         outcome.inboundMessages = first..<outcome.messages.count
     }

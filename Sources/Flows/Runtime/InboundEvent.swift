@@ -68,6 +68,10 @@ public struct InboundEvent: Sendable {
     public var linkedFiles: [LinkedFile] = []
     /// The message's id on its channel (Telegram's `message_id`, Brevo's message id).
     public var platformMessageID: String?
+    /// For `telegram_reply`: the staff member who wrote it (their Telegram name), stored
+    /// as the message's `senderName` so the inbox says which staff member answered. Not
+    /// `userName`, which is the customer's and is noted on the user.
+    public var staffName: String?
     public var stubs: Stubs
 
     /// Canned results for the outside services a dry run does not call.

@@ -78,7 +78,10 @@ extension RunContext {
             deliver(.greet(text: text), flow)
         case .reply(let template):
             let text = render(template, outputs)
-            let message = store(StoredMessage(userID: userID, source: source, direction: .support, text: text, at: event.at, flow: flow.name))
+            // The AI wrote it when its text carries the assistant's answer; else the flow did.
+            let author: StoredMessage.Author = outputs.answer != nil && template.readsAnswer ? .assistant : .flow
+            let message = store(
+                StoredMessage(userID: userID, source: source, direction: .support, text: text, at: event.at, flow: flow.name, author: author))
             record(flow, "reply", text: text)
             deliver(.reply(text: text), flow, message: message)
         case .transcribe:

@@ -27,6 +27,13 @@ public struct FlowOutcome: Sendable, Equatable {
     /// For a skip: the condition that failed, with the actual and wanted values.
     public var reason: String?
     public var variant: String?
+
+    public init(name: String, result: Result, reason: String? = nil, variant: String? = nil) {
+        self.name = name
+        self.result = result
+        self.reason = reason
+        self.variant = variant
+    }
 }
 
 /// An action a flow performed, as dry-run and tests report it.

@@ -56,13 +56,39 @@ public struct StoredMessage: Sendable, Equatable {
     /// it came from one; the `/api` shows it as `platformMessageId`. A message sent on a
     /// channel has none when stored: the outbox notes it on the row once sent.
     public var platformMessageID: String?
-    /// Who sent it, when a sender named themselves (`senderName` of `POST /api/messages`).
+    /// Who sent it, when a sender named themselves (`senderName` of `POST /api/messages`,
+    /// the staff member's Telegram name for a reply from the group, Brevo's agent name).
     public var senderName: String?
+    /// Who wrote it: the customer, the AI, a flow, or staff (`senderName` says who).
+    public var author: Author
 
+    /// Who wrote a message, as the inbox shows it; stored as its raw value in `messages.author`,
+    /// so the raw values never change.
+    public enum Author: String, Sendable, CaseIterable {
+        /// The customer (every message of `direction` user).
+        case customer
+        /// A flow's reply whose text used the AI's answer (`{{answer}}` after `ask_assistant`).
+        case assistant
+        /// A flow's own text: a greeting, a canned reply.
+        case flow
+        /// A person: a staff reply from the Telegram group, Brevo's inbox or the `/api`.
+        case staff
+
+        /// What a message was written by when nothing more is known: the customer for
+        /// incoming messages, a flow when one sent it, else staff. Also how the migration
+        /// classified messages stored before authors were.
+        public static func inferred(direction: Direction, flow: String?) -> Author {
+            direction == .user ? .customer : flow == nil ? .staff : .flow
+        }
+    }
+
+    /// `author` defaults to what `direction` and `flow` tell (`Author.inferred`); a run
+    /// that knows better (an AI answer) says so.
     public init(
         userID: String, source: ChatSource, direction: Direction, text: String, media: MediaKind = .none, at: Date, flow: String? = nil,
-        photoURL: String? = nil, platformMessageID: String? = nil, senderName: String? = nil
+        photoURL: String? = nil, platformMessageID: String? = nil, senderName: String? = nil, author: Author? = nil
     ) {
+        self.author = author ?? Author.inferred(direction: direction, flow: flow)
         self.userID = userID
         self.source = source
         self.direction = direction

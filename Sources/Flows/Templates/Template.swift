@@ -15,6 +15,9 @@ public struct Template: Sendable {
     let soleVariable: String?
     /// Whether the template can read `chat.auto_mode` (directly or inside `{{#chat}}`).
     let readsAutoMode: Bool
+    /// Whether the template prints the AI's answer (`{{answer}}`): a reply that does, after
+    /// `ask_assistant`, is the AI's message rather than the flow's.
+    let readsAnswer: Bool
     /// Mustache's output per shape of the values; nil where it cannot stand in for Mustache.
     let skeletons: TemplateSkeletons?
 
@@ -29,6 +32,7 @@ public struct Template: Sendable {
             self.variables = []
             self.soleVariable = nil
             self.readsAutoMode = false
+            self.readsAnswer = false
             self.skeletons = nil
             return
         }
@@ -38,6 +42,7 @@ public struct Template: Sendable {
             let variables = try TemplateInspector.variables(of: parsed)
             self.variables = variables
             self.readsAutoMode = variables.contains { $0.name.hasPrefix("chat") || $0.name == "auto_mode" }
+            self.readsAnswer = variables.contains { $0.name == "answer" }
             if variables.count == 1, variables[0].enclosingSections.isEmpty,
                 source == "{{\(variables[0].name)}}" || source == "{{{\(variables[0].name)}}}"
             {

@@ -104,7 +104,10 @@ struct BrevoWebhookController<Context: RequestContext>: Sendable {
         switch message.type {
         case "agent":
             if message.receivedFrom == BrevoClient.receivedFromMark { return false }
-            let stored = StoredMessage(userID: visitorID, source: .instagram, direction: .support, text: text, at: clock(), platformMessageID: id)
+            // Typed by a person in Brevo's inbox: staff, named as Brevo names the agent.
+            let stored = StoredMessage(
+                userID: visitorID, source: .instagram, direction: .support, text: text, at: clock(), platformMessageID: id,
+                senderName: message.agentName.flatMap { $0.isEmpty ? nil : $0 }, author: .staff)
             return try await engine.handleBrevoMessage(id, event: nil, agentMessage: stored) != nil
         case "visitor", nil:
             guard try await !engine.isBrevoMessageHandled(id) else { return false }

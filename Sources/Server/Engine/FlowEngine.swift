@@ -115,7 +115,7 @@ public final class FlowEngine: Sendable {
         let committed = try await commitInLane(platformChatID, key: nil) {
             var decision = Decision(record: RunRecord(), plan: DeliveryPlan(services: services))
             decision.record.messages.append(
-                StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName))
+                StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName, author: .staff))
             decision.plan.addReply(text: text, source: source, userID: platformChatID, at: at, visitorID: visitorID, message: 0, logger: logger)
             return decision
         }
@@ -236,7 +236,7 @@ public final class FlowEngine: Sendable {
         decision.record.messages.append(
             StoredMessage(
                 userID: chatID, source: source, direction: .support, text: relay.text,
-                media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url))
+                media: relay.photo == nil ? .none : .photo, at: relay.at, photoURL: relay.photo?.url, senderName: relay.staffName, author: .staff))
         let photoFileID = source == .telegram ? relay.photo?.fileID : nil
         if !relay.text.isEmpty || photoFileID != nil {
             decision.plan.addReply(

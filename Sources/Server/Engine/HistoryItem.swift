@@ -77,4 +77,6 @@ struct StaffRelay: Sendable {
     /// The staff message in the group, for a notice when part of it cannot be sent.
     var groupChatID: Int64
     var groupMessageID: Int64
+    /// The staff member who wrote it (their Telegram name), stored as its `senderName`.
+    var staffName: String? = nil
 }

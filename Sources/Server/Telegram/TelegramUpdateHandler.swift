@@ -57,6 +57,7 @@ struct TelegramUpdateHandler: Sendable {
     private func groupEvent(_ message: TelegramMessage) async throws -> GroupOutcome {
         let text = message.text ?? message.caption ?? ""
         var event = InboundEvent(kind: .telegramReply, at: clock(), userID: nil, text: text)
+        event.staffName = Self.name(of: message.from)
         // Whether the reply answers a known chat: only then is a notice about it worth giving.
         var answersChat = false
         if let thread = message.messageThreadID, message.isTopicMessage == true, let user = try await queries.user(forumTopic: thread) {
@@ -82,7 +83,7 @@ struct TelegramUpdateHandler: Sendable {
                 return .relay(
                     StaffRelay(
                         chat: ChatRef(source: source, platformChatID: chat.userID), text: text, at: event.at,
-                        photo: relayed, groupChatID: message.chat.id, groupMessageID: message.messageID))
+                        photo: relayed, groupChatID: message.chat.id, groupMessageID: message.messageID, staffName: event.staffName))
             }
         } else {
             return .none  // staff talking among themselves
@@ -102,6 +103,12 @@ struct TelegramUpdateHandler: Sendable {
                 : "Only the text was sent: the photo could not be fetched from Telegram, so it did not reach the app. Please send it again.",
             groupChatID: message.chat.id, replyTo: message.messageID, at: event.at)
         return text.isEmpty ? .notice(notice) : .event(event, notice: notice)
+    }
+
+    /// A staff member's name as Telegram gives it (first and last name), for the inbox.
+    static func name(of user: TelegramUser?) -> String? {
+        let name = [user?.firstName, user?.lastName].compactMap { $0 }.joined(separator: " ")
+        return name.isEmpty ? user?.username : name
     }
 
     private func privateEvent(_ message: TelegramMessage) async throws -> InboundEvent {

@@ -37,6 +37,12 @@ public struct RunRecord: Sendable {
         public var result: RunResult
         public var kind: EventKind
         public var at: Date
+
+        public init(result: RunResult, kind: EventKind, at: Date) {
+            self.result = result
+            self.kind = kind
+            self.at = at
+        }
     }
 }
 

@@ -1,0 +1,189 @@
+import Flows
+import Foundation
+import GRDB
+
+/// The inbox's reads (and its one write, what staff have seen): the chat list with its
+/// filters and keyset pages, a conversation's messages, the unread count and the runs
+/// behind a chat. Everything is read from what the commit's trigger keeps on
+/// `conversations` (see `InboxSchema`), so a page reads only the chats it shows.
+///
+/// Async: a page takes milliseconds, which must not hold one of the threads every
+/// request shares.
+public struct InboxQueries: Sendable {
+    let writer: any DatabaseWriter
+    /// How many of the newest messages a text search reads (see `chats`).
+    public var searchScanLimit: Int
+
+    /// 100,000 messages: about 45 ms of scanning on the benchmark machine.
+    public static let defaultSearchScanLimit = 100_000
+
+    public init(database: ReplyflowDatabase, searchScanLimit: Int = InboxQueries.defaultSearchScanLimit) {
+        writer = database.writer
+        self.searchScanLimit = searchScanLimit
+    }
+
+    // MARK: The chat list
+
+    /// One page of chats in the query's order, with its filters, and the cursor of the next.
+    ///
+    /// A page walks the sort's index (activity; the partial index of waiting chats; of
+    /// unread chats when only those are asked for) from the cursor on, and stops once it
+    /// has its chats: a deep page costs what the first does.
+    ///
+    /// Search matches the customer's name and the platform chat id of every chat, and the
+    /// text of the newest `searchScanLimit` messages: a bounded scan, not a full-text index,
+    /// because an FTS5 index made every message's commit 2.4 times as slow (measured:
+    /// `docs/benchmarks.md`, "Inbox queries"). Older messages are not searched.
+    public func chats(_ query: InboxQuery) async throws -> InboxPage {
+        if let after = query.after, after.sort != query.sort { throw InboxCursorError(text: after.encoded, expectedSort: query.sort) }
+        let limit = min(max(query.limit, 1), InboxQuery.maxLimit)
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let source = query.source {
+            conditions.append("c.source = ?")
+            arguments.append(source.rawValue)
+        }
+        if let autoMode = query.autoMode {
+            conditions.append("coalesce(ch.auto_mode, ?) = ?")
+            arguments += [query.autoModeDefault, autoMode]
+        }
+        if query.waitingOnly || query.sort == .longestWaiting { conditions.append("c.waiting_since IS NOT NULL") }
+        // Written as the partial index's own condition, so SQLite reads that index.
+        if query.unreadOnly { conditions.append("c.last_customer_message_id > c.read_message_id") }
+        let search = query.search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        var matching = ""
+        if !search.isEmpty {
+            // The matching chats are found first, once, as a set.
+            let pattern = "%" + Self.escapeLike(search) + "%"
+            matching = Self.matchingChats
+            arguments = [pattern, pattern, searchScanLimit, pattern] + arguments
+            conditions.append("c.id IN (SELECT id FROM matching)")
+        }
+        let order: String
+        switch query.sort {
+        case .newestActivity:
+            if let after = query.after {
+                conditions.append("(c.updated_at, c.id) < (?, ?)")
+                arguments += [after.key, after.id]
+            }
+            order = "c.updated_at DESC, c.id DESC"
+        case .longestWaiting:
+            if let after = query.after {
+                conditions.append("(c.waiting_since, c.id) > (?, ?)")
+                arguments += [after.key, after.id]
+            }
+            order = "c.waiting_since ASC, c.id ASC"
+        }
+        arguments.append(limit + 1)
+        let sql = """
+            \(matching)
+            SELECT c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode,
+                c.last_customer_message_id > c.read_message_id, c.waiting_since,
+                m.id, substr(m.text, 1, \(InboxPreview.maxTextLength)), m.media, m.author, m.created_at
+            FROM conversations c
+            LEFT JOIN users u ON u.id = c.platform_chat_id
+            LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
+            LEFT JOIN messages m ON m.id = c.last_message_id
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY \(order)
+            LIMIT ?
+            """
+        let rows = try await writer.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
+        let items = rows.prefix(limit).map(Self.chat)
+        var next: InboxCursor?
+        if rows.count > limit, let last = items.last {
+            let key = query.sort == .newestActivity ? last.updatedAt.timeIntervalSince1970 : last.waitingSince?.timeIntervalSince1970 ?? 0
+            next = InboxCursor(sort: query.sort, key: key, id: last.id)
+        }
+        return InboxPage(items: items, next: next)
+    }
+
+    /// The chats a search matches (its arguments: the pattern twice, the scan limit, the
+    /// pattern): by the customer's name, by platform chat id, and by the text of the newest
+    /// `searchScanLimit` messages.
+    private static let matchingChats = """
+        WITH matching(id) AS (
+            SELECT c.id FROM users u JOIN conversations c ON c.platform_chat_id = u.id WHERE u.name LIKE ? ESCAPE '\\'
+            UNION SELECT id FROM conversations WHERE platform_chat_id LIKE ? ESCAPE '\\'
+            UNION SELECT c.id FROM (
+                SELECT DISTINCT source, user_id FROM (SELECT source, user_id, text FROM messages ORDER BY id DESC LIMIT ?)
+                WHERE text LIKE ? ESCAPE '\\'
+            ) t JOIN conversations c ON c.source = t.source AND c.platform_chat_id = t.user_id
+        )
+        """
+
+    /// `text` for a LIKE pattern that matches it literally (`%`, `_` and `\` escaped).
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    private static func chat(_ row: Row) -> InboxChat {
+        let preview: InboxPreview? = (row[8] as Int64?).map { id in
+            InboxPreview(
+                id: id, text: row[9] ?? "", media: MediaKind(rawValue: row[10] ?? "") ?? .none,
+                author: StoredMessage.Author(rawValue: row[11] ?? "") ?? .customer, at: Date(timeIntervalSince1970: row[12] ?? 0))
+        }
+        return InboxChat(
+            id: row[0], source: ChatSource(rawValue: row[1]) ?? .app, platformChatID: row[2], name: row[3], lastMessage: preview,
+            updatedAt: Date(timeIntervalSince1970: row[4]), autoMode: row[5], unread: row[6], waitingSince: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    /// How many chats have a customer message staff have not seen (the tab title's count).
+    /// Counts the partial index of unread chats: it holds only those.
+    public func unreadCount() async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM conversations WHERE last_customer_message_id > read_message_id") ?? 0
+        }
+    }
+
+    /// Notes that staff have seen a chat up to `messageID` (team-wide). Never moves back,
+    /// and never past the chat's newest message. Throws `InboxError.conversationNotFound`.
+    public func markRead(conversationID: Int64, upTo messageID: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE conversations SET read_message_id = max(read_message_id, min(?, coalesce(last_message_id, 0)))
+                    WHERE id = ?
+                    """, arguments: [messageID, conversationID])
+            if db.changesCount == 0 { throw InboxError.conversationNotFound(conversationID) }
+        }
+    }
+
+    // MARK: The open conversation
+
+    /// A page of a conversation's messages: the newest `limit` (1...200) before `messageID`
+    /// (the newest of all when nil), oldest first. Throws `InboxError.conversationNotFound`.
+    public func messages(of conversationID: Int64, before messageID: Int64?, limit: Int) async throws -> [InboxMessage] {
+        let limit = min(max(limit, 1), InboxQuery.maxLimit)
+        return try await writer.read { db in
+            guard let chat = try Row.fetchOne(db, sql: "SELECT source, platform_chat_id FROM conversations WHERE id = ?", arguments: [conversationID])
+            else { throw InboxError.conversationNotFound(conversationID) }
+            let source: String = chat[0], chatID: String = chat[1]
+            // The newest outbox item of each message: a message is sent by one item.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, m.direction, m.author, m.sender_name, m.flow, m.text, m.media, m.photo_url, m.created_at,
+                        o.id, o.status, o.last_error
+                    FROM messages m
+                    LEFT JOIN outbox o ON o.id = (SELECT max(id) FROM outbox WHERE message_id = m.id)
+                    WHERE m.user_id = ? AND m.source = ? AND m.id < ?
+                    ORDER BY m.id DESC LIMIT ?
+                    """, arguments: [chatID, source, messageID ?? Int64.max, limit])
+            return rows.reversed().map { row in
+                let delivery: InboxDelivery? = (row[9] as Int64?).map { itemID in
+                    InboxDelivery(itemID: itemID, status: OutboxItem.Status(rawValue: row[10]) ?? .pending, lastError: row[11])
+                }
+                return InboxMessage(
+                    id: row[0], direction: StoredMessage.Direction(rawValue: row[1]) ?? .user, author: StoredMessage.Author(rawValue: row[2]) ?? .customer,
+                    senderName: row[3], flow: row[4], text: row[5], media: MediaKind(rawValue: row[6]) ?? .none, photoURL: row[7],
+                    createdAt: Date(timeIntervalSince1970: row[8]), delivery: delivery)
+            }
+        }
+    }
+}
