@@ -239,7 +239,7 @@ public enum ReplyflowServer {
     > {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
-        // The panel's pages and assets; the inbox adds its own (`AdminPages(extraTemplates:extraAssets:)`).
+        // The panel's pages and assets (the built-in ones include the inbox's).
         let adminPages = AdminPages()
         // Under /admin: errors as pages (JSON under /admin/api/), and the security headers.
         router.add(middleware: AdminResponseMiddleware<ServerRequestContext>(pages: adminPages, logger: logger))
@@ -262,8 +262,14 @@ public enum ReplyflowServer {
             logger: logger
         ).addRoutes(to: router)
         ReadinessController<ServerRequestContext>(database: services.database, engine: services.engine).addRoutes(to: router)
-        AdminController<ServerRequestContext>(database: services.database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
-            .addRoutes(to: router)
+        let admin = AdminController<ServerRequestContext>(
+            database: services.database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
+        let panel = admin.addRoutes(to: router)
+        InboxRoutes<ServerRequestContext>(
+            engine: services.engine, inbox: InboxQueries(database: services.database), conversations: ConversationQueries(database: services.database),
+            retry: services.deliveryRetry, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration, clock: clock,
+            logger: logger
+        ).addRoutes(to: panel.requiring(.agent))
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(

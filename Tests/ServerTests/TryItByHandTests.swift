@@ -53,8 +53,12 @@ import Testing
         let fakes: ChatClientProcess
         let server: ServerProcess
         let telegramURL: String
+        /// The server's settings (its database is `DATABASE_PATH`).
+        let environment: [String: String]
+        /// The scene's own folder, removed afterwards.
+        let directory: String
 
-        static func run(webhook: Bool, _ body: (Scene) async throws -> Void) async throws {
+        static func run(webhook: Bool, settings extra: [String: String] = [:], _ body: (Scene) async throws -> Void) async throws {
             let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
             let fakesBinary = try #require(ServerProcess.executable(named: "replyflow-fakes"), "build replyflow-fakes first (swift build)")
             let harness = try ServerHarness()
@@ -67,7 +71,7 @@ import Testing
             let settings = try Self.settings(in: settingsPath)
             let telegramURL = try #require(settings["TELEGRAM_API_URL"])
             let port = try ServerProcess.freePort()
-            var environment = ServerProcess.environment(harness, port: port).merging(settings) { $1 }
+            var environment = ServerProcess.environment(harness, port: port).merging(settings) { $1 }.merging(extra) { $1 }
             if webhook { environment["TELEGRAM_WEBHOOK_URL"] = "http://127.0.0.1:\(port)/webhooks/telegram" }
             let server = try ServerProcess(binary: binary, environment: environment, logPath: harness.directory + "/server.log")
             defer { server.kill() }
@@ -75,7 +79,7 @@ import Testing
             if webhook {
                 _ = try await fakes.line("setWebhook") { $0 == "telegram  setWebhook http://127.0.0.1:\(port)/webhooks/telegram" }
             }
-            try await body(Scene(fakes: fakes, server: server, telegramURL: telegramURL))
+            try await body(Scene(fakes: fakes, server: server, telegramURL: telegramURL, environment: environment, directory: harness.directory))
         }
 
         /// The `KEY=value` lines of the file the fakes wrote (what `cp fakes.env .env` would use).

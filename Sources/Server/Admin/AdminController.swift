@@ -54,9 +54,6 @@ struct AdminController<Context: AdminRequestContext> {
             let session = try context.requireStaff()
             return JSONBody.response(["username": session.account.username, "role": session.account.role.rawValue, "csrfToken": session.csrfToken])
         }
-        let agents = groups.requiring(.agent)
-        // A stand-in for the inbox until it is built (issue 15, point 3).
-        agents.get("") { _, context in try pages.render("inbox", title: "Inbox", session: try context.requireStaff(.agent)) }
         let admins = groups.requiring(.admin)
         AdminUsersRoutes<Context>(database: database, pages: pages, hasher: hasher, auditor: auditor, clock: clock).addRoutes(to: admins)
         AdminAuditRoutes<Context>(database: database, pages: pages).addRoutes(to: admins)

@@ -56,7 +56,7 @@ struct AdminResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             refusal = AdminError(.internalServerError, "something went wrong on the server; it is logged")
         }
         var response: Response
-        if AdminPaths.isAPI(request.uri.path) {
+        if AdminPaths.wantsJSON(request) {
             response = JSONBody.response(["success": false, "error": refusal.message], status: refusal.status)
         } else {
             let context: [String: Any] = ["status": Int(refusal.status.code), "reason": refusal.status.reasonPhrase, "message": refusal.message]

@@ -31,7 +31,7 @@ struct AdminSessionMiddleware<Context: AdminRequestContext>: RouterMiddleware {
     }
 
     static func refuseAnonymous(_ request: Request) throws -> Response {
-        if AdminPaths.isAPI(request.uri.path) { throw AdminError(.unauthorized, "you are not signed in (or your session has ended)") }
+        if AdminPaths.wantsJSON(request) { throw AdminError(.unauthorized, "you are not signed in (or your session has ended)") }
         var next = request.uri.path
         if let query = request.uri.query, !query.isEmpty { next += "?" + query }
         return redirect(to: loginURL(next: next))

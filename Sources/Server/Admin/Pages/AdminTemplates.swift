@@ -1,7 +1,7 @@
 /// The built-in page templates (each in a `Templates+*.swift` file of its own).
 enum AdminTemplates {
     static var builtIn: [String: String] {
-        ["login": login, "error": error, "inbox": inboxPlaceholder, "users": users, "audit": audit]
+        ["login": login, "error": error, "inbox": inbox, "users": users, "audit": audit]
     }
 
     /// The layout split where a page's content goes.
@@ -16,5 +16,5 @@ enum AdminTemplates {
 
 /// The built-in stylesheet and script.
 enum AdminAssets {
-    static let builtIn: [AdminAsset] = [.css("panel.css", panelCSS), .javaScript("panel.js", panelJS)]
+    static let builtIn: [AdminAsset] = [.css("panel.css", panelCSS + inboxCSS), .javaScript("panel.js", panelJS)] + inbox
 }

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// The inbox in a real browser (headless Chromium driven by selenium, `python/browser_story.py`),
+/// against the real `replyflow serve` and the fake Telegram of `replyflow-fakes`: accounts
+/// made with `replyflow users add`, a customer's Telegram chat appearing live, a reply that
+/// reaches Telegram, taking over from the AI and giving back, a hostile name shown as text,
+/// a cross-site post refused, logout, and an agent refused the users page. Run once: the
+/// router-level tests cover each rule in detail.
+@Suite("The inbox in a browser", .serialized) struct InboxBrowserStoryTests {
+    static let apiKey = "browser-story-key"
+
+    @Test(.timeLimit(.minutes(4))) func aSupportLeadWorksTheInbox() async throws {
+        let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
+            "the browser story needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver (.ci/run does)")
+        try await TryItByHandTests.Scene.run(webhook: false, settings: ["API_KEY": Self.apiKey]) { scene in
+            let database = try #require(scene.environment["DATABASE_PATH"])
+            let adminPassword = "lead-password-1", agentPassword = "sam-password-1"
+            try Self.users(binary, ["add", "lead", "--role", "admin", "--password-stdin", "--db", database], input: adminPassword)
+            try Self.users(binary, ["add", "sam", "--role", "agent", "--password-stdin", "--db", database], input: agentPassword)
+
+            let screens = scene.directory + "/screens"
+            let story = try ChatClientProcess(
+                script: "browser_story.py",
+                arguments: [scene.server.url(""), scene.telegramURL, Self.apiKey, adminPassword, agentPassword, screens])
+            defer { story.stop() }
+            _ = try await story.line("the end of the story", timeout: .seconds(170)) { $0 == "story: done" }
+            let live = try await story.line(startingWith: "live: ")
+            print("inbox browser story: a new chat reached the open page in \(live.dropFirst("live: ".count))")
+
+            // The fake Telegram received the staff reply, and never the forged one.
+            let sent = try await scene.fakes.line("the staff reply sent to the customer") {
+                $0.hasPrefix("telegram  sendMessage to 7770001 ") && $0.contains("Your order ships today")
+            }
+            #expect(!sent.isEmpty)
+            let forged = try? await scene.fakes.line("a forged reply", timeout: .milliseconds(300)) { $0.contains("forged") }
+            #expect(forged == nil, "the cross-site reply reached Telegram: \(forged ?? "")")
+
+            // The README's screenshot comes from this run when asked for.
+            if let target = ProcessInfo.processInfo.environment["REPLYFLOW_SCREENSHOT_DIR"] {
+                try? FileManager.default.removeItem(atPath: target + "/inbox.png")
+                try FileManager.default.copyItem(atPath: screens + "/inbox.png", toPath: target + "/inbox.png")
+            }
+        }
+    }
+
+    /// `replyflow users ...` with `input` on its standard input; fails the test with its output.
+    static func users(_ binary: String, _ arguments: [String], input: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["users"] + arguments
+        let stdin = Pipe(), output = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        stdin.fileHandleForWriting.write(Data((input + "\n").utf8))
+        try stdin.fileHandleForWriting.close()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "replyflow users \(arguments.joined(separator: " ")): \(printed)")
+    }
+}

@@ -1,0 +1,264 @@
+"""The inbox's story in a real browser: headless Chromium driven by selenium.
+
+usage: browser_story.py PANEL_URL TELEGRAM_FAKE_URL API_KEY ADMIN_PASSWORD AGENT_PASSWORD OUT_DIR
+
+PANEL_URL is the server's base URL (http://127.0.0.1:PORT); TELEGRAM_FAKE_URL the fake
+Telegram's (its /fake/private-message plays a customer). The admin is `lead`, the agent
+`sam`. Prints one line per step ("step: ..."), the measured live latency
+("live: N ms"), and "story: done" at the end; a failed step prints "FAILED: why" to stderr
+and exits 1. Screenshots go to OUT_DIR (inbox.png, and failure.png when a step fails).
+"""
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    sys.stderr.write('selenium is missing: pip install "selenium>=4.11,<5" (and apt-get install chromium chromium-driver)\n')
+    sys.exit(3)
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+LAST_STEP = ["starting"]
+
+
+def step(text):
+    LAST_STEP[0] = text
+    print("step: " + text, flush=True)
+
+
+def post_form(url, fields):
+    data = urllib.parse.urlencode(fields).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST"), timeout=10) as response:
+        return json.loads(response.read())
+
+
+def api_get(base, path, key):
+    request = urllib.request.Request(base + path, headers={"X-API-Key": key})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def customer_writes(telegram, user_id, first_name, text):
+    answer = post_form(telegram + "/fake/private-message", {"user_id": user_id, "first_name": first_name, "text": text})
+    if not answer.get("ok"):
+        raise AssertionError("the fake Telegram refused the customer's message: %r" % answer)
+
+
+class Story:
+    def __init__(self, base, telegram, key, out):
+        self.base, self.telegram, self.key, self.out = base, telegram, key, out
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800"]:
+            options.add_argument(argument)
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.set_page_load_timeout(20)
+
+    def wait(self, what, condition, seconds=10):
+        """Waits until `condition` is truthy; the live page redraws parts of itself, so an
+        element found a moment ago may be gone: that counts as not yet."""
+        def attempt(driver):
+            try:
+                return condition()
+            except StaleElementReferenceException:
+                return None
+        try:
+            return WebDriverWait(self.driver, seconds, poll_frequency=0.05).until(attempt)
+        except TimeoutException:
+            raise AssertionError("timed out waiting for " + what)
+
+    def click(self, what, css_or_finder):
+        """Clicks an element found afresh until the click lands on a live element."""
+        def attempt():
+            element = self.find(css_or_finder) if isinstance(css_or_finder, str) else css_or_finder()
+            if element is None:
+                return None
+            element.click()
+            return True
+        self.wait("to click " + what, attempt)
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def finds(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def log_in(self, name, password):
+        self.driver.get(self.base + "/admin")
+        self.wait("the login page", lambda: "/admin/login" in self.driver.current_url)
+        self.find("input[name=username]").send_keys(name)
+        self.find("input[name=password]").send_keys(password)
+        self.find("form[action='/admin/login'] button, form[action='/admin/login'] [type=submit]").click()
+        self.wait("the inbox after logging in", lambda: self.finds("#inbox"))
+
+    def chat_named(self, name):
+        for item in self.finds("#chats li.chat"):
+            if item.find_element(By.CSS_SELECTOR, ".name").text == name:
+                return item
+        return None
+
+    def no_alert(self):
+        try:
+            alert = self.driver.switch_to.alert
+            raise AssertionError("a script ran from customer data: alert %r" % alert.text)
+        except NoAlertPresentException:
+            pass
+
+    def run(self, admin_password, agent_password):
+        driver = self.driver
+        step("log in as the admin")
+        self.log_in("lead", admin_password)
+
+        step("a customer writes in Telegram; the chat appears without a reload")
+        driver.execute_script("document.body.setAttribute('data-story-marker', 'same-page')")
+        started = time.monotonic()
+        customer_writes(self.telegram, 7770001, "Olga", "Where is my order 123?")
+        chat = self.wait("Olga's chat to appear live", lambda: self.chat_named("Olga"), seconds=10)
+        live_ms = (time.monotonic() - started) * 1000
+        if driver.find_element(By.TAG_NAME, "body").get_attribute("data-story-marker") != "same-page":
+            raise AssertionError("the page was reloaded")
+        print("live: %.0f ms" % live_ms, flush=True)
+        self.wait("the unread count in the title", lambda: driver.title.startswith("("))
+
+        step("open the chat")
+        self.click("Olga's chat", lambda: self.chat_named("Olga").find_element(By.CSS_SELECTOR, "a"))
+        self.wait("Olga's message in the conversation",
+                  lambda: any("Where is my order 123?" in item.text for item in self.finds("#messages li.message")))
+        self.wait("the AI's answer (auto mode is on)",
+                  lambda: any("author-assistant" in (item.get_attribute("class") or "") or "author-flow" in (item.get_attribute("class") or "")
+                              for item in self.finds("#messages li.message")), seconds=15)
+        self.click("why", "#why summary")
+        self.wait("why the bot answered", lambda: self.finds("#why .run"))
+
+        step("take over from the AI")
+        self.click("take over", "#toggle-auto")
+        self.wait("the staff banner", lambda: "Give back" in self.find("#toggle-auto").text)
+
+        step("reply; Enter sends")
+        reply = self.find("#reply")
+        reply.send_keys("Your order ships today")
+        reply.send_keys(Keys.ENTER)
+        self.wait("the reply in the conversation",
+                  lambda: any("Your order ships today" in item.text for item in self.finds("#messages li.message")))
+        chat_id = self.find("#chats li.current").get_attribute("data-chat-id")
+        try:
+            self.wait("the reply delivered to Telegram", lambda: self.delivered(chat_id, "Your order ships today"), seconds=15)
+        except AssertionError as error:
+            raise AssertionError("%s; the /api has: %r" % (error, api_get(self.base, "/api/chats/%s/messages?perPage=100" % chat_id, self.key)))
+
+        step("give back to the AI")
+        self.click("give back", "#toggle-auto")
+        self.wait("the AI banner", lambda: "Take over" in self.find("#toggle-auto").text)
+        os.makedirs(self.out, exist_ok=True)
+        driver.save_screenshot(os.path.join(self.out, "inbox.png"))
+
+        step("a customer's name with HTML stays text")
+        customer_writes(self.telegram, 7770002, XSS_NAME, "hello")
+        self.wait("the XSS-named chat", lambda: self.chat_named(XSS_NAME))
+        if self.finds("#chats img"):
+            raise AssertionError("the customer's name became an <img> element")
+        self.click("the XSS chat", lambda: self.chat_named(XSS_NAME).find_element(By.CSS_SELECTOR, "a"))
+        self.wait("the XSS chat open", lambda: self.find("#conversation h2").text == XSS_NAME)
+        time.sleep(0.3)
+        self.no_alert()
+
+        step("a form posted from another site is refused")
+        status = self.cross_site_post(chat_id)
+        if status != 403:
+            raise AssertionError("a cross-site reply was answered %s, not 403" % status)
+        if self.delivered(chat_id, "forged"):
+            raise AssertionError("the forged reply was sent")
+
+        step("log out")
+        self.find("form[action='/admin/logout'] button").click()
+        self.wait("the login page after logout", lambda: "/admin/login" in driver.current_url)
+        driver.get(self.base + "/admin")
+        self.wait("a redirect to login after logout", lambda: "/admin/login" in driver.current_url)
+
+        step("an agent is refused the users page")
+        self.log_in("sam", agent_password)
+        driver.get(self.base + "/admin/users")
+        if "/admin/login" in driver.current_url or not self.finds("body"):
+            raise AssertionError("the agent was not shown a refusal")
+        page = self.find("body").text
+        if "lead" in page and "sam" in page and "Add" in page:
+            raise AssertionError("the agent saw the users page")
+        if "403" not in page and "not allowed" not in page.lower() and "forbidden" not in page.lower():
+            raise AssertionError("the agent's refusal does not say so: %r" % page[:300])
+        print("story: done", flush=True)
+
+    def delivered(self, chat_id, text):
+        messages = api_get(self.base, "/api/chats/%s/messages?perPage=100" % chat_id, self.key)["messages"]
+        return any(text in (message.get("content") or "") and message.get("deliveryStatus") == "sent" for message in messages)
+
+    def cross_site_post(self, chat_id):
+        """Serves a page on another origin whose form posts a reply to the panel, submits it
+        in the logged-in browser, and returns the status the panel answered."""
+        target = "%s/admin/chats/%s/reply" % (self.base, chat_id)
+        page = ('<!doctype html><form id="f" method="post" action="%s"><input name="text" value="forged"></form>'
+                '<script>document.getElementById("f").submit()</script>' % target).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args):
+                pass
+
+        server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            self.driver.get("http://127.0.0.1:%d/" % server.server_address[1])
+            self.wait("the forged post's answer", lambda: "/admin/chats/" in self.driver.current_url)
+            status = self.driver.execute_script(
+                "var e = performance.getEntriesByType('navigation')[0]; return e && e.responseStatus;")
+            if not status:
+                body = self.find("body").text
+                status = 403 if ("403" in body or "refused" in body.lower() or "forbidden" in body.lower()) else 200
+            return status
+        finally:
+            server.shutdown()
+            self.driver.get(self.base + "/admin")
+
+
+def main():
+    base, telegram, key, admin_password, agent_password, out = sys.argv[1:7]
+    watchdog = threading.Timer(150, lambda: (sys.stderr.write("FAILED: the story took over 150 s\n"), os._exit(2)))
+    watchdog.daemon = True
+    watchdog.start()
+    story = Story(base.rstrip("/"), telegram.rstrip("/"), key, out)
+    try:
+        story.run(admin_password, agent_password)
+    except Exception as error:
+        os.makedirs(out, exist_ok=True)
+        try:
+            story.driver.save_screenshot(os.path.join(out, "failure.png"))
+            with open(os.path.join(out, "failure.html"), "w") as page:
+                page.write(story.driver.page_source)
+        except Exception:
+            pass
+        sys.stderr.write("FAILED at step '%s': %s\n" % (LAST_STEP[0], error))
+        sys.exit(1)
+    finally:
+        story.driver.quit()
+
+
+if __name__ == "__main__":
+    main()
