@@ -48,7 +48,7 @@ struct AdminController<Context: AdminRequestContext> {
             failuresPerAddress: RateLimiter(limit: Self.failuresPerAddress, perSeconds: Self.failureWindow, clock: clock),
             failuresPerAccount: RateLimiter(limit: Self.failuresPerAccount, perSeconds: Self.failureWindow, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: signedIn)
-        let groups = AdminRouteGroups(signedIn: signedIn)
+        let groups = AdminRouteGroups(signedIn: signedIn, pages: pages, auditor: auditor)
         // Who is signed in, for the pages' scripts (and the CSRF token they send back).
         signedIn.get("api/me") { _, context in
             let session = try context.requireStaff()
@@ -66,6 +66,10 @@ struct AdminController<Context: AdminRequestContext> {
 struct AdminRouteGroups<Context: AdminRequestContext> {
     /// `/admin/...` for anyone signed in.
     let signedIn: RouterGroup<Context>
+    /// The pages and layout the panel renders with (`render`, `assetURL`).
+    let pages: AdminPages
+    /// The audit log writer, with the client address as `TRUSTED_PROXIES` tells it.
+    let auditor: AdminAuditor
 
     /// `/admin/...` for members of staff with at least `role`.
     func requiring(_ role: StaffRole) -> RouterGroup<Context> {
