@@ -79,13 +79,14 @@ indirect enum PendingWrite: Sendable {
             if result.flows.isEmpty {
                 try statements.run(.insertTrace) { row in
                     row.date(at); row.text(kind.rawValue); row.text(trigger); row.text(result.userID)
-                    row.text(result.note ?? "no flow listens to this trigger"); row.text(nil); row.text(nil); row.text(nil); row.text(nil)
+                    row.text(result.note ?? "no flow listens to this trigger"); row.text(nil); row.text(nil); row.text(nil); row.text(nil); row.text(nil)
                 }
             }
             for outcome in result.flows {
                 try statements.run(.insertTrace) { row in
                     row.date(at); row.text(kind.rawValue); row.text(trigger); row.text(result.userID)
                     row.text(result.note); row.text(outcome.name); row.text(outcome.result.rawValue); row.text(outcome.reason); row.text(outcome.variant)
+                    row.text(result.actionLines(of: outcome.name))
                 }
             }
         default:

@@ -354,6 +354,11 @@ public final class ReplyflowDatabase: Sendable {
         migrator.registerMigration("v14: inbox") { db in
             try InboxSchema.migrate(db)
         }
+        migrator.registerMigration("v15: traces keep what each flow did") { db in
+            // "Why did the bot answer?" shows each flow's actions and their text: one line
+            // per action (`reply: Hello!`), on the flow's own trace row. Older rows have none.
+            try db.execute(sql: "ALTER TABLE run_traces ADD COLUMN actions TEXT")
+        }
         return migrator
     }
 }

@@ -24,7 +24,8 @@ enum StateSQL {
         ON CONFLICT (experiment, user_id) DO UPDATE SET exposure_count = exposure_count + 1
         """
     static let insertConversion = "INSERT OR IGNORE INTO experiment_conversions (experiment, user_id, variant, converted_at) VALUES (?, ?, ?, ?)"
-    static let insertTrace = "INSERT INTO run_traces (at, event_kind, trigger, user_id, note, flow, result, reason, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertTrace =
+        "INSERT INTO run_traces (at, event_kind, trigger, user_id, note, flow, result, reason, variant, actions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
     static let selectInboundCount = "SELECT inbound_count FROM users WHERE id = ?"
     static let selectAutoMode = "SELECT auto_mode FROM chats WHERE source = ? AND user_id = ?"

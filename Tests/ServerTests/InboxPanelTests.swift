@@ -57,6 +57,7 @@ struct InboxPanelTests {
             #expect(open.status == .ok)
             #expect(open.text.contains(#"<p class="text">Where is my order?</p>"#))
             #expect(open.text.contains("Take over"))
+            #expect(open.text.contains("→ forward_to_group"), "why the bot did what it did names each flow's actions")
             #expect(open.text.contains("Why did (or didn&#39;t) the bot answer?") || open.text.contains("Why did (or didn't) the bot answer?"))
             let again = try await sam.get("/admin")
             #expect(again.text.contains(#"data-unread="0""#), "opening the chat read it")

@@ -147,11 +147,13 @@ final class DirectStateStore: StateCalls {
         let at = event.at.timeIntervalSince1970
         let trigger = result.trigger?.rawValue
         if result.flows.isEmpty {
-            write(sql, [at, event.kind.rawValue, trigger, result.userID, result.note ?? "no flow listens to this trigger", nil, nil, nil, nil])
+            write(sql, [at, event.kind.rawValue, trigger, result.userID, result.note ?? "no flow listens to this trigger", nil, nil, nil, nil, nil])
             return
         }
         for outcome in result.flows {
-            write(sql, [at, event.kind.rawValue, trigger, result.userID, result.note, outcome.name, outcome.result.rawValue, outcome.reason, outcome.variant])
+            write(sql, [at, event.kind.rawValue, trigger, result.userID, result.note, outcome.name, outcome.result.rawValue, outcome.reason, outcome.variant,
+                result.actionLines(of: outcome.name),
+            ])
         }
     }
 }

@@ -17,6 +17,13 @@ public struct RunResult: Sendable {
         self.note = note
         self.userID = userID
     }
+
+    /// What `flow` did, one action a line (`reply: Hello!`), as the run's trace keeps it for
+    /// "why did the bot answer?"; nil when it did nothing.
+    public func actionLines(of flow: String) -> String? {
+        let lines = actions.filter { $0.flow == flow }.map(\.traceLine)
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
 }
 
 /// One flow's result for one event.
@@ -45,6 +52,12 @@ public struct PerformedAction: Sendable, Equatable {
     /// For `set_auto_mode`: on or off.
     public var value: String?
     public var title: String?
+
+    /// `type: text` (or `type: value`, or the type alone), on one line.
+    public var traceLine: String {
+        let detail = [title, text ?? value].compactMap { $0 }.joined(separator: " · ")
+        return (detail.isEmpty ? type : "\(type): \(detail)").replacingOccurrences(of: "\n", with: " ")
+    }
 
     public init(flow: String, type: String, text: String? = nil, value: String? = nil, title: String? = nil) {
         self.flow = flow

@@ -22,13 +22,16 @@ public struct ChatFlowTrace: Sendable, Equatable {
     public var reason: String?
     /// The experiment variant the flow ran as.
     public var variant: String?
+    /// What it did, one action a line (`reply: Hello!`); empty for a skip, and for runs
+    /// traced before traces kept actions.
+    public var actions: [String] = []
 }
 
 extension InboxQueries {
     /// The chat's most recent events (up to `limit`, 1...50), newest first, each with what
     /// every flow did with it. Read from `run_traces` (one row per flow per event, written
-    /// with the run's commit) through its per-user index. Traces do not record the actions
-    /// a flow took: the messages it sent are the conversation's own.
+    /// with the run's commit) through its per-user index, with the actions each flow took
+    /// (from v15 on).
     /// Throws `InboxError.conversationNotFound`.
     public func recentRuns(of conversationID: Int64, limit: Int) async throws -> [ChatRunTrace] {
         let limit = min(max(limit, 1), 50)
@@ -41,7 +44,7 @@ extension InboxQueries {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, at, event_kind, trigger, note, flow, result, reason, variant FROM run_traces
+                    SELECT id, at, event_kind, trigger, note, flow, result, reason, variant, actions FROM run_traces
                     WHERE user_id = ? AND event_kind IN (\(kinds)) ORDER BY id DESC
                     """, arguments: [chatID])
             var traces: [ChatRunTrace] = []
@@ -61,7 +64,9 @@ extension InboxQueries {
                 previousID = id
                 if let flow: String = row[5] {
                     traces[traces.count - 1].flows.insert(
-                        ChatFlowTrace(flow: flow, result: FlowOutcome.Result(rawValue: row[6] ?? "") ?? .skipped, reason: row[7], variant: row[8]), at: 0)
+                        ChatFlowTrace(
+                            flow: flow, result: FlowOutcome.Result(rawValue: row[6] ?? "") ?? .skipped, reason: row[7], variant: row[8],
+                            actions: (row[9] as String?).map { $0.split(separator: "\n").map(String.init) } ?? []), at: 0)
                 }
             }
             return traces

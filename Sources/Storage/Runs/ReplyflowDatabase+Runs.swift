@@ -127,10 +127,11 @@ extension ReplyflowDatabase {
         let insert = try db.cachedStatement(sql: StateSQL.insertTrace)
         let at = trace.at.timeIntervalSince1970, kind = trace.kind.rawValue, trigger = trace.result.trigger?.rawValue, user = trace.result.userID
         if trace.result.flows.isEmpty {
-            try insert.execute(arguments: [at, kind, trigger, user, trace.result.note ?? "no flow listens to this trigger", nil, nil, nil, nil])
+            try insert.execute(arguments: [at, kind, trigger, user, trace.result.note ?? "no flow listens to this trigger", nil, nil, nil, nil, nil])
         }
         for flow in trace.result.flows {
-            try insert.execute(arguments: [at, kind, trigger, user, trace.result.note, flow.name, flow.result.rawValue, flow.reason, flow.variant])
+            try insert.execute(
+                arguments: [at, kind, trigger, user, trace.result.note, flow.name, flow.result.rawValue, flow.reason, flow.variant, trace.result.actionLines(of: flow.name)])
         }
     }
 }

@@ -117,6 +117,7 @@ struct InboxView: Sendable {
                 var values: [String: Any] = ["flow": flow.flow, "result": "\(flow.result.rawValue)", "resultClass": "\(flow.result.rawValue)"]
                 if let reason = flow.reason, !reason.isEmpty { values["reason"] = reason }
                 if let variant = flow.variant { values["variant"] = variant }
+                values["actions"] = flow.actions
                 return values
             },
         ]
