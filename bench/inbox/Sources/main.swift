@@ -114,6 +114,8 @@ case "queries":
 
 case "commits":
     let count = arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000
+    // What "before" leaves out of v14: everything by default, or some of it, to find what costs.
+    let parts = Set(arguments.count > 3 ? Array(arguments[3...]) : ["trigger", "waiting", "unread", "traces"])
     // Rounds alternate the two schemas, so both see the same machine load.
     var before: [Double] = [], after: [Double] = []
     for round in 0..<6 {
@@ -123,19 +125,21 @@ case "commits":
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let database = try ReplyflowDatabase(path: directory + "/state.sqlite")
             if legacy {
-                try await database.writer.write { db in
-                    try db.execute(
-                        sql: """
-                            DROP TRIGGER conversations_follow_messages;
-                            CREATE TRIGGER conversations_follow_messages AFTER INSERT ON messages BEGIN
-                                INSERT INTO conversations (source, platform_chat_id, created_at, updated_at)
-                                VALUES (NEW.source, NEW.user_id, NEW.created_at, NEW.created_at)
-                                ON CONFLICT (source, platform_chat_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at);
-                            END;
-                            DROP INDEX conversations_waiting;
-                            DROP INDEX conversations_unread;
-                            DROP INDEX run_traces_by_user;
-                            """)
+                try database.writer.write { db in
+                    if parts.contains("trigger") {
+                        try db.execute(
+                            sql: """
+                                DROP TRIGGER conversations_follow_messages;
+                                CREATE TRIGGER conversations_follow_messages AFTER INSERT ON messages BEGIN
+                                    INSERT INTO conversations (source, platform_chat_id, created_at, updated_at)
+                                    VALUES (NEW.source, NEW.user_id, NEW.created_at, NEW.created_at)
+                                    ON CONFLICT (source, platform_chat_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at);
+                                END;
+                                """)
+                    }
+                    if parts.contains("waiting") { try db.execute(sql: "DROP INDEX conversations_waiting") }
+                    if parts.contains("unread") { try db.execute(sql: "DROP INDEX conversations_unread") }
+                    if parts.contains("traces") { try db.execute(sql: "DROP INDEX run_traces_by_user") }
                 }
             }
             let perRound = count / 6
@@ -161,7 +165,9 @@ case "commits":
         }
     }
     let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
-    print(String(format: "commit of one message + trace, %d commits each: before (v3 trigger, no v14 indexes) %.1f µs, after (v14) %.1f µs", count, mean(before), mean(after)))
+    print(
+        "commit of one message + trace, \(count) commits each: without v14's \(parts.sorted().joined(separator: ", "))"
+            + String(format: " %.1f µs, with (v14) %.1f µs", mean(before), mean(after)))
     print("  per round before: \(before.map { String(format: "%.1f", $0) }), after: \(after.map { String(format: "%.1f", $0) })")
 
 default:
