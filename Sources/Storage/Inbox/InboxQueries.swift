@@ -40,7 +40,10 @@ public struct InboxQueries: Sendable {
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
         if let source = query.source {
-            conditions.append("c.source = ?")
+            // With unread only, the partial index of unread chats (a few) beats the index of
+            // the source's chats (a third of all): `+` keeps SQLite from picking the latter
+            // (14 ms for a filtered page of 100,000 chats, against under 1 ms).
+            conditions.append(query.unreadOnly && query.sort == .newestActivity ? "+c.source = ?" : "c.source = ?")
             arguments.append(source.rawValue)
         }
         if let autoMode = query.autoMode {

@@ -64,6 +64,12 @@ enum InboxSchema {
     /// v3's trigger (one row per chat, moved to the top on every message), now also keeping
     /// the inbox's columns. Message ids only grow, but `max` keeps a row right if a bulk
     /// writer ever inserts out of order.
+    ///
+    /// `waiting_since` is set and cleared by statements of their own that write only on a
+    /// transition (a customer writing to a chat nobody waited in, staff answering one that
+    /// waited): SQLite rewrites a partial index's entry whenever an UPDATE assigns a column
+    /// it reads, so assigning it in the upsert moved the waiting chat's entry, an extra page
+    /// in every commit of a customer message.
     static let followMessagesTrigger = """
         CREATE TRIGGER conversations_follow_messages AFTER INSERT ON messages BEGIN
             INSERT INTO conversations (source, platform_chat_id, created_at, updated_at, last_message_id, last_customer_message_id, waiting_since)
@@ -74,11 +80,11 @@ enum InboxSchema {
             ON CONFLICT (source, platform_chat_id) DO UPDATE SET
                 updated_at = max(updated_at, excluded.updated_at),
                 last_message_id = max(coalesce(last_message_id, 0), excluded.last_message_id),
-                last_customer_message_id = max(last_customer_message_id, excluded.last_customer_message_id),
-                waiting_since = CASE NEW.author
-                    WHEN 'customer' THEN coalesce(waiting_since, excluded.waiting_since)
-                    WHEN 'staff' THEN NULL
-                    ELSE waiting_since END;
+                last_customer_message_id = max(last_customer_message_id, excluded.last_customer_message_id);
+            UPDATE conversations SET waiting_since = NEW.created_at
+                WHERE NEW.author = 'customer' AND source = NEW.source AND platform_chat_id = NEW.user_id AND waiting_since IS NULL;
+            UPDATE conversations SET waiting_since = NULL
+                WHERE NEW.author = 'staff' AND source = NEW.source AND platform_chat_id = NEW.user_id AND waiting_since IS NOT NULL;
         END;
         """
 }

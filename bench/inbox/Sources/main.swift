@@ -65,7 +65,8 @@ func seed(_ database: ReplyflowDatabase, chats: Int) throws {
     }
     try store.finish()
     try database.writer.write { db in
-        try db.execute(sql: "UPDATE conversations SET read_message_id = last_message_id WHERE id % 10 != 0")
+        // Picked at random: a rule on the id would line up with the rule for auto mode.
+        try db.execute(sql: "UPDATE conversations SET read_message_id = last_message_id WHERE abs(random()) % 10 != 0")
     }
 }
 
@@ -99,6 +100,10 @@ case "queries":
     try await time("filtered: telegram, auto mode off, unread", runs: runs) {
         _ = try await inbox.chats(InboxQuery(source: .telegram, autoMode: false, autoModeDefault: true, unreadOnly: true))
     }
+    // The worst case of a filter: nothing matches, so every unread chat is read.
+    try await time("filtered, nothing matches (every unread read)", runs: runs) {
+        _ = try await inbox.chats(InboxQuery(source: .telegram, autoMode: true, autoModeDefault: false, unreadOnly: true))
+    }
     try await time("filtered: unread only", runs: runs) { _ = try await inbox.chats(InboxQuery(autoModeDefault: true, unreadOnly: true)) }
     let searchRuns = max(20, runs / 10)
     try await time("search 'трек 4242' (name, id, text)", runs: searchRuns) {
@@ -114,16 +119,20 @@ case "queries":
 
 case "commits":
     let count = arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000
-    // Rounds alternate the two schemas, so both see the same machine load.
-    var before: [Double] = [], after: [Double] = []
-    for round in 0..<6 {
-        for legacy in (round % 2 == 0 ? [false, true] : [true, false]) {
-            let directory = NSTemporaryDirectory() + "inbox-bench-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let database = try ReplyflowDatabase(path: directory + "/state.sqlite")
-            if legacy {
-                try await database.writer.write { db in
+    // What "before" leaves out of v14: everything by default, or some of it, to find what costs.
+    let parts = Set(arguments.count > 3 ? Array(arguments[3...]) : ["trigger", "waiting", "unread", "traces"])
+    // Both files are written side by side, one commit each in turn (which goes first
+    // alternates), so a load that comes and goes on a shared machine hits both alike.
+    var databases: [ReplyflowDatabase] = []
+    var directories: [String] = []
+    for legacy in [false, true] {
+        let directory = NSTemporaryDirectory() + "inbox-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directories.append(directory)
+        let database = try ReplyflowDatabase(path: directory + "/state.sqlite")
+        if legacy {
+            try database.writer.write { db in
+                if parts.contains("trigger") {
                     try db.execute(
                         sql: """
                             DROP TRIGGER conversations_follow_messages;
@@ -132,37 +141,47 @@ case "commits":
                                 VALUES (NEW.source, NEW.user_id, NEW.created_at, NEW.created_at)
                                 ON CONFLICT (source, platform_chat_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at);
                             END;
-                            DROP INDEX conversations_waiting;
-                            DROP INDEX conversations_unread;
-                            DROP INDEX run_traces_by_user;
                             """)
                 }
+                if parts.contains("waiting") { try db.execute(sql: "DROP INDEX conversations_waiting") }
+                if parts.contains("unread") { try db.execute(sql: "DROP INDEX conversations_unread") }
+                if parts.contains("traces") { try db.execute(sql: "DROP INDEX run_traces_by_user") }
             }
-            let perRound = count / 6
+        }
+        databases.append(database)
+    }
+    defer { for directory in directories { try? FileManager.default.removeItem(atPath: directory) } }
+    /// One run's commit: a message (a customer's, an AI answer, every fourth a staff answer,
+    /// so waiting starts and ends) and its trace, in one of 2,000 chats.
+    func record(_ index: Int) -> RunRecord {
+        let user = "u\(index % 2_000)", at = t0.addingTimeInterval(Double(index))
+        let author: StoredMessage.Author = index % 4 == 3 ? .staff : index % 4 == 1 ? .assistant : .customer
+        var record = RunRecord()
+        record.messages = [
+            StoredMessage(
+                userID: user, source: .app, direction: author == .customer ? .user : .support, text: "where is my order \(index)", at: at,
+                flow: author == .assistant ? "Auto" : nil, author: author)
+        ]
+        var result = RunResult(trigger: .appMessage, userID: user)
+        result.flows = [FlowOutcome(name: "Forward", result: .ran)]
+        record.trace = RunRecord.Trace(result: result, kind: .appMessage, at: at)
+        return record
+    }
+    var samples: [[Double]] = [[], []]
+    for index in 0..<count {
+        let made = record(index)
+        for which in (index % 2 == 0 ? [0, 1] : [1, 0]) {
             let start = ContinuousClock.now
-            for index in 0..<perRound {
-                let user = "u\(index % 2_000)", at = t0.addingTimeInterval(Double(index))
-                // A customer's message, then every fourth one a staff answer: waiting starts and ends.
-                let author: StoredMessage.Author = index % 4 == 3 ? .staff : index % 4 == 1 ? .assistant : .customer
-                var record = RunRecord()
-                record.messages = [
-                    StoredMessage(
-                        userID: user, source: .app, direction: author == .customer ? .user : .support, text: "where is my order \(index)", at: at,
-                        author: author)
-                ]
-                var result = RunResult(trigger: .appMessage, userID: user)
-                result.flows = [FlowOutcome(name: "Forward", result: .ran, reason: nil, variant: nil)]
-                record.trace = RunRecord.Trace(result: result, kind: .appMessage, at: at)
-                _ = try await database.commit(record)
-            }
-            let micros = Double((ContinuousClock.now - start).components.attoseconds) / 1e12 / Double(perRound)
-                + Double((ContinuousClock.now - start).components.seconds) * 1e6 / Double(perRound)
-            if legacy { before.append(micros) } else { after.append(micros) }
+            _ = try await databases[which].commit(made)
+            let elapsed = ContinuousClock.now - start
+            samples[which].append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
         }
     }
     let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
-    print(String(format: "commit of one message + trace, %d commits each: before (v3 trigger, no v14 indexes) %.1f µs, after (v14) %.1f µs", count, mean(before), mean(after)))
-    print("  per round before: \(before.map { String(format: "%.1f", $0) }), after: \(after.map { String(format: "%.1f", $0) })")
+    let (afterP50, afterP99) = percentiles(samples[0]), (beforeP50, beforeP99) = percentiles(samples[1])
+    print("commit of one message + trace, \(count) commits each, interleaved; before = v14 without its \(parts.sorted().joined(separator: ", "))")
+    print(String(format: "  before: mean %6.1f µs  p50 %6.1f µs  p99 %7.1f µs", mean(samples[1]), beforeP50, beforeP99))
+    print(String(format: "  after:  mean %6.1f µs  p50 %6.1f µs  p99 %7.1f µs", mean(samples[0]), afterP50, afterP99))
 
 default:
     print("unknown command \(arguments[1])")
