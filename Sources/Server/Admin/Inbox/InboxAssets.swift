@@ -193,6 +193,9 @@ extension AdminAssets {
               if (failure) { showError(failure); return false; }
               showError("");
               refresh();
+              // A delivery's outcome (sent, or failed again) is not on the live stream:
+              // look once more when it has had time to go out.
+              setTimeout(scheduleRefresh, 2500);
               return true;
             }, function (error) {
               if (button) button.disabled = false;
