@@ -359,6 +359,10 @@ public final class ReplyflowDatabase: Sendable {
             // per action (`reply: Hello!`), on the flow's own trace row. Older rows have none.
             try db.execute(sql: "ALTER TABLE run_traces ADD COLUMN actions TEXT")
         }
+        migrator.registerMigration("v16: transcripts kept with voice messages") { db in
+            // What a transcribed voice or audio message said, shown with it in the inbox.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN transcript TEXT")
+        }
         return migrator
     }
 }

@@ -460,6 +460,8 @@ struct RuntimeActionTests {
         #expect(voice.actions.map(\.type) == ["transcribe", "ask_assistant", "reply"])
         #expect(voice.actions[0].text == "Do you ship to Kazan?")
         #expect(voice.actions[2].text == "You said: Do you ship to Kazan? / Yes")
+        #expect(harness.store.messages.first?.transcript == "Do you ship to Kazan?", "the transcript is kept with the voice message")
+        #expect(harness.store.messages.dropFirst().allSatisfy { $0.transcript == nil })
 
         // Without voice the branch is skipped and the transcript renders empty.
         let text = await harness.run(event(.telegramMessage, "2026-11-20T10:01:00Z", text: "hi", stubs: .init(answer: "Hello")))

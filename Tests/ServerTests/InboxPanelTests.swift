@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -210,6 +211,31 @@ struct InboxPanelTests {
             #expect(!telegramOnly.text.contains("Maria Lopez"))
             let kept = try await sam.get("/admin?source=app&unread=1")
             #expect(kept.text.contains("?source=app&amp;unread=1") || kept.text.contains("?source=app&unread=1"), "chat links keep the filters")
+        }
+    }
+
+    @Test("a transcribed voice message shows its transcript; a voice file at an https address is playable")
+    func voiceWithTranscript() async throws {
+        let admin = try AdminHarness()
+        defer { admin.remove() }
+        let app = try admin.build()
+        try await AdminHarness.addAccounts(["sam": .agent], to: app.database)
+        var voice = StoredMessage(userID: "555", source: .telegram, direction: .user, text: "", media: .voice, at: Date())
+        voice.transcript = "Is my parcel on its way?"
+        var audio = StoredMessage(
+            userID: "555", source: .telegram, direction: .user, text: "", media: .audio, at: Date(), photoURL: "https://cdn.example/a.ogg")
+        audio.transcript = nil
+        var record = RunRecord()
+        record.messages = [voice, audio]
+        _ = try await app.database.commit(record)
+        let chat = try #require(try await ConversationQueries(database: app.database).conversation(source: .telegram, platformChatID: "555")?.id)
+        try await app.application.test(.router) { client in
+            let sam = PanelBrowser(client)
+            try await sam.logIn("sam")
+            let page = try await sam.get("/admin/chats/\(chat)")
+            #expect(page.text.contains("🎤 Is my parcel on its way?"))
+            #expect(page.text.contains("Voice message"), "a Telegram voice note the panel cannot play is named")
+            #expect(page.text.contains(#"<audio controls preload="none" src="https://cdn.example/a.ogg">"#))
         }
     }
 }

@@ -89,6 +89,8 @@ extension RunContext {
                 let transcript = try await services.transcribe(request(flow))
                 outputs.transcript = transcript
                 record(flow, "transcribe", text: transcript)
+                // Kept with the voice message itself, so the inbox shows it under the player.
+                if let own = outcome.inboundMessages?.first, !transcript.isEmpty { outcome.messages[own].transcript = transcript }
             } catch {
                 // No transcript: later templates render it empty; the flow goes on (the
                 // assistant can still answer "please type your question").

@@ -61,6 +61,8 @@ public struct StoredMessage: Sendable, Equatable {
     public var senderName: String?
     /// Who wrote it: the customer, the AI, a flow, or staff (`senderName` says who).
     public var author: Author
+    /// What a voice or audio message said, when a flow transcribed it (`transcribe`).
+    public var transcript: String?
 
     /// Who wrote a message, as the inbox shows it; stored as its raw value in `messages.author`,
     /// so the raw values never change.

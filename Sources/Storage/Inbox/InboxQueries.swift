@@ -172,7 +172,7 @@ public struct InboxQueries: Sendable {
                 db,
                 sql: """
                     SELECT m.id, m.direction, m.author, m.sender_name, m.flow, m.text, m.media, m.photo_url, m.created_at,
-                        o.id, o.status, o.last_error
+                        o.id, o.status, o.last_error, m.transcript
                     FROM messages m
                     LEFT JOIN outbox o ON o.id = (SELECT max(id) FROM outbox WHERE message_id = m.id)
                     WHERE m.user_id = ? AND m.source = ? AND m.id < ?
@@ -185,7 +185,7 @@ public struct InboxQueries: Sendable {
                 return InboxMessage(
                     id: row[0], direction: StoredMessage.Direction(rawValue: row[1]) ?? .user, author: StoredMessage.Author(rawValue: row[2]) ?? .customer,
                     senderName: row[3], flow: row[4], text: row[5], media: MediaKind(rawValue: row[6]) ?? .none, photoURL: row[7],
-                    createdAt: Date(timeIntervalSince1970: row[8]), delivery: delivery)
+                    createdAt: Date(timeIntervalSince1970: row[8]), delivery: delivery, transcript: row[12])
             }
         }
     }

@@ -103,6 +103,8 @@ public struct InboxMessage: Sendable, Equatable {
     /// How its delivery on its channel stands; nil when no outbox item sends it (the
     /// customer's messages, the app's, replies stored before items named their message).
     public var delivery: InboxDelivery?
+    /// What a voice or audio message said, when a flow transcribed it.
+    public var transcript: String?
 }
 
 /// The outbox item that sends a message, as "retry" needs it.

@@ -69,7 +69,10 @@ extension AdminTemplates {
                 <div class="meta"><span class="author">{{authorLabel}}</span><time datetime="{{atISO}}" title="{{atFull}}">{{atShort}}</time></div>
                 {{#text}}<p class="text">{{text}}</p>{{/text}}
                 {{#photoHref}}<a href="{{photoHref}}" target="_blank" rel="noopener noreferrer"><img src="{{photoHref}}" alt="Photo" loading="lazy"></a>{{/photoHref}}
-                {{#mediaLabel}}<p class="media">{{mediaLabel}}</p>{{/mediaLabel}}
+                {{#audioHref}}<audio controls preload="none" src="{{audioHref}}"></audio>{{/audioHref}}
+        {{#fileHref}}<p class="media"><a href="{{fileHref}}" target="_blank" rel="noopener noreferrer">{{mediaName}}</a></p>{{/fileHref}}
+        {{#mediaLabel}}<p class="media">{{mediaLabel}}</p>{{/mediaLabel}}
+        {{#transcript}}<p class="transcript" title="Transcript">🎤 {{transcript}}</p>{{/transcript}}
                 {{#failed}}
                 <div class="delivery-failed">
                   <span>Not delivered: {{error}}</span>

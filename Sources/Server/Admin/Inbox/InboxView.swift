@@ -89,11 +89,19 @@ struct InboxView: Sendable {
             "atISO": time.iso(message.createdAt), "atShort": time.short(message.createdAt), "atFull": time.full(message.createdAt),
         ]
         if !message.text.isEmpty { values["text"] = message.text }
-        let photo = message.media == .photo ? SafeLink.href(message.photoURL) : nil
-        if let photo { values["photoHref"] = photo }
-        // Media the panel cannot show itself (a voice message, a document, a photo kept
-        // elsewhere) is named, so the message is not an empty bubble.
-        if photo == nil, let label = Self.mediaLabel(message.media) { values["mediaLabel"] = label }
+        let link = SafeLink.href(message.photoURL)
+        switch message.media {
+        case .photo where link != nil: values["photoHref"] = link
+        case .voice where link != nil, .audio where link != nil: values["audioHref"] = link
+        case .document where link != nil, .video where link != nil:
+            values["fileHref"] = link
+            values["mediaName"] = Self.mediaLabel(message.media)
+        default:
+            // Media the panel cannot show itself (a Telegram voice note, kept by Telegram) is
+            // named, so the message is not an empty bubble.
+            if let label = Self.mediaLabel(message.media) { values["mediaLabel"] = label }
+        }
+        if let transcript = message.transcript, !transcript.isEmpty { values["transcript"] = transcript }
         if let delivery = message.delivery {
             switch delivery.status {
             case .failed:
