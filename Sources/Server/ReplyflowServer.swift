@@ -100,6 +100,8 @@ public enum ReplyflowServer {
         var publisher: LivePublisher
         /// Telegram updates in: present when Telegram is configured.
         var telegramInput: TelegramInput?
+        /// Where voice files are fetched from (Telegram, or by URL).
+        var media: AssistantMedia
     }
 
     /// The parts that take Telegram updates in (polling or the webhook).
@@ -163,6 +165,8 @@ public enum ReplyflowServer {
             logger.notice("the Brevo webhook is closed (BREVO_WEBHOOK_SECRET is not set): no Instagram messages come in")
         }
 
+        // Photos for the AI, and voice files for the AI and the inbox's player.
+        let media = AssistantMedia(uploads: uploads, telegram: telegram, downloader: downloader)
         let ports =
             given
             ?? ServerPorts(
@@ -170,8 +174,7 @@ public enum ReplyflowServer {
                 telegramChats: telegram.map(TelegramCustomerChats.init), instagramChats: brevo.map(BrevoCustomerChats.init),
                 push: fcm.map(FCMPushSender.init),
                 assistant: makeAssistant(
-                    configuration: configuration, database: database, media: AssistantMedia(uploads: uploads, telegram: telegram, downloader: downloader),
-                    logger: logger))
+                    configuration: configuration, database: database, media: media, logger: logger))
 
         let sockets = SocketIOServer(
             configuration: SocketIOConfiguration(
@@ -227,7 +230,7 @@ public enum ReplyflowServer {
         return Services(
             database: database, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
             deliveries: deliveries, deliveryRetry: DeliveryRetry(outbox: outbox, deliveries: deliveries, clock: clock), sockets: sockets, liveLog: liveLog,
-            publisher: publisher, telegramInput: telegramInput)
+            publisher: publisher, telegramInput: telegramInput, media: media)
     }
 
     // MARK: Router
@@ -267,7 +270,7 @@ public enum ReplyflowServer {
         let panel = admin.addRoutes(to: router)
         InboxRoutes<ServerRequestContext>(
             engine: services.engine, inbox: InboxQueries(database: services.database), conversations: ConversationQueries(database: services.database),
-            retry: services.deliveryRetry, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration, clock: clock,
+            retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration, clock: clock,
             logger: logger
         ).addRoutes(to: panel.requiring(.agent))
         services.sockets.addRoutes(to: router)

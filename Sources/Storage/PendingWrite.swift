@@ -55,7 +55,7 @@ indirect enum PendingWrite: Sendable {
             row.integer(id); row.text(message.userID); row.text(message.source.rawValue); row.text(message.direction.rawValue)
             row.text(message.text); row.text(message.media.rawValue); row.date(message.at); row.text(message.flow); row.text(message.photoURL)
             row.text(message.platformMessageID); row.text(message.senderName); row.text(message.author.rawValue)
-            row.text(message.transcript)
+            row.text(message.transcript); row.text(message.audioLocation)
         case let .chatForward(groupMessageID, userID, source, at):
             row.integer(groupMessageID); row.text(userID); row.date(at); row.text(source.rawValue)
         case let .outboxStatus(id, status, attempts, next, error, at):

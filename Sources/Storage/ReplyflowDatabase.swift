@@ -359,9 +359,14 @@ public final class ReplyflowDatabase: Sendable {
             // per action (`reply: Hello!`), on the flow's own trace row. Older rows have none.
             try db.execute(sql: "ALTER TABLE run_traces ADD COLUMN actions TEXT")
         }
-        migrator.registerMigration("v16: transcripts kept with voice messages") { db in
-            // What a transcribed voice or audio message said, shown with it in the inbox.
-            try db.execute(sql: "ALTER TABLE messages ADD COLUMN transcript TEXT")
+        migrator.registerMigration("v16: voice messages keep their transcript and file") { db in
+            // What a transcribed voice or audio message said, and where its file is on its
+            // channel, so the inbox shows the one and plays the other.
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN transcript TEXT;
+                    ALTER TABLE messages ADD COLUMN audio_location TEXT;
+                    """)
         }
         return migrator
     }

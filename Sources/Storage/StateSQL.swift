@@ -12,7 +12,7 @@ enum StateSQL {
         """
     static let insertMarker = "INSERT OR IGNORE INTO markers (user_id, key, period, created_at) VALUES (?, ?, ?, ?)"
     static let insertMessage =
-        "INSERT INTO messages (id, user_id, source, direction, text, media, created_at, flow, photo_url, platform_message_id, sender_name, author, transcript) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO messages (id, user_id, source, direction, text, media, created_at, flow, photo_url, platform_message_id, sender_name, author, transcript, audio_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let insertOutbox =
         "INSERT INTO outbox (kind, lane, payload, status, attempts, next_attempt_at, created_at, updated_at, message_id) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5, ?5, ?6)"
     static let updateOutboxStatus = "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?"

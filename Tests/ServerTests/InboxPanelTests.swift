@@ -1,4 +1,5 @@
 import Flows
+import Synchronization
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -214,7 +215,7 @@ struct InboxPanelTests {
         }
     }
 
-    @Test("a transcribed voice message shows its transcript; a voice file at an https address is playable")
+    @Test("a transcribed voice message shows its transcript and plays through the panel; a voice file at an https address plays from there")
     func voiceWithTranscript() async throws {
         let admin = try AdminHarness()
         defer { admin.remove() }
@@ -222,20 +223,65 @@ struct InboxPanelTests {
         try await AdminHarness.addAccounts(["sam": .agent], to: app.database)
         var voice = StoredMessage(userID: "555", source: .telegram, direction: .user, text: "", media: .voice, at: Date())
         voice.transcript = "Is my parcel on its way?"
-        var audio = StoredMessage(
+        voice.audioLocation = "telegram-file:AwACAgIAAx0"
+        let audio = StoredMessage(
             userID: "555", source: .telegram, direction: .user, text: "", media: .audio, at: Date(), photoURL: "https://cdn.example/a.ogg")
-        audio.transcript = nil
+        let silent = StoredMessage(userID: "555", source: .telegram, direction: .user, text: "", media: .voice, at: Date())
         var record = RunRecord()
-        record.messages = [voice, audio]
-        _ = try await app.database.commit(record)
+        record.messages = [voice, audio, silent]
+        let receipt = try #require(try await app.database.commit(record))
+        let voiceID = receipt.messageIDs[0], silentID = receipt.messageIDs[2]
         let chat = try #require(try await ConversationQueries(database: app.database).conversation(source: .telegram, platformChatID: "555")?.id)
         try await app.application.test(.router) { client in
             let sam = PanelBrowser(client)
             try await sam.logIn("sam")
             let page = try await sam.get("/admin/chats/\(chat)")
             #expect(page.text.contains("🎤 Is my parcel on its way?"))
-            #expect(page.text.contains("Voice message"), "a Telegram voice note the panel cannot play is named")
+            #expect(page.text.contains(#"<audio controls preload="none" src="/admin/chats/\#(chat)/voice/\#(voiceID)">"#))
             #expect(page.text.contains(#"<audio controls preload="none" src="https://cdn.example/a.ogg">"#))
+            #expect(page.text.contains("Voice message"), "a voice message with no file to play is named")
+            // This server has no Telegram: the file cannot be fetched, and the page says so.
+            let unreachable = try await sam.get("/admin/chats/\(chat)/voice/\(voiceID)")
+            #expect(unreachable.status == .badGateway)
+            #expect(unreachable.text.contains("could not be fetched from Telegram"))
+            #expect(try await sam.get("/admin/chats/\(chat)/voice/\(silentID)").status == .notFound)
+            #expect(try await sam.get("/admin/chats/\(chat)/voice/abc").status == .notFound)
+        }
+    }
+}
+
+/// The panel's voice player against the fake Telegram: the file is fetched through the Bot
+/// API (`getFile`, then the download) when it is played.
+@Suite("Admin: voice from Telegram") struct InboxVoiceTests {
+    @Test func aTelegramVoiceNotePlaysInThePanel() async throws {
+        let databasePath = Mutex("")
+        try await ChannelFakes.withServer(configure: { configuration in
+            configuration.staffBcryptCost = 4
+            databasePath.withLock { $0 = configuration.databasePath }
+        }) { fakes, client in
+            let database = try ReplyflowDatabase(path: databasePath.withLock { $0 })
+            try await AdminHarness.addAccounts(["sam": .agent], to: database)
+            let sound = Data("OggS voice bytes".utf8)
+            let voice = await fakes.telegram.registerFile(data: sound, path: "voice/file_7.oga")
+            try await fakes.telegram.enqueueUpdate(TelegramPrivateChatTests().privateMessage(voice: voice))
+            let customer = String(TelegramPrivateChatTests.customer)
+            let chat = try await waitFor(timeout: .seconds(15)) {
+                try await ConversationQueries(database: database).conversation(source: .telegram, platformChatID: customer)?.id
+            }
+            let inbox = InboxQueries(database: database)
+            let message = try await waitFor(timeout: .seconds(15)) {
+                try await inbox.messages(of: chat, before: nil, limit: 10).first { $0.media == .voice && $0.transcript != nil }
+            }
+            #expect(message.audioLocation?.hasPrefix("telegram-file:") == true)
+            let sam = PanelBrowser(client)
+            try await sam.logIn("sam")
+            let page = try await sam.get("/admin/chats/\(chat)")
+            #expect(page.text.contains("/admin/chats/\(chat)/voice/\(message.id)"))
+            #expect(page.text.contains("🎤 " + (message.transcript ?? "")))
+            let played = try await sam.get("/admin/chats/\(chat)/voice/\(message.id)")
+            #expect(played.status == .ok)
+            #expect(played.headers[.contentType] == "audio/ogg")
+            #expect(Array(played.body.readableBytesView) == Array(sound))
         }
     }
 }

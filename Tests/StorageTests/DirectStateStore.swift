@@ -97,7 +97,7 @@ final class DirectStateStore: StateCalls {
                 .execute(arguments: [
                     nil, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue,
                     message.at.timeIntervalSince1970, message.flow, message.photoURL,
-                    message.platformMessageID, message.senderName, message.author.rawValue, message.transcript,
+                    message.platformMessageID, message.senderName, message.author.rawValue, message.transcript, message.audioLocation,
                 ])
             return db.lastInsertedRowID
         }

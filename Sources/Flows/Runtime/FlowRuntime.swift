@@ -221,11 +221,12 @@ struct RunContext<View: StateView> {
         if direction == .user && cachedAutoMode == nil && view.autoMode(source: source, userID: userID) == nil {
             setAutoMode(runtime.autoModeDefault)
         }
-        let first = store(
-            StoredMessage(
-                userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at,
-                photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID,
-                senderName: staffName))
+        var own = StoredMessage(
+            userID: userID, source: source, direction: direction, text: event.text ?? "", media: event.media, at: event.at,
+            photoURL: event.photoURLs.first ?? event.linkedFiles.first?.url, platformMessageID: event.platformMessageID,
+            senderName: staffName)
+        own.audioLocation = event.audio?.location
+        let first = store(own)
         // A history item (and a socket.io `new_message`) carries one `photo_url`, so, as the
         // seed server stored them, every further photo is a message of its own right after
         // the first, with no text: the app shows each of them.

@@ -63,6 +63,10 @@ public struct StoredMessage: Sendable, Equatable {
     public var author: Author
     /// What a voice or audio message said, when a flow transcribed it (`transcribe`).
     public var transcript: String?
+    /// Where a voice or audio message's file is, as its channel keeps it
+    /// (`AudioAttachment.location`: `telegram-file:<file_id>`, or an https URL), so the inbox
+    /// can play it.
+    public var audioLocation: String?
 
     /// Who wrote a message, as the inbox shows it; stored as its raw value in `messages.author`,
     /// so the raw values never change.

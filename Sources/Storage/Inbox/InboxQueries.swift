@@ -159,6 +159,19 @@ public struct InboxQueries: Sendable {
 
     // MARK: The open conversation
 
+    /// Where a message of the conversation keeps its voice or audio file (nil when it has
+    /// none, or is not in that conversation).
+    public func audioLocation(of messageID: Int64, in conversationID: Int64) async throws -> String? {
+        try await writer.read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT m.audio_location FROM messages m JOIN conversations c ON c.source = m.source AND c.platform_chat_id = m.user_id
+                    WHERE m.id = ? AND c.id = ?
+                    """, arguments: [messageID, conversationID])
+        }
+    }
+
     /// A page of a conversation's messages: the newest `limit` (1...200) before `messageID`
     /// (the newest of all when nil), oldest first. Throws `InboxError.conversationNotFound`.
     public func messages(of conversationID: Int64, before messageID: Int64?, limit: Int) async throws -> [InboxMessage] {
@@ -172,7 +185,7 @@ public struct InboxQueries: Sendable {
                 db,
                 sql: """
                     SELECT m.id, m.direction, m.author, m.sender_name, m.flow, m.text, m.media, m.photo_url, m.created_at,
-                        o.id, o.status, o.last_error, m.transcript
+                        o.id, o.status, o.last_error, m.transcript, m.audio_location
                     FROM messages m
                     LEFT JOIN outbox o ON o.id = (SELECT max(id) FROM outbox WHERE message_id = m.id)
                     WHERE m.user_id = ? AND m.source = ? AND m.id < ?
@@ -185,7 +198,8 @@ public struct InboxQueries: Sendable {
                 return InboxMessage(
                     id: row[0], direction: StoredMessage.Direction(rawValue: row[1]) ?? .user, author: StoredMessage.Author(rawValue: row[2]) ?? .customer,
                     senderName: row[3], flow: row[4], text: row[5], media: MediaKind(rawValue: row[6]) ?? .none, photoURL: row[7],
-                    createdAt: Date(timeIntervalSince1970: row[8]), delivery: delivery, transcript: row[12])
+                    createdAt: Date(timeIntervalSince1970: row[8]), delivery: delivery, transcript: row[12],
+                    audioLocation: row[13])
             }
         }
     }

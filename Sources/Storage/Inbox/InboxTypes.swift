@@ -105,6 +105,8 @@ public struct InboxMessage: Sendable, Equatable {
     public var delivery: InboxDelivery?
     /// What a voice or audio message said, when a flow transcribed it.
     public var transcript: String?
+    /// Where its voice or audio file is on its channel (see `StoredMessage.audioLocation`).
+    public var audioLocation: String?
 }
 
 /// The outbox item that sends a message, as "retry" needs it.

@@ -83,7 +83,7 @@ extension ReplyflowDatabase {
             try insertMessage.execute(arguments: [
                 nil, message.userID, message.source.rawValue, message.direction.rawValue, message.text, message.media.rawValue,
                 message.at.timeIntervalSince1970, message.flow, message.photoURL, message.platformMessageID, message.senderName,
-                message.author.rawValue, message.transcript,
+                message.author.rawValue, message.transcript, message.audioLocation,
             ])
             messageIDs.append(db.lastInsertedRowID)
         }

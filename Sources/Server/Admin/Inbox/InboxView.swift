@@ -92,6 +92,8 @@ struct InboxView: Sendable {
         let link = SafeLink.href(message.photoURL)
         switch message.media {
         case .photo where link != nil: values["photoHref"] = link
+        case .voice where message.audioLocation != nil, .audio where message.audioLocation != nil:
+            values["audioHref"] = "/admin/chats/\(chatID)/voice/\(message.id)"
         case .voice where link != nil, .audio where link != nil: values["audioHref"] = link
         case .document where link != nil, .video where link != nil:
             values["fileHref"] = link
