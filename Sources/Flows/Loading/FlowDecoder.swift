@@ -9,8 +9,8 @@ import Yams
 struct FlowDecoder {
     var reader: NodeReader
 
-    init(file: String) {
-        self.reader = NodeReader(file: file)
+    init(file: String, source: String = "") {
+        self.reader = NodeReader(file: file, source: source)
     }
 
     /// What the actions at one point of a flow may read: fixed per flow except `outputs`,
