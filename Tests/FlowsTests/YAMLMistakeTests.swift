@@ -18,7 +18,7 @@ private func expectMessage(
 ) {
     let here = diagnostics.filter { $0.severity == severity && $0.location.line == line && $0.location.column == column }
     guard here.count == 1, let diagnostic = here.first else {
-        Issue.record("expected one \(severity) at \(line):\(column); got:\n" + diagnostics.map(\.description).joined(separator: "\n"), sourceLocation: sourceLocation)
+        Issue.record("expected one \(severity) at \(line):\(column); got:\n\(diagnostics.map(\.description).joined(separator: "\n"))", sourceLocation: sourceLocation)
         return
     }
     for word in words {

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Mistakes in how a value is written that YAML accepts but that change what it means:
@@ -40,5 +41,21 @@ extension NodeReader {
                 at, "everything from ' #' on is a comment, so the customer gets only '\(text)', without '\(cut)'",
                 hint: "put the whole text in double quotes: \(SourceLine.doubleQuoted(text + " " + cut))")
         }
+    }
+
+    /// `media: voice, audio` is one word with a comma to YAML: the list form, when a plain
+    /// text has commas, else nil.
+    func commaList(_ node: Node) -> String? {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, scalar.string.contains(",") else { return nil }
+        let parts = scalar.string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard parts.count > 1 else { return nil }
+        return "[" + parts.joined(separator: ", ") + "]"
+    }
+
+    /// An error for a value that can only be one word or a list, written with commas.
+    mutating func rejectCommaList(_ node: Node, key: String) -> Bool {
+        guard let list = commaList(node) else { return false }
+        error(node, "'\(key)' takes one value or a list: write a list: \(list)", hint: "write \(key): \(list)")
+        return true
     }
 }

@@ -137,7 +137,9 @@ struct NodeReader {
     /// `text: {{message.text}}` is valid YAML, a map inside a map: the line as it should
     /// have been written when a flow-style map was meant as a template, else nil.
     func unquotedTemplate(_ node: Node) -> String? {
-        guard case .mapping(let mapping) = node, mapping.style == .flow, let source = sourceLine(node), let value = source.value, value.hasPrefix("{{")
+        // Yams does not keep a mapping's style, so the source says whether it was `{{`.
+        guard case .mapping = node, let source = sourceLine(node), let column = node.mark?.column, column + 1 <= source.scalars.count,
+            source.scalars[column - 1] == "{", source.scalars[column] == "{", let value = source.value, value.hasPrefix("{{")
         else { return nil }
         return (source.key.map { "\($0): " } ?? "") + SourceLine.doubleQuoted(value)
     }
