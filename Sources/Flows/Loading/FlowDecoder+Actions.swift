@@ -28,6 +28,10 @@ extension FlowDecoder {
         // `- stop` and other parameterless actions may be written as a bare word.
         if case .scalar(let scalar) = node {
             let name = scalar.string
+            if let missingSpace = reader.missingSpaceAfterColon(node) {
+                reader.bag.error(missingSpace.location, missingSpace.message, hint: missingSpace.hint)
+                return nil
+            }
             guard Vocabulary.actionParameters[name] != nil else {
                 reader.error(node, "unknown action '\(name)'", hint: Suggestions.hint(for: name, in: Vocabulary.actionNames))
                 return nil
@@ -164,11 +168,24 @@ extension FlowDecoder {
     mutating func template(_ node: Node, scope: Scope) -> Template? {
         guard let source = reader.string(node, "a text") else { return nil }
         let base = reader.location(node)
+        reader.warnAboutWriting(node)
         let template: Template
+        for stray in TemplateMistakes.strayBraces(in: source) {
+            reader.bag.warning(
+                locationInText(base: base, node: node, stray.position),
+                "'\(stray.written)' is not a template tag: the customer would see it as written", hint: "did you mean '\(stray.meant)'?")
+        }
         do {
             template = try Template(source)
         } catch let error as TemplateSyntaxError {
-            bagTemplateError(base: base, node: node, line: error.line, column: error.column, message: "template error: \(error.message)")
+            // Name the tags involved, which swift-mustache's errors do not.
+            if let problem = TemplateMistakes.sectionProblem(in: source) {
+                reader.bag.error(locationInText(base: base, node: node, problem.position), "template error: " + problem.message)
+            } else if let open = TemplateMistakes.unclosedTag(in: source) {
+                reader.bag.error(locationInText(base: base, node: node, open), "template error: a tag is not closed: expected '}}'", hint: "end it with '}}'")
+            } else {
+                reader.bag.error(locationInText(base: base, node: node, (error.line, error.column)), "template error: \(error.message)")
+            }
             return nil
         } catch {
             reader.error(node, "template error: \(error)")
@@ -182,21 +199,26 @@ extension FlowDecoder {
                 continue
             }
             if let problem = availabilityProblem(use, scope: scope) {
-                reader.error(node, problem.message, hint: problem.hint)
+                let at = TemplateMistakes.position(ofVariable: use.name, in: source).map { locationInText(base: base, node: node, $0) } ?? base
+                reader.bag.error(at, problem.message, hint: problem.hint)
                 ok = false
             }
         }
         return ok ? template : nil
     }
 
-    /// Positions a template error inside the scalar: same line for one-line texts.
-    private mutating func bagTemplateError(base: SourceLocation, node: Node, line: Int, column: Int, message: String) {
+    /// A position inside a text (1-based line and column of the text itself) as a position
+    /// in the file: exact for one-line texts and block texts (`|`, `>`).
+    private func locationInText(base: SourceLocation, node: Node, _ position: (line: Int, column: Int)) -> SourceLocation {
+        let (line, column) = position
         var location = base
         if case .scalar(let scalar) = node {
             switch scalar.style {
             case .literal, .folded:
+                // The text starts on the line after `|`, at that line's indentation.
                 location.line += line
-                location.column = column
+                let indent = location.line <= reader.lines.count ? reader.lines[location.line - 1].indent : 0
+                location.column = indent + column
             default:
                 if line == 1 {
                     location.column += column - 1 + (scalar.style == .plain ? 0 : 1)
@@ -205,7 +227,7 @@ extension FlowDecoder {
                 }
             }
         }
-        reader.bag.error(location, message)
+        return location
     }
 
     /// Why a variable cannot be read at this point, or nil when it can.

@@ -9,8 +9,8 @@ import Yams
 struct FlowDecoder {
     var reader: NodeReader
 
-    init(file: String) {
-        self.reader = NodeReader(file: file)
+    init(file: String, source: String = "") {
+        self.reader = NodeReader(file: file, source: source)
     }
 
     /// What the actions at one point of a flow may read: fixed per flow except `outputs`,
@@ -34,7 +34,7 @@ struct FlowDecoder {
 
         var triggers: [Trigger] = []
         if let on = value("on") {
-            if let items = reader.stringList(on.value, "'on'") {
+            if !reader.rejectCommaList(on.value, key: "on"), let items = reader.stringList(on.value, "'on'") {
                 for (text, node) in items {
                     if let trigger = Trigger(rawValue: text) {
                         if triggers.contains(trigger) { reader.error(node, "trigger '\(text)' is listed twice") }
@@ -186,7 +186,7 @@ struct FlowDecoder {
         case "auto_mode":
             return reader.bool(node, "'auto_mode'", style: "on or off").map { Condition(.autoMode($0), at: at) }
         case "media":
-            guard let items = reader.stringList(node, "'media'") else { return nil }
+            guard !reader.rejectCommaList(node, key: "media"), let items = reader.stringList(node, "'media'") else { return nil }
             var kinds: [MediaKind] = []
             var any = false
             for (text, itemNode) in items {
@@ -201,7 +201,7 @@ struct FlowDecoder {
             }
             return Condition(.media(kinds, any: any), at: at)
         case "source":
-            guard let items = reader.stringList(node, "'source'") else { return nil }
+            guard !reader.rejectCommaList(node, key: "source"), let items = reader.stringList(node, "'source'") else { return nil }
             var sources: [ChatSource] = []
             for (text, itemNode) in items {
                 guard let source = ChatSource(rawValue: text) else {
@@ -212,6 +212,12 @@ struct FlowDecoder {
             }
             return Condition(.source(sources), at: at)
         case "text_contains":
+            if let list = reader.commaList(node) {
+                // A comma can be part of a phrase, so this only warns.
+                reader.bag.warning(
+                    reader.location(node), "'\(node.scalar?.string ?? "")' is one phrase, matched whole, commas included",
+                    hint: "to match any of several words, write a list: text_contains: \(list)")
+            }
             return reader.stringList(node, "'text_contains'").map { Condition(.textContains($0.map { $0.0.lowercased() }), at: at) }
         case "text_matches":
             guard let pattern = reader.string(node, "'text_matches'") else { return nil }
@@ -261,7 +267,14 @@ struct FlowDecoder {
 
     mutating func decodeTimeWindow(_ node: Node) -> TimeWindow? {
         guard let entries = reader.mapping(node, "'time'") else { return nil }
-        reader.rejectUnknownKeys(entries, allowed: Vocabulary.timeKeys, in: "'time'")
+        // In `{ days: sat,sun }` the comma ends `days`, and `sun` becomes a key of its own.
+        let strayDays = entries.filter { Vocabulary.dayNames.contains($0.key) && NodeReader.isNull($0.value) }
+        for entry in strayDays {
+            reader.error(
+                entry.keyNode, "'\(entry.key)' is read as a key of 'time': inside { ... } a comma separates keys",
+                hint: "write the days as a list, days: [sat, sun], or as a range, days: sat-sun")
+        }
+        reader.rejectUnknownKeys(entries.filter { entry in !strayDays.contains { $0.keyNode == entry.keyNode } }, allowed: Vocabulary.timeKeys, in: "'time'")
         guard let betweenEntry = entries.first(where: { $0.key == "between" }) else {
             reader.error(node, "'time' needs 'between'", hint: "for example between: \"09:00-18:00\"")
             return nil

@@ -59,10 +59,22 @@ public enum FlowLoader {
     /// Loads one flow file: the flow, or nil with the reasons.
     public static func loadFlow(data: Data, file: String) -> (Flow?, [Diagnostic]) {
         var bag = DiagnosticBag()
-        guard let root = YAMLReader.compose(data: data, file: file, into: &bag) else { return (nil, bag.items) }
-        var decoder = FlowDecoder(file: file)
-        let flow = decoder.decode(root)
-        return (flow, bag.items + decoder.reader.bag.items)
+        guard let text = YAMLReader.text(of: data, file: file, into: &bag),
+            let composed = YAMLReader.composeRecovering(text: text, file: file, into: &bag)
+        else { return (nil, bag.items) }
+        var decoder = FlowDecoder(file: file, source: text)
+        let flow = decoder.decode(composed.node)
+        let found = decoder.reader.bag.items.filter { !composed.repairedLines.contains($0.location.line) }
+        let diagnostics = sortedByPosition(bag.items + found)
+        return (diagnostics.contains { $0.severity == .error } ? nil : flow, diagnostics)
+    }
+
+    /// One file's diagnostics top to bottom, as people read and fix them; equal positions
+    /// keep the order they were found in.
+    static func sortedByPosition(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        diagnostics.enumerated().sorted { lhs, rhs in
+            (lhs.element.location.line, lhs.element.location.column, lhs.offset) < (rhs.element.location.line, rhs.element.location.column, rhs.offset)
+        }.map(\.element)
     }
 
     /// Names and experiment keys must be unique across files.

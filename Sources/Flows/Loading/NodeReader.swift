@@ -5,9 +5,18 @@ import Yams
 struct NodeReader {
     let file: String
     var bag = DiagnosticBag()
+    /// The file's lines, to tell how a value was written (quoted or not, what follows it).
+    let lines: [SourceLine]
 
-    init(file: String) {
+    init(file: String, source: String = "") {
         self.file = file
+        self.lines = SourceLine.lines(of: source)
+    }
+
+    /// The source line a node starts on, when the source is known.
+    func sourceLine(_ node: Node) -> SourceLine? {
+        guard let line = node.mark?.line, line >= 1, line <= lines.count else { return nil }
+        return lines[line - 1]
     }
 
     /// One `key: value` of a mapping, with the key's own node for positions.
@@ -52,6 +61,10 @@ struct NodeReader {
     mutating func mapping(_ node: Node, _ what: String) -> [Entry]? {
         guard case .mapping(let mapping) = node else {
             if case .alias = node { error(node, "YAML aliases are not supported in flows", hint: "write the value out"); return nil }
+            if let missingSpace = missingSpaceAfterColon(node) {
+                bag.error(missingSpace.location, missingSpace.message, hint: missingSpace.hint)
+                return nil
+            }
             error(node, "\(what) must be a map of 'key: value' lines, found \(Self.kindName(node))")
             return nil
         }
@@ -92,6 +105,12 @@ struct NodeReader {
     /// A text value. Numbers and booleans are accepted as their text.
     mutating func string(_ node: Node, _ what: String, allowEmpty: Bool = false) -> String? {
         guard case .scalar(let scalar) = node else {
+            if let written = unquotedTemplate(node) {
+                error(
+                    node, "a text that starts with '{{' must be in double quotes, or YAML reads it as a map",
+                    hint: "put the whole text in double quotes: \(written)")
+                return nil
+            }
             error(node, "\(what) must be a text, found \(Self.kindName(node))")
             return nil
         }
@@ -113,6 +132,16 @@ struct NodeReader {
         }
         error(node, "\(what) must be \(style), found \(Self.kindName(node))")
         return nil
+    }
+
+    /// `text: {{message.text}}` is valid YAML, a map inside a map: the line as it should
+    /// have been written when a flow-style map was meant as a template, else nil.
+    func unquotedTemplate(_ node: Node) -> String? {
+        // Yams does not keep a mapping's style, so the source says whether it was `{{`.
+        guard case .mapping = node, let source = sourceLine(node), let column = node.mark?.column, column + 1 <= source.scalars.count,
+            source.scalars[column - 1] == "{", source.scalars[column] == "{", let value = source.value, value.hasPrefix("{{")
+        else { return nil }
+        return (source.key.map { "\($0): " } ?? "") + SourceLine.doubleQuoted(value)
     }
 
     mutating func integer(_ node: Node, _ what: String) -> Int? {

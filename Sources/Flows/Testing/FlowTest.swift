@@ -49,10 +49,13 @@ public enum FlowTestLoader {
 
     public static func load(data: Data, file: String, now: Date = Date()) -> (FlowTest?, [Diagnostic]) {
         var bag = DiagnosticBag()
-        guard let root = YAMLReader.compose(data: data, file: file, into: &bag) else { return (nil, bag.items) }
-        var reader = NodeReader(file: file)
-        let test = decode(root, reader: &reader, now: now)
-        let diagnostics = bag.items + reader.bag.items
+        guard let text = YAMLReader.text(of: data, file: file, into: &bag),
+            let composed = YAMLReader.composeRecovering(text: text, file: file, into: &bag)
+        else { return (nil, bag.items) }
+        var reader = NodeReader(file: file, source: text)
+        let test = decode(composed.node, reader: &reader, now: now)
+        let found = reader.bag.items.filter { !composed.repairedLines.contains($0.location.line) }
+        let diagnostics = FlowLoader.sortedByPosition(bag.items + found)
         return (diagnostics.contains { $0.severity == .error } ? nil : test, diagnostics)
     }
 
