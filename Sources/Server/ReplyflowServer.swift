@@ -70,7 +70,10 @@ public enum ReplyflowServer {
         // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
         background.append(services.sockets)
         // `/metrics` on an address of its own, when METRICS_PORT asks for it.
-        if let metricsApplication = MetricsExposure(configuration).application(metricsController(services, clock: clock, logger: logger), logger: logger) {
+        if let metricsApplication = MetricsExposure(configuration).application(
+            metricsController(services, clock: clock, logger: logger), logger: logger,
+            onServerRunning: { port in logger.notice("/metrics is served without the key", metadata: ["address": "\(configuration.metricsHost):\(port)"]) })
+        {
             background.append(metricsApplication)
         }
 

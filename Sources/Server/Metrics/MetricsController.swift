@@ -51,7 +51,8 @@ struct MetricsController<Context: RequestContext> {
             let answer = FirstAnswer<OutboxStatistics?>(continuation)
             Task {
                 do {
-                    answer.give(try await database.outboxStatistics(now: now))
+                    let statistics = try await database.outboxStatistics(now: now)
+                    answer.give(statistics)
                 } catch {
                     logger.warning("metrics: could not read the outbox", metadata: ["error": "\(error)"])
                     answer.give(nil)

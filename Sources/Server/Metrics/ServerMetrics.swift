@@ -39,7 +39,7 @@ public final class ServerMetrics: Sendable {
         var status: Int
     }
 
-    private let http = Mutex<[HTTPKey: HTTPHandlers]>([:])
+    private let httpHandlers = Mutex<[HTTPKey: HTTPHandlers]>([:])
 
     // MARK: Runs
 
@@ -81,7 +81,7 @@ public final class ServerMetrics: Sendable {
         let failures: [DeliveryFailure: any CounterHandler]
     }
 
-    private let deliveries: [DeliveryService: DeliveryHandlers]
+    private let deliveryHandlers: [DeliveryService: DeliveryHandlers]
 
     // MARK: AI
 
@@ -96,7 +96,7 @@ public final class ServerMetrics: Sendable {
         let duration: any TimerHandler
     }
 
-    private let ai: [AIOperation: AIHandlers]
+    private let aiHandlers: [AIOperation: AIHandlers]
 
     // MARK: Read at scrape time
 
@@ -131,7 +131,7 @@ public final class ServerMetrics: Sendable {
             uniqueKeysWithValues: Trigger.allCases.map { ($0, factory.makeCounter(label: "replyflow_events_total", dimensions: [("trigger", $0.rawValue)])) })
         commitDuration = factory.makeTimer(label: "replyflow_db_commit_duration_seconds", dimensions: [])
         commitFailures = factory.makeCounter(label: "replyflow_db_commit_failures_total", dimensions: [])
-        deliveries = Dictionary(
+        deliveryHandlers = Dictionary(
             uniqueKeysWithValues: DeliveryService.allCases.map { service in
                 let label = [("service", service.rawValue)]
                 return (
@@ -146,7 +146,7 @@ public final class ServerMetrics: Sendable {
                     )
                 )
             })
-        ai = Dictionary(
+        aiHandlers = Dictionary(
             uniqueKeysWithValues: AIOperation.allCases.map { operation in
                 let label = [("operation", operation.rawValue)]
                 return (
@@ -180,7 +180,7 @@ public final class ServerMetrics: Sendable {
     /// The handlers of one route pattern (never the raw path), method and status.
     func http(route: String, method: String, status: Int) -> HTTPHandlers {
         let key = HTTPKey(route: route, method: method, status: status)
-        return http.withLock { cache in
+        return httpHandlers.withLock { cache in
             if let handlers = cache[key] { return handlers }
             let handlers = HTTPHandlers(
                 requests: factory.makeCounter(
@@ -219,11 +219,11 @@ public final class ServerMetrics: Sendable {
     }
 
     func delivery(_ kind: OutboxKind) -> DeliveryHandlers {
-        deliveries[DeliveryService(kind)]!
+        deliveryHandlers[DeliveryService(kind)]!
     }
 
     func ai(_ operation: AIOperation) -> AIHandlers {
-        ai[operation]!
+        aiHandlers[operation]!
     }
 
     /// The outbox backlog as read from the database at a scrape.
