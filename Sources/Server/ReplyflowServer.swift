@@ -87,7 +87,8 @@ public enum ReplyflowServer {
             logger: logger)
         application.addServices(background)
         return ServerApp(
-            application: application, engine: services.engine, database: services.database, metrics: services.metrics, worker: services.worker, deliveries: services.deliveries,
+            application: application, engine: services.engine, database: services.database, metrics: services.metrics, worker: services.worker,
+            deliveries: services.deliveries,
             deliveryRetry: services.deliveryRetry)
     }
 
@@ -303,7 +304,8 @@ public enum ReplyflowServer {
     static func metricsController<Context: RequestContext>(_ services: Services, clock: @escaping @Sendable () -> Date, logger: Logger)
         -> MetricsController<Context>
     {
-        MetricsController(metrics: services.metrics, database: services.database, sockets: services.sockets, liveLog: services.liveLog, clock: clock, logger: logger)
+        MetricsController(
+            metrics: services.metrics, database: services.database, sockets: services.sockets, liveLog: services.liveLog, clock: clock, logger: logger)
     }
 
     static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> (any AssistantService)?
