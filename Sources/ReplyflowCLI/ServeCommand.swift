@@ -60,6 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
     /// One line for what usually goes wrong when starting to listen.
     static func describe(_ error: Error, configuration: ServerConfiguration) -> String {
         let text = "\(error)"
+        if text.contains("Address already in use"), let metricsPort = configuration.metricsPort {
+            return
+                "port \(configuration.port) on \(configuration.host) or METRICS_PORT \(metricsPort) on \(configuration.metricsHost) is already in use; stop the other server or change SERVER_PORT or METRICS_PORT"
+        }
         if text.contains("Address already in use") {
             return "port \(configuration.port) on \(configuration.host) is already in use; stop the other server or set SERVER_PORT"
         }

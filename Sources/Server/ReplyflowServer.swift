@@ -21,6 +21,8 @@ public enum ReplyflowServer {
         public var application: Application<RouterResponder<ServerRequestContext>>
         public var engine: FlowEngine
         public var database: ReplyflowDatabase
+        /// What the server measures; `/metrics` renders its registry.
+        public var metrics: ServerMetrics
         let worker: OutboxWorker
         let deliveries: DeliveryQueue
         let deliveryRetry: DeliveryRetry
@@ -67,6 +69,13 @@ public enum ReplyflowServer {
         }
         // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
         background.append(services.sockets)
+        // `/metrics` on an address of its own, when METRICS_PORT asks for it.
+        if let metricsApplication = MetricsExposure(configuration).application(
+            metricsController(services, clock: clock, logger: logger), logger: logger,
+            onServerRunning: { port in logger.notice("/metrics is served without the key", metadata: ["address": "\(configuration.metricsHost):\(port)"]) })
+        {
+            background.append(metricsApplication)
+        }
 
         var application = Application(
             router: router,
@@ -78,7 +87,8 @@ public enum ReplyflowServer {
             logger: logger)
         application.addServices(background)
         return ServerApp(
-            application: application, engine: services.engine, database: services.database, worker: services.worker, deliveries: services.deliveries,
+            application: application, engine: services.engine, database: services.database, metrics: services.metrics, worker: services.worker,
+            deliveries: services.deliveries,
             deliveryRetry: services.deliveryRetry)
     }
 
@@ -87,6 +97,7 @@ public enum ReplyflowServer {
     /// What the router and the background services are built from.
     struct Services: Sendable {
         var database: ReplyflowDatabase
+        var metrics: ServerMetrics
         var uploads: UploadStore
         var queries: ServerQueries
         var downloader: MediaDownloader
@@ -132,6 +143,8 @@ public enum ReplyflowServer {
             throw StartupError("cannot create the uploads folder \(configuration.uploadsDirectory): \(error)")
         }
         let queries = ServerQueries(database: database)
+        // This app's own registry, handed to whatever records (see `ServerMetrics`).
+        let metrics = ServerMetrics()
         // The process-wide client: it needs no shutdown, so an app that is built but
         // never run (tests, a failed start) leaves nothing behind.
         let httpClient = HTTPClient.shared
@@ -190,7 +203,7 @@ public enum ReplyflowServer {
         let engine = FlowEngine(
             flowSet: flows, database: database, configuration: configuration,
             services: .init(telegram: ports.staffGroup != nil, push: ports.push != nil, brevo: ports.instagramChats != nil), assistant: ports.assistant,
-            logger: logger,
+            metrics: metrics, logger: logger,
             published: { committed in
                 if !committed.messages.isEmpty || !committed.chats.isEmpty { publisher.committed(committed) }
                 if !committed.deliveries.isEmpty { deliveries.add(committed.deliveries) }
@@ -215,7 +228,8 @@ public enum ReplyflowServer {
         if let push = ports.push {
             deliverers[.push] = PushDeliverer(push: push, queries: queries, logger: logger)
         }
-        let worker = OutboxWorker(store: outbox, deliverers: deliverers, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
+        let worker = OutboxWorker(
+            store: outbox, deliverers: deliverers, metrics: metrics, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
 
         var telegramInput: TelegramInput?
         if let telegram, let group = configuration.groupChatID {
@@ -228,7 +242,7 @@ public enum ReplyflowServer {
                 webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret())
         }
         return Services(
-            database: database, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
+            database: database, metrics: metrics, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
             deliveries: deliveries, deliveryRetry: DeliveryRetry(outbox: outbox, deliveries: deliveries, clock: clock), sockets: sockets, liveLog: liveLog,
             publisher: publisher, telegramInput: telegramInput, media: media)
     }
@@ -241,6 +255,8 @@ public enum ReplyflowServer {
         ServerRequestContext
     > {
         let router = Router(context: ServerRequestContext.self)
+        // Outermost: it sees the status every other middleware settled on.
+        router.add(middleware: HTTPMetricsMiddleware(metrics: services.metrics))
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         // The panel's pages and assets (the built-in ones include the inbox's).
         let adminPages = AdminPages()
@@ -265,6 +281,7 @@ public enum ReplyflowServer {
             logger: logger
         ).addRoutes(to: router)
         ReadinessController<ServerRequestContext>(database: services.database, engine: services.engine).addRoutes(to: router)
+        MetricsExposure(configuration).addRoutes(metricsController(services, clock: clock, logger: logger), to: router)
         let admin = AdminController<ServerRequestContext>(
             database: services.database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
         let panel = admin.addRoutes(to: router)
@@ -285,6 +302,13 @@ public enum ReplyflowServer {
             }
         }
         return router
+    }
+
+    static func metricsController<Context: RequestContext>(_ services: Services, clock: @escaping @Sendable () -> Date, logger: Logger)
+        -> MetricsController<Context>
+    {
+        MetricsController(
+            metrics: services.metrics, database: services.database, sockets: services.sockets, liveLog: services.liveLog, clock: clock, logger: logger)
     }
 
     static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> (any AssistantService)?

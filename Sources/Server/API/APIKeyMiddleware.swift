@@ -3,12 +3,13 @@ import Hummingbird
 /// `X-API-Key` on every `/api` request, compared in constant time. Without `API_KEY`
 /// configured nobody gets in: an open API to every chat would be worse than none.
 /// The live stream also takes `?token=` from `POST /api/stream/token`, for `EventSource`.
+/// `/metrics` on the main port is behind the same key (without stream tokens).
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let key: String?
-    let streamTokens: StreamTokens
+    var streamTokens: StreamTokens?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.method == .get, request.uri.path == "/api/stream", let token = request.uri.queryParameters.get("token") {
+        if let streamTokens, request.method == .get, request.uri.path == "/api/stream", let token = request.uri.queryParameters.get("token") {
             guard streamTokens.isValid(token) else { throw APIError(.unauthorized, "the stream token is unknown or expired") }
             return try await next(request, context)
         }

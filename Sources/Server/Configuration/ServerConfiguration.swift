@@ -45,6 +45,13 @@ public struct ServerConfiguration: Sendable {
     /// The key of the `/api` (`X-API-Key`); unset, the `/api` answers 401 to everyone.
     public var apiKey: String?
 
+    /// Set: `/metrics` is served on this port of `metricsHost` only, without the API key (a
+    /// second small server); unset: on the main port behind `X-API-Key`, and off (404)
+    /// when no `API_KEY` is set either.
+    public var metricsPort: Int?
+    /// The address of the metrics port: loopback unless the operator opens it wider.
+    public var metricsHost = "127.0.0.1"
+
     /// Seconds between heartbeat comments on a quiet `/api/stream`.
     public var streamHeartbeatSeconds = 15
     /// Stream events kept for `Last-Event-ID` resumption.
@@ -133,6 +140,14 @@ public struct ServerConfiguration: Sendable {
             configuration.logLevel = level
         }
         configuration.apiKey = value("API_KEY")
+        configuration.metricsPort = try integer("METRICS_PORT", in: 1...65535)
+        configuration.metricsHost = value("METRICS_HOST") ?? configuration.metricsHost
+        if value("METRICS_HOST") != nil, configuration.metricsPort == nil {
+            throw Failure(description: "METRICS_HOST is set but METRICS_PORT is not: set the port /metrics is to be served on")
+        }
+        if let port = configuration.metricsPort, port == configuration.port {
+            throw Failure(description: "METRICS_PORT=\(port) is SERVER_PORT's port: give /metrics a port of its own")
+        }
         configuration.streamHeartbeatSeconds = try integer("STREAM_HEARTBEAT_SECONDS", in: 1...300) ?? configuration.streamHeartbeatSeconds
         configuration.streamRetention = try integer("STREAM_RETENTION", in: 100...1_000_000) ?? configuration.streamRetention
         configuration.botToken = value("BOT_TOKEN")

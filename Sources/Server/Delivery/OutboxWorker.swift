@@ -18,6 +18,7 @@ protocol Deliverer: Sendable {
 actor OutboxWorker {
     private let store: OutboxStore
     private let deliverers: [OutboxKind: any Deliverer]
+    private let metrics: ServerMetrics
     private let logger: Logger
     private let maxAttempts: Int
     private let maxLanes: Int
@@ -34,12 +35,13 @@ actor OutboxWorker {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
-        store: OutboxStore, deliverers: [OutboxKind: any Deliverer], logger: Logger, maxAttempts: Int, maxLanes: Int = 256,
+        store: OutboxStore, deliverers: [OutboxKind: any Deliverer], metrics: ServerMetrics, logger: Logger, maxAttempts: Int, maxLanes: Int = 256,
         clock: @escaping @Sendable () -> Date = Date.init,
         backoff: @escaping @Sendable (Int) -> Duration = OutboxWorker.exponentialBackoff
     ) {
         self.store = store
         self.deliverers = deliverers
+        self.metrics = metrics
         self.logger = logger
         self.maxAttempts = maxAttempts
         self.maxLanes = maxLanes
@@ -126,7 +128,10 @@ actor OutboxWorker {
         var item = item
         item.attempts += 1
         let now = clock()
+        let measured = metrics.delivery(item.kind)
+        measured.attempts.increment(by: 1)
         guard let deliverer = deliverers[item.kind] else {
+            measured.failures[.gaveUp]?.increment(by: 1)
             store.markFailed(id: item.id, attempts: item.attempts, error: "no deliverer for \(item.kind.rawValue)", at: now)
             logger.error("delivery failed: nothing delivers this kind", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
             return .done
@@ -138,11 +143,14 @@ actor OutboxWorker {
             recordChannelID: { [store] channelID in
                 if let messageID { store.recordChannelID(channelID, ofMessage: messageID) }
             })
+        let started = ContinuousClock.now
         do {
             try await deliverer.deliver(item, progress: progress)
+            measured.duration.recordNanoseconds(started.nanosecondsUntilNow)
             store.markDelivered(id: item.id, attempts: item.attempts, at: clock())
             return .done
         } catch {
+            measured.duration.recordNanoseconds(started.nanosecondsUntilNow)
             let failure = error as? DeliveryError ?? DeliveryError(.retry(after: nil), "\(error)")
             let message = failure.description
             switch failure.disposition {
@@ -159,6 +167,7 @@ actor OutboxWorker {
                         "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempt": "\(item.attempts)", "retry_in": "\(delay)",
                         "error": "\(message)",
                     ])
+                measured.failures[.retry]?.increment(by: 1)
                 store.scheduleRetry(id: item.id, attempts: item.attempts, next: next, error: message, at: clock())
                 return .retry(item)
             default:
@@ -167,6 +176,7 @@ actor OutboxWorker {
                     metadata: [
                         "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempts": "\(item.attempts)", "error": "\(message)",
                     ])
+                measured.failures[.gaveUp]?.increment(by: 1)
                 store.markFailed(id: item.id, attempts: item.attempts, error: message, at: clock())
                 return .done
             }

@@ -18,18 +18,20 @@ public final class FlowEngine: Sendable {
     private let lanes = OrderedLanes<String>()
     private let services: DeliveryPlan.Services
     private let assistant: (any AssistantService)?
+    private let metrics: ServerMetrics
     private let logger: Logger
     private let published: @Sendable (CommittedRun) async -> Void
 
     /// `published` hears of every commit, in each chat's order, before the chat's next input runs.
     init(
         flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: DeliveryPlan.Services,
-        assistant: (any AssistantService)? = nil, logger: Logger, published: @escaping @Sendable (CommittedRun) async -> Void
+        assistant: (any AssistantService)? = nil, metrics: ServerMetrics, logger: Logger, published: @escaping @Sendable (CommittedRun) async -> Void
     ) {
         self.database = database
         runtime = Mutex(FlowRuntime(flowSet: flowSet, timeZone: configuration.timeZone, autoModeDefault: configuration.autoModeDefault))
         self.services = services
         self.assistant = assistant
+        self.metrics = metrics
         self.logger = logger
         self.published = published
     }
@@ -168,7 +170,7 @@ public final class FlowEngine: Sendable {
         }
         let committed = try await commitInLane(lane, key: key) {
             let (snapshot, latestStored) = try await database.snapshot(for: runtime.reads(for: event), latestAppMessage: readsLatestAppMessage)
-            let services = RunServices(assistant: assistant, logger: logger)
+            let services = RunServices(assistant: assistant, metrics: metrics, logger: logger)
             let outcome = await runtime.run(event, view: snapshot, services: services)
             var decision = Decision(
                 record: RunRecord(outcome, idempotencyKey: key), plan: DeliveryPlan(outcome, services: self.services, logger: logger),
@@ -179,6 +181,8 @@ public final class FlowEngine: Sendable {
             return decision
         }
         guard let (decision, receipt) = committed, var result = decision.result else { return nil }
+        // Counted once committed: a run that was not stored will run again.
+        metrics.recordRun(result)
         if let index = decision.inboundMessage { result.inboundMessageID = receipt.messageIDs[index] }
         var latest = decision.latestAppMessageID
         for (id, message) in zip(receipt.messageIDs, decision.record.messages) where message.source == .app {
@@ -204,10 +208,15 @@ public final class FlowEngine: Sendable {
                 return (decision, CommitReceipt(messageIDs: [], outbox: []))
             }
             let receipt: CommitReceipt
+            // Timed here rather than in Storage, which stays free of the metrics dependency.
+            let started = ContinuousClock.now
             do {
-                guard let committed = try await database.commit(decision.record) else { return nil }
+                let committed = try await database.commit(decision.record)
+                metrics.commitDuration.recordNanoseconds(started.nanosecondsUntilNow)
+                guard let committed else { return nil }
                 receipt = committed
             } catch {
+                metrics.commitFailures.increment(by: 1)
                 logger.error(
                     "could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
                 throw CommitFailure(underlying: error)

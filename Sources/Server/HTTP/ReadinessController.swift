@@ -1,6 +1,5 @@
 import Hummingbird
 import Storage
-import Synchronization
 
 /// `GET /ready`: whether this server can do its work now, for load balancers and
 /// orchestrators. `/health` (the seed's) says only that the process answers; `/ready`
@@ -31,7 +30,7 @@ struct ReadinessController<Context: RequestContext> {
     private func databaseProblem() async -> String? {
         let database = self.database, timeout = probeTimeout
         return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-            let answer = FirstAnswer(continuation)
+            let answer = FirstAnswer<String?>(continuation)
             Task {
                 do {
                     try await database.probeWrites()
@@ -45,21 +44,5 @@ struct ReadinessController<Context: RequestContext> {
                 answer.give("the database did not take a write within \(timeout) (another process holds its lock?)")
             }
         }
-    }
-}
-
-/// Resumes a continuation with the first value given and ignores the rest.
-private final class FirstAnswer: Sendable {
-    private let continuation: Mutex<CheckedContinuation<String?, Never>?>
-
-    init(_ continuation: CheckedContinuation<String?, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func give(_ value: String?) {
-        continuation.withLock { pending in
-            defer { pending = nil }
-            return pending
-        }?.resume(returning: value)
     }
 }

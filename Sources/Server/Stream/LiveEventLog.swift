@@ -150,6 +150,11 @@ final class LiveEventLog: Sendable {
         return (missed, resetID, stream, continuation, cancel)
     }
 
+    /// The `/api/stream` clients connected now (the metrics read it at each scrape).
+    var subscriberCount: Int {
+        state.withLock { $0.subscribers.count }
+    }
+
     /// Ends every subscription (shutdown), so open streams finish instead of holding the
     /// server up until their next heartbeat fails.
     func closeAll() {
