@@ -96,6 +96,29 @@ struct InboxRoutes<Context: AdminRequestContext>: Sendable {
         return try pages.render("inbox", title: (opened?["name"] as? String).map { "\($0) · Inbox" } ?? "Inbox", context: values, session: session, scripts: ["inbox.js"])
     }
 
+    /// A voice or audio message's file, fetched from where its channel keeps it (Telegram
+    /// keeps voice notes: the panel asks for the file each time it is played).
+    @Sendable func voice(_ request: Request, context: Context) async throws -> Response {
+        _ = try context.requireStaff(.agent)
+        let conversation = try await self.conversation(context)
+        guard let raw = context.parameters.get("messageId"), let messageID = Int64(raw),
+            let location = try await inbox.audioLocation(of: messageID, in: conversation.id)
+        else { throw AdminError(.notFound, "this chat has no voice message with that id") }
+        let fileName = URL(string: location)?.lastPathComponent ?? ""
+        let contentType =
+            location.hasPrefix(AssistantMedia.telegramFileScheme) ? "audio/ogg" : AssistantMedia.audioContentType(fileName) ?? "application/octet-stream"
+        let data: Data
+        do {
+            data = try await media.audio(AudioAttachment(location: location, fileName: fileName, contentType: contentType))
+        } catch {
+            logger.warning("inbox: could not fetch a voice message", metadata: ["message": "\(messageID)", "error": "\(error)"])
+            throw AdminError(.badGateway, "the voice message could not be fetched from \(InboxView.sourceLabel(conversation.source)): \(error)")
+        }
+        return Response(
+            status: .ok, headers: [.contentType: contentType, .cacheControl: "private, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     // MARK: Actions
 
     @Sendable func reply(_ request: Request, context: Context) async throws -> Response {
