@@ -10,8 +10,12 @@ import Testing
 @Suite("The inbox in a browser", .serialized) struct InboxBrowserStoryTests {
     static let apiKey = "browser-story-key"
 
-    @Test(.timeLimit(.minutes(4))) func aSupportLeadWorksTheInbox() async throws {
+    @Test(.timeLimit(.minutes(5))) func aSupportLeadWorksTheInbox() async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
+        // Chromium takes both cores of a small machine for a minute: started beside the rest
+        // of the suite, it made tests with second-long deadlines miss them. It waits until
+        // the machine is quiet (the other tests are done), for two minutes at most.
+        await Self.waitForQuietMachine(atMost: .seconds(120))
         #expect(
             FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
             "the browser story needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver (.ci/run does)")
@@ -61,5 +65,32 @@ import Testing
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "replyflow users \(arguments.joined(separator: " ")): \(printed)")
+    }
+
+    /// Waits until three one-second samples of `/proc/stat` in a row show the machine at
+    /// least 60% idle (on two cores: not even one busy), or `atMost` has passed.
+    static func waitForQuietMachine(atMost limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        var quietSamples = 0
+        var previous = cpuTimes()
+        while ContinuousClock.now < deadline, quietSamples < 3 {
+            try? await Task.sleep(for: .seconds(1))
+            let now = cpuTimes()
+            guard let before = previous, let after = now, after.total > before.total else { return }
+            let idle = Double(after.idle - before.idle) / Double(after.total - before.total)
+            quietSamples = idle >= 0.6 ? quietSamples + 1 : 0
+            previous = now
+        }
+    }
+
+    /// All CPUs' time so far, and the idle part of it, in clock ticks (nil where there is no `/proc`).
+    static func cpuTimes() -> (total: Int, idle: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+        else { return nil }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+        guard fields.count >= 5 else { return nil }
+        // user nice system idle iowait ...: idle and iowait are the idle part.
+        return (fields.reduce(0, +), fields[3] + fields[4])
     }
 }
