@@ -488,3 +488,31 @@ struct ExecutableTests {
         #expect(stderr.contains("no-such-option"))
     }
 }
+
+@Suite("CLI: misspelt commands")
+struct MisspeltCommandTests {
+    @Test("replyflow chek says it is not a command and suggests check")
+    func chek() {
+        let message = ReplyflowMain.unknownCommand(["chek", "flows"])
+        #expect(message?.contains("'chek' is not a replyflow command") == true, "\(message ?? "nil")")
+        #expect(message?.contains("did you mean 'check'?") == true, "\(message ?? "nil")")
+        #expect(ReplyflowMain.unknownCommand(["check", "flows"]) == nil)
+        #expect(ReplyflowMain.unknownCommand(["--help"]) == nil)
+        #expect(ReplyflowMain.unknownCommand(["experiments", "report"]) == nil)
+    }
+
+    @Test("the executable exits 2 on replyflow chek with the hint", .enabled(if: FileManager.default.isExecutableFile(atPath: ExecutableTests.binary), "build the replyflow executable first"))
+    func chekExecutable() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ExecutableTests.binary)
+        process.arguments = ["chek"]
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = Pipe()
+        try process.run()
+        let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "\(stderr)")
+        #expect(stderr.contains("did you mean 'check'?"), "\(stderr)")
+    }
+}
