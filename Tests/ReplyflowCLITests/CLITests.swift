@@ -259,9 +259,9 @@ struct TestCommandTests {
         #expect(expectedIndex.lowerBound < actualIndex.lowerBound)
         let expectedPart = out[expectedIndex.upperBound..<actualIndex.lowerBound]
         let actualPart = out[actualIndex.upperBound...]
-        #expect(expectedPart.contains("reply \"Hello, Bob!\""))
-        #expect(actualPart.contains("reply \"Hi Bob!\""))
-        #expect(actualPart.contains("forward_to_group \"hi\""))
+        #expect(expectedPart.contains("- reply: \"Hello, Bob!\""))
+        #expect(actualPart.contains("- reply: \"Hi Bob!\""))
+        #expect(actualPart.contains("- forward_to_group: \"hi\""))
         #expect(out.contains("0 passed, 1 failed"))
     }
 
@@ -514,5 +514,47 @@ struct MisspeltCommandTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 2, "\(stderr)")
         #expect(stderr.contains("did you mean 'check'?"), "\(stderr)")
+    }
+}
+
+@Suite("CLI: test paths and failure output")
+struct TestPathsTests {
+    static let test = """
+        name: hello
+        steps:
+          - event: { kind: app_message, at: 2026-11-20T10:00:00Z, user: { id: "1" }, message: { text: "hi" } }
+            expect:
+              - forward_to_group: "hi "
+
+        """
+
+    @Test("replyflow test takes one test file and the tests folder itself")
+    func fileAndFolder() async throws {
+        let passing = Self.test.replacingOccurrences(of: "\"hi \"", with: "\"hi\"")
+        let directory = try makeDirectory(["forward.yaml": forwardFlow, "tests/t.yaml": passing])
+        for path in [directory + "/tests/t.yaml", directory + "/tests"] {
+            let (console, output) = Console.capturing()
+            #expect(try await TestCommand.test(directory: path, options: try options(), console: console) == 0, "\(path): \(output.out)\(output.error)")
+            #expect(output.out.contains("1 passed, 0 failed"))
+        }
+    }
+
+    @Test("replyflow test given a flow file says what it expected, at 1:1, exit 1")
+    func flowFileGiven() async throws {
+        let directory = try makeDirectory(["forward.yaml": forwardFlow])
+        let (console, output) = Console.capturing()
+        #expect(try await TestCommand.test(directory: directory + "/forward.yaml", options: try options(), console: console) == 1)
+        #expect(output.out.hasPrefix("\(directory)/forward.yaml:1:1: error: "), "\(output.out)")
+        #expect(output.out.contains("is a flow file") && output.out.contains("one test file"), "\(output.out)")
+    }
+
+    @Test("a failed step marks the first difference (a trailing space)")
+    func differenceShown() async throws {
+        let directory = try makeDirectory(["forward.yaml": forwardFlow, "tests/t.yaml": Self.test])
+        let (console, output) = Console.capturing()
+        #expect(try await TestCommand.test(directory: directory, options: try options(), console: console) == 1)
+        #expect(output.out.contains("- forward_to_group: \"hi\""), "\(output.out)")
+        #expect(output.out.contains("the actual text stops after character 2"), "\(output.out)")
+        #expect(output.out.contains("a space (U+0020 SPACE)"), "\(output.out)")
     }
 }
