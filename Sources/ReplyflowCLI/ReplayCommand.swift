@@ -34,6 +34,12 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     static func replay(eventsFile: String, flowsDirectory: String, options: RuntimeOptions, json: Bool, traces: Bool, console: Console) async throws -> Int32 {
+        let kind = FileKind.of(eventsFile)
+        if kind != .eventLines && kind != .other {
+            console.errorLine(
+                "\(eventsFile):1:1: \(console.red("error")): \(FileKind.wrongPathMessage(eventsFile, kind: kind, wanted: "a file of events, one JSON object a line"))")
+            return 1
+        }
         let flows = try loadFlows(flowsDirectory, console: console, printWarnings: false)
         guard let reader = JSONLinesReader(path: eventsFile) else {
             console.errorLine("\(eventsFile):1:1: \(console.red("error")): cannot open the events file")

@@ -558,3 +558,69 @@ struct TestPathsTests {
         #expect(output.out.contains("a space (U+0020 SPACE)"), "\(output.out)")
     }
 }
+
+@Suite("CLI: paths and file kinds")
+struct PathsAndKindsTests {
+    @Test("check on a flow file checks that file only")
+    func checkOneFile() throws {
+        let directory = try makeDirectory(["good.yaml": forwardFlow, "bad.yaml": "name: Bad\non: app_message\npriorty: 5\ndo:\n  - reply: x\n"])
+        let (console, output) = Console.capturing()
+        #expect(CheckCommand.check(directory: directory + "/good.yaml", console: console) == 0, "\(output.out)")
+        #expect(!output.out.contains("bad.yaml"))
+        let (badConsole, badOutput) = Console.capturing()
+        #expect(CheckCommand.check(directory: directory + "/bad.yaml", console: badConsole) == 1)
+        #expect(badOutput.out.contains("\(directory)/bad.yaml:3:1: error: unknown key 'priorty'"), "\(badOutput.out)")
+    }
+
+    @Test("check on an empty folder says there are no flows, exit 1")
+    func checkEmptyFolder() throws {
+        let directory = try makeDirectory([:])
+        let (console, output) = Console.capturing()
+        #expect(CheckCommand.check(directory: directory, console: console) == 1)
+        #expect(output.out.hasPrefix("\(directory):1:1: error: there are no flows in this folder"), "\(output.out)")
+    }
+
+    @Test("check on a missing path says it does not exist")
+    func checkMissing() {
+        let missing = "/nonexistent/replyflow-\(UUID().uuidString)"
+        let (console, output) = Console.capturing()
+        #expect(CheckCommand.check(directory: missing, console: console) == 1)
+        #expect(output.out.contains("\(missing):1:1: error: '\(missing)' does not exist"), "\(output.out)")
+    }
+
+    @Test("replay given a YAML event file says dry-run reads it")
+    func replayGivenYAML() async throws {
+        let flows = try DryRunCommandTests.flows()
+        let directory = try makeDirectory(["event.yaml": "kind: app_message\nuser: { id: \"1\" }\n"])
+        let (console, output) = Console.capturing()
+        let code = try await ReplayCommand.replay(
+            eventsFile: directory + "/event.yaml", flowsDirectory: flows, options: try options(), json: false, traces: false, console: console)
+        #expect(code == 1)
+        #expect(output.error.contains("is an event file (YAML)"), "\(output.error)")
+        #expect(output.error.contains("`replyflow dry-run \(directory)/event.yaml` reads it"), "\(output.error)")
+    }
+
+    @Test("dry-run given a JSONL file says replay reads it")
+    func dryRunGivenJSONL() async throws {
+        let flows = try DryRunCommandTests.flows()
+        let directory = try makeDirectory(["events.jsonl": #"{"kind":"app_message","user":{"id":"1"}}"# + "\n"])
+        let (console, output) = Console.capturing()
+        await #expect(throws: (any Error).self) {
+            try await DryRunCommand.dryRun(eventFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(), json: false, console: console)
+        }
+        #expect(output.error.contains("is a file of JSON lines"), "\(output.error)")
+        #expect(output.error.contains("`replyflow replay \(directory)/events.jsonl` reads it"), "\(output.error)")
+    }
+
+    @Test("experiments report on a file that is not a database says so")
+    func reportOnNonDatabase() throws {
+        let flows = try makeDirectory(["greeting.yaml": greetingFlow])
+        let (console, _) = Console.capturing()
+        do {
+            _ = try ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: flows + "/greeting.yaml", console: console)
+            Issue.record("a flow file is not a database")
+        } catch let failure as CommandFailure {
+            #expect(failure.description.contains("is a flow file, but this command takes the server's SQLite database"), "\(failure.description)")
+        }
+    }
+}

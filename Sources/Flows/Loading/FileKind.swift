@@ -83,6 +83,7 @@ public enum FileKind: Sendable, Equatable {
     /// of file, with the command that reads it. `wanted` says what the command takes.
     public static func wrongPathMessage(_ path: String, kind: FileKind, wanted: String) -> String {
         if kind == .missing { return "'\(path)' does not exist (check the path; this command takes \(wanted))" }
+        if kind == .other { return "'\(path)' is not \(wanted): replyflow cannot tell what it is (check the path)" }
         var message = "'\(path)' is \(kind.description), but this command takes \(wanted)"
         if let command = kind.reader(for: path) { message += "; `\(command)` reads it" }
         return message
