@@ -76,10 +76,14 @@ struct ReplayCommand: AsyncParsableCommand {
                 case .failure(let problem):
                     summary.badLines += 1
                     console.errorLine("\(eventsFile):\(line.number):\(problem.column): \(console.red("error")): \(problem.message)")
+                    if json {
+                        let object = DryRunJSON.LineErrorJSON(line: line.number, column: problem.column, error: problem.message)
+                        console.line(String(decoding: try encoder.encode(object), as: UTF8.self))
+                    }
                 case .success(let event):
                     let result = await runner.run(event)
                     summary.add(result)
-                    if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result)), as: UTF8.self)) }
+                    if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result, line: line.number)), as: UTF8.self)) }
                 }
             }
             if let error = runner.store.takeError() { throw CommandFailure("storage error near \(eventsFile):\(batch.last?.number ?? 0): \(error)") }

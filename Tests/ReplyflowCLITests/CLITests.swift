@@ -624,3 +624,29 @@ struct PathsAndKindsTests {
         }
     }
 }
+
+@Suite("CLI: replay --json lines")
+struct ReplayJSONLineTests {
+    @Test("each object carries its input line and user id; a malformed line is an error object in its place")
+    func lineForLine() async throws {
+        let flows = try makeDirectory(["forward.yaml": forwardFlow])
+        let directory = try makeDirectory(["events.jsonl": ReplayCommandTests.events])
+        let (console, output) = Console.capturing()
+        let code = try await ReplayCommand.replay(
+            eventsFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(), json: true, traces: false, console: console)
+        #expect(code == 1)
+        let inputLines = ReplayCommandTests.events.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+        let objects = try lines(output.out).map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects.count == inputLines.count, "\(output.out)")
+        for (index, object) in objects.enumerated() {
+            #expect(object["line"] as? Int == index + 1, "\(object)")
+        }
+        #expect(objects[0]["user"] as? String == "1")
+        #expect(objects[0]["actions"] != nil)
+        // Line 2 is not JSON: an error object with its column, no actions.
+        #expect(objects[1]["error"] is String, "\(objects[1])")
+        #expect(objects[1]["column"] as? Int == 1)
+        #expect(objects[1]["actions"] == nil)
+        #expect(objects[3]["error"] as? String == "unknown event kind 'bogus'" || (objects[3]["error"] as? String)?.contains("bogus") == true, "\(objects[3])")
+    }
+}
