@@ -34,7 +34,8 @@ struct CheckCommand: ParsableCommand {
             testFiles = FlowTestLoader.testFiles(in: directory)
             if flows?.fileCount == 0, testFiles.isEmpty {
                 console.line(
-                    "\(directory):1:1: \(console.red("error")): there are no flows in this folder (a flows folder holds one .yaml file per flow; is it the right folder?)")
+                    "\(directory):1:1: \(console.red("error")): there are no flows in this folder (a flows folder holds one .yaml file per flow; is it the right folder?)"
+                )
                 return 1
             }
         case .testsFolder:

@@ -37,7 +37,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let kind = FileKind.of(eventsFile)
         if kind != .eventLines && kind != .other {
             console.errorLine(
-                "\(eventsFile):1:1: \(console.red("error")): \(FileKind.wrongPathMessage(eventsFile, kind: kind, wanted: "a file of events, one JSON object a line"))")
+                "\(eventsFile):1:1: \(console.red("error")): \(FileKind.wrongPathMessage(eventsFile, kind: kind, wanted: "a file of events, one JSON object a line"))"
+            )
             return 1
         }
         let flows = try loadFlows(flowsDirectory, console: console, printWarnings: false)

@@ -31,12 +31,15 @@ private func flow(if condition: String) -> String {
 struct DidYouMeanTests {
     @Test("on: history_first_fetch suggests history_first_fetch_today")
     func shortenedTrigger() {
-        expectAt(diagnostics("name: A\non: history_first_fetch\ndo:\n  - greet: x\n"), 2, 5, "unknown trigger 'history_first_fetch'", hint: "did you mean 'history_first_fetch_today'?")
+        expectAt(
+            diagnostics("name: A\non: history_first_fetch\ndo:\n  - greet: x\n"), 2, 5, "unknown trigger 'history_first_fetch'",
+            hint: "did you mean 'history_first_fetch_today'?")
     }
 
     @Test("on: telegram_msg suggests telegram_message")
     func abbreviatedTrigger() {
-        expectAt(diagnostics("name: A\non: telegram_msg\ndo:\n  - reply: x\n"), 2, 5, "unknown trigger 'telegram_msg'", hint: "did you mean 'telegram_message'?")
+        expectAt(
+            diagnostics("name: A\non: telegram_msg\ndo:\n  - reply: x\n"), 2, 5, "unknown trigger 'telegram_msg'", hint: "did you mean 'telegram_message'?")
     }
 
     @Test("once_per_user: daily suggests day")

@@ -47,12 +47,14 @@ struct FlowTestOutputTests {
 
     @Test("actual actions are printed in the test file's syntax, so they paste back")
     func actualInTestSyntax() async throws {
-        let flow = "name: R\non: app_message\ndo:\n  - reply: \"Say \\\"hi\\\"\"\n  - set_auto_mode: off\n  - push: { title: \"T\", text: \"B\" }\n  - broadcast: {}\n"
+        let flow =
+            "name: R\non: app_message\ndo:\n  - reply: \"Say \\\"hi\\\"\"\n  - set_auto_mode: off\n  - push: { title: \"T\", text: \"B\" }\n  - broadcast: {}\n"
         let result = try await run(flow, step("reply: \"x\""))
         let actual = try #require(result.failures.first?.actual)
         #expect(actual == ["reply: \"Say \\\"hi\\\"\"", "set_auto_mode: off", "push: { title: \"T\", text: \"B\" }", "broadcast: \"x\""])
         // Pasted back as the expectation, they pass.
-        let pasted = "name: t\nsteps:\n  - event: { kind: app_message, at: 2026-11-20T10:00:00Z, user: { id: \"1\" }, message: { text: \"x\" } }\n    expect:\n"
+        let pasted =
+            "name: t\nsteps:\n  - event: { kind: app_message, at: 2026-11-20T10:00:00Z, user: { id: \"1\" }, message: { text: \"x\" } }\n    expect:\n"
             + actual.map { "      - \($0)\n" }.joined()
         #expect(try await run(flow, pasted).passed)
     }
@@ -71,7 +73,8 @@ struct FlowTestOutputTests {
     func testTimeZone() async throws {
         let flow = "name: Hours\non: app_message\nif:\n  time: { between: \"09:00-18:00\" }\ndo:\n  - reply: open\n"
         // 07:00 UTC is 10:00 in Moscow: open there, closed in UTC.
-        let test = "name: t\ntimezone: Europe/Moscow\nsteps:\n  - event: { kind: app_message, at: 2026-11-20T07:00:00Z, user: { id: \"1\" }, message: { text: \"x\" } }\n    expect:\n      - reply: open\n"
+        let test =
+            "name: t\ntimezone: Europe/Moscow\nsteps:\n  - event: { kind: app_message, at: 2026-11-20T07:00:00Z, user: { id: \"1\" }, message: { text: \"x\" } }\n    expect:\n      - reply: open\n"
         #expect(try await run(flow, test, zone: TimeZone(identifier: "UTC")!).passed)
         #expect(try await run(flow, test, zone: TimeZone(identifier: "America/New_York")!).passed)
         #expect(try await !run(flow, test.replacingOccurrences(of: "timezone: Europe/Moscow\n", with: "")).passed)

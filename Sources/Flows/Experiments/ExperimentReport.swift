@@ -73,15 +73,19 @@ public enum ExperimentReport {
                     verdict = value < 0.05 && excludesZero ? "significant" : "not significant yet"
                 }
             }
-            rows.append([comparison.name, String(comparison.exposures), String(comparison.conversions), percent(comparison.rate), difference, interval, p, verdict])
+            rows.append([
+                comparison.name, String(comparison.exposures), String(comparison.conversions), percent(comparison.rate), difference, interval, p, verdict,
+            ])
         }
         let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
-            lines.append(("  " + row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")).trimmingTrailingSpaces)
+            lines.append(
+                ("  " + row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")).trimmingTrailingSpaces)
         }
         if tooFew {
             lines.append(
-                "  Too few users to compare yet: each variant needs at least \(minimumUsers) users and \(minimumConversions) conversions before the report shows an interval.")
+                "  Too few users to compare yet: each variant needs at least \(minimumUsers) users and \(minimumConversions) conversions before the report shows an interval."
+            )
         }
         if let check = ExperimentStatistics.sampleRatio(variants) {
             if check.mismatch {
@@ -100,7 +104,8 @@ public enum ExperimentReport {
             lines.append(style.dim("  pp: percentage points, the difference between two rates (12.00% against 10.00% is +2.00 pp)."))
             lines.append(
                 style.dim(
-                    "  not significant yet: the difference could still be chance (p-value 0.05 or more; the interval contains 0); keep the experiment running."))
+                    "  not significant yet: the difference could still be chance (p-value 0.05 or more; the interval contains 0); keep the experiment running.")
+            )
         }
         return lines.joined(separator: "\n")
     }

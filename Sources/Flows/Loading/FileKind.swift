@@ -96,7 +96,8 @@ public struct TestTarget: Sendable, Equatable {
     public var flowsDirectory: String
     public var testFiles: [String]
 
-    public static let wanted = "a flows folder, its tests folder, or one test file (for example: replyflow test flows, replyflow test flows/tests/greeting.yaml)"
+    public static let wanted =
+        "a flows folder, its tests folder, or one test file (for example: replyflow test flows, replyflow test flows/tests/greeting.yaml)"
 
     /// The flows and tests for `path`, or the message saying what was expected.
     public static func resolve(_ path: String) -> Result<TestTarget, TargetProblem> {

@@ -18,11 +18,13 @@ public struct TextDifference: Sendable, Equatable {
             message = "the texts first differ at character \(position): expected \(Self.name(e[index])), actual \(Self.name(a[index]))"
         } else if index < a.count {
             let extra = a[index...]
-            message = "the actual text has \(extra.count) more character\(extra.count == 1 ? "" : "s") at the end, from character \(position): "
+            message =
+                "the actual text has \(extra.count) more character\(extra.count == 1 ? "" : "s") at the end, from character \(position): "
                 + extra.prefix(3).map(Self.name).joined(separator: ", ") + (extra.count > 3 ? ", …" : "")
         } else {
             let missing = e[index...]
-            message = "the actual text stops after character \(index); expected goes on with "
+            message =
+                "the actual text stops after character \(index); expected goes on with "
                 + missing.prefix(3).map(Self.name).joined(separator: ", ") + (missing.count > 3 ? ", …" : "")
         }
         let quotedPrefix = FlowTest.quoted(String(e[..<min(index, e.count)]))
