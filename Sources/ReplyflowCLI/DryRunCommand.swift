@@ -24,6 +24,14 @@ struct DryRunCommand: AsyncParsableCommand {
     }
 
     static func dryRun(eventFile: String, flowsDirectory: String, options: RuntimeOptions, json: Bool, console: Console) async throws {
+        let kind = FileKind.of(eventFile)
+        if kind == .missing || kind == .eventLines || kind == .database || kind == .flowFile || kind == .testFile || kind == .flowsFolder
+            || kind == .testsFolder
+        {
+            console.errorLine(
+                "\(eventFile):1:1: \(console.red("error")): \(FileKind.wrongPathMessage(eventFile, kind: kind, wanted: "one event written in YAML"))")
+            throw ExitCode(1)
+        }
         let flows = try loadFlows(flowsDirectory, console: console, printWarnings: !json)
         guard let data = FileManager.default.contents(atPath: eventFile) else {
             console.errorLine("\(eventFile):1:1: \(console.red("error")): cannot read the event file")

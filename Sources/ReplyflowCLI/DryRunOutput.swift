@@ -3,6 +3,10 @@ import Foundation
 
 /// The dry-run JSON object (a contract: `actions` and `flows` with these fields).
 struct DryRunJSON: Encodable {
+    /// For replay: the input line this object answers (1-based), so output line N is input event N.
+    var line: Int?
+    /// For replay: the event's user id, to find a user's events without reading the input.
+    var user: String?
     var trigger: String?
     var note: String?
     var actions: [ActionJSON]
@@ -41,7 +45,16 @@ struct DryRunJSON: Encodable {
         var variant: String
     }
 
-    init(_ result: RunResult) {
+    /// For replay: a line that is not an event, in its place in the output.
+    struct LineErrorJSON: Encodable {
+        var line: Int
+        var column: Int
+        var error: String
+    }
+
+    init(_ result: RunResult, line: Int? = nil) {
+        self.line = line
+        user = line == nil ? nil : result.userID
         trigger = result.trigger?.rawValue
         note = result.note
         actions = result.actions.map { ActionJSON(flow: $0.flow, type: $0.type, text: $0.text, title: $0.title, value: $0.value) }

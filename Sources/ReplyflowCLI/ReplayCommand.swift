@@ -34,6 +34,13 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     static func replay(eventsFile: String, flowsDirectory: String, options: RuntimeOptions, json: Bool, traces: Bool, console: Console) async throws -> Int32 {
+        let kind = FileKind.of(eventsFile)
+        if kind != .eventLines && kind != .other {
+            console.errorLine(
+                "\(eventsFile):1:1: \(console.red("error")): \(FileKind.wrongPathMessage(eventsFile, kind: kind, wanted: "a file of events, one JSON object a line"))"
+            )
+            return 1
+        }
         let flows = try loadFlows(flowsDirectory, console: console, printWarnings: false)
         guard let reader = JSONLinesReader(path: eventsFile) else {
             console.errorLine("\(eventsFile):1:1: \(console.red("error")): cannot open the events file")
@@ -70,10 +77,14 @@ struct ReplayCommand: AsyncParsableCommand {
                 case .failure(let problem):
                     summary.badLines += 1
                     console.errorLine("\(eventsFile):\(line.number):\(problem.column): \(console.red("error")): \(problem.message)")
+                    if json {
+                        let object = DryRunJSON.LineErrorJSON(line: line.number, column: problem.column, error: problem.message)
+                        console.line(String(decoding: try encoder.encode(object), as: UTF8.self))
+                    }
                 case .success(let event):
                     let result = await runner.run(event)
                     summary.add(result)
-                    if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result)), as: UTF8.self)) }
+                    if json { console.line(String(decoding: try encoder.encode(DryRunJSON(result, line: line.number)), as: UTF8.self)) }
                 }
             }
             if let error = runner.store.takeError() { throw CommandFailure("storage error near \(eventsFile):\(batch.last?.number ?? 0): \(error)") }

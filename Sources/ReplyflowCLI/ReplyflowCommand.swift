@@ -1,4 +1,5 @@
 import ArgumentParser
+import Flows
 import Foundation
 
 /// The `replyflow` command line.
@@ -18,8 +19,22 @@ public struct ReplyflowCommand: AsyncParsableCommand {
 
 /// Entry point with the contract's exit codes: 0 success, 1 validation or test failure, 2 usage error.
 public enum ReplyflowMain {
+    /// The subcommands' names, for the did-you-mean on a misspelt one.
+    static var commandNames: [String] { ReplyflowCommand.configuration.subcommands.map { $0._commandName } + ["help"] }
+
+    /// The error for a first argument that is no command (`replyflow chek`), with a did-you-mean; nil when it is one.
+    static func unknownCommand(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-"), !commandNames.contains(first) else { return nil }
+        return "error: \(Suggestions.unknownCommand(first, commands: commandNames))\nRun 'replyflow --help' to see the commands.\n"
+    }
+
     public static func run(_ arguments: [String]? = nil) async -> Int32 {
         defer { StandardStream.flushAll() }
+        // `replyflow chek`: ArgumentParser would say "unexpected argument"; say which command was meant.
+        if let message = unknownCommand(arguments ?? Array(CommandLine.arguments.dropFirst())) {
+            StandardStream.error.write(message)
+            return 2
+        }
         do {
             var command = try ReplyflowCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -7,11 +7,11 @@ import Storage
 struct TestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
-        abstract: "Run the flow tests (DIR/tests/*.yaml).",
+        abstract: "Run the flow tests (DIR/tests/*.yaml, the tests folder, or one test file).",
         discussion: "Each test runs its steps with fresh state; a failure names the file and line and shows expected against actual."
     )
 
-    @Argument(help: "The flows directory.")
+    @Argument(help: "The flows directory, its tests folder, or one test file.")
     var directory: String = "flows"
 
     @OptionGroup var runtimeOptions: RuntimeOptions
@@ -22,10 +22,17 @@ struct TestCommand: AsyncParsableCommand {
     }
 
     static func test(directory: String, options: RuntimeOptions, console: Console) async throws -> Int32 {
-        let flows = try loadFlows(directory, console: console)
-        let files = FlowTestLoader.testFiles(in: directory)
+        let target: TestTarget
+        switch TestTarget.resolve(directory) {
+        case .success(let found): target = found
+        case .failure(let problem):
+            console.line("\(directory):1:1: \(console.red("error")): \(problem.message)")
+            return 1
+        }
+        let flows = try loadFlows(target.flowsDirectory, console: console)
+        let files = target.testFiles
         guard !files.isEmpty else {
-            console.line("No tests in \(directory)/tests: add a .yaml test file there.")
+            console.line("No tests in \(FlowLoader.join(target.flowsDirectory, "tests")): add a .yaml test file there.")
             return 1
         }
         let zone = try options.resolvedTimeZone()
@@ -64,10 +71,16 @@ struct TestCommand: AsyncParsableCommand {
                     console.line("  \(failure.location.description): step \(failure.step) did not do what the test expects")
                     console.line("    expected: " + (failure.expected.isEmpty ? "nothing" : ""))
                     for line in failure.expected { console.line("      - \(line)") }
+                    // In the test file's own syntax, so it can be pasted under `expect:`.
                     console.line("    actual:   " + (failure.actual.isEmpty ? "nothing" : ""))
                     for line in failure.actual { console.line("      - \(line)") }
+                    if let difference = failure.difference {
+                        console.line("    \(difference.message)")
+                        for line in difference.lines { console.line("      \(line)") }
+                    }
                     if let note = failure.note { console.line("    note: \(note)") }
                     for skipped in failure.skipped { console.line("    skipped \(skipped)") }
+                    for ranElse in failure.elseRan { console.line("    else    \(ranElse)") }
                 }
             }
         }

@@ -162,7 +162,7 @@ struct LoaderValueTests {
         expectDiagnostic(result, at: position(of: "Europe/Moskow", in: text), "unknown time zone 'Europe/Moskow'", hint: "did you mean 'Europe/Moscow'?")
     }
 
-    @Test("a malformed time window is an error at the window", arguments: ["25:00-18:00", "9-18", "09:00", "09:00-09:00", "09:60-18:00", "aa:bb-cc:dd"])
+    @Test("a malformed time window is an error at the window", arguments: ["25:00-18:00", "9-18", "09:00", "09:60-18:00", "aa:bb-cc:dd"])
     func malformedTimeWindow(window: String) {
         let text = "name: A\non: app_message\nif:\n  time: { between: \"\(window)\" }\ndo:\n  - reply: hi\n"
         let result = load(text)

@@ -259,9 +259,9 @@ struct TestCommandTests {
         #expect(expectedIndex.lowerBound < actualIndex.lowerBound)
         let expectedPart = out[expectedIndex.upperBound..<actualIndex.lowerBound]
         let actualPart = out[actualIndex.upperBound...]
-        #expect(expectedPart.contains("reply \"Hello, Bob!\""))
-        #expect(actualPart.contains("reply \"Hi Bob!\""))
-        #expect(actualPart.contains("forward_to_group \"hi\""))
+        #expect(expectedPart.contains("- reply: \"Hello, Bob!\""))
+        #expect(actualPart.contains("- reply: \"Hi Bob!\""))
+        #expect(actualPart.contains("- forward_to_group: \"hi\""))
         #expect(out.contains("0 passed, 1 failed"))
     }
 
@@ -486,5 +486,168 @@ struct ExecutableTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 2, "\(stderr)")
         #expect(stderr.contains("no-such-option"))
+    }
+}
+
+@Suite("CLI: misspelt commands")
+struct MisspeltCommandTests {
+    @Test("replyflow chek says it is not a command and suggests check")
+    func chek() {
+        let message = ReplyflowMain.unknownCommand(["chek", "flows"])
+        #expect(message?.contains("'chek' is not a replyflow command") == true, "\(message ?? "nil")")
+        #expect(message?.contains("did you mean 'check'?") == true, "\(message ?? "nil")")
+        #expect(ReplyflowMain.unknownCommand(["check", "flows"]) == nil)
+        #expect(ReplyflowMain.unknownCommand(["--help"]) == nil)
+        #expect(ReplyflowMain.unknownCommand(["experiments", "report"]) == nil)
+    }
+
+    @Test(
+        "the executable exits 2 on replyflow chek with the hint",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: ExecutableTests.binary), "build the replyflow executable first"))
+    func chekExecutable() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ExecutableTests.binary)
+        process.arguments = ["chek"]
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = Pipe()
+        try process.run()
+        let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "\(stderr)")
+        #expect(stderr.contains("did you mean 'check'?"), "\(stderr)")
+    }
+}
+
+@Suite("CLI: test paths and failure output")
+struct TestPathsTests {
+    static let test = """
+        name: hello
+        steps:
+          - event: { kind: app_message, at: 2026-11-20T10:00:00Z, user: { id: "1" }, message: { text: "hi" } }
+            expect:
+              - forward_to_group: "hi "
+
+        """
+
+    @Test("replyflow test takes one test file and the tests folder itself")
+    func fileAndFolder() async throws {
+        let passing = Self.test.replacingOccurrences(of: "\"hi \"", with: "\"hi\"")
+        let directory = try makeDirectory(["forward.yaml": forwardFlow, "tests/t.yaml": passing])
+        for path in [directory + "/tests/t.yaml", directory + "/tests"] {
+            let (console, output) = Console.capturing()
+            #expect(try await TestCommand.test(directory: path, options: try options(), console: console) == 0, "\(path): \(output.out)\(output.error)")
+            #expect(output.out.contains("1 passed, 0 failed"))
+        }
+    }
+
+    @Test("replyflow test given a flow file says what it expected, at 1:1, exit 1")
+    func flowFileGiven() async throws {
+        let directory = try makeDirectory(["forward.yaml": forwardFlow])
+        let (console, output) = Console.capturing()
+        #expect(try await TestCommand.test(directory: directory + "/forward.yaml", options: try options(), console: console) == 1)
+        #expect(output.out.hasPrefix("\(directory)/forward.yaml:1:1: error: "), "\(output.out)")
+        #expect(output.out.contains("is a flow file") && output.out.contains("one test file"), "\(output.out)")
+    }
+
+    @Test("a failed step marks the first difference (a trailing space)")
+    func differenceShown() async throws {
+        let directory = try makeDirectory(["forward.yaml": forwardFlow, "tests/t.yaml": Self.test])
+        let (console, output) = Console.capturing()
+        #expect(try await TestCommand.test(directory: directory, options: try options(), console: console) == 1)
+        #expect(output.out.contains("- forward_to_group: \"hi\""), "\(output.out)")
+        #expect(output.out.contains("the actual text stops after character 2"), "\(output.out)")
+        #expect(output.out.contains("a space (U+0020 SPACE)"), "\(output.out)")
+    }
+}
+
+@Suite("CLI: paths and file kinds")
+struct PathsAndKindsTests {
+    @Test("check on a flow file checks that file only")
+    func checkOneFile() throws {
+        let directory = try makeDirectory(["good.yaml": forwardFlow, "bad.yaml": "name: Bad\non: app_message\npriorty: 5\ndo:\n  - reply: x\n"])
+        let (console, output) = Console.capturing()
+        #expect(CheckCommand.check(directory: directory + "/good.yaml", console: console) == 0, "\(output.out)")
+        #expect(!output.out.contains("bad.yaml"))
+        let (badConsole, badOutput) = Console.capturing()
+        #expect(CheckCommand.check(directory: directory + "/bad.yaml", console: badConsole) == 1)
+        #expect(badOutput.out.contains("\(directory)/bad.yaml:3:1: error: unknown key 'priorty'"), "\(badOutput.out)")
+    }
+
+    @Test("check on an empty folder says there are no flows, exit 1")
+    func checkEmptyFolder() throws {
+        let directory = try makeDirectory([:])
+        let (console, output) = Console.capturing()
+        #expect(CheckCommand.check(directory: directory, console: console) == 1)
+        #expect(output.out.hasPrefix("\(directory):1:1: error: there are no flows in this folder"), "\(output.out)")
+    }
+
+    @Test("check on a missing path says it does not exist")
+    func checkMissing() {
+        let missing = "/nonexistent/replyflow-\(UUID().uuidString)"
+        let (console, output) = Console.capturing()
+        #expect(CheckCommand.check(directory: missing, console: console) == 1)
+        #expect(output.out.contains("\(missing):1:1: error: '\(missing)' does not exist"), "\(output.out)")
+    }
+
+    @Test("replay given a YAML event file says dry-run reads it")
+    func replayGivenYAML() async throws {
+        let flows = try DryRunCommandTests.flows()
+        let directory = try makeDirectory(["event.yaml": "kind: app_message\nuser: { id: \"1\" }\n"])
+        let (console, output) = Console.capturing()
+        let code = try await ReplayCommand.replay(
+            eventsFile: directory + "/event.yaml", flowsDirectory: flows, options: try options(), json: false, traces: false, console: console)
+        #expect(code == 1)
+        #expect(output.error.contains("is an event file (YAML)"), "\(output.error)")
+        #expect(output.error.contains("`replyflow dry-run \(directory)/event.yaml` reads it"), "\(output.error)")
+    }
+
+    @Test("dry-run given a JSONL file says replay reads it")
+    func dryRunGivenJSONL() async throws {
+        let flows = try DryRunCommandTests.flows()
+        let directory = try makeDirectory(["events.jsonl": #"{"kind":"app_message","user":{"id":"1"}}"# + "\n"])
+        let (console, output) = Console.capturing()
+        await #expect(throws: (any Error).self) {
+            try await DryRunCommand.dryRun(eventFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(), json: false, console: console)
+        }
+        #expect(output.error.contains("is a file of JSON lines"), "\(output.error)")
+        #expect(output.error.contains("`replyflow replay \(directory)/events.jsonl` reads it"), "\(output.error)")
+    }
+
+    @Test("experiments report on a file that is not a database says so")
+    func reportOnNonDatabase() throws {
+        let flows = try makeDirectory(["greeting.yaml": greetingFlow])
+        let (console, _) = Console.capturing()
+        do {
+            _ = try ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: flows + "/greeting.yaml", console: console)
+            Issue.record("a flow file is not a database")
+        } catch let failure as CommandFailure {
+            #expect(failure.description.contains("is a flow file, but this command takes the server's SQLite database"), "\(failure.description)")
+        }
+    }
+}
+
+@Suite("CLI: replay --json lines")
+struct ReplayJSONLineTests {
+    @Test("each object carries its input line and user id; a malformed line is an error object in its place")
+    func lineForLine() async throws {
+        let flows = try makeDirectory(["forward.yaml": forwardFlow])
+        let directory = try makeDirectory(["events.jsonl": ReplayCommandTests.events])
+        let (console, output) = Console.capturing()
+        let code = try await ReplayCommand.replay(
+            eventsFile: directory + "/events.jsonl", flowsDirectory: flows, options: try options(), json: true, traces: false, console: console)
+        #expect(code == 1)
+        // Every non-blank input line gets one object, in order, naming its line (line 6 is blank).
+        let eventLines = ReplayCommandTests.events.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .filter { !$0.element.isEmpty }.map { $0.offset + 1 }
+        let objects = try lines(output.out).map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects.compactMap { $0["line"] as? Int } == eventLines, "\(output.out)")
+        #expect(objects[0]["user"] as? String == "1")
+        #expect(objects[0]["actions"] != nil)
+        // Line 2 is not JSON: an error object with its column, no actions.
+        #expect(objects[1]["error"] is String, "\(objects[1])")
+        #expect(objects[1]["column"] as? Int == 1)
+        #expect(objects[1]["actions"] == nil)
+        #expect(objects[3]["error"] as? String == "unknown event kind 'bogus'" || (objects[3]["error"] as? String)?.contains("bogus") == true, "\(objects[3])")
     }
 }

@@ -77,6 +77,13 @@ public struct EventRecord: Sendable, Equatable {
                 Problem(field: "kind", message: "an event needs a 'kind'", hint: "one of: " + EventKind.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         guard let kind = EventKind(rawValue: kindText) else {
+            if kindText.lowercased() == Trigger.historyFirstFetchToday.rawValue {
+                // The trigger's name, where the event that causes it is meant.
+                return .failure(
+                    Problem(
+                        field: "kind", message: "'\(kindText)' is a trigger a flow listens to, not an event kind",
+                        hint: "did you mean 'history_fetch'? the first history_fetch of a day fires history_first_fetch_today"))
+            }
             return .failure(
                 Problem(
                     field: "kind", message: "unknown event kind '\(kindText)'", hint: Suggestions.hint(for: kindText, in: EventKind.allCases.map(\.rawValue))))

@@ -32,11 +32,8 @@ public struct VariantComparison: Sendable, Equatable {
     public var rate: Double?
     /// `rate - control rate`; `nil` for the control itself or when either rate is undefined.
     public var difference: Double?
-    /// Wald (unpooled) 95% confidence interval of the difference of proportions.
-    ///
-    /// When both variants have a rate of exactly 0 or 1 the estimated standard error is 0 and
-    /// the interval collapses to the single point `difference...difference`; that is a known
-    /// weakness of the Wald interval with small counts, not a claim of certainty.
+    /// Newcombe (Wilson score) 95% confidence interval of the difference of proportions: a
+    /// score method, as the pooled z-test of `pValue` is, so the two tell the same story.
     public var interval95: ClosedRange<Double>?
     /// Two-sided p-value of the pooled two-proportion z-test; `nil` when undefined
     /// (no exposures on either side, or a pooled variance of 0).
@@ -118,7 +115,7 @@ public enum ExperimentStatistics {
             // (more conversions than exposures, negative numbers) would give a negative
             // variance, so they get no interval and no p-value rather than a wrong one.
             if let controlSample, let sample = Proportion(variant) {
-                comparison.interval95 = waldInterval(control: controlSample, variant: sample)
+                comparison.interval95 = newcombeInterval(control: controlSample, variant: sample)
                 comparison.pValue = pooledTwoSidedPValue(control: controlSample, variant: sample)
             }
             return comparison
@@ -229,20 +226,29 @@ extension ExperimentStatistics {
         }
     }
 
-    /// Wald interval: `d ± z √(p₁(1-p₁)/n₁ + p₂(1-p₂)/n₂)`.
+    /// Newcombe's hybrid score interval (his method 10) for `p₂ - p₁`, from each rate's Wilson
+    /// score interval `[lᵢ, uᵢ]`: `d - √((p₂-l₂)² + (u₁-p₁)²) … d + √((u₂-p₂)² + (p₁-l₁)²)`.
     ///
-    /// Unpooled, because an interval estimates the difference without assuming it is zero;
-    /// that assumption belongs to the test, which is why the p-value uses the pooled variance.
-    private static func waldInterval(control: Proportion, variant: Proportion) -> ClosedRange<Double>? {
+    /// A score interval, like the pooled z-test's statistic, so the two agree far better than
+    /// the Wald interval did (which collapsed to a point at rates of 0 or 1 and disagreed with
+    /// the test on small counts).
+    private static func newcombeInterval(control: Proportion, variant: Proportion) -> ClosedRange<Double>? {
         let difference = variant.rate - control.rate
-        let variance =
-            control.rate * (1 - control.rate) / control.size
-            + variant.rate * (1 - variant.rate) / variant.size
-        let standardError = variance.squareRoot()
+        let (l1, u1) = wilson(control), (l2, u2) = wilson(variant)
+        let lower = difference - ((variant.rate - l2) * (variant.rate - l2) + (u1 - control.rate) * (u1 - control.rate)).squareRoot()
+        let upper = difference + ((u2 - variant.rate) * (u2 - variant.rate) + (control.rate - l1) * (control.rate - l1)).squareRoot()
         // `a...b` traps unless a <= b, so a NaN here must not reach the range operator.
-        guard standardError.isFinite, difference.isFinite else { return nil }
-        let margin = z95 * standardError
-        return (difference - margin)...(difference + margin)
+        guard lower.isFinite, upper.isFinite, lower <= upper else { return nil }
+        return lower...upper
+    }
+
+    /// Wilson score 95% interval of one rate.
+    private static func wilson(_ sample: Proportion) -> (Double, Double) {
+        let z2 = z95 * z95, n = sample.size, p = sample.rate
+        let denominator = 1 + z2 / n
+        let centre = (p + z2 / (2 * n)) / denominator
+        let half = z95 / denominator * (p * (1 - p) / n + z2 / (4 * n * n)).squareRoot()
+        return (max(0, centre - half), min(1, centre + half))
     }
 
     /// Two-sided p-value of the pooled two-proportion z-test.

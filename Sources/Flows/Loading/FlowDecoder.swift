@@ -281,8 +281,8 @@ struct FlowDecoder {
         }
         guard let between = reader.string(betweenEntry.value, "'between'") else { return nil }
         guard let (start, end) = TimeWindow.parseBetween(between) else {
-            reader.error(
-                betweenEntry.value, "'\(between)' is not a time window", hint: "write HH:MM-HH:MM, such as 09:00-18:00 (22:00-06:00 runs past midnight)")
+            let mistake = TimeWindow.explainBetween(between)
+            reader.error(betweenEntry.value, mistake.message, hint: mistake.hint)
             return nil
         }
         var days = Set(0..<7)
@@ -303,7 +303,7 @@ struct FlowDecoder {
         if let zoneEntry = entries.first(where: { $0.key == "timezone" }) {
             guard let identifier = reader.string(zoneEntry.value, "'timezone'") else { return nil }
             guard let found = TimeZone(identifier: identifier) else {
-                let known = TimeZone.knownTimeZoneIdentifiers
+                let known = TimeZone.knownTimeZoneIdentifiers + ["UTC"]
                 reader.error(
                     zoneEntry.value, "unknown time zone '\(identifier)'",
                     hint: Suggestions.closest(to: identifier, in: known).map { "did you mean '\($0)'?" }

@@ -35,6 +35,9 @@ public struct FlowOutcome: Sendable, Equatable {
     public var reason: String?
     public var variant: String?
 
+    /// The flow's `if` did not hold and its `else` ran (the reason says which condition failed).
+    public var ranElse: Bool { result == .ran && reason?.hasPrefix("ran 'else'") == true }
+
     public init(name: String, result: Result, reason: String? = nil, variant: String? = nil) {
         self.name = name
         self.result = result

@@ -7,6 +7,8 @@ public struct FlowTest: Sendable {
     public var name: String
     public var file: String
     public var steps: [Step]
+    /// `timezone:` of the test file, so it passes the same on every machine; nil: the configured zone.
+    public var timeZone: TimeZone?
 
     public struct Step: Sendable {
         public var event: InboundEvent
@@ -27,13 +29,24 @@ public struct FlowTest: Sendable {
             action.type == type && (text == nil || action.text == text) && (title == nil || action.title == title) && (value == nil || action.value == value)
         }
 
-        public var description: String {
-            var text = type
-            if let value { text += ": \(value)" }
-            if let title { text += " title \"\(title)\"" }
-            if let body = self.text { text += " \"\(body)\"" }
-            return text
-        }
+        /// As a test file writes it (`reply: "Hi"`), so it can be pasted back.
+        public var description: String { FlowTest.expectLine(type: type, text: text, title: title, value: value) }
+    }
+
+    /// One `expect` item in the test file's own syntax: `transcribe`, `set_auto_mode: off`,
+    /// `reply: "Hi"`, `push: { title: "T", text: "B" }`.
+    public static func expectLine(type: String, text: String?, title: String?, value: String?) -> String {
+        if let title { return "\(type): { title: \(quoted(title))" + (text.map { ", text: \(quoted($0))" } ?? "") + " }" }
+        if let text { return "\(type): \(quoted(text))" }
+        if let value { return "\(type): \(value)" }
+        return type
+    }
+
+    /// A YAML double-quoted text: quotes, backslashes and line breaks escaped.
+    static func quoted(_ text: String) -> String {
+        "\""
+            + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t") + "\""
     }
 
     static let expectableActions = ["forward_to_group", "push", "greet", "reply", "transcribe", "ask_assistant", "broadcast", "set_auto_mode", "stop"]
@@ -61,7 +74,17 @@ public enum FlowTestLoader {
 
     static func decode(_ root: Node, reader: inout NodeReader, now: Date) -> FlowTest? {
         guard let entries = reader.mapping(root, "a test file") else { return nil }
-        reader.rejectUnknownKeys(entries, allowed: ["name", "steps"], in: "a test")
+        reader.rejectUnknownKeys(entries, allowed: ["name", "timezone", "steps"], in: "a test")
+        var zone: TimeZone?
+        if let zoneEntry = entries.first(where: { $0.key == "timezone" }), let identifier = reader.string(zoneEntry.value, "'timezone'") {
+            zone = TimeZone(identifier: identifier)
+            if zone == nil {
+                reader.error(
+                    zoneEntry.value, "unknown time zone '\(identifier)'",
+                    hint: Suggestions.closest(to: identifier, in: TimeZone.knownTimeZoneIdentifiers + ["UTC"]).map { "did you mean '\($0)'?" }
+                        ?? "use a name from the IANA time zone database, such as Europe/Moscow")
+            }
+        }
         let name = entries.first { $0.key == "name" }.flatMap { reader.string($0.value, "'name'") }
         if name == nil, !entries.contains(where: { $0.key == "name" }) { reader.error(root, "a test needs a 'name'") }
         guard let stepsEntry = entries.first(where: { $0.key == "steps" }) else {
@@ -83,7 +106,7 @@ public enum FlowTestLoader {
             if let event { steps.append(FlowTest.Step(event: event, expected: expected, location: reader.location(item))) }
         }
         guard let name else { return nil }
-        return FlowTest(name: name, file: reader.file, steps: steps)
+        return FlowTest(name: name, file: reader.file, steps: steps, timeZone: zone)
     }
 
     /// `nothing`, or a list of `- action: text` / `- action: { text, title, value }` / `- action`.

@@ -40,6 +40,26 @@ public struct TimeWindow: Sendable {
         return (start, end)
     }
 
+    /// Why `between` did not parse, in words: a long dash autocorrect put in, an empty window.
+    static func explainBetween(_ text: String) -> (message: String, hint: String) {
+        let dashes: [Character] = ["\u{2013}", "\u{2014}", "\u{2012}", "\u{2212}"]
+        if let dash = text.first(where: { dashes.contains($0) }) {
+            let fixed = String(text.map { dashes.contains($0) ? "-" : $0 })
+            return (
+                "'\(text)' has a long dash '\(dash)' between the times, not a hyphen (autocorrect often puts one there)",
+                "did you mean \"\(fixed)\"? type a plain '-' (the minus key)"
+            )
+        }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if parts.count == 2, let start = parseClock(parts[0]), let end = parseClock(parts[1]), start == end {
+            return (
+                "'\(text)' is an empty window: it starts and ends at the same time",
+                "to allow any time of day leave out 'time'; a window past midnight is written like 22:00-06:00"
+            )
+        }
+        return ("'\(text)' is not a time window", "write HH:MM-HH:MM, such as 09:00-18:00 (22:00-06:00 runs past midnight)")
+    }
+
     static func parseClock(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[1].count == 2, (1...2).contains(parts[0].count),

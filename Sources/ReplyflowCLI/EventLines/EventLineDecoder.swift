@@ -30,7 +30,8 @@ enum EventLineDecoder {
         guard let bytes = line else {
             return .failure(
                 LineError(
-                    column: 1, message: "the line is longer than \(JSONLinesReader.maximumLineLength / 1024) KB; an event is one short JSON object per line"))
+                    column: 1, message: "the line is longer than \(JSONLinesReader.maximumLineLength) bytes (1 MiB); an event is one short JSON object per line"
+                ))
         }
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
         let record: EventRecord
