@@ -22,8 +22,10 @@ trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm
 cp "$DB" "$WORK/state.sqlite"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 echo "bench-password" | "$BIN/replyflow" users add bench --role agent --password-stdin --db "$WORK/state.sqlite" >&2
+# An empty env file: the figures must not depend on this checkout's .env.
+: > "$WORK/empty.env"
 SERVER_HOST=127.0.0.1 SERVER_PORT=$PORT DATABASE_PATH="$WORK/state.sqlite" UPLOADS_DIR="$WORK/uploads" FLOWS_DIR=flows LOG_LEVEL=warning \
-    "$BIN/replyflow" serve --env-file /dev/null > "$WORK/server.log" 2>&1 &
+    "$BIN/replyflow" serve --env-file "$WORK/empty.env" > "$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 BASE="http://127.0.0.1:$PORT"
