@@ -37,53 +37,40 @@ struct TestCommand: AsyncParsableCommand {
         }
         let zone = try options.resolvedTimeZone()
         let autoModeDefault = try options.resolvedAutoModeDefault()
-        var failed = 0, passed = 0, invalid = 0
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                console.line("\(file):1:1: \(console.red("error")): cannot read this file")
-                invalid += 1
-                continue
-            }
-            let (test, diagnostics) = FlowTestLoader.load(data: data, file: file)
-            for diagnostic in diagnostics { console.line(render(diagnostic, console: console)) }
-            guard let test else {
-                invalid += 1
-                continue
-            }
-            let result: FlowTestResult
-            do {
-                // Each test starts from an empty scratch database.
-                result = try await FlowTestRunner.run(
-                    test, flows: flows,
-                    makeState: {
-                        try BufferedStateStore(database: try ReplyflowDatabase())
-                    }, timeZone: zone, autoModeDefault: autoModeDefault)
-            } catch {
-                throw CommandFailure("cannot create a scratch database: \(error)")
-            }
+        let suite: FlowTestSuiteResult
+        do {
+            // Each test starts from an empty scratch database.
+            suite = try await FlowTestSuite.run(
+                files: files.map { ($0, FileManager.default.contents(atPath: $0)) }, flows: flows,
+                makeState: { try BufferedStateStore(database: try ReplyflowDatabase()) }, timeZone: zone, autoModeDefault: autoModeDefault)
+        } catch {
+            throw CommandFailure("cannot create a scratch database: \(error)")
+        }
+        for file in suite.files {
+            for diagnostic in file.diagnostics { console.line(render(diagnostic, console: console)) }
+            guard let test = file.test, let result = file.result else { continue }
             if result.passed {
-                passed += 1
-                console.line(console.green("PASS") + "  \(test.name)  " + console.dim(file))
-            } else {
-                failed += 1
-                console.line(console.red("FAIL") + "  \(test.name)  " + console.dim(file))
-                for failure in result.failures {
-                    console.line("  \(failure.location.description): step \(failure.step) did not do what the test expects")
-                    console.line("    expected: " + (failure.expected.isEmpty ? "nothing" : ""))
-                    for line in failure.expected { console.line("      - \(line)") }
-                    // In the test file's own syntax, so it can be pasted under `expect:`.
-                    console.line("    actual:   " + (failure.actual.isEmpty ? "nothing" : ""))
-                    for line in failure.actual { console.line("      - \(line)") }
-                    if let difference = failure.difference {
-                        console.line("    \(difference.message)")
-                        for line in difference.lines { console.line("      \(line)") }
-                    }
-                    if let note = failure.note { console.line("    note: \(note)") }
-                    for skipped in failure.skipped { console.line("    skipped \(skipped)") }
-                    for ranElse in failure.elseRan { console.line("    else    \(ranElse)") }
+                console.line(console.green("PASS") + "  \(test.name)  " + console.dim(file.path))
+                continue
+            }
+            console.line(console.red("FAIL") + "  \(test.name)  " + console.dim(file.path))
+            for failure in result.failures {
+                console.line("  \(failure.location.description): step \(failure.step) did not do what the test expects")
+                console.line("    expected: " + (failure.expected.isEmpty ? "nothing" : ""))
+                for line in failure.expected { console.line("      - \(line)") }
+                // In the test file's own syntax, so it can be pasted under `expect:`.
+                console.line("    actual:   " + (failure.actual.isEmpty ? "nothing" : ""))
+                for line in failure.actual { console.line("      - \(line)") }
+                if let difference = failure.difference {
+                    console.line("    \(difference.message)")
+                    for line in difference.lines { console.line("      \(line)") }
                 }
+                if let note = failure.note { console.line("    note: \(note)") }
+                for skipped in failure.skipped { console.line("    skipped \(skipped)") }
+                for ranElse in failure.elseRan { console.line("    else    \(ranElse)") }
             }
         }
+        let passed = suite.passed, failed = suite.failed, invalid = suite.invalid
         let summary = "\(passed) passed, \(failed) failed" + (invalid > 0 ? ", \(invalid) invalid" : "")
         console.line(failed + invalid == 0 ? console.green(summary) : console.red(summary))
         return failed + invalid == 0 ? 0 : 1

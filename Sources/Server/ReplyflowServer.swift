@@ -290,6 +290,12 @@ public enum ReplyflowServer {
             retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration, clock: clock,
             logger: logger
         ).addRoutes(to: panel.requiring(.agent))
+        FlowStudioRoutes<ServerRequestContext>(
+            studio: FlowStudio(
+                directory: configuration.flowsDirectory, database: services.database, engine: services.engine, timeZone: configuration.timeZone,
+                autoModeDefault: configuration.autoModeDefault, clock: clock, logger: logger),
+            database: services.database, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
+        ).addRoutes(to: panel.requiring(.editor))
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(

@@ -368,6 +368,10 @@ public final class ReplyflowDatabase: Sendable {
                     ALTER TABLE messages ADD COLUMN audio_location TEXT;
                     """)
         }
+        migrator.registerMigration("v17: flow versions") { db in
+            // The flow studio's history of flow files (see `FlowVersionSchema`).
+            try FlowVersionSchema.create(db)
+        }
         return migrator
     }
 }

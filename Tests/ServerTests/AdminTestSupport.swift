@@ -9,8 +9,8 @@ struct AdminHarness {
     var harness: ServerHarness
     static let password = "correct horse battery"
 
-    init() throws {
-        harness = try ServerHarness()
+    init(flows: [String: String]? = nil) throws {
+        harness = try ServerHarness(flows: flows)
         // bcrypt's least cost: these tests are about the panel, not about bcrypt's speed.
         harness.configuration.staffBcryptCost = 4
     }

@@ -74,7 +74,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
         let (madeCertificate, opensslOutput) = try Self.run(
             openssl,
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem"])
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", folder + "/key.pem", "-out",
+                folder + "/cert.pem",
+            ])
         try #require(madeCertificate == 0, "openssl: \(opensslOutput)")
 
         let serverPort = try ServerProcess.freePort(), httpPort = try ServerProcess.freePort(), httpsPort = try ServerProcess.freePort()

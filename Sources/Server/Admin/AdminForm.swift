@@ -4,8 +4,9 @@ import Hummingbird
 /// (`+` is a space, `%2B` a plus). The body is collected into the request, so the CSRF
 /// check and the handler can both read it.
 enum AdminForm {
-    /// Form bodies the panel reads (the users page's forms, replies) are small.
-    static var maxBytes: Int { 256 * 1024 }
+    /// The largest form the panel reads: a flow file may be 1,000,000 bytes, and
+    /// percent-encoding makes a non-Latin text up to three times as long.
+    static var maxBytes: Int { 3 * 1024 * 1024 + 64 * 1024 }
 
     static func isForm(_ request: Request) -> Bool {
         request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true

@@ -70,6 +70,7 @@ public struct AdminPages: Sendable {
             layout["username"] = session.account.username
             layout["role"] = session.account.role.rawValue
             layout["isAdmin"] = session.account.role >= .admin
+            layout["isEditor"] = session.account.role >= .editor
         }
         values["layout"] = layout
         values["csrf"] = session?.csrfToken ?? ""

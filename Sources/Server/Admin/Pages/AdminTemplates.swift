@@ -1,7 +1,10 @@
 /// The built-in page templates (each in a `Templates+*.swift` file of its own).
 enum AdminTemplates {
     static var builtIn: [String: String] {
-        ["login": login, "error": error, "inbox": inbox, "users": users, "audit": audit]
+        [
+            "login": login, "error": error, "inbox": inbox, "users": users, "audit": audit, "flows": flows, "flowEditor": flowEditor,
+            "flowHistory": flowHistory, "flowDiff": flowDiff,
+        ]
     }
 
     /// The layout split where a page's content goes.
@@ -16,5 +19,5 @@ enum AdminTemplates {
 
 /// The built-in stylesheet and script.
 enum AdminAssets {
-    static let builtIn: [AdminAsset] = [.css("panel.css", panelCSS + inboxCSS), .javaScript("panel.js", panelJS)] + inbox
+    static let builtIn: [AdminAsset] = [.css("panel.css", panelCSS + inboxCSS + studioCSS), .javaScript("panel.js", panelJS)] + inbox + studio
 }

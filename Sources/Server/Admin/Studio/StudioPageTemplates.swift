@@ -1,0 +1,169 @@
+extension AdminTemplates {
+    /// The flows list (`flows`, `deleted`, `starters`, `notice`, `setHasErrors`).
+    static let flows = #"""
+        <section class="card">
+          <h1>Flows</h1>
+          {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+          {{#setHasErrors}}<p class="error" role="alert">The flow files have errors: the server keeps running the last set that had none. Open the flows marked below to fix them.</p>{{/setHasErrors}}
+          <table class="list flows">
+            <thead><tr><th>Flow</th><th>On</th><th>Priority</th><th>State</th><th>Check</th><th title="in the last 7 days">Ran / skipped (7 days)</th><th>Last change</th></tr></thead>
+            <tbody>
+            {{#flows}}
+            <tr{{^enabled}} class="disabled"{{/enabled}}>
+              <td><a href="/admin/flows/{{file}}">{{name}}</a><div class="muted">{{file}}{{#description}} · {{description}}{{/description}}</div></td>
+              <td>{{triggers}}</td>
+              <td>{{priority}}</td>
+              <td>{{#enabled}}on{{/enabled}}{{^enabled}}off{{/enabled}}</td>
+              <td>{{#ok}}<span class="check-ok">✓ valid</span>{{/ok}}{{^ok}}<span class="check-bad">{{errors}} error(s), {{warnings}} warning(s)</span>{{/ok}}</td>
+              <td>{{ran}} / {{skipped}}</td>
+              <td>{{#changedBy}}<time title="{{changedAtFull}}">{{changedAt}}</time> by {{changedBy}}{{/changedBy}}{{^changedBy}}<span class="muted">not changed in the panel</span>{{/changedBy}}</td>
+            </tr>
+            {{/flows}}
+            </tbody>
+          </table>
+        </section>
+        <section class="card">
+          <h2>New flow</h2>
+          <form method="get" action="/admin/flows/new" class="inline">
+            <label>Start from
+              <select name="starter">{{#starters}}<option value="{{id}}">{{title}}</option>{{/starters}}</select>
+            </label>
+            <button type="submit">Open the editor</button>
+          </form>
+        </section>
+        {{#hasDeleted}}
+        <section class="card">
+          <h2>Deleted flows</h2>
+          <ul class="plain">
+          {{#deleted}}
+            <li>{{file}} <span class="muted">deleted {{at}} by {{by}}</span>
+              <a href="/admin/flows/{{file}}/history">history</a>
+              <form method="post" action="/admin/flows/{{file}}/undelete" class="inline">
+                <input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit">Bring back</button>
+              </form>
+            </li>
+          {{/deleted}}
+          </ul>
+        </section>
+        {{/hasDeleted}}
+        """#
+
+    /// The editor. Ids `studio-editor`, `flow-content`, `line-numbers`, `diagnostics` and
+    /// `check-summary` are the script's.
+    static let flowEditor = #"""
+        <div class="studio" id="studio-editor" data-file="{{file}}">
+          <section class="card editor-main">
+            <h1>{{file}}{{#isNew}} <span class="muted">(new)</span>{{/isNew}}</h1>
+            {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+            {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+            {{#conflict}}
+            <div class="conflict">
+              <h2>What the file holds now</h2>
+              <pre class="code">{{theirs}}</pre>
+              <h2>Their version against yours</h2>
+              <pre class="diff">{{#diff}}<span class="diff-{{kind}}">{{sign}} {{text}}</span>
+        {{/diff}}</pre>
+              <p>Saving again puts your version in place of theirs (theirs stays in the history).</p>
+            </div>
+            {{/conflict}}
+            {{#hasTestFailures}}<h2>Flow tests that would fail</h2>{{/hasTestFailures}}
+            <ul class="test-failures">
+            {{#testFailures}}
+              <li><code>{{where}}</code> {{test}}{{#step}}, step {{step}}{{/step}} {{message}}
+                {{#step}}<div>expected:</div><pre class="code">{{#expected}}- {{.}}
+        {{/expected}}{{^expected}}nothing{{/expected}}</pre>{{/step}}
+                {{#step}}<div>actual:</div><pre class="code">{{#actual}}- {{.}}
+        {{/actual}}{{^actual}}nothing{{/actual}}</pre>{{/step}}
+                {{#differenceText}}<pre class="code">{{differenceText}}</pre>{{/differenceText}}
+                {{#noteText}}<div class="muted">{{noteText}}</div>{{/noteText}}
+              </li>
+            {{/testFailures}}
+            </ul>
+            <form method="post" action="{{action}}" class="editor-form">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              <input type="hidden" name="base_hash" value="{{baseHash}}">
+              {{#isNew}}<label>File name <input name="name" value="{{file}}" maxlength="64" pattern="[a-z0-9][a-z0-9_-]*\.ya?ml" required></label>{{/isNew}}
+              <div class="code-editor">
+                <pre class="line-numbers" id="line-numbers" aria-hidden="true">{{lineNumbers}}</pre>
+                <textarea name="content" id="flow-content" spellcheck="false" autocapitalize="off" autocomplete="off" wrap="off" aria-label="The flow's YAML">{{content}}</textarea>
+              </div>
+              <label>Comment <input name="comment" value="{{comment}}" maxlength="500" placeholder="what changed and why"></label>
+              <div class="actions">
+                <button type="submit">Save</button>
+                {{^isNew}}<a href="/admin/flows/{{file}}/history">History</a>{{/isNew}}
+                <a href="/admin/flows">Back to the flows</a>
+              </div>
+            </form>
+            <h2>Check <span id="check-summary" class="muted">{{checkSummary}}</span></h2>
+            <ul id="diagnostics" class="diagnostics">
+            {{#diagnostics}}
+              <li class="{{severity}}"><a href="#flow-content" data-line="{{line}}" data-column="{{column}}" data-this-file="{{inThisFile}}">{{file}}:{{line}}:{{column}}</a> {{severity}}: {{message}}{{#hint}} <span class="hint">({{hint}})</span>{{/hint}}</li>
+            {{/diagnostics}}
+            </ul>
+            {{^isNew}}
+            <form method="post" action="/admin/flows/{{file}}/delete" class="inline delete-flow">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              <button type="submit" data-confirm="Delete {{file}}? Its history is kept and it can be brought back.">Delete this flow</button>
+            </form>
+            {{/isNew}}
+          </section>
+          <aside class="card reference">
+            <h2>The language</h2>
+            {{#reference}}
+            <details>
+              <summary>{{title}}</summary>
+              <dl>{{#entries}}<dt><code>{{name}}</code></dt><dd>{{meaning}}<pre class="code">{{example}}</pre></dd>{{/entries}}</dl>
+            </details>
+            {{/reference}}
+          </aside>
+        </div>
+        """#
+
+    /// A flow's versions (`file`, `versions`, `exists`, `isDeleted`).
+    static let flowHistory = #"""
+        <section class="card">
+          <h1>History of {{file}}</h1>
+          {{#isDeleted}}<p class="notice">This flow is deleted.
+            <form method="post" action="/admin/flows/{{file}}/undelete" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit">Bring it back</button></form></p>{{/isDeleted}}
+          <table class="list">
+            <thead><tr><th>Version</th><th>Change</th><th>By</th><th>When</th><th>Comment</th><th></th></tr></thead>
+            <tbody>
+            {{#versions}}
+            <tr>
+              <td>{{id}}{{#isCurrent}} <span class="badge">now</span>{{/isCurrent}}</td>
+              <td>{{change}}</td>
+              <td>{{author}}</td>
+              <td><time title="{{atFull}}">{{at}}</time></td>
+              <td>{{comment}}</td>
+              <td>
+                {{#diffHref}}<a href="{{diffHref}}">changes</a>{{/diffHref}}
+                {{#currentDiffHref}}<a href="{{currentDiffHref}}">against now</a>{{/currentDiffHref}}
+                {{#hasContent}}{{^isCurrent}}
+                <form method="post" action="/admin/flows/{{file}}/restore" class="inline">
+                  <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{id}}">
+                  <button type="submit" data-confirm="Put version {{id}} back? The file as it is now is kept in the history.">Restore</button>
+                </form>
+                {{/isCurrent}}{{/hasContent}}
+              </td>
+            </tr>
+            {{/versions}}
+            {{^versions}}<tr><td colspan="6" class="muted">No versions yet: the first save in the panel records the file as it was, then the change.</td></tr>{{/versions}}
+            </tbody>
+          </table>
+          <p>{{#exists}}<a href="/admin/flows/{{file}}">Open the editor</a> · {{/exists}}<a href="/admin/flows">Back to the flows</a></p>
+        </section>
+        """#
+
+    /// A line diff between two versions (`from`, `to`, `lines`, `added`, `removed`, `same`).
+    static let flowDiff = #"""
+        <section class="card">
+          <h1>{{file}}: {{from}} → {{to}}</h1>
+          <p class="muted">{{#same}}The two are the same.{{/same}}{{^same}}{{added}} line(s) added, {{removed}} removed.{{/same}}</p>
+          <table class="diff-table">
+            {{#lines}}<tr class="diff-{{kind}}"><td class="num">{{old}}</td><td class="num">{{new}}</td><td class="sign">{{sign}}</td><td><pre>{{text}}</pre></td></tr>
+            {{/lines}}
+          </table>
+          <p><a href="/admin/flows/{{file}}/history">Back to the history</a></p>
+        </section>
+        """#
+}
