@@ -281,6 +281,46 @@ struct FlowStudioTests {
         }
     }
 
+    @Test("try it runs one event through the draft as dry-run does, sends and stores nothing, and explains a bad event")
+    func tryTheDraft() async throws {
+        try await Self.run { app, erin, admin in
+            let original = try #require(Self.fileText(admin, Self.greeting))
+            let draft = original.replacingOccurrences(of: "Здравствуйте", with: "Добрый день")
+            let fields: [(String, String)] = [
+                ("name", Self.greeting), ("content", draft), ("try_kind", "history_fetch"), ("try_user_id", "42"), ("try_user_name", "Анна"),
+                ("try_at", "2026-11-21T09:00"), ("try_timezone", "Europe/Moscow"),
+            ]
+            let tried = try await erin.post("/admin/flows/try", fields)
+            #expect(tried.status == .ok, "\(tried.text.prefix(1500))")
+            #expect(tried.text.contains("history_first_fetch_today"))
+            #expect(tried.text.contains("<code>greet</code>: Добрый день, Анна!"), "the draft's greeting, rendered")
+            #expect(tried.text.contains("Добрый день{{#user.name}}"), "the draft stays in the editor")
+            #expect(Self.fileText(admin, Self.greeting) == original, "nothing saved")
+            #expect(try await app.database.flowVersions(of: Self.greeting).isEmpty)
+
+            // The same outcome as `replyflow dry-run --json` computes for the same event.
+            let loaded = FlowLoader.load(files: [(Self.greeting, Data(draft.utf8))])
+            let event = #"{"kind": "history_fetch", "at": "2026-11-21T09:00:00+03:00", "user": {"id": "42", "name": "Анна"}}"#
+            let (outcome, _) = try await TryIt.run(event, flows: try #require(loaded.flowSet), timeZone: TimeZone(identifier: "UTC")!, autoModeDefault: true)
+            #expect(outcome?.actions.map(\.text) == ["Добрый день, Анна!"])
+
+            let pasted = try await erin.post(
+                "/admin/flows/try",
+                [
+                    ("name", Self.greeting), ("content", original),
+                    ("try_event", "kind: history_first_fetch_today\nat: 2026-11-21T09:00:00+03:00\nuser: { id: \"1\" }\n"),
+                ])
+            #expect(pasted.status == .unprocessableContent)
+            #expect(
+                pasted.text.contains("did you mean &#39;history_fetch&#39;") || pasted.text.contains("did you mean 'history_fetch'"),
+                "\(pasted.text.prefix(3000))")
+
+            let broken = try await erin.post("/admin/flows/try", [("name", Self.greeting), ("content", "name: [")])
+            #expect(broken.status == .unprocessableContent)
+            #expect(broken.text.contains("Fix the errors in the flows first"))
+        }
+    }
+
     @Test func lineDiffMarksWhatChanged() {
         let diff = LineDiff(from: "a\nb\nc\n", to: "a\nB\nc\nd\n")
         #expect(diff.lines.map(\.kind) == [.kept, .removed, .added, .kept, .added])

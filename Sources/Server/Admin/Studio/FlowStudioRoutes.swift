@@ -19,6 +19,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         editors.get("flows") { request, context in try await list(request, context: context) }
         editors.post("flows") { request, context in try await create(request, context: context) }
         editors.get("flows/new") { request, context in try await newFlow(request, context: context) }
+        editors.post("flows/try") { request, context in try await tryDraft(request, context: context) }
         editors.post("api/flows/check") { request, context in try await check(request, context: context) }
         editors.get("flows/:file") { request, context in try await edit(request, context: context) }
         editors.post("flows/:file") { request, context in try await save(request, context: context) }
@@ -115,6 +116,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         values["checkSummary"] = StudioView.summary(loaded.diagnostics)
         values["reference"] = StudioView.reference
         values["action"] = isNew ? "/admin/flows" : "/admin/flows/\(draft.file)"
+        if values["try"] == nil { values["try"] = TryItForm().values(defaultZone: timeZone) }
         return try pages.render(
             "flowEditor", title: "\(draft.file) · Flows", context: values, session: session, status: status, scripts: ["studio.js"])
     }
@@ -134,6 +136,45 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
             throw AdminError(StudioView.status(of: error), error.description)
         }
         return JSONBody.response(["diagnostics": StudioView.diagnostics(loaded.diagnostics, file: name), "summary": StudioView.summary(loaded.diagnostics)])
+    }
+
+    // MARK: Try it
+
+    /// `POST /admin/flows/try`: one event through the draft (with the other files as they
+    /// are), nothing sent, nothing stored; the editor again with the outcome.
+    func tryDraft(_ request: Request, context: Context) async throws -> Response {
+        let session = try context.requireStaff(.editor)
+        var request = request
+        let form = try await AdminForm.read(&request)
+        let name = form.first("name") ?? ""
+        let isNew = form.first("is_new") == "1"
+        let base = form.first("base_hash") ?? ""
+        let draft = EditorDraft(
+            file: name, content: StudioView.normalisedNewlines(form.first("content") ?? ""), baseHash: base.isEmpty ? nil : base,
+            comment: form.first("comment") ?? "")
+        let tryForm = TryItForm(form)
+        var values: [String: Any] = ["try": tryForm.values(defaultZone: timeZone), "tryOpen": true]
+        let loaded: FlowLoadResult
+        do {
+            loaded = try studio.check(draft: draft.content, as: name)
+        } catch let error as StudioError {
+            throw AdminError(StudioView.status(of: error), error.description)
+        }
+        guard let flows = loaded.flowSet else {
+            values["tryError"] = "Fix the errors in the flows first: a draft with errors cannot run."
+            return try await editor(draft, session: session, isNew: isNew, extra: values, status: .unprocessableContent)
+        }
+        let eventYAML = tryForm.eventYAML(defaultZone: timeZone, now: clock())
+        let (outcome, problems) = try await TryIt.run(eventYAML, flows: flows, timeZone: timeZone, autoModeDefault: studio.autoModeDefault)
+        values["tryProblems"] = problems.map {
+            ["where": "\($0.location.line):\($0.location.column)", "severity": $0.severity.rawValue, "message": $0.message, "hint": $0.hint ?? ""]
+        }
+        if let outcome {
+            values["tried"] = StudioView.outcome(outcome)
+        } else {
+            values["tryError"] = "The event is not valid: see below."
+        }
+        return try await editor(draft, session: session, isNew: isNew, extra: values, status: outcome == nil ? .unprocessableContent : .ok)
     }
 
     // MARK: Changes

@@ -27,6 +27,9 @@ extension AdminAssets {
         .reference dd { margin: 0 0 .6rem 0; font-size: .85rem; }
         .reference pre.code { margin: .2rem 0 0; font-size: .8rem; }
         ul.plain { list-style: none; padding: 0; }
+        .try-it { margin: .8rem 0; }
+        .try-fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: .4rem .8rem; margin: .5rem 0; }
+        .tried { background: #f6f7f9; border-radius: .3rem; padding: .5rem .8rem; }
         """#
 
     /// Checks the draft as the person types (the server's checker, through

@@ -82,12 +82,44 @@ extension AdminTemplates {
             <form method="post" action="{{action}}" class="editor-form">
               <input type="hidden" name="_csrf" value="{{csrf}}">
               <input type="hidden" name="base_hash" value="{{baseHash}}">
-              {{#isNew}}<label>File name <input name="name" value="{{file}}" maxlength="64" pattern="[a-z0-9][a-z0-9_-]*\.ya?ml" required></label>{{/isNew}}
+              {{#isNew}}<input type="hidden" name="is_new" value="1"><label>File name <input name="name" value="{{file}}" maxlength="64" pattern="[a-z0-9][a-z0-9_-]*\.ya?ml" required></label>{{/isNew}}
+              {{^isNew}}<input type="hidden" name="name" value="{{file}}">{{/isNew}}
               <div class="code-editor">
                 <pre class="line-numbers" id="line-numbers" aria-hidden="true">{{lineNumbers}}</pre>
                 <textarea name="content" id="flow-content" spellcheck="false" autocapitalize="off" autocomplete="off" wrap="off" aria-label="The flow's YAML">{{content}}</textarea>
               </div>
               <label>Comment <input name="comment" value="{{comment}}" maxlength="500" placeholder="what changed and why"></label>
+              <details class="try-it"{{#tryOpen}} open{{/tryOpen}}>
+                <summary>Try it on an event (nothing is sent)</summary>
+                {{#try}}
+                <div class="try-fields">
+                  <label>Event <select name="try_kind">{{#kinds}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/kinds}}</select></label>
+                  <label>User id <input name="try_user_id" value="{{userID}}" maxlength="128"></label>
+                  <label>Name <input name="try_user_name" value="{{userName}}" maxlength="256"></label>
+                  <label>Text <input name="try_text" value="{{text}}" maxlength="4000"></label>
+                  <label>Media <select name="try_media">{{#media}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/media}}</select></label>
+                  <label>When <input type="datetime-local" name="try_at" value="{{at}}"></label>
+                  <label>Time zone <input name="try_timezone" value="{{timeZone}}" maxlength="64"></label>
+                  <label>Auto mode <select name="try_auto_mode"><option value="on"{{#autoOn}} selected{{/autoOn}}>on</option><option value="off"{{^autoOn}} selected{{/autoOn}}>off</option></select></label>
+                  <label>The AI's answer <input name="try_answer" value="{{answer}}" maxlength="4000"></label>
+                  <label>The transcript <input name="try_transcript" value="{{transcript}}" maxlength="4000"></label>
+                </div>
+                <label>Or paste an event file (as for <code>replyflow dry-run</code>)
+                  <textarea name="try_event" rows="4" spellcheck="false">{{eventFile}}</textarea></label>
+                {{/try}}
+                <button type="submit" formaction="/admin/flows/try" formnovalidate>Try the draft</button>
+                {{#tryError}}<p class="error" role="alert">{{tryError}}</p>{{/tryError}}
+                <ul class="diagnostics">{{#tryProblems}}<li class="{{severity}}">event:{{where}} {{severity}}: {{message}}{{#hint}} <span class="hint">({{hint}})</span>{{/hint}}</li>{{/tryProblems}}</ul>
+                {{#tried}}
+                <div class="tried" id="try-outcome">
+                  <p>Trigger: <code>{{trigger}}</code>{{#note}} · {{note}}{{/note}}</p>
+                  <ul>{{#flows}}<li><strong>{{name}}</strong>: {{result}}{{#reason}}, {{reason}}{{/reason}}{{#variant}} (variant {{variant}}){{/variant}}</li>{{/flows}}</ul>
+                  <h3>What it would do</h3>
+                  {{#noActions}}<p class="muted">Nothing.</p>{{/noActions}}
+                  <ol>{{#actions}}<li><code>{{type}}</code>{{#title}} “{{title}}”{{/title}}{{#text}}: {{text}}{{/text}}{{#value}}: {{value}}{{/value}} <span class="muted">({{flow}})</span></li>{{/actions}}</ol>
+                </div>
+                {{/tried}}
+              </details>
               <div class="actions">
                 <button type="submit">Save</button>
                 {{^isNew}}<a href="/admin/flows/{{file}}/history">History</a>{{/isNew}}

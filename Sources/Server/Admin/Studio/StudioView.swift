@@ -56,6 +56,18 @@ enum StudioView {
         }
     }
 
+    /// A dry run's outcome as the page shows it: the trigger, each flow with why it ran or
+    /// not, and each action with its rendered text.
+    static func outcome(_ run: DryRunJSON) -> [String: Any] {
+        // Mustache shows a section for any value, an empty text included: absent keys only.
+        func present(_ pairs: [String: String?]) -> [String: Any] { pairs.compactMapValues { $0?.isEmpty == false ? $0 : nil } }
+        var values: [String: Any] = present(["trigger": run.trigger ?? "none (no flow listens to this event)", "note": run.note])
+        values["flows"] = run.flows.map { present(["name": $0.name, "result": $0.result, "reason": $0.reason, "variant": $0.variant]) }
+        values["actions"] = run.actions.map { present(["flow": $0.flow, "type": $0.type, "text": $0.text, "title": $0.title, "value": $0.value]) }
+        values["noActions"] = run.actions.isEmpty
+        return values
+    }
+
     /// Browsers send a textarea's lines with CRLF; flow files use LF.
     static func normalisedNewlines(_ text: String) -> String {
         text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
