@@ -321,6 +321,26 @@ struct FlowStudioTests {
         }
     }
 
+    @Test("the tests page runs the flow tests on the files or on a draft, failures with file, line, expected and actual")
+    func testsPage() async throws {
+        try await Self.run { _, erin, admin in
+            let all = try await erin.get("/admin/flows/tests")
+            #expect(all.status == .ok)
+            #expect(all.text.contains("5 passed, 0 failed"))
+            let original = try #require(Self.fileText(admin, Self.greeting))
+            let draft = original.replacingOccurrences(of: "Здравствуйте", with: "Добрый день")
+            let failing = try await erin.post("/admin/flows/tests", [("name", Self.greeting), ("content", draft)])
+            #expect(failing.status == .unprocessableContent)
+            #expect(failing.text.contains("4 passed, 1 failed"))
+            #expect(failing.text.contains("<code>greeting.yaml:"), "the failing step's file and line")
+            #expect(failing.text.contains("- greet: &quot;Добрый день, Анна!&quot;") || failing.text.contains("Добрый день, Анна!"))
+            #expect(!failing.text.contains("()"), "no empty hint or note")
+            let broken = try await erin.post("/admin/flows/tests", [("name", Self.greeting), ("content", "name: [")])
+            #expect(broken.status == .unprocessableContent)
+            #expect(broken.text.contains("daily-greeting.yaml:1:"))
+        }
+    }
+
     @Test func lineDiffMarksWhatChanged() {
         let diff = LineDiff(from: "a\nb\nc\n", to: "a\nB\nc\nd\n")
         #expect(diff.lines.map(\.kind) == [.kept, .removed, .added, .kept, .added])

@@ -40,6 +40,10 @@ public struct FlowTestSuiteResult: Sendable {
 
     public var files: [File]
 
+    public init(files: [File]) {
+        self.files = files
+    }
+
     public var passed: Int { files.filter { $0.result?.passed == true }.count }
     public var failed: Int { files.filter { $0.result.map { !$0.passed } ?? false }.count }
     /// Files that could not be run (unreadable, or with errors).

@@ -3,7 +3,7 @@ enum AdminTemplates {
     static var builtIn: [String: String] {
         [
             "login": login, "error": error, "inbox": inbox, "users": users, "audit": audit, "flows": flows, "flowEditor": flowEditor,
-            "flowHistory": flowHistory, "flowDiff": flowDiff,
+            "flowHistory": flowHistory, "flowDiff": flowDiff, "flowTests": flowTests,
         ]
     }
 

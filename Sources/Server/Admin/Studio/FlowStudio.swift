@@ -64,6 +64,19 @@ actor FlowStudio {
         return FlowLoader.load(files: files)
     }
 
+    /// Runs the flow tests of `FLOWS_DIR/tests` against the set with `draft` as `name`
+    /// (or the files as they are, without a draft); nil when the set has errors.
+    func runTests(draft: (name: String, content: String)?) async throws -> (FlowLoadResult, FlowTestSuiteResult?) {
+        let loaded: FlowLoadResult
+        if let draft {
+            loaded = try check(draft: draft.content, as: draft.name)
+        } else {
+            loaded = FlowLoader.load(files: try files().map { (path(of: $0.name), Optional(Data($0.content.utf8))) })
+        }
+        guard let flowSet = loaded.flowSet else { return (loaded, nil) }
+        return (loaded, try await testSuite(flowSet))
+    }
+
     // MARK: Changing
 
     /// Saves `draft` as `name`. `expectedHash` is the hash of the file the editor opened
@@ -168,12 +181,17 @@ actor FlowStudio {
     private func validSet(_ loaded: FlowLoadResult) async throws -> FlowSet {
         let errors = loaded.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty, let flowSet = loaded.flowSet else { throw StudioError.invalid(errors) }
-        let testFiles = FlowTestLoader.testFiles(in: directory)
-        let suite = try await FlowTestSuite.run(
-            files: testFiles.map { ($0, FileManager.default.contents(atPath: $0)) }, flows: flowSet,
-            makeState: { try BufferedStateStore(database: try ReplyflowDatabase()) }, timeZone: timeZone, autoModeDefault: autoModeDefault)
+        let suite = try await testSuite(flowSet)
         guard suite.allPassed else { throw StudioError.testsFail(suite) }
         return flowSet
+    }
+
+    /// The flow tests against `flowSet`, each on a scratch database (as `replyflow test`).
+    private func testSuite(_ flowSet: FlowSet) async throws -> FlowTestSuiteResult {
+        let testFiles = FlowTestLoader.testFiles(in: directory)
+        return try await FlowTestSuite.run(
+            files: testFiles.map { ($0, FileManager.default.contents(atPath: $0)) }, flows: flowSet,
+            makeState: { try BufferedStateStore(database: try ReplyflowDatabase()) }, timeZone: timeZone, autoModeDefault: autoModeDefault)
     }
 
     /// Writes through a temporary file renamed over the target: a reader (the reloader, a

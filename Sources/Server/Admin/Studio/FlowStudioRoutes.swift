@@ -20,6 +20,8 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         editors.post("flows") { request, context in try await create(request, context: context) }
         editors.get("flows/new") { request, context in try await newFlow(request, context: context) }
         editors.post("flows/try") { request, context in try await tryDraft(request, context: context) }
+        editors.get("flows/tests") { request, context in try await tests(request, context: context) }
+        editors.post("flows/tests") { request, context in try await tests(request, context: context) }
         editors.post("api/flows/check") { request, context in try await check(request, context: context) }
         editors.get("flows/:file") { request, context in try await edit(request, context: context) }
         editors.post("flows/:file") { request, context in try await save(request, context: context) }
@@ -166,8 +168,12 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         }
         let eventYAML = tryForm.eventYAML(defaultZone: timeZone, now: clock())
         let (outcome, problems) = try await TryIt.run(eventYAML, flows: flows, timeZone: timeZone, autoModeDefault: studio.autoModeDefault)
-        values["tryProblems"] = problems.map {
-            ["where": "\($0.location.line):\($0.location.column)", "severity": $0.severity.rawValue, "message": $0.message, "hint": $0.hint ?? ""]
+        values["tryProblems"] = problems.map { problem -> [String: Any] in
+            var values: [String: Any] = [
+                "where": "\(problem.location.line):\(problem.location.column)", "severity": problem.severity.rawValue, "message": problem.message,
+            ]
+            if let hint = problem.hint, !hint.isEmpty { values["hint"] = hint }
+            return values
         }
         if let outcome {
             values["tried"] = StudioView.outcome(outcome)
@@ -175,6 +181,43 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
             values["tryError"] = "The event is not valid: see below."
         }
         return try await editor(draft, session: session, isNew: isNew, extra: values, status: outcome == nil ? .unprocessableContent : .ok)
+    }
+
+    // MARK: Tests
+
+    /// The flow tests, against the files as they are (GET) or with the editor's draft in
+    /// place of its file (POST `name`, `content`): every test file, passed or not, and each
+    /// failure with its file and line, expected against actual.
+    func tests(_ request: Request, context: Context) async throws -> Response {
+        let session = try context.requireStaff(.editor)
+        var draft: (name: String, content: String)?
+        if request.method == .post {
+            var request = request
+            let form = try await AdminForm.read(&request)
+            draft = (form.first("name") ?? "", StudioView.normalisedNewlines(form.first("content") ?? ""))
+        }
+        let (loaded, suite): (FlowLoadResult, FlowTestSuiteResult?)
+        do {
+            (loaded, suite) = try await studio.runTests(draft: draft)
+        } catch let error as StudioError {
+            throw AdminError(StudioView.status(of: error), error.description)
+        }
+        var values: [String: Any] = ["draftFile": draft?.name ?? ""]
+        if let suite {
+            values["files"] = suite.files.map { file -> [String: Any] in
+                let name = (file.path as NSString).lastPathComponent
+                return [
+                    "file": name, "test": file.test?.name ?? name, "passed": file.result?.passed == true,
+                    "failures": StudioView.testFailures(FlowTestSuiteResult(files: [file])),
+                ]
+            }
+            values["summary"] = "\(suite.passed) passed, \(suite.failed) failed" + (suite.invalid > 0 ? ", \(suite.invalid) invalid" : "")
+            values["noTests"] = suite.files.isEmpty
+        } else {
+            values["flowErrors"] = StudioView.diagnostics(loaded.diagnostics.filter { $0.severity == .error }, file: draft?.name ?? "")
+        }
+        let status: HTTPResponse.Status = suite?.allPassed == false || suite == nil ? .unprocessableContent : .ok
+        return try pages.render("flowTests", title: "Flow tests · Flows", context: values, session: session, status: status)
     }
 
     // MARK: Changes

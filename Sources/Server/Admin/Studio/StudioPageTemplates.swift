@@ -122,6 +122,7 @@ extension AdminTemplates {
               </details>
               <div class="actions">
                 <button type="submit">Save</button>
+                <button type="submit" formaction="/admin/flows/tests" formnovalidate>Run the flow tests on the draft</button>
                 {{^isNew}}<a href="/admin/flows/{{file}}/history">History</a>{{/isNew}}
                 <a href="/admin/flows">Back to the flows</a>
               </div>
@@ -183,6 +184,34 @@ extension AdminTemplates {
             </tbody>
           </table>
           <p>{{#exists}}<a href="/admin/flows/{{file}}">Open the editor</a> · {{/exists}}<a href="/admin/flows">Back to the flows</a></p>
+        </section>
+        """#
+
+    /// The flow tests' results (`files`, `summary`, `flowErrors`, `draftFile`).
+    static let flowTests = #"""
+        <section class="card">
+          <h1>Flow tests{{#draftFile}} <span class="muted">with the draft of {{draftFile}}</span>{{/draftFile}}</h1>
+          {{#flowErrors}}<p class="error">{{file}}:{{line}}:{{column}} {{message}}{{#hint}} ({{hint}}){{/hint}}</p>{{/flowErrors}}
+          {{#summary}}<p id="tests-summary">{{summary}}</p>{{/summary}}
+          {{#noTests}}<p class="muted">There are no flow tests yet: add YAML test files in the flows folder's tests/ (see the README).</p>{{/noTests}}
+          <ul class="test-results">
+          {{#files}}
+            <li class="{{#passed}}passed{{/passed}}{{^passed}}failed{{/passed}}">{{#passed}}<span class="check-ok">PASS</span>{{/passed}}{{^passed}}<span class="check-bad">FAIL</span>{{/passed}} {{test}} <span class="muted">{{file}}</span>
+              <ul class="test-failures">
+              {{#failures}}
+                <li><code>{{where}}</code>{{#step}} step {{step}}{{/step}} {{message}}
+                  {{#step}}<div>expected:</div><pre class="code">{{#expected}}- {{.}}
+        {{/expected}}{{^expected}}nothing{{/expected}}</pre><div>actual:</div><pre class="code">{{#actual}}- {{.}}
+        {{/actual}}{{^actual}}nothing{{/actual}}</pre>{{/step}}
+                  {{#differenceText}}<pre class="code">{{differenceText}}</pre>{{/differenceText}}
+                  {{#noteText}}<div class="muted">{{noteText}}</div>{{/noteText}}
+                </li>
+              {{/failures}}
+              </ul>
+            </li>
+          {{/files}}
+          </ul>
+          <p><a href="/admin/flows">Back to the flows</a></p>
         </section>
         """#
 

@@ -11,10 +11,13 @@ enum StudioView {
         let others = diagnostics.filter { ($0.location.file as NSString).lastPathComponent != file }
         return (mine + others).map { diagnostic in
             let name = (diagnostic.location.file as NSString).lastPathComponent
-            return [
+            var values: [String: Any] = [
                 "severity": diagnostic.severity.rawValue, "line": diagnostic.location.line, "column": diagnostic.location.column,
-                "message": diagnostic.message, "hint": diagnostic.hint ?? "", "file": name, "inThisFile": name == file,
+                "message": diagnostic.message, "file": name, "inThisFile": name == file,
             ]
+            // Absent, not empty: Mustache shows a section for an empty text too.
+            if let hint = diagnostic.hint, !hint.isEmpty { values["hint"] = hint }
+            return values
         }
     }
 
@@ -32,11 +35,13 @@ enum StudioView {
                 return file.diagnostics.map { ["file": name, "where": "\(name):\($0.location.line):\($0.location.column)", "test": "", "message": $0.message] }
             }
             return (file.result?.failures ?? []).map { failure in
-                [
+                var values: [String: Any] = [
                     "file": name, "where": "\(name):\(failure.location.line)", "test": file.test?.name ?? "", "step": failure.step,
-                    "expected": failure.expected, "actual": failure.actual, "noteText": failure.note ?? "",
-                    "differenceText": failure.difference.map { ([$0.message] + $0.lines).joined(separator: "\n") } ?? "",
+                    "expected": failure.expected, "actual": failure.actual,
                 ]
+                if let note = failure.note { values["noteText"] = note }
+                if let difference = failure.difference { values["differenceText"] = ([difference.message] + difference.lines).joined(separator: "\n") }
+                return values
             }
         }
     }
