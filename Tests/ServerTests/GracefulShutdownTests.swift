@@ -33,7 +33,7 @@ import Testing
         (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? ""
     }
 
-    @Test(.timeLimit(.minutes(1))) func anOpenStreamAndAnIdleConnectionDoNotHoldTheShutdownUp() async throws {
+    @Test(.timeLimit(.minutes(1))) func anOpenStreamAnIdleAndAHungConnectionDoNotHoldTheShutdownUp() async throws {
         let grace = 10
         let (server, harness) = try startServer(grace: grace)
         defer { harness.remove() }
@@ -42,15 +42,20 @@ import Testing
         let key = self.key
         let took = try await RawConnection.with(port: server.port) { stream in
             try await RawConnection.with(port: server.port) { idle in
-                try await stream.send("GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: \(key)\r\n\r\n")
-                #expect(try await stream.waitUntilReceived(": connected", within: .seconds(10)))
-                try await idle.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                #expect(try await idle.waitUntilReceived("\"ok\"", within: .seconds(10)))
-                let took = try await terminate(server, within: .seconds(grace + 20))
-                // The stream was ended as a response (its last chunk), not cut by the exit.
-                #expect(stream.received.hasSuffix("0\r\n\r\n"), "the stream was not ended: \(stream.received.suffix(80))")
-                #expect(try await idle.waitUntilClosed(within: .seconds(1)))
-                return took
+                try await RawConnection.with(port: server.port) { hung in
+                    try await stream.send("GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: \(key)\r\n\r\n")
+                    #expect(try await stream.waitUntilReceived(": connected", within: .seconds(10)))
+                    try await idle.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    #expect(try await idle.waitUntilReceived("\"ok\"", within: .seconds(10)))
+                    // Half a request head, and then nothing.
+                    try await hung.send("GET /health HTTP/1.1\r\nHost: 127.0")
+                    let took = try await terminate(server, within: .seconds(grace + 20))
+                    // The stream was ended as a response (its last chunk), not cut by the exit.
+                    #expect(stream.received.hasSuffix("0\r\n\r\n"), "the stream was not ended: \(stream.received.suffix(80))")
+                    #expect(try await idle.waitUntilClosed(within: .seconds(1)))
+                    #expect(try await hung.waitUntilClosed(within: .seconds(1)))
+                    return took
+                }
             }
         }
         let seconds = try #require(took, "replyflow serve still running \(grace + 20) s after SIGTERM:\n\(server.logTail())")
