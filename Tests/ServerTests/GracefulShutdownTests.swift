@@ -66,6 +66,22 @@ import Testing
         #expect(text.contains("shutdown ended"), "\(server.logTail())")
     }
 
+    @Test(.timeLimit(.minutes(1))) func anAppOnASocketIOWebSocketDoesNotHoldTheShutdownUp() async throws {
+        let grace = 10
+        let (server, harness) = try startServer(grace: grace)
+        defer { harness.remove() }
+        defer { server.kill() }
+        try await server.waitForHealth()
+        let app = try ChatClientProcess(script: "reconnecting_chat_client.py", arguments: [server.url(""), "ws-1", "websocket", "60"])
+        defer { app.stop() }
+        _ = try await app.line(startingWith: "JOINED 1", timeout: .seconds(20))
+        let took = try await terminate(server, within: .seconds(grace + 20))
+        let seconds = try #require(took, "replyflow serve still running \(grace + 20) s after SIGTERM:\n\(server.logTail())")
+        #expect(seconds < .seconds(grace), "it waited out the grace period (\(seconds)) instead of letting the WebSocket go")
+        #expect(server.terminationStatus == 0)
+        #expect(log(server).contains("shutdown ended"), "\(server.logTail())")
+    }
+
     @Test(.timeLimit(.minutes(1))) func aRequestUnderWayFinishesAfterSIGTERM() async throws {
         let (server, harness) = try startServer(grace: 10)
         defer { harness.remove() }
