@@ -40,9 +40,12 @@ public struct ServiceAccount: Decodable, Sendable, Equatable {
     /// missing file, not JSON, missing or empty field, wrong type, or a private key that is not an RSA PEM.
     public static func load(path: String) throws -> ServiceAccount {
         let url = URL(fileURLWithPath: path)
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
             throw ServiceAccountError(path: path, problem: .fileMissing)
         }
+        // Reading a folder fails with a Foundation error code that names neither.
+        guard !isFolder.boolValue else { throw ServiceAccountError(path: path, problem: .isFolder) }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -105,6 +108,8 @@ public struct ServiceAccountError: Error, Sendable, Equatable, CustomStringConve
     public enum Problem: Sendable, Equatable {
         /// No file at the path.
         case fileMissing
+        /// The path is a folder, not the key file.
+        case isFolder
         /// The file exists but could not be read.
         case unreadable(String)
         /// The file is not a JSON object.
@@ -132,6 +137,7 @@ public struct ServiceAccountError: Error, Sendable, Equatable, CustomStringConve
         let detail: String
         switch problem {
         case .fileMissing: detail = "file not found"
+        case .isFolder: detail = "is a folder, not the service account's JSON key file"
         case .unreadable(let why): detail = "cannot read file: \(why)"
         case .notJSON: detail = "not a JSON object"
         case .missingField(let field): detail = "missing field \"\(field)\""

@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         do {
-            try await built.application.runService()
+            try await built.runUntilStopped(grace: .seconds(configuration.shutdownGraceSeconds), logger: logger)
         } catch {
             throw CommandFailure(Self.describe(error, configuration: configuration))
         }

@@ -51,6 +51,10 @@ public enum ReplyflowServer {
     ) throws -> ServerApp {
         let services = try buildServices(configuration: configuration, logger: logger, clock: clock, ports: ports)
         let router = buildRouter(services, configuration: configuration, clock: clock, logger: logger)
+        // Telegram is told nothing (webhook set or deleted, updates taken) before every
+        // address is bound: see `ListeningGate`.
+        let metricsExposure = MetricsExposure(configuration)
+        let listening = ListeningGate(listeners: metricsExposure.hasOwnAddress ? 2 : 1)
         var background: [any Service] = [
             OutboxService(worker: services.worker, incoming: services.deliveries),
             FlowReloader(directory: configuration.flowsDirectory, engine: services.engine, logger: logger),
@@ -59,20 +63,24 @@ public enum ReplyflowServer {
         if let telegram = services.telegramInput {
             background.append(TelegramDispatcherService(dispatcher: telegram.dispatcher))
             if let url = configuration.telegramWebhookURL {
-                background.append(WebhookRegistration(telegram: telegram.client, url: url, secret: telegram.webhookSecret, logger: logger))
+                background.append(
+                    WebhookRegistration(telegram: telegram.client, url: url, secret: telegram.webhookSecret, listening: listening, logger: logger))
             } else {
                 background.append(
                     TelegramPoller(
                         telegram: telegram.client, dispatcher: telegram.dispatcher, inbox: telegram.inbox, queries: services.queries,
-                        timeout: configuration.telegramPollTimeout, logger: logger))
+                        timeout: configuration.telegramPollTimeout, listening: listening, logger: logger))
             }
         }
         // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
         background.append(services.sockets)
         // `/metrics` on an address of its own, when METRICS_PORT asks for it.
-        if let metricsApplication = MetricsExposure(configuration).application(
+        if let metricsApplication = metricsExposure.application(
             metricsController(services, clock: clock, logger: logger), logger: logger,
-            onServerRunning: { port in logger.notice("/metrics is served without the key", metadata: ["address": "\(configuration.metricsHost):\(port)"]) })
+            onServerRunning: { port in
+                listening.listening()
+                logger.notice("/metrics is served without the key", metadata: ["address": "\(configuration.metricsHost):\(port)"])
+            })
         {
             background.append(metricsApplication)
         }
@@ -83,7 +91,10 @@ public enum ReplyflowServer {
                 webSocketRouter: router, configuration: services.sockets.configuration, requestTimeout: .seconds(configuration.requestTimeoutSeconds),
                 idleTimeout: .seconds(configuration.idleTimeoutSeconds)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "replyflow"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            onServerRunning: { channel in
+                listening.listening()
+                await onServerRunning(channel.localAddress?.port ?? configuration.port)
+            },
             logger: logger)
         application.addServices(background)
         return ServerApp(
@@ -130,17 +141,22 @@ public enum ReplyflowServer {
         configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, ports given: ServerPorts?
     ) throws -> Services {
         let flows = try loadFlows(configuration.flowsDirectory)
+        if flows.flows.isEmpty {
+            logger.warning(
+                "FLOWS_DIR=\(configuration.flowsDirectory) holds no flows: messages are stored but nothing forwards, answers or pushes them; add .yaml flows (they are picked up without a restart)"
+            )
+        }
         let database: ReplyflowDatabase
         do {
             database = try ReplyflowDatabase(path: configuration.databasePath)
         } catch {
-            throw StartupError("cannot open the database \(configuration.databasePath): \(error)")
+            throw StartupError("DATABASE_PATH=\(configuration.databasePath): \(error)")
         }
         let uploads: UploadStore
         do {
             uploads = try UploadStore(directory: configuration.uploadsDirectory, maxBytes: configuration.maxUploadBytes)
         } catch {
-            throw StartupError("cannot create the uploads folder \(configuration.uploadsDirectory): \(error)")
+            throw StartupError("UPLOADS_DIR=\(configuration.uploadsDirectory) \(error): it must be a folder the server can write photos to")
         }
         let queries = ServerQueries(database: database)
         // This app's own registry, handed to whatever records (see `ServerMetrics`).
@@ -254,7 +270,9 @@ public enum ReplyflowServer {
     static func buildRouter(_ services: Services, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) -> Router<
         ServerRequestContext
     > {
-        let router = Router(context: ServerRequestContext.self)
+        // HEAD on every GET route, as probes and caches expect (the seed's Flask answered
+        // it): the GET's status and headers, Content-Length included, without the body.
+        let router = Router(context: ServerRequestContext.self, options: .autoGenerateHeadEndpoints)
         // Outermost: it sees the status every other middleware settled on.
         router.add(middleware: HTTPMetricsMiddleware(metrics: services.metrics))
         router.add(middleware: JSONErrorMiddleware(logger: logger))
@@ -287,7 +305,8 @@ public enum ReplyflowServer {
         let panel = admin.addRoutes(to: router)
         InboxRoutes<ServerRequestContext>(
             engine: services.engine, inbox: InboxQueries(database: services.database), conversations: ConversationQueries(database: services.database),
-            retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration, clock: clock,
+            retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration,
+            clock: clock,
             logger: logger
         ).addRoutes(to: panel.requiring(.agent))
         FlowStudioRoutes<ServerRequestContext>(
@@ -337,8 +356,9 @@ public enum ReplyflowServer {
         let errors = loaded.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty, let flowSet = loaded.flowSet else {
             throw StartupError(
-                (errors.map(\.description) + ["the flows in \(directory) have \(errors.count) error(s); run `replyflow check --flows \(directory)`"]).joined(
-                    separator: "\n"))
+                (errors.map(\.description) + ["the flows in \(directory) have \(errors.count) error(s); run `replyflow check \(directory)` to see them all"])
+                    .joined(
+                        separator: "\n"))
         }
         return flowSet
     }

@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers or closes a connection whose first request never gets past the WebSocket-upgrade
-/// negotiation.
+/// negotiation, and closes it when the server stops before that request has arrived.
 ///
 /// hummingbird-websocket builds NIO's upgradable HTTP pipeline with its error handling off and
 /// adds Hummingbird's own (the 400 for a parse error, the idle timeout) only once the upgrade
@@ -43,6 +43,15 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The server is stopping (SIGTERM) and this connection has not sent a whole request
+        // yet: it is as idle as a connection gets, and nothing after this handler would close
+        // it (Hummingbird's own quiescing starts with the first request).
+        if event is ChannelShouldQuiesceEvent, !answered {
+            answered = true
+            deadline?.cancel()
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
         if event is HTTPServerUpgradeEvents {
             context.pipeline.syncOperations.removeHandler(self, promise: nil)

@@ -62,7 +62,9 @@ extension SocketIOServer {
         router.post(path) { [self] request, _ in
             await handlePost(request)
         }
-        for method in [HTTPRequest.Method.put, .delete, .patch] {
+        // HEAD as engine.io answers it, not as a GET: a HEAD handshake would open a session
+        // nobody uses, and a HEAD poll would take a client's packets and drop them.
+        for method in [HTTPRequest.Method.head, .put, .delete, .patch] {
             router.on(path, method: method) { _, _ in
                 EngineError.badHandshakeMethod.response
             }

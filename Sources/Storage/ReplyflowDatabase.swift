@@ -29,6 +29,8 @@ public final class ReplyflowDatabase: Sendable {
     init(path: String, durable: Bool, checkpointing: Checkpointing) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        // Before the WAL pragma and the migrations, which would change someone else's file.
+        try ForeignDatabaseCheck.check(path: path, migrations: Self.migrator.migrations, configuration: Self.configuration)
         var configuration = Self.configuration
         configuration.prepareDatabase { db in
             if durable {

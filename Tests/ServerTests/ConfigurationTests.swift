@@ -101,7 +101,9 @@ import Testing
             Issue.record("start-up should have failed")
         } catch let error as StartupError {
             #expect(error.description.contains("broken.yaml:2:5"))
-            #expect(error.description.contains("replyflow check"))
+            // The command that exists (`replyflow check DIR`), not a made-up option.
+            #expect(error.description.contains("run `replyflow check \(harness.configuration.flowsDirectory)`"), "\(error)")
+            #expect(!error.description.contains("--flows"))
         }
     }
 

@@ -28,6 +28,46 @@ import Testing
         #expect(!after.contains("Broken"))
     }
 
+    @Test func aSetThatBecameEmptyIsRefusedAndTheLastOneKeepsRunning() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let built = try harness.build()
+        let recorder = LogRecorder()
+        let reloader = FlowReloader(directory: harness.configuration.flowsDirectory, engine: built.engine, logger: recorder.logger)
+        let before = await built.engine.flowSet.flows.map(\.name)
+        #expect(!before.isEmpty)
+        // Every file moved away, as a deploy or a checkout half done leaves the folder.
+        let moved = harness.directory + "/moved-away"
+        try FileManager.default.moveItem(atPath: harness.configuration.flowsDirectory, toPath: moved)
+        try FileManager.default.createDirectory(atPath: harness.configuration.flowsDirectory, withIntermediateDirectories: false)
+        await reloader.reload()
+        #expect(await built.engine.flowSet.flows.map(\.name) == before, "the last good set keeps running")
+        let errors = recorder.messages(atLeast: .error)
+        #expect(errors.contains { $0.contains("flows not reloaded") && $0.contains("holds no flows") }, "\(errors)")
+
+        // Back: picked up again.
+        try FileManager.default.removeItem(atPath: harness.configuration.flowsDirectory)
+        try FileManager.default.moveItem(atPath: moved, toPath: harness.configuration.flowsDirectory)
+        try "name: Back\non: app_message\ndo:\n  - stop\n".write(toFile: harness.configuration.flowsDirectory + "/back.yaml", atomically: true, encoding: .utf8)
+        await reloader.reload()
+        #expect(await built.engine.flowSet.flows.map(\.name).contains("Back"))
+    }
+
+    @Test func startingWithNoFlowsWarns() throws {
+        let harness = try ServerHarness(flows: [:])
+        defer { harness.remove() }
+        let recorder = LogRecorder()
+        _ = try ReplyflowServer.buildApplication(configuration: harness.configuration, logger: recorder.logger)
+        let warnings = recorder.messages(atLeast: .warning)
+        #expect(warnings.contains { $0.contains("FLOWS_DIR=\(harness.configuration.flowsDirectory) holds no flows") }, "\(warnings)")
+        // The default flows start without it.
+        let defaults = try ServerHarness()
+        defer { defaults.remove() }
+        let quiet = LogRecorder()
+        _ = try ReplyflowServer.buildApplication(configuration: defaults.configuration, logger: quiet.logger)
+        #expect(!quiet.messages(atLeast: .warning).contains { $0.contains("holds no flows") })
+    }
+
     @Test func theFingerprintChangesWhenAFileChanges() throws {
         let harness = try ServerHarness()
         defer { harness.remove() }

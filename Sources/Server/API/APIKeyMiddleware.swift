@@ -9,7 +9,9 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     var streamTokens: StreamTokens?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let streamTokens, request.method == .get, request.uri.path == "/api/stream", let token = request.uri.queryParameters.get("token") {
+        if let streamTokens, request.method == .get || request.method == .head, request.uri.path == "/api/stream",
+            let token = request.uri.queryParameters.get("token")
+        {
             guard streamTokens.isValid(token) else { throw APIError(.unauthorized, "the stream token is unknown or expired") }
             return try await next(request, context)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Everything `replyflow serve` reads from the environment and `.env`. Names are the seed
 /// server's (`BOT_TOKEN`, `GROUP_CHAT_ID`, ...) so an existing `.env` keeps working.
@@ -64,6 +65,9 @@ public struct ServerConfiguration: Sendable {
     /// keep-alive requests, or in a body that stopped) before it is closed. Event streams,
     /// long polls and WebSockets are not timed by it.
     public var idleTimeoutSeconds = 60
+    /// Seconds requests under way get to finish after `SIGTERM` (or `SIGINT`); streams and
+    /// idle connections are ended at once. What is still running then is cut off.
+    public var shutdownGraceSeconds = 10
 
     /// Messages per minute per user on `/send_message` (0 = off).
     public var rateLimitPerUser = 30
@@ -157,9 +161,17 @@ public struct ServerConfiguration: Sendable {
             }
             configuration.groupChatID = id
         }
-        configuration.telegramAPIURL = value("TELEGRAM_API_URL").map(Self.trimmingSlash) ?? configuration.telegramAPIURL
+        configuration.telegramAPIURL = try value("TELEGRAM_API_URL").map { try httpURL("TELEGRAM_API_URL", $0) } ?? configuration.telegramAPIURL
         configuration.telegramTopics = try flag("TELEGRAM_TOPICS") ?? false
-        configuration.telegramWebhookURL = value("TELEGRAM_WEBHOOK_URL")
+        // Checked here: registration would be refused, and retried forever. (http is for a
+        // self-hosted Bot API server, which accepts it; Telegram's own wants https.)
+        configuration.telegramWebhookURL = try value("TELEGRAM_WEBHOOK_URL").map { raw in
+            guard let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), let host = url.host, !host.isEmpty else {
+                throw Failure(
+                    description: "TELEGRAM_WEBHOOK_URL=\(raw) is not a URL (it is where Telegram sends updates: https://YOUR-HOST/webhooks/telegram)")
+            }
+            return raw
+        }
         if let secret = value("TELEGRAM_WEBHOOK_SECRET") {
             guard (1...256).contains(secret.count), secret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
                 throw Failure(description: "TELEGRAM_WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
@@ -169,7 +181,7 @@ public struct ServerConfiguration: Sendable {
         configuration.telegramPollTimeout = try integer("TELEGRAM_POLL_TIMEOUT", in: 0...50) ?? configuration.telegramPollTimeout
 
         configuration.fcmServiceAccountPath = value("FCM_SERVICE_ACCOUNT_PATH")
-        configuration.fcmAPIURL = value("FCM_API_URL").map(Self.trimmingSlash) ?? configuration.fcmAPIURL
+        configuration.fcmAPIURL = try value("FCM_API_URL").map { try httpURL("FCM_API_URL", $0) } ?? configuration.fcmAPIURL
 
         configuration.brevoAPIKey = value("BREVO_API_KEY")
         configuration.brevoAgentID = value("BREVO_AGENT_ID")
@@ -187,10 +199,19 @@ public struct ServerConfiguration: Sendable {
 
         configuration.requestTimeoutSeconds = try integer("REQUEST_TIMEOUT_SECONDS", in: 1...3600) ?? configuration.requestTimeoutSeconds
         configuration.idleTimeoutSeconds = try integer("IDLE_TIMEOUT_SECONDS", in: 1...3600) ?? configuration.idleTimeoutSeconds
+        configuration.shutdownGraceSeconds = try integer("SHUTDOWN_GRACE_SECONDS", in: 0...3600) ?? configuration.shutdownGraceSeconds
         configuration.rateLimitPerUser = try integer("RATE_LIMIT_PER_USER", in: 0...1_000_000) ?? configuration.rateLimitPerUser
         configuration.rateLimitPerAddress = try integer("RATE_LIMIT_PER_ADDRESS", in: 0...10_000_000) ?? configuration.rateLimitPerAddress
         if let proxies = value("TRUSTED_PROXIES") {
-            configuration.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            // Compared with each connection's peer address as NIO writes it: anything but an
+            // IP address would never match, and the proxy's clients would all share its limit.
+            configuration.trustedProxies = Set(
+                try proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { text in
+                    guard let address = Self.canonicalIPAddress(text) else {
+                        throw Failure(description: "TRUSTED_PROXIES: \(text) is not an IP address (a comma-separated list such as 127.0.0.1, ::1)")
+                    }
+                    return address
+                })
         }
         configuration.adminSessionIdleMinutes = try integer("ADMIN_SESSION_IDLE_MINUTES", in: 1...10_080) ?? configuration.adminSessionIdleMinutes
         configuration.adminSessionMaxHours = try integer("ADMIN_SESSION_MAX_HOURS", in: 1...720) ?? configuration.adminSessionMaxHours
@@ -203,6 +224,12 @@ public struct ServerConfiguration: Sendable {
 
     /// Instagram replies go out when Brevo has a key and an agent to send as.
     public var brevoEnabled: Bool { brevoAPIKey != nil && brevoAgentID != nil }
+
+    /// An IP address written the way NIO writes a peer's (`::1` for `0:0:0:0:0:0:0:1`), or
+    /// nil when `text` is not one.
+    static func canonicalIPAddress(_ text: String) -> String? {
+        (try? SocketAddress(ipAddress: text, port: 0))?.ipAddress
+    }
 
     static func trimmingSlash(_ url: String) -> String {
         url.hasSuffix("/") ? String(url.dropLast()) : url

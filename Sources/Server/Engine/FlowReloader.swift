@@ -4,7 +4,8 @@ import Logging
 import ServiceLifecycle
 
 /// Reloads the flows on SIGHUP and when a file in the flows folder changes. A flow set
-/// with an error is refused with its errors in the log; the last good set keeps serving.
+/// with an error, or with no flows at all, is refused with the reason in the log; the last
+/// good set keeps serving.
 struct FlowReloader: Service {
     let directory: String
     let engine: FlowEngine
@@ -46,6 +47,12 @@ struct FlowReloader: Service {
         guard errors.isEmpty, let flowSet = loaded.flowSet else {
             for error in errors { logger.error("\(error.description)") }
             logger.error("flows not reloaded: \(errors.count) error(s); the previous flows keep running")
+            return
+        }
+        // Files moved away (a deploy or a checkout half done): running no flows would
+        // silently drop every message, so the last set keeps running until flows are back.
+        guard !flowSet.flows.isEmpty else {
+            logger.error("flows not reloaded: \(directory) holds no flows now; the previous flows keep running")
             return
         }
         await engine.replaceFlows(flowSet)

@@ -8,6 +8,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public var message: String
     /// Seconds to wait, for 429 and 503.
     public var retryAfter: Int?
+    /// More headers for the answer (`Content-Range` on a 416).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ message: String, retryAfter: Int? = nil) {
         self.status = status
@@ -18,7 +20,10 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: JSONBody.encode(["success": false, "error": message])))
+        headers.append(contentsOf: self.headers)
+        let response = Response(status: status, headers: headers, body: .init(byteBuffer: JSONBody.encode(["success": false, "error": message])))
+        // An error escapes the router's HEAD (which drops a GET's body): drop it here.
+        return request.method == .head ? response.createHeadResponse() : response
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }

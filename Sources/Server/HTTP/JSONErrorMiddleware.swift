@@ -6,8 +6,9 @@ import NIOHTTP1
 
 /// Gives every error the seed's JSON shape: Hummingbird's own (unknown route, body too
 /// large) keep their status; a body NIO cannot parse is a 400; a run that could not be
-/// stored is a 503 the caller can retry; anything unexpected is logged and answered 500
-/// without its details, so internals never leak to callers.
+/// stored is a 503 the caller can retry; a request the shutdown cut off is logged as such;
+/// anything unexpected is logged and answered 500 without its details, so internals never
+/// leak to callers.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
@@ -24,6 +25,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.badRequest, "the request body is not valid HTTP (its chunked encoding, say)")
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "the request body is too large")
+        } catch is CancellationError {
+            // The shutdown's grace period ran out with this request under way: not a fault.
+            logger.notice("request cut off by the shutdown", metadata: ["method": "\(request.method)", "path": "\(Self.loggable(request.uri.path))"])
+            throw CancellationError()
         } catch let error as HTTPError {
             if error.status == .notFound {
                 throw APIError(.notFound, "no such endpoint: \(request.method) \(request.uri.path)")

@@ -207,21 +207,43 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
     // MARK: GET /uploads/<filename>
 
     /// Streams the file from disk in chunks, on NIO's file threads: a photo is never read
-    /// whole into memory, nor read on the cooperative pool.
+    /// whole into memory, nor read on the cooperative pool. One `Range` (`bytes=a-b`,
+    /// `bytes=a-`, `bytes=-n`) gets 206 with that part; one past the end, 416.
     @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
         guard let name = context.parameters.get("filename"), let file = uploads.file(named: name) else {
             throw APIError(.notFound, "no such file")
         }
+        var headers: HTTPFields = [
+            .contentType: file.contentType, .cacheControl: "public, max-age=31536000, immutable", .init("X-Content-Type-Options")!: "nosniff",
+            .acceptRanges: "bytes",
+        ]
+        // `If-Range` names a version this server never gave out (it sends no validators):
+        // the whole file is the answer that cannot be wrong.
+        let range = request.headers[.ifRange] == nil ? ByteRange(header: request.headers[.range], size: file.size) : .whole
+        let status: HTTPResponse.Status
+        let bytes: ClosedRange<Int>?
+        switch range {
+        case .whole:
+            (status, bytes) = (.ok, nil)
+        case .part(let part):
+            (status, bytes) = (.partialContent, part)
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(file.size)"
+        case .unsatisfiable:
+            var error = APIError(.rangeNotSatisfiable, "the range is past the end of the file (\(file.size) bytes)")
+            error.headers = [.contentRange: "bytes */\(file.size)"]
+            throw error
+        }
         let body: ResponseBody
         do {
-            body = try await fileIO.loadFile(path: file.path, context: context)
+            if let bytes {
+                body = try await fileIO.loadFile(path: file.path, range: bytes, context: context)
+            } else {
+                body = try await fileIO.loadFile(path: file.path, context: context)
+            }
         } catch {
             throw APIError(.notFound, "no such file")
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: file.contentType, .cacheControl: "public, max-age=31536000, immutable", .init("X-Content-Type-Options")!: "nosniff"],
-            body: body)
+        return Response(status: status, headers: headers, body: body)
     }
 
     // MARK: GET /health

@@ -8,10 +8,11 @@ struct UploadStore: Sendable {
     let directory: String
     let maxBytes: Int
 
+    /// Throws `WritableFolder.Problem` when the folder cannot be made or written.
     init(directory: String, maxBytes: Int) throws {
         self.directory = directory
         self.maxBytes = maxBytes
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try WritableFolder.prepare(directory)
         // Photos half-received when a server stopped (or crashed): nobody will finish them.
         // Those another server sharing the folder is receiving are locked, and kept.
         StagingLock.removeAbandoned(in: directory, prefix: Self.stagingPrefix)
@@ -69,14 +70,17 @@ struct UploadStore: Sendable {
         UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "." + kind.fileExtension
     }
 
-    /// The file and content type for a served name, or nil when the name is not one of ours.
-    func file(named name: String) -> (path: String, contentType: String)? {
+    /// The file, its content type and size for a served name, or nil when the name is not
+    /// one of ours or there is no such file.
+    func file(named name: String) -> (path: String, contentType: String, size: Int)? {
         guard Self.isGeneratedName(name), let dot = name.lastIndex(of: "."),
             let kind = ImageKind(fileExtension: String(name[name.index(after: dot)...]))
         else { return nil }
         let path = (directory as NSString).appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return (path, kind.contentType)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeRegular,
+            let size = (attributes[.size] as? NSNumber)?.intValue
+        else { return nil }
+        return (path, kind.contentType, size)
     }
 
     /// The local path of a public `/uploads/NAME` path.

@@ -23,6 +23,12 @@ enum MetricsExposure: Equatable {
         }
     }
 
+    /// Served by an application of its own, on METRICS_PORT.
+    var hasOwnAddress: Bool {
+        if case .ownAddress = self { return true }
+        return false
+    }
+
     static let offMessage = "/metrics is off: set API_KEY to serve it behind X-API-Key, or METRICS_PORT to serve it on its own address"
 
     /// Mounts `/metrics` on the main router, as this exposure wants it there.
@@ -44,7 +50,7 @@ enum MetricsExposure: Equatable {
         _ controller: MetricsController<BasicRequestContext>, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> (any ApplicationProtocol)? {
         guard case .ownAddress(let host, let port) = self else { return nil }
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         controller.addRoutes(to: router)
         return Application(

@@ -14,9 +14,17 @@ struct TelegramPoller: Service {
     let inbox: TelegramInbox
     let queries: ServerQueries
     let timeout: Int
+    /// Opens once the server listens: polling in place of a running server (whose port
+    /// this one then fails to get) would take its updates and drop its webhook.
+    let listening: ListeningGate
     let logger: Logger
 
     func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await listening.wait() }
+        } catch {
+            return
+        }
         // A webhook left registered would make getUpdates fail with 409.
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
         let start = try await [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }

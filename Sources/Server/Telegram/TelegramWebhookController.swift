@@ -40,15 +40,21 @@ struct TelegramWebhookController<Context: RequestContext>: Sendable {
     }
 }
 
-/// Registers the webhook (with its secret) once the server is up.
+/// Registers the webhook (with its secret) once the server is up: not before it listens,
+/// since a server that then fails to get its port would have moved the webhook away from
+/// the one running.
 struct WebhookRegistration: Service {
     let telegram: TelegramClient
     let url: String
     let secret: String
+    let listening: ListeningGate
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await register() }
+        await cancelWhenGracefulShutdown {
+            do { try await listening.wait() } catch { return }
+            await register()
+        }
         try? await gracefulShutdown()
     }
 
