@@ -56,6 +56,13 @@ public enum ReplyflowServer {
             FlowReloader(directory: configuration.flowsDirectory, engine: services.engine, logger: logger),
             LivePublisherService(publisher: services.publisher),
         ]
+        // RETENTION_DAYS_*: old rows deleted in small batches, at start and hourly.
+        if configuration.retention.isActive {
+            background.append(
+                RetentionService(
+                    policy: configuration.retention, database: services.database, uploadsDirectory: configuration.uploadsDirectory, clock: clock,
+                    logger: logger))
+        }
         if let telegram = services.telegramInput {
             background.append(TelegramDispatcherService(dispatcher: telegram.dispatcher))
             if let url = configuration.telegramWebhookURL {
@@ -290,6 +297,10 @@ public enum ReplyflowServer {
             retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration, clock: clock,
             logger: logger
         ).addRoutes(to: panel.requiring(.agent))
+        CustomerErasureRoutes<ServerRequestContext>(
+            database: services.database, conversations: ConversationQueries(database: services.database), pages: adminPages, auditor: admin.auditor,
+            uploadsDirectory: configuration.uploadsDirectory, clock: clock
+        ).addRoutes(to: panel.requiring(.admin))
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(

@@ -1,7 +1,7 @@
 /// The built-in page templates (each in a `Templates+*.swift` file of its own).
 enum AdminTemplates {
     static var builtIn: [String: String] {
-        ["login": login, "error": error, "inbox": inbox, "users": users, "audit": audit]
+        ["login": login, "error": error, "inbox": inbox, "users": users, "audit": audit, "erase": erase, "erased": erased]
     }
 
     /// The layout split where a page's content goes.
