@@ -23,6 +23,17 @@ struct OperationsSettingsTests {
         #expect(try ServerConfiguration.load(environment: ["LOG_FORMAT": "text", "RETENTION_DAYS_TRACES": ""]).retention.traceDays == nil)
     }
 
+    @Test("the settings are documented where the others are")
+    func documented() throws {
+        let root = ServerHarness.repositoryRoot
+        let example = try String(contentsOfFile: root + "/.env.example", encoding: .utf8)
+        let privacy = try String(contentsOfFile: root + "/docs/privacy.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
+        for setting in ["LOG_FORMAT=", "RETENTION_DAYS_TRACES=", "RETENTION_DAYS_MESSAGES="] { #expect(example.contains("\n" + setting), "\(setting)") }
+        for setting in ["RETENTION_DAYS_TRACES", "RETENTION_DAYS_MESSAGES"] { #expect(privacy.contains(setting) && readme.contains(setting)) }
+        #expect(readme.contains("LOG_FORMAT=json") && readme.contains("replyflow customers erase"))
+    }
+
     @Test("a bad value is one line naming the setting")
     func badValues() {
         for (key, value) in [

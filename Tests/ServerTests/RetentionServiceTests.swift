@@ -51,6 +51,32 @@ struct RetentionServiceTests {
         #expect(try await Self.users(database, "run_traces").isEmpty)
     }
 
+    @Test("with the settings, the server sweeps by itself at start; without them it deletes nothing")
+    func theServerSweepsWhenConfigured() async throws {
+        for configured in [true, false] {
+            var harness = try ServerHarness()
+            defer { harness.remove() }
+            let clock = TestClock()
+            do {
+                let database = try ReplyflowDatabase(path: harness.configuration.databasePath)
+                try await Self.seed(database, user: "old", at: clock.now.addingTimeInterval(-10 * Self.day))
+                try await Self.seed(database, user: "new", at: clock.now)
+            }
+            if configured { harness.configuration.retention = RetentionPolicy(traceDays: 5, messageDays: 5) }
+            let app = try harness.build(clock: clock.function)
+            try await app.application.test(.live) { _ in
+                if configured {
+                    _ = try await waitFor { try await Self.users(app.database, "messages") == ["new"] ? true : nil }
+                    _ = try await waitFor { try await Self.users(app.database, "run_traces") == ["new"] ? true : nil }
+                } else {
+                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(try await Self.users(app.database, "messages") == ["old", "new"])
+                    #expect(try await Self.users(app.database, "run_traces") == ["old", "new"])
+                }
+            }
+        }
+    }
+
     @Test("running, the service sweeps at start and again every interval until it is cancelled")
     func runsAtStartAndEveryInterval() async throws {
         let harness = try ServerHarness()
