@@ -11,7 +11,7 @@ import NIOHTTP1
 /// body, uploads send `multipart/form-data`. Failures are thrown as ``DeliveryError``:
 /// 429 → `.retry(after: retry_after)`, 5xx, timeouts and network errors → `.retry(after: nil)`,
 /// anything else (400, 403, …) → `.fail` with Telegram's description. The client does not retry.
-public struct TelegramClient: Sendable {
+public struct TelegramClient: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Largest file the Bot API lets bots download (20 MB).
     public static let defaultMaxDownloadBytes = 20 * 1024 * 1024
 
@@ -46,6 +46,11 @@ public struct TelegramClient: Sendable {
         self.requestTimeout = requestTimeout
         self.uploadTimeout = uploadTimeout
     }
+
+    /// Names the API root, never the token (service dumps in the log print their clients).
+    public var description: String { "TelegramClient(baseURL: \(baseURL))" }
+
+    public var debugDescription: String { description }
 
     // MARK: - Sending
 
@@ -342,7 +347,7 @@ public struct TelegramClient: Sendable {
         } catch let error as BodyTooLargeError {
             throw DeliveryError(.fail, "Telegram file download: \(error)")
         } catch {
-            throw DeliveryError.transport(error, service: "Telegram file download")
+            throw withoutToken(DeliveryError.transport(error, service: "Telegram file download"))
         }
         guard response.status == .ok else {
             throw classify(response: response, method: "file download")
@@ -363,6 +368,19 @@ public struct TelegramClient: Sendable {
 
     private static func jsonString(_ value: some Encodable) throws -> String {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    /// `text` without the bot token. The token is in every request's URL, and an error can
+    /// quote it (a proxy's or a self-hosted server's error page, a transport error): error
+    /// texts go to the log, the outbox's `last_error` and the inbox's "not delivered".
+    private func withoutToken(_ text: String) -> String {
+        token.isEmpty ? text : text.replacingOccurrences(of: token, with: "<token>")
+    }
+
+    private func withoutToken(_ error: DeliveryError) -> DeliveryError {
+        var error = error
+        error.description = withoutToken(error.description)
+        return error
     }
 
     private func methodURL(_ method: String) -> String {
@@ -416,8 +434,8 @@ public struct TelegramClient: Sendable {
         do {
             response = try await httpClient.collect(request, timeout: timeout, maxBodyBytes: 16 * 1024 * 1024)
         } catch {
-            logger.debug("Telegram request failed", metadata: ["method": "\(method)", "error": "\(error)"])
-            throw DeliveryError.transport(error, service: "Telegram \(method)")
+            logger.debug("Telegram request failed", metadata: ["method": "\(method)", "error": "\(withoutToken("\(error)"))"])
+            throw withoutToken(DeliveryError.transport(error, service: "Telegram \(method)"))
         }
         guard response.status == .ok else {
             throw classify(response: response, method: method)
@@ -427,7 +445,7 @@ public struct TelegramClient: Sendable {
             envelope = try JSONDecoder().decode(TelegramEnvelope<Result>.self, from: response.bodyData)
         } catch {
             throw DeliveryError(
-                .fail, "Telegram \(method): unexpected response (\(error)): \(response.bodyExcerpt)",
+                .fail, withoutToken("Telegram \(method): unexpected response (\(error)): \(response.bodyExcerpt)"),
                 httpStatus: Int(response.status.code)
             )
         }
@@ -442,7 +460,7 @@ public struct TelegramClient: Sendable {
         let status = Int(response.status.code)
         let envelope = try? JSONDecoder().decode(TelegramErrorEnvelope.self, from: response.bodyData)
         let code = envelope?.errorCode ?? status
-        let description = envelope?.description ?? "HTTP \(status): \(response.bodyExcerpt)"
+        let description = withoutToken(envelope?.description ?? "HTTP \(status): \(response.bodyExcerpt)")
         let message = "Telegram \(method): \(description)"
         logger.debug("Telegram call failed", metadata: ["method": "\(method)", "status": "\(status)", "description": "\(description)"])
         if code == 429 || status == 429 {

@@ -37,9 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure("\(error)")
         }
         defer { withExtendedLifetime(servingLock) {} }
-        var configuredLogger = Logger(label: "replyflow", factory: DeferredMetadataLogHandler.init)
-        configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        let logger = configuredLogger
+        // LOG_FORMAT's handler; every line has its secrets taken out (`SecretRedactor`).
+        let logger = ServerLog.logger(for: configuration)
         let built: ReplyflowServer.ServerApp
         do {
             built = try ReplyflowServer.buildApplication(

@@ -60,6 +60,13 @@ public enum ReplyflowServer {
             FlowReloader(directory: configuration.flowsDirectory, engine: services.engine, logger: logger),
             LivePublisherService(publisher: services.publisher),
         ]
+        // RETENTION_DAYS_*: old rows deleted in small batches, at start and hourly.
+        if configuration.retention.isActive {
+            background.append(
+                RetentionService(
+                    policy: configuration.retention, database: services.database, uploadsDirectory: configuration.uploadsDirectory, clock: clock,
+                    logger: logger))
+        }
         if let telegram = services.telegramInput {
             background.append(TelegramDispatcherService(dispatcher: telegram.dispatcher))
             if let url = configuration.telegramWebhookURL {
@@ -315,6 +322,10 @@ public enum ReplyflowServer {
                 autoModeDefault: configuration.autoModeDefault, clock: clock, logger: logger),
             database: services.database, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
+        CustomerErasureRoutes<ServerRequestContext>(
+            database: services.database, conversations: ConversationQueries(database: services.database), pages: adminPages, auditor: admin.auditor,
+            uploadsDirectory: configuration.uploadsDirectory, clock: clock
+        ).addRoutes(to: panel.requiring(.admin))
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(

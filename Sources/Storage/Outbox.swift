@@ -84,6 +84,13 @@ public struct OutboxStore: Sendable {
         }
     }
 
+    /// Whether the item is still in the outbox: erasing a customer (`eraseCustomer`, maybe
+    /// from another process) deletes theirs, and a retry must not send what was erased.
+    /// A read that fails counts as still there (a delivery is never lost to it).
+    public func stillQueued(id: Int64) async -> Bool {
+        (try? await writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE id = ?", arguments: [id]) ?? false }) ?? true
+    }
+
     public func markDelivered(id: Int64, attempts: Int, at: Date) {
         update(id: id, status: .delivered, attempts: attempts, next: at, error: nil, at: at)
     }

@@ -13,6 +13,10 @@ public struct ServerConfiguration: Sendable {
     public var autoModeDefault = true
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// `text` (readable lines) or `json` (one object a line).
+    public var logFormat = LogFormat.text
+    /// How long traces and messages are kept (default: forever).
+    public var retention = RetentionPolicy()
 
     /// Telegram is off without a bot token and a group.
     public var botToken: String?
@@ -109,6 +113,16 @@ public struct ServerConfiguration: Sendable {
             }
             return number
         }
+        func retentionDays(_ key: String) throws -> Int? {
+            guard let raw = value(key) else { return nil }
+            guard let days = Int(raw), RetentionPolicy.days.contains(days) else {
+                throw Failure(
+                    description:
+                        "\(key)=\(raw) is not a number of days between \(RetentionPolicy.days.lowerBound) and \(RetentionPolicy.days.upperBound) (leave it unset to keep everything)"
+                )
+            }
+            return days
+        }
         func httpURL(_ key: String, _ raw: String) throws -> String {
             guard let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
                 throw Failure(description: "\(key)=\(raw) is not an http(s) URL")
@@ -143,6 +157,9 @@ public struct ServerConfiguration: Sendable {
             guard levels.contains(level) else { throw Failure(description: "LOG_LEVEL=\(level) must be one of \(levels.joined(separator: ", "))") }
             configuration.logLevel = level
         }
+        configuration.logFormat = try value("LOG_FORMAT").map(LogFormat.parse) ?? configuration.logFormat
+        configuration.retention = RetentionPolicy(
+            traceDays: try retentionDays("RETENTION_DAYS_TRACES"), messageDays: try retentionDays("RETENTION_DAYS_MESSAGES"))
         configuration.apiKey = value("API_KEY")
         configuration.metricsPort = try integer("METRICS_PORT", in: 1...65535)
         configuration.metricsHost = value("METRICS_HOST") ?? configuration.metricsHost

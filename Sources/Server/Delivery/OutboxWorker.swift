@@ -103,6 +103,15 @@ actor OutboxWorker {
                 try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
                 if Task.isCancelled { break }
             }
+            // A retry may come long after the customer was erased (an outage): look first.
+            // First attempts follow their commit at once and skip the read.
+            if item.attempts > 0, await !store.stillQueued(id: item.id) {
+                logger.info("delivery dropped: its outbox item was erased", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
+                lanes[lane]?.removeFirst()
+                known.remove(item.id)
+                if lanes[lane]?.isEmpty == true { lanes[lane] = nil }
+                continue
+            }
             let outcome = await attempt(item)
             switch outcome {
             case .done:

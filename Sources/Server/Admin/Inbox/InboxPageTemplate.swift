@@ -45,6 +45,7 @@ extension AdminTemplates {
               <h2>{{name}}</h2>
               <span class="source">{{sourceLabel}}</span>
               <span class="platform-id" title="Id on {{sourceLabel}}">{{platformChatID}}</span>
+              {{#layout.isAdmin}}<a class="erase" id="erase-customer" href="/admin/chats/{{id}}/erase">Erase this customer…</a>{{/layout.isAdmin}}
             </header>
             <div id="auto-banner" class="auto-banner {{modeClass}}">
               {{#autoOn}}

@@ -3,7 +3,8 @@ enum AdminTemplates {
     static var builtIn: [String: String] {
         [
             "login": login, "error": error, "inbox": inbox, "users": users, "audit": audit, "flows": flows, "flowEditor": flowEditor,
-            "flowHistory": flowHistory, "flowDiff": flowDiff, "flowTests": flowTests,
+            "flowHistory": flowHistory, "flowDiff": flowDiff, "flowTests": flowTests, "erase": erase,
+            "erased": erased,
         ]
     }
 
