@@ -58,11 +58,6 @@ extension OpenAPIDocument {
             "multipart/form-data": {
               "schema": {
                 "$ref": "#/components/schemas/SendMessageForm"
-              },
-              "encoding": {
-                "photo": {
-                  "contentType": "image/jpeg, image/png, image/gif, image/webp, image/heic"
-                }
               }
             }
           }
@@ -1602,7 +1597,7 @@ extension OpenAPIDocument {
           },
           "photo": {
             "type": "array",
-            "description": "Images (JPEG, PNG, GIF, WebP or HEIC), each up to MAX_UPLOAD_BYTES (10 MB), at most MAX_PHOTOS_PER_MESSAGE (10).",
+            "description": "Images (JPEG, PNG, GIF, WebP or HEIC), each up to MAX_UPLOAD_BYTES (10 MB), at most MAX_PHOTOS_PER_MESSAGE (10). The kind is told by the bytes, whatever the part's Content-Type says; anything else is refused with 415.",
             "items": {
               "type": "string",
               "contentMediaType": "application/octet-stream"
