@@ -1571,8 +1571,8 @@ extension OpenAPIDocument {
               "null"
             ],
             "maxLength": 2048,
-            "pattern": "^https?://",
-            "description": "An http(s) link to a photo the app uploaded elsewhere."
+            "pattern": "^https?://[^/?#\\s]+",
+            "description": "An http(s) link, with a host, to a photo the app uploaded elsewhere."
           }
         }
       },
