@@ -44,6 +44,8 @@ import Testing
             return try await Schemathesis.run(
                 arguments: [
                     "run", "http://127.0.0.1:\(port)/openapi.json",
+                    // This server, whatever the document's `servers` says.
+                    "--url", "http://127.0.0.1:\(port)",
                     "--checks", Self.checks.joined(separator: ","),
                     "--max-examples", String(Self.maxExamples),
                     "--max-time", String(Self.budgetSeconds),
