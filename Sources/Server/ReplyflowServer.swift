@@ -307,6 +307,7 @@ public enum ReplyflowServer {
         ).addRoutes(to: router)
         ReadinessController<ServerRequestContext>(database: services.database, engine: services.engine).addRoutes(to: router)
         MetricsExposure(configuration).addRoutes(metricsController(services, clock: clock, logger: logger), to: router)
+        OpenAPIDocument.addRoutes(to: router)
         let admin = AdminController<ServerRequestContext>(
             database: services.database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
         let panel = admin.addRoutes(to: router)

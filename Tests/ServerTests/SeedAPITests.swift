@@ -146,6 +146,27 @@ import Testing
         #expect(ports.violations.isEmpty)
     }
 
+    /// Found by schemathesis: `https://` alone parsed as a URL and was forwarded to staff as
+    /// a link to nowhere. A photo link needs a host.
+    @Test func aPhotoLinkWithoutAHostIsRefused() async throws {
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        let ports = TestPorts()
+        let app = try harness.build(ports: ports)
+        try await app.application.test(.router) { client in
+            for link in ["https://", "http://", "https://?size=large", "https:///photos/1.jpg", "http://#top"] {
+                let response = try await client.execute(
+                    uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "l2", "message": "фото", "photo_url": link]))
+                #expect(response.status == .badRequest, "\(link)")
+                #expect(response.json["error"] as? String == "photo_url must be an http(s) URL", "\(link)")
+            }
+            let history = try await client.execute(uri: "/message_history/l2", method: .get)
+            #expect((history.json["messages"] as? [[String: Any]] ?? []).allSatisfy { $0["direction"] as? String != "user" })
+            await app.waitForDeliveries()
+        }
+        #expect(ports.staffGroup.messages.isEmpty)
+    }
+
     @Test func historyIsTheNewestLimitOldestFirst() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }

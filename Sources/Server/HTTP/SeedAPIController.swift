@@ -77,7 +77,8 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
             // Read first: a photo the app already uploaded elsewhere makes a message without text.
             let photoURL = try fields.string("photo_url")
             if let url = photoURL {
-                guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url) != nil, url.count <= 2048 else {
+                // A host is needed too: `https://` alone parses, and staff would get a dead link.
+                guard url.hasPrefix("https://") || url.hasPrefix("http://"), let host = URL(string: url)?.host, !host.isEmpty, url.count <= 2048 else {
                     throw APIError.badRequest("photo_url must be an http(s) URL")
                 }
             }
