@@ -171,6 +171,7 @@ private let stateTables: KeyValuePairs<String, String> = [
     "staff_accounts": "id",
     "staff_sessions": "id_hash",
     "audit_log": "id",
+    "flow_versions": "id",
     // Kept by a trigger on messages.
     "conversations": "source, platform_chat_id",
     "conversation_counts": "source",
@@ -179,7 +180,7 @@ private let stateTables: KeyValuePairs<String, String> = [
 /// Tables only the server writes (devices, outbox, ...): compared, but empty here.
 private let serverTables: Set<String> = [
     "devices", "outbox", "telegram_updates", "forum_topics", "assistant_memory", "brevo_messages", "telegram_inbox", "staff_accounts", "staff_sessions",
-    "audit_log",
+    "audit_log", "flow_versions",
 ]
 
 private func rows(_ database: ReplyflowDatabase, _ table: String, orderBy: String) throws -> [[DatabaseValue]] {

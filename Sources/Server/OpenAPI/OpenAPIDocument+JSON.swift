@@ -273,6 +273,15 @@ extension OpenAPIDocument {
             "schema": {
               "type": "string"
             }
+          },
+          {
+            "name": "Range",
+            "in": "header",
+            "required": false,
+            "description": "One byte range (`bytes=0-99`, `bytes=100-`, `bytes=-100`): answered 206 with that part. Several ranges, another unit or `If-Range` get the whole file.",
+            "schema": {
+              "type": "string"
+            }
           }
         ],
         "responses": {
@@ -280,6 +289,11 @@ extension OpenAPIDocument {
             "description": "The image.",
             "headers": {
               "Cache-Control": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Ranges": {
                 "schema": {
                   "type": "string"
                 }
@@ -314,6 +328,63 @@ extension OpenAPIDocument {
                 "schema": {
                   "type": "string",
                   "contentMediaType": "image/heic"
+                }
+              }
+            }
+          },
+          "206": {
+            "description": "The part of the image the Range asked for.",
+            "headers": {
+              "Content-Range": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Ranges": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "image/jpeg": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "image/jpeg"
+                }
+              },
+              "image/png": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "image/png"
+                }
+              },
+              "image/gif": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "image/gif"
+                }
+              },
+              "image/webp": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "image/webp"
+                }
+              },
+              "image/heic": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "image/heic"
+                }
+              }
+            }
+          },
+          "416": {
+            "description": "The range lies outside the file (Content-Range: bytes */SIZE).",
+            "headers": {
+              "Content-Range": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
