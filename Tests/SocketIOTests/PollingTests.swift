@@ -182,11 +182,14 @@ struct PollingTests {
     }
 
     @Test func connectTimeoutClosesIdleSessions() async throws {
-        try await withSocketIOServer(configuration: quietConfiguration(connectTimeout: .seconds(1))) { port, server in
-            let idle = try await openPollingSession(port: port)
+        // Three seconds to join: the session that does join does it at once, even on a
+        // machine busy with the rest of the suite (one second was missed there).
+        try await withSocketIOServer(configuration: quietConfiguration(connectTimeout: .seconds(3))) { port, server in
             let joined = try await openPollingSession(port: port)
             _ = try await http(.post, port: port, pollingURI(joined), body: "40")
-            try await Task.sleep(for: .milliseconds(1500))
+            let idle = try await openPollingSession(port: port)
+            let deadline = ContinuousClock.now + .seconds(15)
+            while server.connectionCount > 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
             #expect(try await http(.get, port: port, pollingURI(idle)).status == 400)
             #expect(try await http(.get, port: port, pollingURI(joined)).status == 200)
             #expect(server.connectionCount == 1)
