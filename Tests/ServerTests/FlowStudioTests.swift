@@ -203,6 +203,9 @@ struct FlowStudioTests {
             let refused = try await erin.post("/admin/flows/\(Self.greeting)/delete")
             #expect(refused.status == .unprocessableContent)
             #expect(Self.fileText(admin, Self.greeting) != nil)
+            #expect(
+                refused.text.contains("greeting.yaml:3: step 1 would do nothing, the test expects greet: "),
+                "the failing test is named: \(refused.text.prefix(3000))")
 
             let extra = "extra.yaml", content = "name: Extra\non: app_message\nenabled: false\ndo:\n  - push: { title: Hi, text: \"{{message.text}}\" }\n"
             try content.write(toFile: admin.harness.configuration.flowsDirectory + "/" + extra, atomically: true, encoding: .utf8)

@@ -14,7 +14,8 @@ struct CSRFMiddleware<Context: AdminRequestContext>: RouterMiddleware {
         var request = request
         var token = request.headers[ExtraHeader.xCSRFToken]
         if token == nil, AdminForm.isForm(request) {
-            token = try await AdminForm.read(&request).first("_csrf")
+            // Signed in: a flow studio draft may be large (the login above reads small forms only).
+            token = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes).first("_csrf")
         }
         guard let token, !token.isEmpty else {
             throw AdminError(.forbidden, "refused: the request carries no CSRF token (reload the page and try again)")

@@ -1,5 +1,6 @@
 import Foundation
 import OpenAPIKit
+import SocketIO
 
 /// `openapi/openapi.json` as OpenAPIKit reads it, with every `$ref` resolved, and the
 /// check of one answer against it: is its status documented for the operation, its
@@ -58,7 +59,7 @@ struct OpenAPISpec {
         guard mediaType == "application/json", let schema = content.schema else { return [] }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(body)
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
         } catch {
             return ["\(route) \(status): the body is not JSON: \(String(decoding: body, as: UTF8.self).prefix(200))"]
         }

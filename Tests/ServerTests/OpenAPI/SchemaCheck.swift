@@ -1,5 +1,6 @@
 import Foundation
 import OpenAPIKit
+import SocketIO
 
 /// Checks a JSON value against a schema of the OpenAPI document, as OpenAPIKit reads it:
 /// types, `null` where allowed, `const`/`enum`, required properties and the schemas of
@@ -24,7 +25,10 @@ enum SchemaCheck {
             if case .bool = value { return [] }
             return ["\(path): expected a boolean, got \(value)"]
         case .integer(_, let bounds):
-            guard case .integer(let number) = value else { return ["\(path): expected an integer, got \(value)"] }
+            // JSON has one kind of number: an integer is one without a fraction.
+            guard case .number(let double) = value, let number = Int(exactly: double) else {
+                return ["\(path): expected an integer, got \(value)"]
+            }
             var found: [String] = []
             if let minimum = bounds.minimum, number < minimum.value || (minimum.exclusive && number == minimum.value) {
                 found.append("\(path): \(number) is below the minimum \(minimum.value)")
@@ -34,10 +38,8 @@ enum SchemaCheck {
             }
             return found
         case .number:
-            switch value {
-            case .integer, .number: return []
-            default: return ["\(path): expected a number, got \(value)"]
-            }
+            if case .number = value { return [] }
+            return ["\(path): expected a number, got \(value)"]
         case .string(_, let context):
             guard case .string(let text) = value else { return ["\(path): expected a string, got \(value)"] }
             var found: [String] = []
@@ -84,7 +86,7 @@ enum SchemaCheck {
     private static func allows(_ value: JSONValue, _ allowed: [AnyCodable]?) -> Bool {
         guard let allowed else { return false }
         return allowed.contains { candidate in
-            guard let data = try? JSONEncoder().encode(candidate), let decoded = try? JSONValue.parse(data) else { return false }
+            guard let data = try? JSONEncoder().encode(candidate), let decoded = try? JSONDecoder().decode(JSONValue.self, from: data) else { return false }
             return decoded == value
         }
     }

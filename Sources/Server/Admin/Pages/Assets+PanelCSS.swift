@@ -22,7 +22,7 @@ extension AdminAssets {
         .stacked input, .card.narrow input { display: block; width: 100%; margin-top: .2rem; }
         button { padding: .35rem .8rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; cursor: pointer; }
         form.inline { display: flex; gap: .4rem; align-items: center; margin: 0; }
-        .error { color: var(--bad); }
+        .error { color: var(--bad); white-space: pre-line; }
         .notice { color: var(--good); }
         .muted { color: var(--muted); }
         table.list { width: 100%; border-collapse: collapse; }

@@ -128,7 +128,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
     func check(_ request: Request, context: Context) async throws -> Response {
         _ = try context.requireStaff(.editor)
         var request = request
-        let form = try await AdminForm.read(&request)
+        let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
         let name = form.first("name") ?? ""
         let content = StudioView.normalisedNewlines(form.first("content") ?? "")
         let loaded: FlowLoadResult
@@ -147,7 +147,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
     func tryDraft(_ request: Request, context: Context) async throws -> Response {
         let session = try context.requireStaff(.editor)
         var request = request
-        let form = try await AdminForm.read(&request)
+        let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
         let name = form.first("name") ?? ""
         let isNew = form.first("is_new") == "1"
         let base = form.first("base_hash") ?? ""
@@ -193,7 +193,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         var draft: (name: String, content: String)?
         if request.method == .post {
             var request = request
-            let form = try await AdminForm.read(&request)
+            let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
             draft = (form.first("name") ?? "", StudioView.normalisedNewlines(form.first("content") ?? ""))
         }
         let (loaded, suite): (FlowLoadResult, FlowTestSuiteResult?)
@@ -225,7 +225,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
     func create(_ request: Request, context: Context) async throws -> Response {
         let session = try context.requireStaff(.editor)
         var request = request
-        let form = try await AdminForm.read(&request)
+        let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
         let name = (form.first("name") ?? "").trimmingCharacters(in: .whitespaces)
         let draft = EditorDraft(
             file: name, content: StudioView.normalisedNewlines(form.first("content") ?? ""), baseHash: nil, comment: form.first("comment") ?? "")
@@ -239,7 +239,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         let session = try context.requireStaff(.editor)
         let name = try fileName(context)
         var request = request
-        let form = try await AdminForm.read(&request)
+        let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
         let base = form.first("base_hash") ?? ""
         let draft = EditorDraft(
             file: name, content: StudioView.normalisedNewlines(form.first("content") ?? ""), baseHash: base.isEmpty ? nil : base,
@@ -282,42 +282,47 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         let session = try context.requireStaff(.editor)
         let name = try fileName(context)
         var request = request
-        let form = try await AdminForm.read(&request)
+        let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
         guard let id = form.first("version").flatMap(Int64.init) else { throw AdminError(.badRequest, "say which version to restore") }
-        do {
-            let version = try await studio.restore(name: name, versionID: id, author: session.account.username)
-            try await auditor.record(
-                "flow restored", detail: "\(name) (version \(id), now version \(version.id))", by: session, request: request, context: context)
-        } catch let error as StudioError {
-            try await auditor.record("flow restore refused", detail: "\(name): \(error)", by: session, request: request, context: context)
-            throw AdminError(StudioView.status(of: error), error.description)
+        let version = try await audited("flow restore refused", name: name, session: session, request: request, context: context) {
+            try await studio.restore(name: name, versionID: id, author: session.account.username)
         }
+        try await auditor.record("flow restored", detail: "\(name) (version \(id), now version \(version.id))", by: session, request: request, context: context)
         return redirect(to: "/admin/flows/\(name)?done=restored")
     }
 
     func delete(_ request: Request, context: Context) async throws -> Response {
         let session = try context.requireStaff(.editor)
         let name = try fileName(context)
-        do {
+        try await audited("flow delete refused", name: name, session: session, request: request, context: context) {
             try await studio.delete(name: name, author: session.account.username)
-            try await auditor.record("flow deleted", detail: name, by: session, request: request, context: context)
-        } catch let error as StudioError {
-            try await auditor.record("flow delete refused", detail: "\(name): \(error)", by: session, request: request, context: context)
-            throw AdminError(StudioView.status(of: error), error.description)
         }
+        try await auditor.record("flow deleted", detail: name, by: session, request: request, context: context)
         return redirect(to: "/admin/flows?done=deleted")
     }
 
     func undelete(_ request: Request, context: Context) async throws -> Response {
         let session = try context.requireStaff(.editor)
         let name = try fileName(context)
-        do {
+        try await audited("flow undelete refused", name: name, session: session, request: request, context: context) {
             try await studio.undelete(name: name, author: session.account.username)
-            try await auditor.record("flow undeleted", detail: name, by: session, request: request, context: context)
-        } catch let error as StudioError {
-            throw AdminError(StudioView.status(of: error), error.description)
         }
+        try await auditor.record("flow undeleted", detail: name, by: session, request: request, context: context)
         return redirect(to: "/admin/flows/\(name)?done=undeleted")
+    }
+
+    /// Runs a studio change; a refusal is audited as `refusal` and shown as an error page
+    /// that says why, with the errors or failing tests behind it.
+    @discardableResult
+    private func audited<T>(
+        _ refusal: String, name: String, session: StaffSession, request: Request, context: Context, _ change: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await change()
+        } catch let error as StudioError {
+            try await auditor.record(refusal, detail: "\(name): \(error)", by: session, request: request, context: context)
+            throw AdminError(StudioView.status(of: error), ([error.description] + error.details).joined(separator: "\n"))
+        }
     }
 
     // MARK: History

@@ -30,10 +30,30 @@ enum StudioError: Error, CustomStringConvertible {
         case .deletedOnDisk(let name): return "\(name) was deleted or renamed since you opened it"
         case .lastFlow(let name): return "\(name) is the last flow: the server would have nothing to run, so it cannot be deleted"
         case .invalid(let errors):
-            return "not saved: \(errors.count) error\(errors.count == 1 ? "" : "s") in the flows (listed with their lines)"
+            return "not saved: \(errors.count) error\(errors.count == 1 ? "" : "s") in the flows"
         case .testsFail(let suite):
             return "not saved: \(suite.failed + suite.invalid) flow test file\(suite.failed + suite.invalid == 1 ? "" : "s") would fail with this change"
         case .cannotWrite(let name, let reason): return "could not write \(name): \(reason)"
+        }
+    }
+
+    /// What lies behind `invalid` and `testsFail`, a line each (the first ten), for pages
+    /// that cannot show the editor's lists.
+    var details: [String] {
+        switch self {
+        case .invalid(let errors):
+            return errors.prefix(10).map { "\($0.location.file.split(separator: "/").last ?? ""):\($0.location.line):\($0.location.column): \($0.message)" }
+        case .testsFail(let suite):
+            return suite.files.filter { $0.result?.passed != true }.prefix(10).map { file in
+                let name = file.path.split(separator: "/").last.map(String.init) ?? file.path
+                if let failure = file.result?.failures.first {
+                    return
+                        "\(name):\(failure.location.line): step \(failure.step) would do \(failure.actual.isEmpty ? "nothing" : failure.actual.joined(separator: "; ")), the test expects \(failure.expected.isEmpty ? "nothing" : failure.expected.joined(separator: "; "))"
+                }
+                return "\(name): \(file.diagnostics.first?.message ?? "cannot be run")"
+            }
+        default:
+            return []
         }
     }
 }
