@@ -28,17 +28,9 @@ struct ExperimentsCommand: ParsableCommand {
         }
 
         static func report(flowsDirectory: String, databasePath: String, console: Console) throws -> Int32 {
-            guard FileManager.default.fileExists(atPath: databasePath) else {
-                throw CommandFailure("no database at \(databasePath); run the server or `replyflow replay --db \(databasePath)` first, or pass --db")
-            }
-            let kind = FileKind.of(databasePath)
-            // An empty file is a database SQLite has not written to yet.
-            let size = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? 0
-            if kind != .database, size > 0 {
-                throw CommandFailure(FileKind.wrongPathMessage(databasePath, kind: kind, wanted: "the server's SQLite database (--db)"))
-            }
+            let database = try ServerDatabaseOptions.openExisting(databasePath)
             let flows = FlowLoader.load(directory: flowsDirectory).flowSet
-            let queries = StateQueries(database: try ReplyflowDatabase(path: databasePath))
+            let queries = StateQueries(database: database)
             var experiments: [(key: String, variants: [(String, Double)], flow: String?)] =
                 flows?.experiments.map { pair in
                     (pair.experiment.key, pair.experiment.variants.map { ($0.name, $0.weight) }, pair.flow.name)

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Flows
 import Foundation
 import Server
+import Storage
 
 /// `--db` for the commands that work on the server's own database (backup, restore): by
 /// default the `DATABASE_PATH` that `replyflow serve` would use, from the environment,
@@ -19,6 +21,27 @@ struct ServerDatabaseOptions: ParsableArguments {
             return try DotEnv.load(path: envFile)["DATABASE_PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? ServerConfiguration().databasePath
         } catch {
             throw CommandFailure("\(error)")
+        }
+    }
+}
+
+extension ServerDatabaseOptions {
+    /// Opens the server's database at `path` for a command that reads what the server
+    /// stored: refuses, in one line, a path with nothing there or a file that is no database.
+    static func openExisting(_ path: String) throws -> ReplyflowDatabase {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("no database at \(path); run the server or `replyflow replay --db \(path)` first, or pass --db")
+        }
+        let kind = FileKind.of(path)
+        // An empty file is a database SQLite has not written to yet.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if kind != .database, size > 0 {
+            throw CommandFailure(FileKind.wrongPathMessage(path, kind: kind, wanted: "the server's SQLite database (--db)"))
+        }
+        do {
+            return try ReplyflowDatabase(path: path)
+        } catch {
+            throw CommandFailure("cannot open the database \(path): \(error)")
         }
     }
 }

@@ -8,18 +8,18 @@ import Testing
 // The commands as people (and outside checks) use them: exit codes, `path:line:col: error:`
 // lines, the dry-run JSON contract, test failures that point at the test, replay summaries.
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 private let defaultFlows = packageRoot.appendingPathComponent("flows").path
 
 /// One folder per test process for every temporary directory, removed when the process exits.
-private let cliTestsScratch: URL = {
+let cliTestsScratch: URL = {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("replyflow-cli-tests-\(ProcessInfo.processInfo.processIdentifier)")
     atexit { try? FileManager.default.removeItem(at: cliTestsScratch) }
     return root
 }()
 
 /// A fresh temporary directory holding `files` (relative path → contents).
-private func makeDirectory(_ files: [String: String]) throws -> String {
+func makeDirectory(_ files: [String: String]) throws -> String {
     let root = cliTestsScratch.appendingPathComponent(UUID().uuidString)
     for (path, contents) in files {
         let url = root.appendingPathComponent(path)
@@ -30,12 +30,12 @@ private func makeDirectory(_ files: [String: String]) throws -> String {
     return root.path
 }
 
-private func options(_ arguments: [String] = []) throws -> RuntimeOptions {
+func options(_ arguments: [String] = []) throws -> RuntimeOptions {
     try RuntimeOptions.parse(["--timezone", "UTC", "--auto-mode-default", "on"] + arguments)
 }
 
 /// The lines of some output, without the trailing empty one.
-private func lines(_ text: String) -> [String] {
+func lines(_ text: String) -> [String] {
     text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
 }
 

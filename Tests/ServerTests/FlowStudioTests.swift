@@ -305,7 +305,7 @@ struct FlowStudioTests {
             let loaded = FlowLoader.load(files: [(Self.greeting, Data(draft.utf8))])
             let event = #"{"kind": "history_fetch", "at": "2026-11-21T09:00:00+03:00", "user": {"id": "42", "name": "Анна"}}"#
             let (outcome, _) = try await TryIt.run(event, flows: try #require(loaded.flowSet), timeZone: TimeZone(identifier: "UTC")!, autoModeDefault: true)
-            #expect(outcome?.actions.map(\.text) == ["Добрый день, Анна!"])
+            #expect(outcome?.json.actions.map(\.text) == ["Добрый день, Анна!"])
 
             let pasted = try await erin.post(
                 "/admin/flows/try",

@@ -2,7 +2,7 @@ import Foundation
 
 /// The dry-run event format, field by field, before validation. One type for both the
 /// YAML event files and replay's JSON lines, so both accept exactly the same events.
-public struct EventRecord: Sendable, Equatable {
+public struct EventRecord: Sendable, Equatable, Encodable {
     public var kind: String?
     public var at: String?
     public var user: User?
@@ -12,7 +12,7 @@ public struct EventRecord: Sendable, Equatable {
 
     public init() {}
 
-    public struct User: Sendable, Equatable {
+    public struct User: Sendable, Equatable, Encodable {
         public var id: String?
         public var name: String?
 
@@ -22,7 +22,7 @@ public struct EventRecord: Sendable, Equatable {
         }
     }
 
-    public struct Chat: Sendable, Equatable {
+    public struct Chat: Sendable, Equatable, Encodable {
         public var auto_mode: Bool?
 
         public init(auto_mode: Bool? = nil) {
@@ -30,7 +30,7 @@ public struct EventRecord: Sendable, Equatable {
         }
     }
 
-    public struct Message: Sendable, Equatable {
+    public struct Message: Sendable, Equatable, Encodable {
         public var text: String?
         public var media: String?
         public var reply_to: Int64?
@@ -42,7 +42,7 @@ public struct EventRecord: Sendable, Equatable {
         }
     }
 
-    public struct Stubs: Sendable, Equatable {
+    public struct Stubs: Sendable, Equatable, Encodable {
         public var answer: String?
         public var transcript: String?
         public var assistant_fails: Bool?

@@ -160,6 +160,39 @@ actor FlowStudio {
         return try await restoreNow(name: name, versionID: last.id, author: author)
     }
 
+    // MARK: Flow tests
+
+    /// Adds `step` (written by `FlowTestWriter`) to the test file `name` in `FLOWS_DIR/tests`,
+    /// making the file (titled `title`) when there is none. Refuses a file the step cannot
+    /// be appended to cleanly: the result must read as the same test with one more step.
+    /// Returns the number of steps the file has now.
+    func addTestStep(_ step: String, toTest name: String, title: String, author: String) async throws -> Int {
+        try await serialized { studio in
+            try FlowFileName.check(name)
+            let folder = FlowLoader.join(studio.directory, "tests")
+            let target = FlowLoader.join(folder, name)
+            var text: String
+            var before = 0
+            if let data = FileManager.default.contents(atPath: target) {
+                let (test, _) = FlowTestLoader.load(data: data, file: name)
+                guard let test else { throw StudioError.testNotAppendable(name, "it has errors: run the flow tests to see them") }
+                before = test.steps.count
+                text = FlowTestWriter.appending(step, to: String(decoding: data, as: UTF8.self))
+            } else {
+                text = FlowTestWriter.newFile(name: title.isEmpty ? String(name.prefix { $0 != "." }) : title, step: step)
+            }
+            let (written, _) = FlowTestLoader.load(data: Data(text.utf8), file: name)
+            guard let written, written.steps.count == before + 1 else {
+                throw StudioError.testNotAppendable(name, "its steps are not the last part of the file, so the new step would not be one of them")
+            }
+            guard text.utf8.count <= YAMLReader.maximumFileSize else { throw StudioError.tooLarge(bytes: text.utf8.count) }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try studio.write(text, to: name, in: folder)
+            studio.logger.notice("flow test step saved in the panel", metadata: ["file": "tests/\(name)", "by": "\(author)"])
+            return written.steps.count
+        }
+    }
+
     // MARK: Steps
 
     /// The last change asked for: each change waits for the one before it to finish. An
@@ -196,9 +229,10 @@ actor FlowStudio {
 
     /// Writes through a temporary file renamed over the target: a reader (the reloader, a
     /// crash) sees the old file or the new one, never half of one.
-    private nonisolated func write(_ content: String, to name: String) throws {
-        let target = path(of: name)
-        let temporary = FlowLoader.join(directory, ".\(name).saving-\(UUID().uuidString)")
+    private nonisolated func write(_ content: String, to name: String, in folder: String? = nil) throws {
+        let folder = folder ?? directory
+        let target = FlowLoader.join(folder, name)
+        let temporary = FlowLoader.join(folder, ".\(name).saving-\(UUID().uuidString)")
         do {
             try Data(content.utf8).write(to: URL(fileURLWithPath: temporary))
             if rename(temporary, target) != 0 { throw StudioError.cannotWrite(name, String(cString: strerror(errno))) }

@@ -20,6 +20,8 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         editors.post("flows") { request, context in try await create(request, context: context) }
         editors.get("flows/new") { request, context in try await newFlow(request, context: context) }
         editors.post("flows/try") { request, context in try await tryDraft(request, context: context) }
+        editors.post("flows/try/save-test") { request, context in try await saveTest(request, context: context) }
+        editors.post("flows/compare") { request, context in try await compareDraft(request, context: context) }
         editors.get("flows/tests") { request, context in try await tests(request, context: context) }
         editors.post("flows/tests") { request, context in try await tests(request, context: context) }
         editors.post("api/flows/check") { request, context in try await check(request, context: context) }
@@ -119,6 +121,9 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         values["reference"] = StudioView.reference
         values["action"] = isNew ? "/admin/flows" : "/admin/flows/\(draft.file)"
         if values["try"] == nil { values["try"] = TryItForm().values(defaultZone: timeZone) }
+        if values["compareDays"] == nil { values["compareDays"] = String(FlowComparisonRun.defaultDays) }
+        if values["testFile"] == nil { values["testFile"] = draft.file }
+        values["testFiles"] = FlowTestLoader.testFiles(in: studio.directory).map { ($0 as NSString).lastPathComponent }
         return try pages.render(
             "flowEditor", title: "\(draft.file) · Flows", context: values, session: session, status: status, scripts: ["studio.js"])
     }
@@ -148,39 +153,9 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         let session = try context.requireStaff(.editor)
         var request = request
         let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
-        let name = form.first("name") ?? ""
-        let isNew = form.first("is_new") == "1"
-        let base = form.first("base_hash") ?? ""
-        let draft = EditorDraft(
-            file: name, content: StudioView.normalisedNewlines(form.first("content") ?? ""), baseHash: base.isEmpty ? nil : base,
-            comment: form.first("comment") ?? "")
-        let tryForm = TryItForm(form)
-        var values: [String: Any] = ["try": tryForm.values(defaultZone: timeZone), "tryOpen": true]
-        let loaded: FlowLoadResult
-        do {
-            loaded = try studio.check(draft: draft.content, as: name)
-        } catch let error as StudioError {
-            throw AdminError(StudioView.status(of: error), error.description)
-        }
-        guard let flows = loaded.flowSet else {
-            values["tryError"] = "Fix the errors in the flows first: a draft with errors cannot run."
-            return try await editor(draft, session: session, isNew: isNew, extra: values, status: .unprocessableContent)
-        }
-        let eventYAML = tryForm.eventYAML(defaultZone: timeZone, now: clock())
-        let (outcome, problems) = try await TryIt.run(eventYAML, flows: flows, timeZone: timeZone, autoModeDefault: studio.autoModeDefault)
-        values["tryProblems"] = problems.map { problem -> [String: Any] in
-            var values: [String: Any] = [
-                "where": "\(problem.location.line):\(problem.location.column)", "severity": problem.severity.rawValue, "message": problem.message,
-            ]
-            if let hint = problem.hint, !hint.isEmpty { values["hint"] = hint }
-            return values
-        }
-        if let outcome {
-            values["tried"] = StudioView.outcome(outcome)
-        } else {
-            values["tryError"] = "The event is not valid: see below."
-        }
-        return try await editor(draft, session: session, isNew: isNew, extra: values, status: outcome == nil ? .unprocessableContent : .ok)
+        let (draft, isNew) = Self.draft(from: form)
+        let tried = try await tryEvent(TryItForm(form), draft: draft)
+        return try await editor(draft, session: session, isNew: isNew, extra: tried.values, status: tried.outcome == nil ? .unprocessableContent : .ok)
     }
 
     // MARK: Tests
@@ -271,7 +246,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
             case .badName, .tooLarge, .exists, .deletedOnDisk:
                 if case .badName = error { throw AdminError(.badRequest, error.description) }
                 if case .tooLarge = error { throw AdminError(.contentTooLarge, error.description) }
-            case .invalid, .noSuchFile, .notDeleted, .noSuchVersion, .lastFlow, .cannotWrite:
+            case .invalid, .noSuchFile, .notDeleted, .noSuchVersion, .lastFlow, .cannotWrite, .testNotAppendable:
                 break
             }
             return try await editor(shown, session: session, isNew: isNew, extra: values, status: StudioView.status(of: error))

@@ -30,6 +30,12 @@ extension AdminAssets {
         .try-it { margin: .8rem 0; }
         .try-fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: .4rem .8rem; margin: .5rem 0; }
         .tried { background: #f6f7f9; border-radius: .3rem; padding: .5rem .8rem; }
+        .save-test { display: flex; flex-wrap: wrap; gap: .4rem .8rem; align-items: end; margin: .5rem 0; }
+        .compare { margin: .8rem 0; }
+        .compared table { border-collapse: collapse; margin: .5rem 0; }
+        .compared th, .compared td { border-bottom: 1px solid #e3e5e8; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+        .compare-counts td:nth-child(n+2) { text-align: right; font-variant-numeric: tabular-nums; }
+        .change-more, .change-fewer { color: #8a4b00; font-weight: 600; }
         """#
 
     /// Checks the draft as the person types (the server's checker, through

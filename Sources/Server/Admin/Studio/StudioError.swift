@@ -14,6 +14,7 @@ enum StudioError: Error, CustomStringConvertible {
     case invalid([Diagnostic])
     case testsFail(FlowTestSuiteResult)
     case cannotWrite(String, String)
+    case testNotAppendable(String, String)
 
     var description: String {
         switch self {
@@ -34,6 +35,7 @@ enum StudioError: Error, CustomStringConvertible {
         case .testsFail(let suite):
             return "not saved: \(suite.failed + suite.invalid) flow test file\(suite.failed + suite.invalid == 1 ? "" : "s") would fail with this change"
         case .cannotWrite(let name, let reason): return "could not write \(name): \(reason)"
+        case .testNotAppendable(let name, let reason): return "could not add the step to tests/\(name): \(reason); choose another test file"
         }
     }
 

@@ -118,7 +118,45 @@ extension AdminTemplates {
                   {{#noActions}}<p class="muted">Nothing.</p>{{/noActions}}
                   <ol>{{#actions}}<li><code>{{type}}</code>{{#title}} “{{title}}”{{/title}}{{#text}}: {{text}}{{/text}}{{#value}}: {{value}}{{/value}} <span class="muted">({{flow}})</span></li>{{/actions}}</ol>
                 </div>
+                <div class="save-test">
+                  <label>Test file in flows/tests <input name="test_file" value="{{testFile}}" list="test-files" maxlength="64"></label>
+                  <datalist id="test-files">{{#testFiles}}<option value="{{.}}">{{/testFiles}}</datalist>
+                  <label>Test name (for a new file) <input name="test_name" value="{{testName}}" maxlength="200"></label>
+                  <button type="submit" formaction="/admin/flows/try/save-test" formnovalidate>Save as test</button>
+                  <span class="muted">The event and what the draft did become a step the flow tests check from now on.</span>
+                </div>
                 {{/tried}}
+              </details>
+              <details class="compare"{{#compareOpen}} open{{/compareOpen}}>
+                <summary>What would change on real conversations (nothing is sent)</summary>
+                <p class="muted">The customers' messages, history fetches and staff replies the server stored, run through the live flows and through this draft, each from empty state, side by side.</p>
+                <label>Days back <input type="number" name="compare_days" value="{{compareDays}}" min="1" max="30"></label>
+                <button type="submit" formaction="/admin/flows/compare" formnovalidate>Compare with the live flows</button>
+                {{#compareError}}<p class="error" role="alert">{{compareError}}</p>{{/compareError}}
+                {{#compared}}
+                <div class="compared" id="compare-outcome">
+                  <p>{{summary}}</p>
+                  {{#truncated}}<p class="muted">Only the first {{truncated}} events of the window were compared: choose fewer days, or compare all of them with <code>replyflow replay --compare</code>.</p>{{/truncated}}
+                  <table class="compare-counts">
+                    <thead><tr><th>What</th><th>Live</th><th>Draft</th><th>Change</th></tr></thead>
+                    <tbody>{{#actions}}<tr data-action="{{type}}"><td>{{label}}</td><td>{{live}}</td><td>{{draft}}</td><td class="change-{{changeClass}}">{{change}}</td></tr>{{/actions}}</tbody>
+                  </table>
+                  {{#flows}}
+                  <h3>{{flow}}: {{events}} event(s) would come out differently</h3>
+                  <table class="compare-examples">
+                    <thead><tr><th>When</th><th>Who</th><th>Wrote</th><th>Before</th><th>With the draft</th></tr></thead>
+                    <tbody>
+                    {{#examples}}<tr>
+                      <td title="{{atFull}}">{{at}}<div class="muted">{{kind}}</div></td><td>{{user}}</td><td>{{text}}</td>
+                      <td>{{#before}}<div>{{.}}</div>{{/before}}{{^before}}<span class="muted">nothing ({{beforeResult}})</span>{{/before}}</td>
+                      <td>{{#after}}<div>{{.}}</div>{{/after}}{{^after}}<span class="muted">nothing ({{afterResult}})</span>{{/after}}</td>
+                    </tr>{{/examples}}
+                    </tbody>
+                  </table>
+                  {{#more}}<p class="muted">… and {{more}} more.</p>{{/more}}
+                  {{/flows}}
+                </div>
+                {{/compared}}
               </details>
               <div class="actions">
                 <button type="submit">Save</button>

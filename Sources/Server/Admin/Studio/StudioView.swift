@@ -84,7 +84,7 @@ enum StudioView {
         case .tooLarge: .contentTooLarge
         case .noSuchFile, .noSuchVersion, .notDeleted: .notFound
         case .exists, .changedOnDisk, .deletedOnDisk, .lastFlow: .conflict
-        case .invalid, .testsFail: .unprocessableContent
+        case .invalid, .testsFail, .testNotAppendable: .unprocessableContent
         case .cannotWrite: .internalServerError
         }
     }

@@ -85,13 +85,19 @@ struct TryItForm {
 /// Runs one event through a flow set with recorded services on a scratch database:
 /// what `replyflow dry-run` does, so the page shows what `dry-run --json` prints.
 enum TryIt {
-    static func run(_ eventYAML: String, flows: FlowSet, timeZone: TimeZone, autoModeDefault: Bool) async throws -> (DryRunJSON?, [Diagnostic]) {
+    /// The run's result, and the same as `dry-run --json` prints it.
+    struct Outcome {
+        var result: RunResult
+        var json: DryRunJSON
+    }
+
+    static func run(_ eventYAML: String, flows: FlowSet, timeZone: TimeZone, autoModeDefault: Bool) async throws -> (Outcome?, [Diagnostic]) {
         let (event, diagnostics) = EventFile.load(data: Data(eventYAML.utf8), file: "event")
         guard let event else { return (nil, diagnostics) }
         let runner = SequentialRunner(
             runtime: FlowRuntime(flowSet: flows, timeZone: timeZone, autoModeDefault: autoModeDefault),
             store: try BufferedStateStore(database: try ReplyflowDatabase()))
         let result = await runner.run(event)
-        return (DryRunJSON(result), diagnostics)
+        return (Outcome(result: result, json: DryRunJSON(result)), diagnostics)
     }
 }

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Flows
+import Foundation
+import Storage
+
+/// `replyflow events export`: the server's stored inbound events as replay lines.
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "The inbound events the server stored.",
+        subcommands: [ExportCommand.self]
+    )
+
+    struct ExportCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export",
+            abstract: "Write the stored inbound events as JSON lines in the replay format, oldest first.",
+            discussion: """
+                Customers' messages (app, Telegram, Instagram), the first history fetch of each user's day and staff replies \
+                from the Telegram group, read from the server's database. Feed the file to `replyflow replay`, for example \
+                `replyflow replay events.jsonl --flows DRAFT --compare flows`.
+                """
+        )
+
+        @OptionGroup var database: ServerDatabaseOptions
+
+        @Option(name: .long, help: "How far back: 30m, 12h, 7d, 2w, or a moment such as 2026-11-21T00:00:00Z.")
+        var since = "7d"
+
+        @Option(name: .long, help: "Up to this moment (default: now); the same forms as --since.")
+        var until: String?
+
+        func run() throws {
+            try Self.export(
+                databasePath: try database.databasePath(), since: since, until: until, now: Date(), console: Console.standard())
+        }
+
+        static func export(databasePath: String, since: String, until: String?, now: Date, console: Console) throws {
+            guard let start = TimeSpan.start(since, now: now) else {
+                throw CommandFailure("--since \(since): not \(TimeSpan.accepted)")
+            }
+            var end: Date?
+            if let until {
+                guard let parsed = TimeSpan.start(until, now: now) else { throw CommandFailure("--until \(until): not \(TimeSpan.accepted)") }
+                end = parsed
+            }
+            let database = try ServerDatabaseOptions.openExisting(databasePath)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            do {
+                try database.forEachInboundEvent(since: start, until: end) { record in
+                    console.line(String(decoding: try encoder.encode(record), as: UTF8.self))
+                }
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure("cannot read the events from \(databasePath): \(error)")
+            }
+        }
+    }
+}

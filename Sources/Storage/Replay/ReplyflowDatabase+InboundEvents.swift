@@ -1,0 +1,86 @@
+import Flows
+import Foundation
+import GRDB
+
+extension ReplyflowDatabase {
+    /// The inbound events stored since `since` (and before `until`), oldest first, in the
+    /// replay format: what `replyflow events export` writes and the flow studio compares on.
+    ///
+    /// Where each kind comes from:
+    /// - `app_message`, `telegram_message`, `instagram_dm`: the customers' messages. The
+    ///   further photos of one message, stored as messages of their own, are one event.
+    ///   A voice message carries its stored transcript, and a message the AI answered
+    ///   carries that reply's text as the AI's answer (flows' messages are stored with
+    ///   their event's time, right after the event's own).
+    /// - `history_fetch`: the first history fetch of a user's day, from the run traces
+    ///   (later fetches of the day fire nothing and leave no trace).
+    /// - `telegram_reply`: staff replies from the Telegram group, from the run traces, with
+    ///   the reply's stored text.
+    ///
+    /// The user's name is the one stored now. Auto-mode switches made in the panel or
+    /// through the `/api` are not events and are not included. Reads synchronously: call
+    /// it from a thread that may block (a command, a thread pool), not from async code.
+    public func forEachInboundEvent(since: Date, until: Date? = nil, limit: Int? = nil, _ body: (EventRecord) throws -> Void) throws {
+        let sinceSeconds = since.timeIntervalSince1970
+        let untilSeconds = until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
+        try writer.read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: Self.inboundEventsSQL, arguments: [sinceSeconds, untilSeconds, sinceSeconds, untilSeconds, limit ?? -1])
+            var previous: (userID: String, at: Double, platformID: String)?
+            while let row = try rows.next() {
+                let kind: String = row["kind"]
+                let userID: String = row["user_id"]
+                let at: Double = row["at"]
+                let text: String? = row["text"]
+                let media: String? = row["media"]
+                let platformID: String? = row["platform_message_id"]
+                // A message's further photos: stored right after the first, no text, same id on the channel.
+                if let previous, let platformID, previous.userID == userID, previous.at == at, previous.platformID == platformID,
+                    media == MediaKind.photo.rawValue, text?.isEmpty != false
+                {
+                    continue
+                }
+                previous = platformID.map { (userID, at, $0) }
+                var record = EventRecord()
+                record.kind = kind
+                record.at = Timestamp.format(Date(timeIntervalSince1970: at))
+                record.user = EventRecord.User(id: userID, name: row["name"])
+                if kind != EventKind.historyFetch.rawValue {
+                    record.message = EventRecord.Message(text: text ?? "", media: media == MediaKind.none.rawValue ? nil : media)
+                }
+                let answer: String? = row["answer"]
+                let transcript: String? = row["transcript"]
+                if answer != nil || transcript != nil { record.stubs = EventRecord.Stubs(answer: answer, transcript: transcript) }
+                try body(record)
+            }
+        }
+    }
+
+    /// Customers' messages and the traced history fetches and staff replies, in time order
+    /// (a tie keeps the order they were stored in). Messages have no time index: their ids
+    /// grow with time, and one pass over the table is what an export of days costs anyway.
+    static let inboundEventsSQL = """
+        SELECT events.at, kind, user_id, text, media, platform_message_id, transcript, answer, users.name AS name FROM (
+            SELECT m.created_at AS at, 0 AS part, m.id AS id,
+                CASE m.source WHEN 'telegram' THEN 'telegram_message' WHEN 'instagram' THEN 'instagram_dm' ELSE 'app_message' END AS kind,
+                m.user_id AS user_id, m.text AS text, m.media AS media, m.platform_message_id AS platform_message_id,
+                m.transcript AS transcript,
+                (SELECT a.text FROM messages a WHERE a.user_id = m.user_id AND a.id > m.id AND a.id <= m.id + 32
+                    AND a.created_at = m.created_at AND a.author = 'assistant' ORDER BY a.id LIMIT 1) AS answer
+            FROM messages m
+            WHERE m.author = 'customer' AND m.created_at >= ? AND m.created_at < ?
+            UNION ALL
+            SELECT t.at, 1, min(t.id), t.event_kind, t.user_id,
+                CASE WHEN t.event_kind = 'telegram_reply' THEN
+                    (SELECT s.text FROM messages s WHERE s.user_id = t.user_id AND s.created_at = t.at AND s.source = 'app'
+                        AND s.author = 'staff' ORDER BY s.id LIMIT 1) END,
+                'none', NULL, NULL, NULL
+            FROM run_traces t
+            WHERE t.event_kind IN ('history_fetch', 'telegram_reply') AND t.user_id IS NOT NULL AND t.trigger IS NOT NULL
+                AND t.at >= ? AND t.at < ?
+            GROUP BY t.at, t.event_kind, t.user_id
+        ) AS events LEFT JOIN users ON users.id = events.user_id
+        ORDER BY events.at, events.part, events.id
+        LIMIT ?
+        """
+}
