@@ -1,13 +1,17 @@
 import Foundation
 import Testing
 
-/// The inbox in a real browser (headless Chromium driven by selenium, `python/browser_story.py`),
-/// against the real `replyflow serve` and the fake Telegram of `replyflow-fakes`: accounts
-/// made with `replyflow users add`, a customer's Telegram chat appearing live, a reply that
-/// reaches Telegram, taking over from the AI and giving back, a hostile name shown as text,
-/// a cross-site post refused, logout, and an agent refused the users page. Run once: the
+/// The admin panel in a real browser (headless Chromium driven by selenium,
+/// `python/browser_story.py`), against the real `replyflow serve` and the fake Telegram of
+/// `replyflow-fakes`. The inbox: accounts made with `replyflow users add`, a customer's
+/// Telegram chat appearing live, a reply that reaches Telegram, taking over from the AI and
+/// giving back, a hostile name shown as text, a cross-site post refused, logout, and an
+/// agent refused the users page. Then the flow studio: an editor types a misspelt action and
+/// sees the error at its line within a second, fixes it, tries the draft on a history
+/// fetch, compares it with the live flows on the week's events, saves, sees the server greet
+/// with the new text, and restores the old version. Run once, in one browser: the
 /// router-level tests cover each rule in detail.
-@Suite("The inbox in a browser", .serialized) struct InboxBrowserStoryTests {
+@Suite("The panel in a browser", .serialized) struct InboxBrowserStoryTests {
     static let apiKey = "browser-story-key"
 
     @Test(.timeLimit(.minutes(8))) func aSupportLeadWorksTheInbox() async throws {
@@ -23,18 +27,20 @@ import Testing
             "the browser story needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver (.ci/run does)")
         try await TryItByHandTests.Scene.run(webhook: false, settings: ["API_KEY": Self.apiKey]) { scene in
             let database = try #require(scene.environment["DATABASE_PATH"])
-            let adminPassword = "lead-password-1", agentPassword = "sam-password-1"
+            let adminPassword = "lead-password-1", agentPassword = "sam-password-1", editorPassword = "erin-password-1"
             try Self.users(binary, ["add", "lead", "--role", "admin", "--password-stdin", "--db", database], input: adminPassword)
             try Self.users(binary, ["add", "sam", "--role", "agent", "--password-stdin", "--db", database], input: agentPassword)
+            try Self.users(binary, ["add", "erin", "--role", "editor", "--password-stdin", "--db", database], input: editorPassword)
 
             let screens = scene.directory + "/screens"
             let story = try ChatClientProcess(
                 script: "browser_story.py",
-                arguments: [scene.server.url(""), scene.telegramURL, Self.apiKey, adminPassword, agentPassword, screens])
+                arguments: [scene.server.url(""), scene.telegramURL, Self.apiKey, adminPassword, agentPassword, editorPassword, screens])
             defer { story.stop() }
-            _ = try await story.line("the end of the story", timeout: .seconds(170)) { $0 == "story: done" }
+            _ = try await story.line("the end of the story", timeout: .seconds(230)) { $0 == "story: done" }
             let live = try await story.line(startingWith: "live: ")
-            print("inbox browser story: a new chat reached the open page in \(live.dropFirst("live: ".count))")
+            let check = try await story.line(startingWith: "check: ")
+            print("panel browser story: a new chat reached the open page in \(live.dropFirst("live: ".count)); a typed mistake was pointed out in \(check.dropFirst("check: ".count))")
 
             // The fake Telegram received the staff reply, and never the forged one.
             let sent = try await scene.fakes.line("the staff reply sent to the customer") {
@@ -44,10 +50,16 @@ import Testing
             let forged = try? await scene.fakes.line("a forged reply", timeout: .milliseconds(300)) { $0.contains("forged") }
             #expect(forged == nil, "the cross-site reply reached Telegram: \(forged ?? "")")
 
-            // The README's screenshot comes from this run when asked for.
+            // The file the editor changed holds the restored greeting again.
+            let greeting = try String(contentsOfFile: try #require(scene.environment["FLOWS_DIR"]) + "/daily-greeting.yaml", encoding: .utf8)
+            #expect(greeting.contains("Здравствуйте") && !greeting.contains("Добрый день"), "\(greeting)")
+
+            // The README's screenshots come from this run when asked for.
             if let target = ProcessInfo.processInfo.environment["REPLYFLOW_SCREENSHOT_DIR"] {
-                try? FileManager.default.removeItem(atPath: target + "/inbox.png")
-                try FileManager.default.copyItem(atPath: screens + "/inbox.png", toPath: target + "/inbox.png")
+                for name in ["inbox.png", "studio-mistake.png", "studio-compare.png", "studio-history.png"] {
+                    try? FileManager.default.removeItem(atPath: target + "/" + name)
+                    try FileManager.default.copyItem(atPath: screens + "/" + name, toPath: target + "/" + name)
+                }
             }
         }
     }

@@ -1,12 +1,14 @@
-"""The inbox's story in a real browser: headless Chromium driven by selenium.
+"""The panel's story in a real browser: headless Chromium driven by selenium. The inbox
+(a support lead), then the flow studio (an editor changing the greeting), in one browser.
 
-usage: browser_story.py PANEL_URL TELEGRAM_FAKE_URL API_KEY ADMIN_PASSWORD AGENT_PASSWORD OUT_DIR
+usage: browser_story.py PANEL_URL TELEGRAM_FAKE_URL API_KEY ADMIN_PASSWORD AGENT_PASSWORD EDITOR_PASSWORD OUT_DIR
 
 PANEL_URL is the server's base URL (http://127.0.0.1:PORT); TELEGRAM_FAKE_URL the fake
 Telegram's (its /fake/private-message plays a customer). The admin is `lead`, the agent
-`sam`. Prints one line per step ("step: ..."), the measured live latency
-("live: N ms"), and "story: done" at the end; a failed step prints "FAILED: why" to stderr
-and exits 1. Screenshots go to OUT_DIR (inbox.png, and failure.png when a step fails).
+`sam`, the editor `erin`. Prints one line per step ("step: ..."), the measured live latency
+("live: N ms") and the live check's ("check: N ms"), and "story: done" at the end; a failed
+step prints "FAILED: why" to stderr and exits 1. Screenshots go to OUT_DIR (inbox.png,
+studio-*.png for the README, and failure.png when a step fails).
 """
 import json
 import os
@@ -44,6 +46,13 @@ def post_form(url, fields):
     data = urllib.parse.urlencode(fields).encode()
     with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST"), timeout=10) as response:
         return json.loads(response.read())
+
+
+def history(base, user_id, name):
+    """The app's history fetch: what makes the day's greeting."""
+    query = urllib.parse.urlencode({"user_name": name})
+    with urllib.request.urlopen(base + "/message_history/%s?%s" % (user_id, query), timeout=10) as response:
+        return [item.get("message") or "" for item in json.loads(response.read())["messages"]]
 
 
 def api_get(base, path, key):
@@ -111,6 +120,13 @@ class Story:
                 return item
         return None
 
+    def alert(self):
+        """The open alert or confirmation, or None."""
+        try:
+            return self.driver.switch_to.alert
+        except NoAlertPresentException:
+            return None
+
     def no_alert(self):
         try:
             alert = self.driver.switch_to.alert
@@ -118,7 +134,105 @@ class Story:
         except NoAlertPresentException:
             pass
 
-    def run(self, admin_password, agent_password):
+    def run(self, admin_password, agent_password, editor_password):
+        self.inbox(admin_password, agent_password)
+        self.studio(editor_password)
+        print("story: done", flush=True)
+
+    def shot(self, name):
+        os.makedirs(self.out, exist_ok=True)
+        self.driver.save_screenshot(os.path.join(self.out, name))
+
+    def studio(self, editor_password):
+        """An editor changes the greeting in the browser alone: a mistake pointed out at its
+        line as they type, the fix tried on an event, compared with what the live flows did
+        with this week's events, saved, seen in use, and rolled back."""
+        driver = self.driver
+        step("customers opened the app this week: greetings the comparison can show")
+        for user, name in [("app-501", "Анна"), ("app-502", "Олег")]:
+            if not any(message.startswith("Здравствуйте") for message in history(self.base, user, name)):
+                raise AssertionError("no greeting for %s before the change" % user)
+
+        step("an editor opens the greeting")
+        self.log_in("erin", editor_password)
+        driver.get(self.base + "/admin/flows")
+        self.click("the greeting in the flows list", "a[href='/admin/flows/daily-greeting.yaml']")
+        self.wait("the editor", lambda: self.finds("#flow-content"))
+        original = self.find("#flow-content").get_attribute("value")
+
+        step("type a misspelt action; the error appears at its line")
+        text = self.find("#flow-content")
+        text.click()
+        text.send_keys(Keys.CONTROL, Keys.END)
+        text.send_keys("\n  - gret: \"Hi\"")
+        typed = time.monotonic()
+        # The typed line's number: the file's lines, then the new one after the line break typed.
+        mistake_line = original.count("\n") + 2
+        self.wait("the error at line %d" % mistake_line, lambda: any(
+            (":%d:" % mistake_line) in item.text and "gret" in item.text and "greet" in item.text
+            for item in self.finds("#diagnostics li.error")), seconds=1.5)
+        check_ms = (time.monotonic() - typed) * 1000
+        print("check: %.0f ms" % check_ms, flush=True)
+        if check_ms > 1000:
+            raise AssertionError("the error took %.0f ms to appear, over a second" % check_ms)
+        # Tall enough to show the editor and the error list below it together.
+        driver.set_window_size(1280, 1100)
+        self.shot("studio-mistake.png")
+        driver.set_window_size(1280, 800)
+
+        step("fix it: a new greeting; the check is clean")
+        draft = original.replace("Здравствуйте", "Добрый день")
+        text = self.find("#flow-content")
+        text.send_keys(Keys.CONTROL, "a")
+        text.send_keys(Keys.DELETE)
+        driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));", text, draft)
+        self.wait("no problems", lambda: self.find("#check-summary").text == "No problems found.", seconds=3)
+
+        step("try the draft on a history fetch")
+        self.click("try it", "details.try-it summary")
+        kind = self.find("select[name=try_kind]")
+        kind.find_element(By.CSS_SELECTOR, "option[value=history_fetch]").click()
+        name = self.find("input[name=try_user_name]")
+        name.clear()
+        name.send_keys("Анна")
+        self.click("try the draft", "button[formaction='/admin/flows/try']")
+        self.wait("the tried greeting", lambda: "greet: Добрый день, Анна!" in self.find("#try-outcome").text.replace("\n", " "))
+        if "Добрый день" not in self.find("#flow-content").get_attribute("value"):
+            raise AssertionError("the draft was lost after trying it")
+
+        step("compare with the live flows on this week's events")
+        self.click("what would change", "details.compare summary")
+        self.click("compare", "button[formaction='/admin/flows/compare']")
+        self.wait("the comparison", lambda: self.finds("#compare-outcome"), seconds=20)
+        outcome = self.find("#compare-outcome").text
+        if "Daily greeting" not in outcome or "greet: Добрый день!" not in outcome or "greet: Здравствуйте!" not in outcome:
+            raise AssertionError("the comparison does not show the greetings that change: %r" % outcome[:600])
+        driver.execute_script("document.getElementById('compare-outcome').scrollIntoView()")
+        self.shot("studio-compare.png")
+
+        step("save; the server greets with the new text")
+        comment = self.find("input[name=comment]")
+        comment.send_keys("A warmer greeting")
+        self.click("save", ".editor-form .actions button:not([formaction])")
+        self.wait("saved", lambda: "Saved." in self.find("body").text)
+        if not any(message.startswith("Добрый день") for message in history(self.base, "app-503", "Ира")):
+            raise AssertionError("the server did not greet with the saved text")
+
+        step("restore the previous version")
+        driver.get(self.base + "/admin/flows/daily-greeting.yaml/history")
+        self.wait("the history", lambda: self.finds("table tbody tr"))
+        self.shot("studio-history.png")
+        self.click("restore", "form[action='/admin/flows/daily-greeting.yaml/restore'] button")
+        self.wait("the confirmation", self.alert).accept()
+        self.wait("restored", lambda: "Restored." in self.find("body").text)
+        if not any(message.startswith("Здравствуйте") for message in history(self.base, "app-504", "Ян")):
+            raise AssertionError("the server did not greet with the restored text")
+
+        step("log out")
+        self.find("form[action='/admin/logout'] button").click()
+        self.wait("the login page after logout", lambda: "/admin/login" in driver.current_url)
+
+    def inbox(self, admin_password, agent_password):
         driver = self.driver
         step("log in as the admin")
         self.log_in("lead", admin_password)
@@ -199,7 +313,8 @@ class Story:
             raise AssertionError("the agent saw the users page")
         if "403" not in page and "not allowed" not in page.lower() and "forbidden" not in page.lower():
             raise AssertionError("the agent's refusal does not say so: %r" % page[:300])
-        print("story: done", flush=True)
+        # The refusal page has no logout form: the agent leaves by closing the browser's session.
+        driver.delete_all_cookies()
 
     def delivered(self, chat_id, text):
         messages = api_get(self.base, "/api/chats/%s/messages?perPage=100" % chat_id, self.key)["messages"]
@@ -239,13 +354,13 @@ class Story:
 
 
 def main():
-    base, telegram, key, admin_password, agent_password, out = sys.argv[1:7]
-    watchdog = threading.Timer(150, lambda: (sys.stderr.write("FAILED: the story took over 150 s\n"), os._exit(2)))
+    base, telegram, key, admin_password, agent_password, editor_password, out = sys.argv[1:8]
+    watchdog = threading.Timer(210, lambda: (sys.stderr.write("FAILED: the story took over 210 s\n"), os._exit(2)))
     watchdog.daemon = True
     watchdog.start()
     story = Story(base.rstrip("/"), telegram.rstrip("/"), key, out)
     try:
-        story.run(admin_password, agent_password)
+        story.run(admin_password, agent_password, editor_password)
     except Exception as error:
         os.makedirs(out, exist_ok=True)
         try:
