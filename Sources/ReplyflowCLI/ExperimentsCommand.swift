@@ -28,15 +28,7 @@ struct ExperimentsCommand: ParsableCommand {
         }
 
         static func report(flowsDirectory: String, databasePath: String, console: Console) throws -> Int32 {
-            guard FileManager.default.fileExists(atPath: databasePath) else {
-                throw CommandFailure("no database at \(databasePath); run the server or `replyflow replay --db \(databasePath)` first, or pass --db")
-            }
-            let kind = FileKind.of(databasePath)
-            // An empty file is a database SQLite has not written to yet.
-            let size = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? 0
-            if kind != .database, size > 0 {
-                throw CommandFailure(FileKind.wrongPathMessage(databasePath, kind: kind, wanted: "the server's SQLite database (--db)"))
-            }
+            try ServerDatabaseOptions.requireDatabase(at: databasePath)
             let flows = FlowLoader.load(directory: flowsDirectory).flowSet
             let queries = StateQueries(database: try ReplyflowDatabase(path: databasePath))
             var experiments: [(key: String, variants: [(String, Double)], flow: String?)] =

@@ -379,10 +379,12 @@ public final class ReplyflowDatabase: Sendable {
         migrator.registerMigration("v18: traces by flow") { db in
             // The traces page and `replyflow traces` filter by flow ("why didn't it fire?"),
             // and by no flow (`flow IS NULL`, which this index holds too). Without it a rare
-            // flow's newest rows were a scan of every trace (seconds over a week of traffic);
-            // with it, under a millisecond. Its cost is one more B-tree page per distinct flow
-            // of a run's commit (the flow's newest entries sit together): +4 µs a commit with
-            // one flow per trigger, as the shipped flows have, +14 µs with two (docs/benchmarks.md).
+            // flow's newest rows were a scan of every trace (a quarter of a second over 1.5
+            // million rows in cache, seconds from disk); with it, under a millisecond. Its cost
+            // is one more B-tree page per distinct flow of a run's commit (each flow's newest
+            // entries sit together): +4 µs a commit with one flow per trigger, as the shipped
+            // flows have, +11 µs with two, +29 µs with five (docs/benchmarks.md). Triggers and
+            // results have no index: a page of them alone reads a bounded number of rows.
             try db.execute(sql: "CREATE INDEX run_traces_by_flow ON run_traces (flow, id)")
         }
         return migrator

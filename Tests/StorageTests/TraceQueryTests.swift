@@ -124,7 +124,8 @@ import Testing
         try await Self.trace(database, .telegramMessage, user: "7", trigger: .telegramMessage, flows: [FlowOutcome(name: "Rare", result: .ran)], at: 0)
         let filler = TraceQuery.scanLimit + 10
         try await database.writer.write { db in
-            let insert = try db.makeStatement(sql: "INSERT INTO run_traces (at, event_kind, trigger, user_id, flow, result) VALUES (?, 'app_message', 'app_message', 'u', 'Common', 'ran')")
+            let insert = try db.makeStatement(
+                sql: "INSERT INTO run_traces (at, event_kind, trigger, user_id, flow, result) VALUES (?, 'app_message', 'app_message', 'u', 'Common', 'ran')")
             for index in 0..<filler { try insert.execute(arguments: [Self.t0.timeIntervalSince1970 + 1 + Double(index) / 1000]) }
         }
         let newest = filler + 1
@@ -169,8 +170,9 @@ import Testing
             }
         }
         #expect(try query(TraceFilterText()) == TraceQuery())
-        #expect(try query(TraceFilterText(flow: " Greeting ", user: "42", result: "no_flow", trigger: "app_message", limit: "50"))
-            == TraceQuery(flow: "Greeting", userID: "42", result: .noFlow, trigger: .appMessage, limit: 50))
+        #expect(
+            try query(TraceFilterText(flow: " Greeting ", user: "42", result: "no_flow", trigger: "app_message", limit: "50"))
+                == TraceQuery(flow: "Greeting", userID: "42", result: .noFlow, trigger: .appMessage, limit: 50))
         #expect(try query(TraceFilterText(flow: "", user: " ", result: "")) == TraceQuery(), "blank is any")
         #expect(try query(TraceFilterText(since: "1d")).since == now.addingTimeInterval(-86_400))
         #expect(try query(TraceFilterText(since: "30m")).since == now.addingTimeInterval(-1800))
