@@ -24,7 +24,7 @@ struct EventsCommand: ParsableCommand {
 
         @OptionGroup var database: ServerDatabaseOptions
 
-        @Option(name: .long, help: "How far back: 30m, 12h, 7d, 2w, or a moment such as 2026-11-21T00:00:00Z.")
+        @Option(name: .long, help: "How far back: 30m, 12h, 7d, 2w, or a moment such as 2026-11-21T00:00:00Z or 2026-11-21 (in the server's TIMEZONE).")
         var since = "7d"
 
         @Option(name: .long, help: "Up to this moment (default: now); the same forms as --since.")
@@ -32,16 +32,22 @@ struct EventsCommand: ParsableCommand {
 
         func run() throws {
             try Self.export(
-                databasePath: try database.databasePath(), since: since, until: until, now: Date(), console: Console.standard())
+                databasePath: try database.databasePath(), since: since, until: until, now: Date(), zone: try database.timeZone(nil),
+                console: Console.standard())
         }
 
-        static func export(databasePath: String, since: String, until: String?, now: Date, console: Console) throws {
-            guard let start = TimeSpan.start(since, now: now) else {
-                throw CommandFailure("--since \(since): not \(TimeSpan.accepted)")
+        /// What `--since` and `--until` take, for their errors.
+        static let accepted = "a span back from now such as 30m, 12h, 7d or 2w, or a moment such as 2026-11-21T09:00:00+03:00 or 2026-11-21"
+
+        static func export(
+            databasePath: String, since: String, until: String?, now: Date, zone: TimeZone = TimeZone(identifier: "UTC")!, console: Console
+        ) throws {
+            guard let start = TimeText.pointInTime(since, now: now, zone: zone) else {
+                throw CommandFailure("--since \(since): not \(accepted)")
             }
             var end: Date?
             if let until {
-                guard let parsed = TimeSpan.start(until, now: now) else { throw CommandFailure("--until \(until): not \(TimeSpan.accepted)") }
+                guard let parsed = TimeText.pointInTime(until, now: now, zone: zone) else { throw CommandFailure("--until \(until): not \(accepted)") }
                 end = parsed
             }
             let database = try ServerDatabaseOptions.openExisting(databasePath)

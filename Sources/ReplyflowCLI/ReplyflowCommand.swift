@@ -10,8 +10,7 @@ public struct ReplyflowCommand: AsyncParsableCommand {
         discussion: "Edit flows in flows/, then check, dry-run and test them before they go live.",
         subcommands: [
             ServeCommand.self, CheckCommand.self, DryRunCommand.self, TestCommand.self, ReplayCommand.self, SchemaCommand.self, ExperimentsCommand.self,
-            EventsCommand.self,
-            BackupCommand.self, RestoreCommand.self, UsersCommand.self, CustomersCommand.self,
+            EventsCommand.self, TracesCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, CustomersCommand.self,
         ]
     )
 

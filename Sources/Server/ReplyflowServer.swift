@@ -323,6 +323,10 @@ public enum ReplyflowServer {
                 autoModeDefault: configuration.autoModeDefault, clock: clock, logger: logger),
             database: services.database, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
+        TracesRoutes<ServerRequestContext>(
+            database: services.database, engine: services.engine, flowsDirectory: configuration.flowsDirectory, pages: adminPages,
+            timeZone: configuration.timeZone, clock: clock
+        ).addRoutes(to: panel.requiring(.editor))
         CustomerErasureRoutes<ServerRequestContext>(
             database: services.database, conversations: ConversationQueries(database: services.database), pages: adminPages, auditor: admin.auditor,
             uploadsDirectory: configuration.uploadsDirectory, clock: clock

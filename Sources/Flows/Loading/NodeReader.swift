@@ -190,10 +190,7 @@ struct NodeReader {
     /// A duration such as `30m`, `24h`, `7d`, in seconds.
     mutating func duration(_ node: Node, _ what: String) -> Double? {
         guard let text = string(node, what) else { return nil }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        if let unit = text.last, let factor = units[unit], let amount = Double(text.dropLast()), amount > 0 {
-            return amount * factor
-        }
+        if let seconds = TimeText.seconds(text) { return seconds }
         error(node, "'\(text)' is not a duration", hint: "write a number and a unit: 30m, 24h, 7d, 2w")
         return nil
     }

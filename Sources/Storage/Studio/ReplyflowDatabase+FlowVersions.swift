@@ -67,17 +67,9 @@ extension ReplyflowDatabase {
     /// Runs and skips per flow since `since` (from the run traces), for the flows list.
     public func flowRunCounts(since: Date) async throws -> [String: (ran: Int, skipped: Int)] {
         try await writer.read { db in
-            // Traces are appended in time order: the first id at or after `since` bounds the
-            // scan to the period without an index on the time.
+            // The first id at or after `since` bounds the scan to the period.
             let cutoff = since.timeIntervalSince1970
-            var low: Int64 = 0
-            var high = try Int64.fetchOne(db, sql: "SELECT max(id) FROM run_traces") ?? 0
-            high += 1
-            while low < high {
-                let middle = (low + high) / 2
-                let at = try Double.fetchOne(db, sql: "SELECT at FROM run_traces WHERE id >= ? ORDER BY id LIMIT 1", arguments: [middle])
-                if let at, at < cutoff { low = middle + 1 } else { high = middle }
-            }
+            let low = try Self.firstTraceID(atOrAfter: since, db)
             var counts: [String: (ran: Int, skipped: Int)] = [:]
             let rows = try Row.fetchAll(
                 db,

@@ -20,7 +20,8 @@ extension AdminTemplates {
           {{#layout.signedIn}}
           <nav>
             <a href="/admin">Inbox</a>
-            {{#layout.isEditor}}<a href="/admin/flows">Flows</a>{{/layout.isEditor}}
+            {{#layout.isEditor}}<a href="/admin/flows">Flows</a>
+            <a href="/admin/traces">Traces</a>{{/layout.isEditor}}
             {{#layout.isAdmin}}<a href="/admin/users">Users</a>
             <a href="/admin/audit">Audit</a>{{/layout.isAdmin}}
           </nav>

@@ -61,6 +61,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
                 "enabled": flow?.enabled ?? false, "errors": errors, "warnings": problems.count - errors, "ok": problems.isEmpty,
                 "ran": counts[flow?.name ?? ""]?.ran ?? 0, "skipped": counts[flow?.name ?? ""]?.skipped ?? 0,
             ]
+            if let flow { row["tracesHref"] = TracesRequest.href(flow: flow.name) }
             if let version = latest[file.name] {
                 row["changedBy"] = version.author
                 row["changedAt"] = time.short(version.createdAt)
@@ -120,6 +121,10 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         values["checkSummary"] = StudioView.summary(loaded.diagnostics)
         values["reference"] = StudioView.reference
         values["action"] = isNew ? "/admin/flows" : "/admin/flows/\(draft.file)"
+        // The traces of the flow the server runs from this file, under the name it runs as.
+        if !isNew, let running = studio.engine.flowSet.flows.first(where: { ($0.file as NSString).lastPathComponent == draft.file }) {
+            values["tracesHref"] = TracesRequest.href(flow: running.name)
+        }
         if values["try"] == nil { values["try"] = TryItForm().values(defaultZone: timeZone) }
         if values["compareDays"] == nil { values["compareDays"] = String(FlowComparisonRun.defaultDays) }
         if values["testFile"] == nil { values["testFile"] = draft.file }

@@ -15,7 +15,7 @@ extension AdminTemplates {
               <td>{{priority}}</td>
               <td>{{#enabled}}on{{/enabled}}{{^enabled}}off{{/enabled}}</td>
               <td>{{#ok}}<span class="check-ok">✓ valid</span>{{/ok}}{{^ok}}<span class="check-bad">{{errors}} error(s), {{warnings}} warning(s)</span>{{/ok}}</td>
-              <td>{{ran}} / {{skipped}}</td>
+              <td>{{#tracesHref}}<a href="{{tracesHref}}" title="the traces of this flow in the last 7 days">{{ran}} / {{skipped}}</a>{{/tracesHref}}{{^tracesHref}}{{ran}} / {{skipped}}{{/tracesHref}}</td>
               <td>{{#changedBy}}<time title="{{changedAtFull}}">{{changedAt}}</time> by {{changedBy}}{{/changedBy}}{{^changedBy}}<span class="muted">not changed in the panel</span>{{/changedBy}}</td>
             </tr>
             {{/flows}}
@@ -162,6 +162,7 @@ extension AdminTemplates {
                 <button type="submit">Save</button>
                 <button type="submit" formaction="/admin/flows/tests" formnovalidate>Run the flow tests on the draft</button>
                 {{^isNew}}<a href="/admin/flows/{{file}}/history">History</a>{{/isNew}}
+                {{#tracesHref}}<a href="{{tracesHref}}">Traces</a>{{/tracesHref}}
                 <a href="/admin/flows">Back to the flows</a>
               </div>
             </form>
