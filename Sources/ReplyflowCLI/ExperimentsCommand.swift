@@ -31,29 +31,17 @@ struct ExperimentsCommand: ParsableCommand {
             let database = try ServerDatabaseOptions.openExisting(databasePath)
             let flows = FlowLoader.load(directory: flowsDirectory).flowSet
             let queries = StateQueries(database: database)
-            var experiments: [(key: String, variants: [(String, Double)], flow: String?)] =
-                flows?.experiments.map { pair in
-                    (pair.experiment.key, pair.experiment.variants.map { ($0.name, $0.weight) }, pair.flow.name)
-                } ?? []
             if flows == nil {
                 console.errorLine("warning: the flows in \(flowsDirectory) have errors (run replyflow check \(flowsDirectory)); weights are taken as equal")
             }
-            for key in try queries.experimentKeys() where !experiments.contains(where: { $0.key == key }) {
-                let names = try queries.experimentCounts(experiment: key).keys.sorted()
-                experiments.append((key, names.map { ($0, 1) }, nil))
-            }
-            if experiments.isEmpty {
+            let results = try ExperimentResult.all(flows: flows, storedKeys: try queries.experimentKeys()) { try queries.experimentCounts(experiment: $0) }
+            if results.isEmpty {
                 console.line("No experiments: no flow has an 'experiment' and the database holds no exposures.")
                 return 0
             }
-            for experiment in experiments {
-                let counts = try queries.experimentCounts(experiment: experiment.key)
-                let variants = experiment.variants.map { name, weight in
-                    VariantCounts(name: name, weight: weight, exposures: counts[name]?.exposures ?? 0, conversions: counts[name]?.conversions ?? 0)
-                }
-                let state: ExperimentReport.FlowState = experiment.flow.map { .flow($0) } ?? (flows == nil ? .flowsHaveErrors : .gone)
-                let style = ExperimentReport.Style(bold: { console.bold($0) }, warning: { console.red($0) }, dim: { console.dim($0) })
-                console.line(ExperimentReport.render(key: experiment.key, flow: state, variants: variants, style: style))
+            let style = ExperimentReport.Style(bold: { console.bold($0) }, warning: { console.red($0) }, dim: { console.dim($0) })
+            for result in results {
+                console.line(ExperimentReport.render(result, style: style))
                 console.line()
             }
             return 0

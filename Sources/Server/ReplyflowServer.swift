@@ -327,6 +327,9 @@ public enum ReplyflowServer {
             database: services.database, engine: services.engine, flowsDirectory: configuration.flowsDirectory, pages: adminPages,
             timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
+        ExperimentRoutes<ServerRequestContext>(
+            database: services.database, engine: services.engine, pages: adminPages, timeZone: configuration.timeZone, clock: clock
+        ).addRoutes(to: panel.requiring(.editor))
         CustomerErasureRoutes<ServerRequestContext>(
             database: services.database, conversations: ConversationQueries(database: services.database), pages: adminPages, auditor: admin.auditor,
             uploadsDirectory: configuration.uploadsDirectory, clock: clock

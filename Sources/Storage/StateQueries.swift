@@ -12,27 +12,12 @@ public struct StateQueries: Sendable {
 
     /// Per-variant exposures and conversions (distinct users) of one experiment.
     public func experimentCounts(experiment: String) throws -> [String: (exposures: Int, conversions: Int)] {
-        try database.writer.read { db in
-            var counts: [String: (exposures: Int, conversions: Int)] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT variant, count(*) FROM experiment_exposures WHERE experiment = ? GROUP BY variant", arguments: [experiment])
-            {
-                counts[row[0], default: (0, 0)].exposures = row[1]
-            }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT variant, count(*) FROM experiment_conversions WHERE experiment = ? GROUP BY variant", arguments: [experiment])
-            {
-                counts[row[0], default: (0, 0)].conversions = row[1]
-            }
-            return counts
-        }
+        try database.writer.read { try ExperimentQueries.counts($0, experiment: experiment) }
     }
 
-    /// Experiment keys that have any exposure stored.
+    /// Experiments with stored exposures.
     public func experimentKeys() throws -> [String] {
-        try database.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT experiment FROM experiment_exposures ORDER BY experiment")
-        }
+        try database.writer.read(ExperimentQueries.keys)
     }
 
     /// A user's messages, oldest first.

@@ -119,7 +119,7 @@ struct AdminSecurityTests {
     func securityHeaders() async throws {
         try await signedIn(["alice": .admin]) { browsers, _ in
             let alice = browsers["alice"]!
-            for uri in ["/admin", "/admin/users", "/admin/audit", "/admin/traces", "/admin/login", "/admin/nothing-here", "/admin/assets/panel.css"] {
+            for uri in ["/admin", "/admin/users", "/admin/audit", "/admin/traces", "/admin/experiments", "/admin/login", "/admin/nothing-here", "/admin/assets/panel.css"] {
                 let response = try await alice.get(uri)
                 #expect(
                     response.headers[.contentSecurityPolicy]

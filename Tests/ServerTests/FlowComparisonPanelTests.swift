@@ -54,7 +54,7 @@ struct FlowComparisonPanelTests {
         }
     }
 
-    @Test("compare refuses bad days (400), a draft with errors (422) and agents (403)")
+    @Test("compare refuses bad days (400), a draft with errors (422) and agents (403); so does save as test for agents")
     func compareBadInput() async throws {
         try await FlowStudioTests.run { _, erin, admin in
             let (_, draft) = try Self.draft(admin)
@@ -71,6 +71,9 @@ struct FlowComparisonPanelTests {
             let sam = PanelBrowser(erin.client)
             try await sam.logIn("sam")
             #expect(try await sam.post("/admin/flows/compare", [("name", Self.greeting), ("content", draft)]).status == .forbidden)
+            #expect(
+                try await sam.post("/admin/flows/try/save-test", [("name", Self.greeting), ("content", draft), ("test_file", "x.yaml")]).status
+                    == .forbidden)
         }
     }
 

@@ -40,43 +40,34 @@ public enum ExperimentReport {
     }
 
     public static func render(key: String, flow: FlowState, variants: [VariantCounts], style: Style = Style()) -> String {
+        render(ExperimentResult(key: key, flow: flow, variants: variants), style: style)
+    }
+
+    public static func render(_ result: ExperimentResult, style: Style = Style()) -> String {
         let title: String
-        switch flow {
+        switch result.flow {
         case .flow(let name): title = " (flow '\(name)')"
         case .gone: title = " (no longer in the flows)"
         case .flowsHaveErrors: title = " (the flows have errors, so their weights are not known: run replyflow check)"
         }
-        var lines = [style.bold("Experiment \(key)") + title]
-        let comparisons = ExperimentStatistics.compare(variants)
+        let variants = result.variants
+        var lines = [style.bold("Experiment \(result.key)") + title]
         func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", $0 * 100) } ?? "—" }
         func signed(_ value: Double) -> String { String(format: "%+.2f pp", value * 100) }
         let baseline = variants.first
         let header = ["variant", "exposures", "conversions", "rate", "vs " + (baseline?.name ?? "first"), "95% interval", "p-value", "verdict"]
         var rows = [header]
-        var tooFew = false
-        for (index, comparison) in comparisons.enumerated() {
-            let enough = baseline.map(hasEnoughData) == true && hasEnoughData(variants[index])
-            var interval = comparison.interval95.map { "[\(signed($0.lowerBound)), \(signed($0.upperBound))]" } ?? "—"
-            var p = comparison.pValue.map { $0 < 0.0001 ? "<0.0001" : String(format: "%.4f", $0) } ?? "—"
+        for (index, row) in result.rows.enumerated() {
+            let comparison = row.comparison
+            let interval = row.interval95.map { "[\(signed($0.lowerBound)), \(signed($0.upperBound))]" } ?? "—"
+            let p = row.pValue.map { $0 < 0.0001 ? "<0.0001" : String(format: "%.4f", $0) } ?? "—"
             let difference = comparison.difference.map(signed) ?? (index == 0 ? "(baseline)" : "—")
-            var verdict = ""
-            if index > 0 {
-                if !enough {
-                    tooFew = true
-                    interval = "—"
-                    p = "—"
-                    verdict = "too few users to compare yet"
-                } else if let value = comparison.pValue {
-                    // Newcombe's interval and the z-test agree but at the very edge; there the
-                    // verdict follows the more careful of the two, so it never contradicts the table.
-                    let excludesZero = comparison.interval95.map { !$0.contains(0) } ?? false
-                    verdict = value < 0.05 && excludesZero ? "significant" : "not significant yet"
-                }
-            }
+            let verdict = row.verdict == .baseline ? "" : row.verdict.rawValue
             rows.append([
                 comparison.name, String(comparison.exposures), String(comparison.conversions), percent(comparison.rate), difference, interval, p, verdict,
             ])
         }
+        let tooFew = result.tooFew
         let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             lines.append(
@@ -87,7 +78,7 @@ public enum ExperimentReport {
                 "  Too few users to compare yet: each variant needs at least \(minimumUsers) users and \(minimumConversions) conversions before the report shows an interval."
             )
         }
-        if let check = ExperimentStatistics.sampleRatio(variants) {
+        if let check = result.sampleRatio {
             if check.mismatch {
                 lines.append(
                     style.warning("  Warning: sample ratio mismatch")

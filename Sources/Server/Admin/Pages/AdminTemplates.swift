@@ -4,7 +4,7 @@ enum AdminTemplates {
         [
             "login": login, "error": error, "inbox": inbox, "users": users, "audit": audit, "flows": flows, "flowEditor": flowEditor,
             "flowHistory": flowHistory, "flowDiff": flowDiff, "flowTests": flowTests, "erase": erase,
-            "erased": erased, "traces": traces,
+            "erased": erased, "traces": traces, "experiments": experiments, "experiment": experiment,
         ]
     }
 
@@ -20,5 +20,5 @@ enum AdminTemplates {
 
 /// The built-in stylesheet and script.
 enum AdminAssets {
-    static let builtIn: [AdminAsset] = [.css("panel.css", panelCSS + inboxCSS + studioCSS + tracesCSS), .javaScript("panel.js", panelJS)] + inbox + studio
+    static let builtIn: [AdminAsset] = [.css("panel.css", panelCSS + inboxCSS + studioCSS + tracesCSS + experimentsCSS), .javaScript("panel.js", panelJS)] + inbox + studio
 }

@@ -21,7 +21,8 @@ extension AdminTemplates {
           <nav>
             <a href="/admin">Inbox</a>
             {{#layout.isEditor}}<a href="/admin/flows">Flows</a>
-            <a href="/admin/traces">Traces</a>{{/layout.isEditor}}
+            <a href="/admin/traces">Traces</a>
+            <a href="/admin/experiments">Experiments</a>{{/layout.isEditor}}
             {{#layout.isAdmin}}<a href="/admin/users">Users</a>
             <a href="/admin/audit">Audit</a>{{/layout.isAdmin}}
           </nav>
