@@ -118,7 +118,7 @@ struct ExperimentPagesTests {
             #expect(text.contains("not significant yet") || text.contains("significantly"))
             #expect(!text.contains("Sample ratio mismatch"), "a fair split has no banner")
             #expect(text.contains("Sample ratio OK"))
-            #expect(text.contains("a user converts when a app_message comes within 1 day of their first exposure"))
+            #expect(text.contains("a user converts when app_message happens within 1 day of their first exposure"))
             // Two days of exposures, one line per variant.
             #expect(text.components(separatedBy: #"<polyline class="series"#).count - 1 == 2)
             #expect(text.contains("<h2>Users first exposed per day</h2>"))

@@ -103,6 +103,7 @@ extension AdminAssets {
         .interval-bar .unclear { fill: #9aa1ad; }
         .interval-bar .better { fill: var(--good); }
         .interval-bar .worse { fill: var(--bad); }
+        .interval-bar .point { stroke: #1d2330; stroke-width: 1.5; }
         .daily .series { fill: none; stroke-width: 2; }
         .daily .tick { font-size: 11px; fill: #5d6675; }
         .daily .tick.end { text-anchor: end; }

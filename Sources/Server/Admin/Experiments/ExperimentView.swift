@@ -56,7 +56,7 @@ struct ExperimentView {
         let hours = goal.withinSeconds / 3600
         let window = hours >= 24 && hours.truncatingRemainder(dividingBy: 24) == 0
             ? "\(Int(hours / 24)) day\(hours == 24 ? "" : "s")" : hours >= 1 ? String(format: "%g hours", hours) : String(format: "%g minutes", goal.withinSeconds / 60)
-        return "a user converts when a \(goal.trigger.rawValue) comes within \(window) of their first exposure"
+        return "a user converts when \(goal.trigger.rawValue) happens within \(window) of their first exposure"
     }
 
     func page(_ result: ExperimentResult, files: [String: String], daily: DailyExposures?, versions: [FlowVersion]?, file: String?) -> [String: Any] {
