@@ -10,6 +10,8 @@ import PackageDescription
 // - Channels: one client per outside service (Telegram Bot API, FCM HTTP v1), over AsyncHTTPClient.
 // - SocketIO: Engine.IO v4 / Socket.IO v5 server on Hummingbird (WebSocket and long-polling).
 // - Server: `replyflow serve`: the seed's HTTP API, webhooks, the outbox worker, wiring.
+// - PostgresStorage: PostgreSQL through postgres-nio (no ORM): DATABASE_URL, the connection pool, the
+//   append-only migrations, the import behind `replyflow migrate-to-postgres`. Not yet serving (docs/scaling.md).
 // - ReplyflowCLI: the commands (serve, check, dry-run, test, replay, schema, experiments) as a library, so tests call them.
 // - replyflow: the thin executable; socketio-test-server: the socket.io conformance-suite server;
 //   replyflow-fakes: the fake Telegram and FCM servers as a program (benchmarks, trying it by hand).
@@ -47,6 +49,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         // Tests only: reads openapi/openapi.json (OpenAPI 3.1) to hold the server to it.
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
+        // Several `replyflow serve` on one PostgreSQL database (docs/scaling.md).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         .target(
@@ -63,6 +67,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API GRDB itself links, for binding bulk writes directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -90,6 +101,7 @@ let package = Package(
             dependencies: [
                 "Flows",
                 "Storage",
+                "PostgresStorage",
                 "Channels",
                 "SocketIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -127,6 +139,7 @@ let package = Package(
             dependencies: [
                 "Flows",
                 "Storage",
+                "PostgresStorage",
                 "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -146,7 +159,8 @@ let package = Package(
         .executableTarget(name: "replyflow-fakes", dependencies: ["TestServers"]),
         // The inbox queries' benchmark (bench/inbox/run.sh): seeds 100,000 chats, prints p50/p99.
         .executableTarget(name: "inbox-bench", dependencies: ["Storage", "Flows"], path: "bench/inbox/Sources"),
-        // What several test targets share (a seeded random generator for property tests).
+        // What several test targets share (a seeded random generator for property tests, a
+        // private PostgreSQL cluster).
         .target(
             name: "TestSupport",
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
@@ -154,7 +168,23 @@ let package = Package(
         ),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Flows", "TestSupport"]),
-        .testTarget(name: "ReplyflowCLITests", dependencies: ["ReplyflowCLI", "Flows", "Storage", "TestSupport"]),
+        .testTarget(
+            name: "ReplyflowCLITests",
+            dependencies: [
+                "ReplyflowCLI", "Flows", "Storage", "PostgresStorage", "TestSupport",
+                // Seeding the tables no Storage API writes, for the migrate-to-postgres test.
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // Reading the PostgreSQL side back.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PostgresStorageTests",
+            dependencies: [
+                "PostgresStorage", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(
             name: "ChannelsTests",
             dependencies: ["Channels", "TestServers", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]

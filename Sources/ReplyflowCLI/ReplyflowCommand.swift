@@ -11,6 +11,7 @@ public struct ReplyflowCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, CheckCommand.self, DryRunCommand.self, TestCommand.self, ReplayCommand.self, SchemaCommand.self, ExperimentsCommand.self,
             EventsCommand.self, TracesCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, CustomersCommand.self,
+            MigrateToPostgresCommand.self,
         ]
     )
 

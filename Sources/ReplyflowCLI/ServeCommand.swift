@@ -26,6 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
+        // Before the SQLite file's lock is taken (or its folder made): with DATABASE_URL
+        // there is no SQLite file to lock, and serving on PostgreSQL is not finished.
+        if let url = configuration.databaseURL {
+            throw CommandFailure(StartupError.postgresNotFinished(url).description)
+        }
         // One server per database file, held until the process ends: a second one would
         // deliver the same outbox items again, and `replyflow restore` waits for none.
         let servingLock: ServingLock

@@ -49,6 +49,8 @@ public enum ReplyflowServer {
         configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init, ports: ServerPorts? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> ServerApp {
+        // Refused before anything is opened: serving on PostgreSQL is the next step (docs/scaling.md).
+        if let url = configuration.databaseURL { throw StartupError.postgresNotFinished(url) }
         let services = try buildServices(configuration: configuration, logger: logger, clock: clock, ports: ports)
         let router = buildRouter(services, configuration: configuration, clock: clock, logger: logger)
         // Telegram is told nothing (webhook set or deleted, updates taken) before every

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PostgresStorage
 
 /// Everything `replyflow serve` reads from the environment and `.env`. Names are the seed
 /// server's (`BOT_TOKEN`, `GROUP_CHAT_ID`, ...) so an existing `.env` keeps working.
@@ -7,6 +8,9 @@ public struct ServerConfiguration: Sendable {
     public var host = "0.0.0.0"
     public var port = 5000
     public var databasePath = "data/replyflow.sqlite"
+    /// `DATABASE_URL`: a PostgreSQL database instead of the SQLite file (read and checked;
+    /// `replyflow serve` does not run on it yet, see `StartupError.postgresNotFinished`).
+    public var databaseURL: DatabaseURL?
     public var uploadsDirectory = "uploads"
     public var flowsDirectory = "flows"
     public var timeZone = TimeZone(identifier: "UTC")!
@@ -142,6 +146,17 @@ public struct ServerConfiguration: Sendable {
         configuration.host = value("SERVER_HOST") ?? configuration.host
         configuration.port = try integer("SERVER_PORT", in: 0...65535) ?? configuration.port
         configuration.databasePath = value("DATABASE_PATH") ?? configuration.databasePath
+        if let url = value("DATABASE_URL") {
+            // Both set is ambiguous: which database holds the data? The operator says.
+            guard value("DATABASE_PATH") == nil else {
+                throw Failure(description: "DATABASE_URL and DATABASE_PATH are both set: keep DATABASE_URL for PostgreSQL or DATABASE_PATH for SQLite")
+            }
+            do {
+                configuration.databaseURL = try DatabaseURL.parse(url, setting: "DATABASE_URL")
+            } catch {
+                throw Failure(description: error.description)
+            }
+        }
         configuration.uploadsDirectory = value("UPLOADS_DIR") ?? configuration.uploadsDirectory
         configuration.flowsDirectory = value("FLOWS_DIR") ?? configuration.flowsDirectory
         if let zone = value("TIMEZONE") {

@@ -28,7 +28,7 @@ public struct SecretRedactor: Sendable {
         self.init(
             secrets: [
                 configuration.botToken, configuration.apiKey, configuration.brevoAPIKey, configuration.brevoWebhookSecret,
-                configuration.telegramWebhookSecret, configuration.openAI.apiKey,
+                configuration.telegramWebhookSecret, configuration.openAI.apiKey, configuration.databaseURL?.password,
             ].compactMap { $0 })
     }
 
