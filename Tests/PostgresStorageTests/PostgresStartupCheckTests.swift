@@ -61,7 +61,9 @@ struct PostgresStartupCheckTests {
         #expect(
             message
                 == "cannot reach PostgreSQL at 127.0.0.1:\(port) (connection refused); check that it runs and that the host and port in DATABASE_URL are right")
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // The message already says it was refused, not timed out; the bound only says it
+        // never hangs (it took 12 s once beside the browser story on two busy cores).
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("a socket folder with no server in it")
