@@ -55,9 +55,21 @@ public final class PostgresCluster: Sendable {
 
     private static let started: Result<PostgresCluster, StartFailure> = Result { () throws(StartFailure) in try start() }
 
-    /// The process's cluster, started on first use (off the caller's thread: it takes seconds).
+    /// The process's cluster, started on first use, on a thread of its own: it takes
+    /// seconds of waiting, and a detached task would hold one of the few threads every
+    /// other test of the process runs on (two, on two cores), stalling their deadlines.
     public static func shared() async throws -> PostgresCluster {
-        try await Task.detached { try started.get() }.value
+        try await offThePool { try started.get() }
+    }
+
+    /// Runs blocking work (waiting for a child process) on a new thread, not Swift's
+    /// cooperative pool.
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try work() })
+            }
+        }
     }
 
     /// A new empty database owned by the superuser; returns its name.
@@ -78,9 +90,9 @@ public final class PostgresCluster: Sendable {
         let arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", String(port), "-U", Self.superuser, "-d", database, "-c", sql]
         let binaries = self.binaries
         let directory = self.directory
-        _ = try await Task.detached {
+        _ = try await Self.offThePool {
             try Self.run(binaries + "/psql", arguments, in: directory, timeout: 30, asPostgresUser: false)
-        }.value
+        }
     }
 
     /// A reason the cluster could not start, with its log.
