@@ -326,7 +326,7 @@ public enum ReplyflowServer {
             database: services.database, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
         TracesRoutes<ServerRequestContext>(
-            database: services.database, engine: services.engine, flowsDirectory: configuration.flowsDirectory, pages: adminPages,
+            database: services.database, engine: services.engine, pages: adminPages,
             timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
         ExperimentRoutes<ServerRequestContext>(

@@ -25,20 +25,10 @@ struct ExperimentRoutes<Context: AdminRequestContext>: Sendable {
         return ExperimentResult.all(flows: engine.flowSet, storedKeys: stored.keys) { stored.counts[$0] ?? [:] }
     }
 
-    /// The running flows' files, by flow name.
-    private func flowFiles() -> [String: String] {
-        var files: [String: String] = [:]
-        for flow in engine.flowSet.flows {
-            let file = (flow.file as NSString).lastPathComponent
-            if FlowFileName.isValid(file) { files[flow.name] = file }
-        }
-        return files
-    }
-
     func list(_ request: Request, context: Context) async throws -> Response {
         let session = try context.requireStaff(.editor)
         let view = ExperimentView(time: DisplayTime(timeZone: timeZone, now: clock()))
-        let files = flowFiles()
+        let files = FlowFileName.files(of: engine.flowSet.flows)
         let rows = try await results().map { view.listRow($0, files: files) }
         return try pages.render("experiments", title: "Experiments", context: ["experiments": rows, "none": rows.isEmpty], session: session)
     }
@@ -49,7 +39,7 @@ struct ExperimentRoutes<Context: AdminRequestContext>: Sendable {
         guard key.count <= 200, let result = try await results().first(where: { $0.key == key }) else {
             throw AdminError(.notFound, "There is no experiment '\(key.prefix(80))': no flow declares it and no exposures are stored.")
         }
-        let files = flowFiles()
+        let files = FlowFileName.files(of: engine.flowSet.flows)
         let daily = try await database.dailyExposures(experiment: key, timeZone: timeZone)
         var versions: [FlowVersion]?
         var file: String?

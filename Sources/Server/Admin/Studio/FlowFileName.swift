@@ -1,3 +1,6 @@
+import Flows
+import Foundation
+
 /// The names the studio gives flow files: a plain name in `FLOWS_DIR` (no folder, no
 /// hidden file), lowercase letters, digits, `-` and `_`, ending in `.yaml` or `.yml`.
 enum FlowFileName {
@@ -16,6 +19,17 @@ enum FlowFileName {
     static func stem(of name: String) -> String? {
         for suffix in [".yaml", ".yml"] where name.hasSuffix(suffix) { return String(name.dropLast(suffix.count)) }
         return nil
+    }
+
+    /// The editor's file of each running flow, by flow name: the running set is loaded
+    /// from `FLOWS_DIR`, so its files are there; one under another name has no editor.
+    static func files(of flows: [Flow]) -> [String: String] {
+        var files: [String: String] = [:]
+        for flow in flows {
+            let file = (flow.file as NSString).lastPathComponent
+            if isValid(file) { files[flow.name] = file }
+        }
+        return files
     }
 
     /// A file name made from what a person typed: "After hours!" → `after-hours.yaml`.

@@ -141,12 +141,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         let form = try await AdminForm.read(&request, upTo: AdminForm.maxDraftBytes)
         let name = form.first("name") ?? ""
         let content = StudioView.normalisedNewlines(form.first("content") ?? "")
-        let loaded: FlowLoadResult
-        do {
-            loaded = try studio.check(draft: content, as: name)
-        } catch let error as StudioError {
-            throw AdminError(StudioView.status(of: error), error.description)
-        }
+        let loaded = try checked(EditorDraft(file: name, content: content, baseHash: nil, comment: ""))
         return JSONBody.response(["diagnostics": StudioView.diagnostics(loaded.diagnostics, file: name), "summary": StudioView.summary(loaded.diagnostics)])
     }
 

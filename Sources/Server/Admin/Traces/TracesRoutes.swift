@@ -10,8 +10,6 @@ import Storage
 struct TracesRoutes<Context: AdminRequestContext>: Sendable {
     let database: ReplyflowDatabase
     let engine: FlowEngine
-    /// The flows folder, to link a flow to its editor only when its file is there.
-    let flowsDirectory: String
     let pages: AdminPages
     let timeZone: TimeZone
     let clock: @Sendable () -> Date
@@ -26,7 +24,7 @@ struct TracesRoutes<Context: AdminRequestContext>: Sendable {
         let filters = try TracesRequest(request, now: now, timeZone: timeZone)
         let page = try await database.traces(filters.query)
         let running = engine.flowSet.flows
-        let view = TracesView(time: DisplayTime(timeZone: timeZone, now: now), flowFiles: flowFiles(of: running))
+        let view = TracesView(time: DisplayTime(timeZone: timeZone, now: now), flowFiles: FlowFileName.files(of: running))
         var values: [String: Any] = [
             "form": TracesView.form(filters, flows: running.map(\.name)), "rows": page.rows.map(view.row), "zone": timeZone.identifier,
             "empty": filters.isFiltered ? "No traces match these filters." : "No traces yet: they appear as the server handles events.",
@@ -35,16 +33,5 @@ struct TracesRoutes<Context: AdminRequestContext>: Sendable {
         if let older = page.older { values["olderHref"] = filters.href(before: older) }
         if filters.query.before != nil { values["newestHref"] = filters.href() }
         return try pages.render("traces", title: "Traces", context: values, session: session)
-    }
-
-    /// The running flows' files that are in the flows folder, by flow name.
-    private func flowFiles(of flows: [Flow]) -> [String: String] {
-        let onDisk = Set(((try? FlowLoader.flowFiles(in: flowsDirectory)) ?? []).map { ($0 as NSString).lastPathComponent })
-        var files: [String: String] = [:]
-        for flow in flows {
-            let file = (flow.file as NSString).lastPathComponent
-            if onDisk.contains(file), FlowFileName.isValid(file) { files[flow.name] = file }
-        }
-        return files
     }
 }
