@@ -11,7 +11,8 @@ import PackageDescription
 // - SocketIO: Engine.IO v4 / Socket.IO v5 server on Hummingbird (WebSocket and long-polling).
 // - Server: `replyflow serve`: the seed's HTTP API, webhooks, the outbox worker, wiring.
 // - PostgresStorage: PostgreSQL through postgres-nio (no ORM): DATABASE_URL, the connection pool, the
-//   append-only migrations, the import behind `replyflow migrate-to-postgres`. Not yet serving (docs/scaling.md).
+//   append-only migrations, the import behind `replyflow migrate-to-postgres`, and runs (Storage's `RunStore`)
+//   held per chat across instances. `serve` does not use it yet (docs/scaling.md).
 // - ReplyflowCLI: the commands (serve, check, dry-run, test, replay, schema, experiments) as a library, so tests call them.
 // - replyflow: the thin executable; socketio-test-server: the socket.io conformance-suite server;
 //   replyflow-fakes: the fake Telegram and FCM servers as a program (benchmarks, trying it by hand).
@@ -72,6 +73,7 @@ let package = Package(
         .target(
             name: "PostgresStorage",
             dependencies: [
+                "Flows", "Storage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -163,7 +165,7 @@ let package = Package(
         // private PostgreSQL cluster).
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Flows", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "TestSupport"]),
@@ -181,7 +183,8 @@ let package = Package(
         .testTarget(
             name: "PostgresStorageTests",
             dependencies: [
-                "PostgresStorage", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "PostgresStorage", "Storage", "Flows", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

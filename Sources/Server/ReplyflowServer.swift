@@ -226,7 +226,7 @@ public enum ReplyflowServer {
             log: liveLog, conversations: ConversationQueries(database: database), autoModeDefault: configuration.autoModeDefault, logger: logger)
         let deliveries = DeliveryQueue()
         let engine = FlowEngine(
-            flowSet: flows, database: database, configuration: configuration,
+            flowSet: flows, store: database, configuration: configuration,
             services: .init(telegram: ports.staffGroup != nil, push: ports.push != nil, brevo: ports.instagramChats != nil), assistant: ports.assistant,
             metrics: metrics, logger: logger,
             published: { committed in

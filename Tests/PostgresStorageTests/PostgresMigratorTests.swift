@@ -72,7 +72,7 @@ struct PostgresMigratorTests {
     func appliesNewOnes() async throws {
         let database = try await PostgresTestDatabase.make()
         let extra = PostgresMigration(
-            version: 2, name: "test: notes", statements: ["CREATE TABLE notes (id BIGINT PRIMARY KEY)", "CREATE INDEX notes_by_id ON notes (id)"])
+            version: PostgresMigrations.all.count + 1, name: "test: notes", statements: ["CREATE TABLE notes (id BIGINT PRIMARY KEY)", "CREATE INDEX notes_by_id ON notes (id)"])
         try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
             try await postgres.migrate()
             let applied = try await PostgresMigrator.migrate(postgres.client, migrations: PostgresMigrations.all + [extra], logger: logger)
@@ -84,7 +84,7 @@ struct PostgresMigratorTests {
     @Test("a failing migration leaves nothing behind: not recorded, its tables rolled back")
     func failingMigrationRollsBack() async throws {
         let database = try await PostgresTestDatabase.make()
-        let broken = PostgresMigration(version: 2, name: "test: broken", statements: ["CREATE TABLE half (id BIGINT)", "CREATE TABLE oops (id NOTATYPE)"])
+        let broken = PostgresMigration(version: PostgresMigrations.all.count + 1, name: "test: broken", statements: ["CREATE TABLE half (id BIGINT)", "CREATE TABLE oops (id NOTATYPE)"])
         try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
             let error = await #expect(throws: PostgresMigrator.Failure.self) {
                 try await PostgresMigrator.migrate(postgres.client, migrations: PostgresMigrations.all + [broken], logger: logger)

@@ -22,6 +22,7 @@ public struct PostgresMigration: Sendable, Equatable {
 /// version. `PostgresMigrator` refuses a database whose recorded name for a version differs.
 public enum PostgresMigrations {
     public static let all: [PostgresMigration] = [
-        SchemaV1.migration
+        SchemaV1.migration,
+        SchemaV2.migration,
     ]
 }

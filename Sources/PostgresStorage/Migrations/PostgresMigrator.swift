@@ -52,7 +52,9 @@ public enum PostgresMigrator {
         {
             recorded[version] = name
         }
-        let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0.name) })
+        let known = try Dictionary(migrations.map { ($0.version, $0.name) }) { first, second in
+            throw Failure(description: "two PostgreSQL migrations have one version: \"\(first)\" and \"\(second)\"")
+        }
         if let newest = recorded.keys.filter({ known[$0] == nil }).max() {
             throw Failure(
                 description:

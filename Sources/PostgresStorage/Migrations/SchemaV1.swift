@@ -15,12 +15,8 @@
 /// - `staff_accounts.username` was `UNIQUE COLLATE NOCASE`: here a unique index on
 ///   `lower(username)`. Lookups by name on PostgreSQL must compare `lower(username)`.
 ///
-/// Not ported yet (to do when the server runs on PostgreSQL, next session): SQLite's
-/// triggers `conversations_follow_messages` (v3, rewritten in v14 by `InboxSchema`: every
-/// inserted message moves its conversation's activity, last message, unread and waiting
-/// state) and `conversation_counts_follow` (v6: the count of conversations per source).
-/// Until then a writer on PostgreSQL must keep `conversations` and `conversation_counts`
-/// itself, or the trigger functions come as migration 2.
+/// SQLite's triggers `conversations_follow_messages` and `conversation_counts_follow` come
+/// in migration 2 (`SchemaV2`).
 ///
 /// Shipped: never edit it; add a migration.
 enum SchemaV1 {

@@ -13,7 +13,7 @@ import Synchronization
 /// outbox worker and its broadcasts sent. A crash before the commit leaves nothing of the
 /// run and the input to be handled again; after it, the input is recognised and skipped.
 public final class FlowEngine: Sendable {
-    private let database: ReplyflowDatabase
+    private let store: any RunStore
     private let runtime: Mutex<FlowRuntime>
     private let lanes = OrderedLanes<String>()
     private let services: DeliveryPlan.Services
@@ -24,10 +24,10 @@ public final class FlowEngine: Sendable {
 
     /// `published` hears of every commit, in each chat's order, before the chat's next input runs.
     init(
-        flowSet: FlowSet, database: ReplyflowDatabase, configuration: ServerConfiguration, services: DeliveryPlan.Services,
+        flowSet: FlowSet, store: any RunStore, configuration: ServerConfiguration, services: DeliveryPlan.Services,
         assistant: (any AssistantService)? = nil, metrics: ServerMetrics, logger: Logger, published: @escaping @Sendable (CommittedRun) async -> Void
     ) {
-        self.database = database
+        self.store = store
         runtime = Mutex(FlowRuntime(flowSet: flowSet, timeZone: configuration.timeZone, autoModeDefault: configuration.autoModeDefault))
         self.services = services
         self.assistant = assistant
@@ -61,7 +61,7 @@ public final class FlowEngine: Sendable {
         let key = IdempotencyKey.telegramUpdate(updateID)
         if let event { return try await run(event, key: key, notice: notice)?.result }
         let lane = relay?.chat.platformChatID ?? ""
-        let committed = try await commitInLane(lane, key: key) {
+        let committed = try await commitInLane(lane, key: key) { _ in
             var decision = Decision(record: RunRecord(idempotencyKey: key), plan: DeliveryPlan(services: services))
             if let relay { addRelay(relay, to: &decision) }
             if let notice { decision.plan.addStaffNotice(notice.text, groupChatID: notice.groupChatID, replyTo: notice.replyTo, at: notice.at) }
@@ -75,7 +75,7 @@ public final class FlowEngine: Sendable {
 
     /// Whether a Telegram update was handled already.
     func isTelegramUpdateHandled(_ updateID: Int64) async throws -> Bool {
-        try await database.isHandled(.telegramUpdate(updateID))
+        try await store.isHandled(.telegramUpdate(updateID))
     }
 
     /// Handles a Brevo message once, like a Telegram update. An agent message with no
@@ -84,14 +84,14 @@ public final class FlowEngine: Sendable {
         let key = IdempotencyKey.brevoMessage(messageID)
         if let event { return try await run(event, key: key)?.result }
         let lane = agentMessage?.userID ?? ""
-        let committed = try await commitInLane(lane, key: key) {
+        let committed = try await commitInLane(lane, key: key) { chat in
             var decision = Decision(record: RunRecord(idempotencyKey: key), plan: DeliveryPlan(services: services))
             if let agentMessage {
                 decision.record.messages.append(agentMessage)
                 // A chat staff started keeps the default auto mode of when it started, as one a
                 // customer started does (the runtime stores that for inbound messages).
                 let reads = StateReads(userID: agentMessage.userID, source: agentMessage.source, markers: [], experiments: [])
-                if try await database.snapshot(for: reads).autoMode == nil {
+                if try await chat.snapshot(for: reads, latestAppMessage: false).0.autoMode == nil {
                     let mode = runtime.withLock { $0.autoModeDefault }
                     decision.record.writes.append(.setAutoMode(source: agentMessage.source, userID: agentMessage.userID, on: mode, at: agentMessage.at))
                 }
@@ -104,7 +104,7 @@ public final class FlowEngine: Sendable {
     /// Whether a Brevo message was handled already: lets the webhook skip downloading the
     /// files of a message delivered twice.
     public func isBrevoMessageHandled(_ messageID: String) async throws -> Bool {
-        try await database.isHandled(.brevoMessage(messageID))
+        try await store.isHandled(.brevoMessage(messageID))
     }
 
     /// A message written through the `/api` (by staff or another system): stored in the
@@ -114,7 +114,7 @@ public final class FlowEngine: Sendable {
     public func sendFromAPI(
         source: ChatSource, platformChatID: String, text: String, senderName: String? = nil, visitorID: String? = nil, at: Date
     ) async throws -> (id: Int64, delivery: OutboxItem.Status?) {
-        let committed = try await commitInLane(platformChatID, key: nil) {
+        let committed = try await commitInLane(platformChatID, key: nil) { _ in
             var decision = Decision(record: RunRecord(), plan: DeliveryPlan(services: services))
             decision.record.messages.append(
                 StoredMessage(userID: platformChatID, source: source, direction: .support, text: text, at: at, senderName: senderName, author: .staff))
@@ -127,7 +127,7 @@ public final class FlowEngine: Sendable {
 
     /// Sets a chat's auto mode from the `/api`.
     public func setAutoMode(_ on: Bool, source: ChatSource, platformChatID: String, at: Date) async throws {
-        _ = try await commitInLane(platformChatID, key: nil) {
+        _ = try await commitInLane(platformChatID, key: nil) { _ in
             var decision = Decision(record: RunRecord(), plan: DeliveryPlan(services: services))
             decision.record.writes.append(.setAutoMode(source: source, userID: platformChatID, on: on, at: at))
             decision.plan.chatUpdates.append(ChatRef(source: source, platformChatID: platformChatID))
@@ -166,10 +166,10 @@ public final class FlowEngine: Sendable {
         // so that the run waits in its chat's lane.
         var lane = event.userID ?? ""
         if event.kind == .telegramReply, event.userID == nil, let replyTo = event.replyTo {
-            lane = try await database.userForGroupMessage(replyTo) ?? "group-message:\(replyTo)"
+            lane = try await store.userForGroupMessage(replyTo) ?? "group-message:\(replyTo)"
         }
-        let committed = try await commitInLane(lane, key: key) {
-            let (snapshot, latestStored) = try await database.snapshot(for: runtime.reads(for: event), latestAppMessage: readsLatestAppMessage)
+        let committed = try await commitInLane(lane, key: key) { chat in
+            let (snapshot, latestStored) = try await chat.snapshot(for: runtime.reads(for: event), latestAppMessage: readsLatestAppMessage)
             let services = RunServices(assistant: assistant, metrics: metrics, logger: logger)
             let outcome = await runtime.run(event, view: snapshot, services: services)
             var decision = Decision(
@@ -191,36 +191,14 @@ public final class FlowEngine: Sendable {
         return Handled(result: result, latestAppMessageID: latest)
     }
 
-    /// In `lane`: skips an input whose key is committed, decides, commits, publishes.
+    /// In `lane`, holding its chat in the store (against other instances): skips an input
+    /// whose key is committed, decides, commits. Then, still first in the lane, publishes.
     private func commitInLane(
-        _ lane: String, key: IdempotencyKey?, _ decide: () async throws -> Decision
+        _ lane: String, key: IdempotencyKey?, _ decide: (any ChatRunAccess) async throws -> Decision
     ) async throws -> (decision: Decision, receipt: CommitReceipt)? {
         try await lanes.run(lane) {
-            if let key, try await database.isHandled(key) {
-                logger.debug("handled before: skipped", metadata: ["input": "\(key)"])
-                return nil
-            }
-            var decision = try await decide()
-            decision.record.outbox = decision.plan.outbox
-            // Nothing to store and no input to mark (a history fetch that is not the day's
-            // first): no transaction at all.
-            if decision.record.isEmpty && key == nil {
-                return (decision, CommitReceipt(messageIDs: [], outbox: []))
-            }
-            let receipt: CommitReceipt
-            // Timed here rather than in Storage, which stays free of the metrics dependency.
-            let started = ContinuousClock.now
-            do {
-                let committed = try await database.commit(decision.record)
-                metrics.commitDuration.recordNanoseconds(started.nanosecondsUntilNow)
-                guard let committed else { return nil }
-                receipt = committed
-            } catch {
-                metrics.commitFailures.increment(by: 1)
-                logger.error(
-                    "could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
-                throw CommitFailure(underlying: error)
-            }
+            let committed = try await store.withChat(lane) { chat in try await decideAndCommit(chat, key: key, decide) }
+            guard let (decision, receipt) = committed else { return nil }
             for item in receipt.outbox where item.status == .recorded {
                 logger.info(
                     "not configured, recorded what would have been sent",
@@ -234,6 +212,35 @@ public final class FlowEngine: Sendable {
                     sending: Dictionary(receipt.outbox.compactMap { item in item.messageID.map { ($0, item.status) } }) { first, _ in first },
                     broadcasts: decision.plan.broadcasts))
             return (decision, receipt)
+        }
+    }
+
+    /// The part of an input's turn that holds its chat: nil when its key was committed.
+    private func decideAndCommit(
+        _ chat: any ChatRunAccess, key: IdempotencyKey?, _ decide: (any ChatRunAccess) async throws -> Decision
+    ) async throws -> (decision: Decision, receipt: CommitReceipt)? {
+        if let key, try await chat.isHandled(key) {
+            logger.debug("handled before: skipped", metadata: ["input": "\(key)"])
+            return nil
+        }
+        var decision = try await decide(chat)
+        decision.record.outbox = decision.plan.outbox
+        // Nothing to store and no input to mark (a history fetch that is not the day's
+        // first): no transaction at all.
+        if decision.record.isEmpty && key == nil {
+            return (decision, CommitReceipt(messageIDs: [], outbox: []))
+        }
+        // Timed here rather than in Storage, which stays free of the metrics dependency.
+        let started = ContinuousClock.now
+        do {
+            let committed = try await chat.commit(decision.record)
+            metrics.commitDuration.recordNanoseconds(started.nanosecondsUntilNow)
+            return committed.map { (decision, $0) }
+        } catch {
+            metrics.commitFailures.increment(by: 1)
+            logger.error(
+                "could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
+            throw CommitFailure(underlying: error)
         }
     }
 

@@ -1,0 +1,180 @@
+import Flows
+import Foundation
+import GRDB
+import Logging
+import PostgresNIO
+import TestSupport
+import Testing
+
+@testable import PostgresStorage
+@testable import Storage
+
+/// The server's run path on PostgreSQL: the same events leave the same rows as on SQLite,
+/// an input's key is committed once, and a chat's runs go one at a time across instances.
+@Suite(
+    "Runs on PostgreSQL", .timeLimit(.minutes(2)), .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"))
+struct PostgresRunStoreTests {
+    private let logger = PostgresTestDatabase.logger
+
+    // MARK: Same rows as SQLite
+
+    @Test("seeded events through SQLite and PostgreSQL leave the same rows in every table a run writes", arguments: [11, 13] as [UInt64])
+    func sameRowsAsSQLite(seed: UInt64) async throws {
+        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
+        let events = RunFixtures.events(seed: seed, count: 300)
+
+        let sqlite = try ReplyflowDatabase()
+        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { id, user, at in
+            try await sqlite.writer.write { db in
+                try db.execute(sql: StateSQL.insertForward, arguments: [id, user, at.timeIntervalSince1970])
+            }
+        }
+        let want = try SQLiteTables.rows(sqlite)
+
+        let database = try await PostgresTestDatabase.make()
+        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
+            try await postgres.migrate()
+            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { id, user, at in
+                let at = at.timeIntervalSince1970
+                _ = try await postgres.client.query(
+                    "INSERT INTO group_forwards (group_message_id, user_id, created_at) VALUES (\(id), \(user), \(at))", logger: logger)
+            }
+            let got = try await PostgresTables.rows(postgres, columns: SQLiteTables.columns(sqlite))
+            for table in SQLiteTables.compared.map(\.name) {
+                let wanted = want[table] ?? [], rows = got[table] ?? []
+                #expect(rows.count == wanted.count, "\(table): PostgreSQL \(rows.count) rows, SQLite \(wanted.count)")
+                for (index, (row, expected)) in zip(rows, wanted).enumerated() where row != expected {
+                    Issue.record("\(table) row \(index): PostgreSQL \(row), SQLite \(expected)")
+                    break
+                }
+            }
+        }
+        // The events reach every table compared, so an empty one cannot pass unnoticed.
+        for table in SQLiteTables.compared.map(\.name) {
+            #expect(!(want[table] ?? []).isEmpty, "the events write rows to \(table)")
+        }
+    }
+
+    // MARK: Keys
+
+    @Test("a record whose key is committed is not written again, on any instance")
+    func keyCommittedOnce() async throws {
+        let database = try await PostgresTestDatabase.make()
+        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
+            try await postgres.migrate()
+            let store = PostgresRunStore(postgres)
+            var record = RunRecord(idempotencyKey: .telegramUpdate(77))
+            record.messages = [StoredMessage(userID: "42", source: .telegram, direction: .user, text: "hi", at: RunFixtures.start)]
+            let first = try await store.withChat("42") { try await $0.commit(record) }
+            #expect(first?.messageIDs.count == 1)
+            #expect(try await store.withChat("42") { try await $0.isHandled(.telegramUpdate(77)) })
+            #expect(try await store.withChat("42") { try await $0.commit(record) } == nil)
+            var brevo = RunRecord(idempotencyKey: .brevoMessage("m-1"))
+            brevo.messages = record.messages
+            #expect(try await store.withChat("42") { try await $0.commit(brevo) } != nil)
+            #expect(try await store.withChat("42") { try await $0.commit(brevo) } == nil)
+            let stored = try await postgres.client.query("SELECT count(*) FROM messages", logger: logger).decode(Int64.self).first { _ in true }
+            #expect(stored == 2)
+        }
+    }
+
+    // MARK: One chat, one run at a time, across instances
+
+    @Test("30 first history fetches of one user at once, spread over three instances: one greeting")
+    func oneGreetingAcrossInstances() async throws {
+        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "UTC")!)
+        let database = try await PostgresTestDatabase.make()
+        let url = database.url, logger = self.logger
+        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
+            try await first.migrate()
+            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
+                try await ReplyflowPostgres.withDatabase(url, logger: logger) { third in
+                    let stores = [first, second, third].map(PostgresRunStore.init)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for index in 0..<30 {
+                            let store = stores[index % 3]
+                            group.addTask {
+                                let event = InboundEvent(kind: .historyFetch, at: RunFixtures.start + Double(index), userID: "anna", userName: "Анна")
+                                try await RunDriver(runtime: runtime, store: store).drive([event]) { _, _, _ in }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+            }
+            let greetings = try await first.client.query(
+                "SELECT text FROM messages WHERE user_id = 'anna' AND flow = 'Daily greeting'", logger: logger
+            ).decode(String.self).reduce(into: [String]()) { $0.append($1) }
+            #expect(greetings == ["Здравствуйте, Анна!"])
+            let fetchMarkers = try await first.client.query(
+                "SELECT count(*) FROM markers WHERE user_id = 'anna' AND key = 'history_fetch'", logger: logger
+            ).decode(Int64.self).first { _ in true }
+            #expect(fetchMarkers == 1)
+        }
+    }
+
+    @Test("a run that fails gives its chat up; so does an instance whose connection dies")
+    func chatReleased() async throws {
+        let database = try await PostgresTestDatabase.make()
+        let url = database.url, logger = self.logger
+        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
+            try await first.migrate()
+            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
+                let (a, b) = (PostgresRunStore(first), PostgresRunStore(second))
+                struct Refused: Error {}
+                await #expect(throws: Refused.self) { try await a.withChat("c") { _ in throw Refused() } }
+                try await withTimeLimit(seconds: 10, "a failed run left its chat held") {
+                    try await b.withChat("c") { _ in }
+                }
+
+                // An instance holding the chat dies (its backend is terminated, as when
+                // its process is killed): the other takes the chat at once.
+                let held = AsyncStream<Void>.makeStream()
+                let holder = Task {
+                    try await a.withChat("c") { _ in
+                        held.continuation.yield()
+                        // Waiting for the AI, say; the commit after it finds the connection gone.
+                        try await Task.sleep(for: .seconds(2))
+                    }
+                }
+                var iterator = held.stream.makeAsyncIterator()
+                await iterator.next()
+                _ = try await second.client.query(
+                    """
+                    SELECT pg_terminate_backend(pid) FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """, logger: logger
+                ).collect()
+                let started = ContinuousClock.now
+                try await withTimeLimit(seconds: 10, "the dead connection's chat was not released") {
+                    try await b.withChat("c") { _ in }
+                }
+                #expect(ContinuousClock.now - started < .seconds(5))
+                // The dead instance's run ends with an error (its connection is gone),
+                // rather than waiting forever on it.
+                try await withTimeLimit(seconds: 10, "the run on the dead connection never ended") {
+                    _ = await holder.result
+                }
+                await #expect(throws: PostgresConnectionLost.self) { try await holder.value }
+            }
+        }
+    }
+
+    /// Runs `body`, failing the test with `message` if it takes longer than `seconds`.
+    private func withTimeLimit(seconds: Double, _ message: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return false
+            }
+            let finished = try await group.next() ?? false
+            group.cancelAll()
+            #expect(finished, "\(message)")
+        }
+    }
+}
