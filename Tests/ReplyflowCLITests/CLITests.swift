@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import Storage
+import TestSupport
 import Testing
 
 @testable import ReplyflowCLI
@@ -475,7 +476,7 @@ struct ExecutableTests {
 
     @Test("an unknown option exits 2 (usage error)", .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "build the replyflow executable first"))
     func unknownOption() throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["check", "--no-such-option"]
         let errorPipe = Pipe()
@@ -505,7 +506,7 @@ struct MisspeltCommandTests {
         "the executable exits 2 on replyflow chek with the hint",
         .enabled(if: FileManager.default.isExecutableFile(atPath: ExecutableTests.binary), "build the replyflow executable first"))
     func chekExecutable() throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: ExecutableTests.binary)
         process.arguments = ["chek"]
         let errorPipe = Pipe()

@@ -2,6 +2,7 @@ import Flows
 import Foundation
 import GRDB
 import Storage
+import TestSupport
 import Testing
 
 @testable import ReplyflowCLI
@@ -70,7 +71,7 @@ struct CustomersCommandTests {
 
     /// Runs the executable; returns its exit status, standard output and standard error.
     func run(_ arguments: [String]) throws -> (Int32, String, String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: ExecutableTests.binary)
         process.arguments = arguments
         process.environment = ["PATH": "/usr/bin:/bin"]

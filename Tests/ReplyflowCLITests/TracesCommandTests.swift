@@ -2,6 +2,7 @@ import ArgumentParser
 import Flows
 import Foundation
 import Storage
+import TestSupport
 import Testing
 
 @testable import ReplyflowCLI
@@ -126,7 +127,7 @@ struct TracesCommandTests {
 
     /// Runs the executable; returns its exit status, standard output and standard error.
     func run(_ arguments: [String]) throws -> (Int32, String, String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: ExecutableTests.binary)
         process.arguments = arguments
         process.environment = ["PATH": "/usr/bin:/bin"]

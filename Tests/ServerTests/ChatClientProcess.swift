@@ -1,15 +1,16 @@
 import Foundation
+import TestSupport
 
 /// `python/app_chat_client.py` in a child process: a real socket.io client library
 /// playing the app's chat screen (or another program whose output a test follows line by
 /// line, such as `replyflow-fakes`). Killed when the test is done with it.
 final class ChatClientProcess: @unchecked Sendable {
-    private let process = Process()
+    private let process = ChildProcess()
     private let output = Pipe()
     private let errors = Pipe()
     /// The script's or program's name, for failures.
     private let name: String
-    // Guarded by `lock`: appended by the pipe's handler thread, read by the test.
+    // Guarded by `lock`: appended by the output's reader thread, read by the test.
     private let lock = NSLock()
     private var buffer = ""
 
@@ -35,12 +36,19 @@ final class ChatClientProcess: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.buffer += String(decoding: data, as: UTF8.self) }
-        }
         try process.run()
+        // A thread of its own reads until the end of the output (the child's exit), rather
+        // than a `readabilityHandler`: its dispatch source outlived the pipe it watched
+        // once, and libdispatch's event loop crashed the test process on the closed
+        // descriptor's next owner.
+        let reading = output.fileHandleForReading
+        Thread.detachNewThread { [weak self] in
+            while true {
+                let data = reading.availableData
+                guard let self, !data.isEmpty else { return }
+                self.lock.withLock { self.buffer += String(decoding: data, as: UTF8.self) }
+            }
+        }
     }
 
     /// The first output line starting with `prefix` (or any line when nil).
@@ -96,7 +104,6 @@ final class ChatClientProcess: @unchecked Sendable {
     /// Kills the process with SIGKILL: a child inherits the test runner's blocked signals,
     /// SIGTERM among them, so a script still running would not see `terminate()`.
     func stop() {
-        output.fileHandleForReading.readabilityHandler = nil
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }

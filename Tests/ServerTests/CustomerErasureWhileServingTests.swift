@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `replyflow customers erase` on the database of a `replyflow serve` that is running and
@@ -24,7 +25,7 @@ struct CustomerErasureWhileServingTests {
                 _ = try? await server.postJSON("/send_message", #"{"user_id": "busy-\#(index % 4)", "message": "busy \#(index)"}"#)
             }
         }
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "customers", "erase", "--source", "app", "--id", "gone-1", "--db", harness.configuration.databasePath, "--uploads-dir",

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The admin panel in a real browser (headless Chromium driven by selenium,
@@ -66,7 +67,7 @@ import Testing
 
     /// `replyflow users ...` with `input` on its standard input; fails the test with its output.
     static func users(_ binary: String, _ arguments: [String], input: String) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["users"] + arguments
         let stdin = Pipe(), output = Pipe()

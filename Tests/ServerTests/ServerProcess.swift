@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -58,7 +59,7 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     /// Where the server's output goes.
     let logPath: String
-    private let process = Process()
+    private let process = ChildProcess()
 
     /// Starts `replyflow serve` with exactly `environment` (no `.env` file is read).
     /// `environment` must hold `SERVER_PORT` (see ``environment(_:port:)``).
@@ -159,7 +160,7 @@ enum SQLiteReader {
             connection = sqlite3.connect("file:" + urllib.parse.quote(sys.argv[1]) + "?mode=ro", uri=True, timeout=10)
             print(json.dumps(connection.execute(sys.argv[2]).fetchall()))
             """
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, path, sql]
         let output = Pipe(), errors = Pipe()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Server
@@ -143,7 +144,7 @@ import Testing
 /// Writes to a SQLite file from a python3 child process: a file made by another program.
 enum SQLiteWriter {
     static func run(_ path: String, _ script: String) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()", path, script]
         try process.run()

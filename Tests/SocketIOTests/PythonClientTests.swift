@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import SocketIO
@@ -38,7 +39,7 @@ struct PythonClientTests {
 
     /// Runs a command with stdout and stderr captured, killing it after `timeout` seconds.
     func run(_ arguments: [String], timeout: Double) async throws -> ProcessResult {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let output = Pipe()
