@@ -10,8 +10,9 @@ import Testing
 /// answer, a request that stops arriving and an idle keep-alive connection are closed after
 /// their timeouts, and live streams (SSE, socket.io polling and WebSocket) outlast them.
 @Suite("Malformed and slow requests") struct ConnectionTimeoutTests {
-    /// Well past the 1 s timeouts the tests set, and short of the seconds a hang would take.
-    static let patience = Duration.seconds(5)
+    /// Well past the 1 s timeouts the tests set, and short of the 30 s a hang would take
+    /// (the full suite on two cores stalls this process for seconds at a time).
+    static let patience = Duration.seconds(10)
 
     func withServer(_ configure: (inout ServerHarness) -> Void = { _ in }, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         var harness = try ServerHarness()

@@ -15,7 +15,9 @@ import Testing
         let ports = TestPorts()
         try await ports.withServer { app, client in
             // The staff group is down for a moment: the forward waits for its retry.
-            ports.staffGroup.failNext(1, with: DeliveryError(.retry(after: .seconds(1)), "Too Many Requests: retry after 1"))
+            // The retry is 5 s away: the erasure below comes first even when the suite
+            // stalls this process for a second or two.
+            ports.staffGroup.failNext(1, with: DeliveryError(.retry(after: .seconds(5)), "Too Many Requests: retry after 5"))
             let sent = try await client.execute(
                 uri: "/send_message", method: .post, headers: [.contentType: "application/json"],
                 body: ByteBuffer(string: #"{"user_id": "forget-me-3", "message": "my address is 1 Main St"}"#))

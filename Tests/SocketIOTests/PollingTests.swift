@@ -90,8 +90,9 @@ struct PollingTests {
 
     @Test func serverPingsAndClosesSessionWhosePongIsLate() async throws {
         // Short interval, roomy timeout: the healthy client must keep up even on a loaded
-        // machine (the browser story starting Chromium beside it took over 2 s once).
-        let configuration = quietConfiguration(pingInterval: .milliseconds(300), pingTimeout: .milliseconds(4_000))
+        // machine (the browser story starting Chromium beside it took over 2 s once, and
+        // the full suite on two cores stalled a 4 s deadline).
+        let configuration = quietConfiguration(pingInterval: .milliseconds(300), pingTimeout: .milliseconds(8_000))
         try await withSocketIOServer(configuration: configuration) { port, server in
             // A client that answers stays connected across several intervals.
             let healthy = try await openPollingSession(port: port)
@@ -105,7 +106,7 @@ struct PollingTests {
 
             // A client that never answers is gone after pingInterval + pingTimeout.
             let silent = try await openPollingSession(port: port)
-            try await Task.sleep(for: .milliseconds(5_500))
+            try await Task.sleep(for: .milliseconds(9_500))
             let late = try await http(.get, port: port, pollingURI(silent))
             #expect(late.status == 400)
             #expect(late.body == #"{"code":1,"message":"Session ID unknown"}"#)
@@ -182,9 +183,9 @@ struct PollingTests {
     }
 
     @Test func connectTimeoutClosesIdleSessions() async throws {
-        // Three seconds to join: the session that does join does it at once, even on a
-        // machine busy with the rest of the suite (one second was missed there).
-        try await withSocketIOServer(configuration: quietConfiguration(connectTimeout: .seconds(3))) { port, server in
+        // Six seconds to join: the session that does join does it at once, even on a
+        // machine busy with the rest of the suite (one second, then three, were missed there).
+        try await withSocketIOServer(configuration: quietConfiguration(connectTimeout: .seconds(6))) { port, server in
             let joined = try await openPollingSession(port: port)
             _ = try await http(.post, port: port, pollingURI(joined), body: "40")
             let idle = try await openPollingSession(port: port)

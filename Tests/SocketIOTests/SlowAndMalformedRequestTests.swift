@@ -7,7 +7,9 @@ import Testing
 /// cannot parse is answered, half a request and an idle connection are closed after their
 /// timeouts, and live polling and WebSocket sessions outlast them.
 @Suite struct SlowAndMalformedRequestTests {
-    static let patience = Duration.seconds(5)
+    /// Short of the 30 s a hang would take; long enough for a full suite stalling this
+    /// process's two threads for seconds at a time.
+    static let patience = Duration.seconds(10)
 
     /// Timeouts are generous unless a test is about one of them: on a loaded machine a
     /// client's first bytes can take over a second to leave.
