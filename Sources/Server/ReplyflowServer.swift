@@ -299,7 +299,7 @@ public enum ReplyflowServer {
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
         let stream = StreamController<ServerRequestContext>(
-            log: services.liveLog, tokens: StreamTokens(clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
+            log: services.liveLog, tokens: StreamTokens(apiKey: configuration.apiKey, clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
         APIController<ServerRequestContext>(
             engine: services.engine, conversations: ConversationQueries(database: services.database), configuration: configuration, clock: clock, stream: stream
         ).addRoutes(to: router)

@@ -91,7 +91,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         try "name: Watched\non: app_message\ndo:\n  - stop\n".write(
             toFile: harness.configuration.flowsDirectory + "/watched.yaml", atomically: true, encoding: .utf8)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(15)
         var names: [String] = []
         while ContinuousClock.now < deadline {
             names = await built.engine.flowSet.flows.map(\.name)
@@ -99,5 +99,38 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(names.contains("Watched"))
+    }
+
+    /// `/health`'s `flows`: what an operator compares across instances behind one balancer.
+    @Test func healthShowsTheRunningFlowsFingerprintAndItFollowsAReload() async throws {
+        // Two instances, each with its copy of the same flow files.
+        let one = try ServerHarness(), two = try ServerHarness()
+        defer {
+            one.remove()
+            two.remove()
+        }
+        let first = try one.build(), second = try two.build()
+        func fingerprint(_ app: ReplyflowServer.ServerApp) async throws -> String? {
+            try await app.application.test(.router) { client in
+                try await client.execute(uri: "/health", method: .get).json["flows"] as? String
+            }
+        }
+        func editGreeting(_ harness: ServerHarness, engine: FlowEngine) async throws {
+            let greeting = harness.configuration.flowsDirectory + "/daily-greeting.yaml"
+            try (try String(contentsOfFile: greeting, encoding: .utf8)).replacingOccurrences(of: "Здравствуйте", with: "Добрый день")
+                .write(toFile: greeting, atomically: true, encoding: .utf8)
+            await FlowReloader(directory: harness.configuration.flowsDirectory, engine: engine, logger: ServerHarness.quietLogger).reload()
+        }
+        let before = try #require(try await fingerprint(first))
+        #expect(before.count == 16 && before.allSatisfy(\.isHexDigit), "\(before)")
+        #expect(try await fingerprint(second) == before, "the same files, the same fingerprint")
+
+        // One instance has reloaded an edit, the other not yet: they differ until it has.
+        try await editGreeting(one, engine: first.engine)
+        let after = try #require(try await fingerprint(first))
+        #expect(after != before)
+        #expect(try await fingerprint(second) == before)
+        try await editGreeting(two, engine: second.engine)
+        #expect(try await fingerprint(second) == after)
     }
 }

@@ -80,7 +80,7 @@ import Testing
         try await harness.build().application.test(.live) { client in
             try await RawConnection.with(port: client.port!) { connection in
                 try await connection.send("HEAD \(photo.path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                #expect(try await connection.waitUntilReceived("{\"status\":\"ok\"}", within: .seconds(10)), "\(connection.received)")
+                #expect(try await connection.waitUntilReceived("\"status\":\"ok\"", within: .seconds(10)), "\(connection.received)")
                 let answers = connection.received.components(separatedBy: "HTTP/1.1 ")
                 #expect(answers.count == 3, "\(connection.received)")
                 let head = answers[1]
@@ -93,7 +93,7 @@ import Testing
             try await RawConnection.with(port: client.port!) { connection in
                 try await connection.send(
                     "HEAD /uploads/0123456789abcdef0123456789abcdef.png HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                #expect(try await connection.waitUntilReceived("{\"status\":\"ok\"}", within: .seconds(10)), "\(connection.received)")
+                #expect(try await connection.waitUntilReceived("\"status\":\"ok\"", within: .seconds(10)), "\(connection.received)")
                 let answers = connection.received.components(separatedBy: "HTTP/1.1 ")
                 #expect(answers.count == 3, "\(connection.received)")
                 #expect(answers[1].hasPrefix("404"))

@@ -53,7 +53,10 @@ public enum FlowLoader {
         }
         diagnostics.append(contentsOf: crossFileProblems(flows))
         let hasErrors = diagnostics.contains { $0.severity == .error }
-        return FlowLoadResult(flowSet: hasErrors ? nil : FlowSet(flows: flows), diagnostics: diagnostics, fileCount: files.count)
+        guard !hasErrors else { return FlowLoadResult(flowSet: nil, diagnostics: diagnostics, fileCount: files.count) }
+        var flowSet = FlowSet(flows: flows)
+        flowSet.sources = files.compactMap { path, data in data.map { FlowSource(name: (path as NSString).lastPathComponent, data: $0) } }
+        return FlowLoadResult(flowSet: flowSet, diagnostics: diagnostics, fileCount: files.count)
     }
 
     /// Loads one flow file: the flow, or nil with the reasons.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One flow: when a trigger fires and the conditions hold, run the actions.
 public struct Flow: Sendable {
     public var name: String
@@ -79,6 +81,9 @@ public struct FlowSet: Sendable {
     let flowsByTrigger: [Trigger: [Flow]]
     /// Experiments whose goal is each trigger, for conversion tracking.
     let goalsByTrigger: [Trigger: [Experiment]]
+    /// The files the set was loaded from, as read (empty for a set built in code): what the
+    /// server's `/health` fingerprints, so instances can be seen to run the same flows.
+    public internal(set) var sources: [FlowSource] = []
 
     public init(flows: [Flow]) {
         let ordered = flows.sorted { ($0.priority, $0.file, $0.name) < ($1.priority, $1.file, $1.name) }
@@ -103,5 +108,16 @@ public struct FlowSet: Sendable {
     /// Every experiment, with the flow it belongs to.
     public var experiments: [(flow: Flow, experiment: Experiment)] {
         flows.compactMap { flow in flow.experiment.map { (flow, $0) } }
+    }
+}
+
+/// One file a flow set was loaded from: its name in the flows folder and its bytes.
+public struct FlowSource: Sendable, Equatable {
+    public var name: String
+    public var data: Data
+
+    public init(name: String, data: Data) {
+        self.name = name
+        self.data = data
     }
 }

@@ -249,8 +249,16 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
 
     // MARK: GET /health
 
+    /// The seed's answer, and the running flows' fingerprint: instances behind one load
+    /// balancer that show different ones run different flows.
     @Sendable func health(_ request: Request, context: Context) async throws -> Response {
-        JSONBody.response(["status": "ok"])
+        JSONBody.response(HealthAnswer(flows: FlowSetFingerprint.of(engine.flowSet)))
+    }
+
+    /// `{"status": "ok", "flows": "..."}`.
+    private struct HealthAnswer: Encodable {
+        var status = "ok"
+        var flows: String
     }
 
     private func pathUserID(_ context: Context) throws(APIError) -> String {

@@ -1852,11 +1852,17 @@ extension OpenAPIDocument {
       "Health": {
         "type": "object",
         "required": [
-          "status"
+          "status",
+          "flows"
         ],
         "properties": {
           "status": {
             "const": "ok"
+          },
+          "flows": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{16}$",
+            "description": "The running flow set's fingerprint (16 hex digits of a SHA-256 over the flow files' names and bytes): every instance behind one load balancer should show the same."
           }
         }
       },

@@ -1,37 +1,66 @@
+import Crypto
 import Foundation
-import Synchronization
 
 /// Short-lived tokens for `GET /api/stream?token=...`: a browser's `EventSource` cannot
 /// send `X-API-Key`, and putting the key itself in a URL would leak it into proxy logs.
 /// A token is issued by an authenticated `POST /api/stream/token`, works for `lifetime`
 /// (reconnects included), and opens nothing but the stream.
-final class StreamTokens: Sendable {
-    private let tokens = Mutex<[String: Date]>([:])
+///
+/// A token is `EXPIRY.NONCE.MAC`: its expiry (seconds since 1970), 16 random bytes, and
+/// an HMAC-SHA256 of both under a key derived from `API_KEY`. Nothing is stored, so every
+/// instance sharing `API_KEY` accepts the tokens of every other (a client whose stream
+/// moves to another instance behind the load balancer keeps its token), and a restart
+/// does not void them. Changing `API_KEY` voids them all.
+struct StreamTokens: Sendable {
     let lifetime: TimeInterval
+    /// Nil without `API_KEY`: then no token is ever valid (none can be issued either).
+    private let key: SymmetricKey?
     private let clock: @Sendable () -> Date
 
-    init(lifetime: TimeInterval = 600, clock: @escaping @Sendable () -> Date = Date.init) {
+    init(apiKey: String?, lifetime: TimeInterval = 600, clock: @escaping @Sendable () -> Date = Date.init) {
+        // A key of its own, not `API_KEY` itself: a MAC under the API key must never be
+        // mistaken for anything else made with it.
+        key = apiKey.map { apiKey in
+            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("replyflow stream tokens v1".utf8), using: SymmetricKey(data: Data(apiKey.utf8))))
+        }
         self.lifetime = lifetime
         self.clock = clock
     }
 
     func issue() -> (token: String, expires: Date) {
+        let expiry = Int((clock().timeIntervalSince1970 + lifetime).rounded(.up))
         var generator = SystemRandomNumberGenerator()
-        let token = (0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined()
-        let expires = clock().addingTimeInterval(lifetime)
-        tokens.withLock { tokens in
-            let now = clock()
-            tokens = tokens.filter { $0.value > now }
-            tokens[token] = expires
-        }
-        return (token, expires)
+        let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let payload = "\(expiry).\(nonce)"
+        return (payload + "." + hex(mac(payload) ?? []), Date(timeIntervalSince1970: TimeInterval(expiry)))
     }
 
     func isValid(_ token: String) -> Bool {
-        let now = clock()
-        return tokens.withLock { tokens in
-            guard let expires = tokens[token] else { return false }
-            return expires > now
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let expiry = Int(parts[0]), TimeInterval(expiry) > clock().timeIntervalSince1970,
+            let key, let given = bytes(fromHex: parts[2])
+        else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key)
+    }
+
+    private func mac(_ payload: String) -> [UInt8]? {
+        key.map { Array(HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: $0)) }
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    private func bytes(fromHex text: Substring) -> [UInt8]? {
+        guard text.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
         }
+        return bytes
     }
 }
