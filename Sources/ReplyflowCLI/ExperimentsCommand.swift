@@ -11,30 +11,37 @@ struct ExperimentsCommand: ParsableCommand {
         subcommands: [ReportCommand.self]
     )
 
-    struct ReportCommand: ParsableCommand {
+    struct ReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
             abstract: "Exposures, conversions, rates and the difference to the first variant, with a 95% interval and p-value.",
-            discussion: "Reads the server's database (--db, default the DATABASE_PATH serve would use) and the flows for variant weights."
+            discussion: """
+                Reads the server's database and the flows for variant weights. --db is a SQLite file \
+                or a postgres:// URL; without it, DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite) \
+                as serve would use them.
+                """
         )
 
         @OptionGroup var flowsOptions: FlowsOptions
 
         @OptionGroup var database: ServerDatabaseOptions
 
-        func run() throws {
-            let code = try Self.report(flowsDirectory: flowsOptions.flows, databasePath: try database.databasePath(), console: Console.standard())
+        func run() async throws {
+            let code = try await Self.report(flowsDirectory: flowsOptions.flows, database: try database.location(), console: Console.standard())
             if code != 0 { throw ExitCode(code) }
         }
 
-        static func report(flowsDirectory: String, databasePath: String, console: Console) throws -> Int32 {
-            let database = try ServerDatabaseOptions.openExisting(databasePath)
+        static func report(flowsDirectory: String, databasePath: String, console: Console) async throws -> Int32 {
+            try await report(flowsDirectory: flowsDirectory, database: .sqlite(databasePath), console: console)
+        }
+
+        static func report(flowsDirectory: String, database: ServerDatabaseLocation, console: Console) async throws -> Int32 {
+            let stored = try await ExperimentCountsReader.read(database)
             let flows = FlowLoader.load(directory: flowsDirectory).flowSet
-            let queries = StateQueries(database: database)
             if flows == nil {
                 console.errorLine("warning: the flows in \(flowsDirectory) have errors (run replyflow check \(flowsDirectory)); weights are taken as equal")
             }
-            let results = try ExperimentResult.all(flows: flows, storedKeys: try queries.experimentKeys()) { try queries.experimentCounts(experiment: $0) }
+            let results = ExperimentResult.all(flows: flows, storedKeys: stored.keys) { stored.counts[$0] ?? [:] }
             if results.isEmpty {
                 console.line("No experiments: no flow has an 'experiment' and the database holds no exposures.")
                 return 0

@@ -444,7 +444,7 @@ struct ReplayCommandTests {
         #expect(expected["formal"]!.exposures > 0 && expected["warm"]!.exposures > 0)
 
         let (console, output) = Console.capturing()
-        let reportCode = try ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: database, console: console)
+        let reportCode = try await ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: database, console: console)
         #expect(reportCode == 0)
         let out = output.out
         #expect(out.contains("Experiment greeting-cli-test"), "\(out)")
@@ -461,11 +461,11 @@ struct ReplayCommandTests {
     }
 
     @Test("experiments report without a database is an error, not an empty report")
-    func reportWithoutDatabase() throws {
+    func reportWithoutDatabase() async throws {
         let flows = try makeDirectory(["greeting.yaml": Self.experimentFlow])
         let (console, _) = Console.capturing()
-        #expect(throws: (any Error).self) {
-            _ = try ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: flows + "/none.sqlite", console: console)
+        await #expect(throws: (any Error).self) {
+            _ = try await ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: flows + "/none.sqlite", console: console)
         }
     }
 }
@@ -616,11 +616,11 @@ struct PathsAndKindsTests {
     }
 
     @Test("experiments report on a file that is not a database says so")
-    func reportOnNonDatabase() throws {
+    func reportOnNonDatabase() async throws {
         let flows = try makeDirectory(["greeting.yaml": greetingFlow])
         let (console, _) = Console.capturing()
         do {
-            _ = try ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: flows + "/greeting.yaml", console: console)
+            _ = try await ExperimentsCommand.ReportCommand.report(flowsDirectory: flows, databasePath: flows + "/greeting.yaml", console: console)
             Issue.record("a flow file is not a database")
         } catch let failure as CommandFailure {
             #expect(failure.description.contains("is a flow file, but this command takes the server's SQLite database"), "\(failure.description)")
