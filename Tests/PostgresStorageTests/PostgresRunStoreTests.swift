@@ -151,12 +151,32 @@ struct PostgresRunStoreTests {
                     try await b.withChat("c") { _ in }
                 }
                 #expect(ContinuousClock.now - started < .seconds(5))
-                // The dead instance's run ends with an error (its connection is gone),
-                // rather than waiting forever on it.
+                // The dead instance's run, done when its connection died, ends rather than
+                // waiting forever to unlock on it; and it is not reported failed (what it
+                // did would be done again).
                 try await withTimeLimit(seconds: 10, "the run on the dead connection never ended") {
                     _ = await holder.result
                 }
-                await #expect(throws: PostgresConnectionLost.self) { try await holder.value }
+                await #expect(throws: Never.self) { try await holder.value }
+
+                // A run that was still to commit when its connection died fails at once.
+                let late: (any Error)? = try await a.withChat("d") { chat in
+                    _ = try await second.client.query(
+                        """
+                        SELECT pg_terminate_backend(pid) FROM pg_locks
+                        WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+                            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        """, logger: logger
+                    ).collect()
+                    try await Task.sleep(for: .milliseconds(300))
+                    do {
+                        _ = try await chat.commit(RunRecord(idempotencyKey: .telegramUpdate(5)))
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                #expect(late is PostgresConnectionLost, "\(String(describing: late))")
             }
         }
     }

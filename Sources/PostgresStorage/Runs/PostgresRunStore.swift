@@ -34,7 +34,14 @@ public final class PostgresRunStore: RunStore {
                 await Self.unlockAll(connection, logger: logger)
                 throw error
             }
-            _ = try await connection.queryIfOpen("SELECT pg_advisory_unlock(hashtextextended(\(key), 0))", logger: logger).collect()
+            // The run is over, committed or not: a failed unlock must not make it look
+            // failed (a retried request would be stored twice). The connection is closed
+            // instead, which releases the lock as surely.
+            do {
+                _ = try await connection.queryIfOpen("SELECT pg_advisory_unlock(hashtextextended(\(key), 0))", logger: logger).collect()
+            } catch {
+                try? await connection.close()
+            }
             return result
         }
     }
@@ -57,9 +64,13 @@ public final class PostgresRunStore: RunStore {
     }
 
     /// After a failed run: releases whatever the connection holds, so the pool never lends
-    /// out a connection still holding a chat. A connection too broken for that is closed
-    /// by the pool, and PostgreSQL releases its locks then.
+    /// out a connection still holding a chat; a connection too broken for that is closed,
+    /// and PostgreSQL releases its locks with it.
     private static func unlockAll(_ connection: PostgresConnection, logger: Logger) async {
-        _ = try? await connection.queryIfOpen("SELECT pg_advisory_unlock_all()", logger: logger).collect()
+        do {
+            _ = try await connection.queryIfOpen("SELECT pg_advisory_unlock_all()", logger: logger).collect()
+        } catch {
+            try? await connection.close()
+        }
     }
 }
