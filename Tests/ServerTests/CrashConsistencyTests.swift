@@ -1,5 +1,6 @@
 import Foundation
 import TestServers
+import TestSupport
 import Testing
 
 /// The real `replyflow serve` binary killed with SIGKILL at a bad moment and started again
@@ -140,7 +141,7 @@ import Testing
             try #require(accepted.status == 200, "the app message was not accepted")
             try await scene.until("the second part is in flight") { await scene.telegram.heldRequests() == 1 }
             try await scene.until("the outbox row records the first part as sent") {
-                try scene.database("SELECT coalesce(max(parts_sent), 0) FROM outbox WHERE kind = 'telegram.forward' AND status = 'pending'") >= 1
+                try await scene.database("SELECT coalesce(max(parts_sent), 0) FROM outbox WHERE kind = 'telegram.forward' AND status = 'pending'") >= 1
             }
             first.kill()
 
@@ -155,7 +156,7 @@ import Testing
             #expect(sent.last?.responseStatus == 200, "the last part was not accepted")
             // Each part once, except the one in flight at the kill: once unanswered, once after the restart.
             #expect(parts.map(\.sends) == parts.indices.map { $0 == 1 ? 2 : 1 }, "times each part was sent")
-            #expect(try scene.database("SELECT count(*) FROM outbox WHERE status != 'delivered'") == 0)
+            #expect(try await scene.database("SELECT count(*) FROM outbox WHERE status != 'delivered'") == 0)
         }
     }
 
@@ -266,16 +267,17 @@ import Testing
         /// delivered its outbox (nothing pending in SQLite), and checks nothing failed.
         func untilSettled() async throws {
             try await until("the server handled its inbox and delivered its outbox") {
-                try database("SELECT (SELECT count(*) FROM telegram_inbox WHERE status = 'pending') + (SELECT count(*) FROM outbox WHERE status = 'pending')")
+                try await database("SELECT (SELECT count(*) FROM telegram_inbox WHERE status = 'pending') + (SELECT count(*) FROM outbox WHERE status = 'pending')")
                     == 0
             }
-            #expect(try database("SELECT count(*) FROM telegram_inbox") == 0, "Telegram updates were left failed in the inbox")
-            #expect(try database("SELECT count(*) FROM outbox WHERE status = 'failed'") == 0, "deliveries failed")
+            #expect(try await database("SELECT count(*) FROM telegram_inbox") == 0, "Telegram updates were left failed in the inbox")
+            #expect(try await database("SELECT count(*) FROM outbox WHERE status = 'failed'") == 0, "deliveries failed")
         }
 
         /// One integer from the server's SQLite file, read-only.
-        func database(_ sql: String) throws -> Int {
-            try SQLiteReader.integer(harness.configuration.databasePath, sql)
+        func database(_ sql: String) async throws -> Int {
+            let path = harness.configuration.databasePath
+            return try await offThePool { try SQLiteReader.integer(path, sql) }
         }
 
         /// A chat's messages as the `/api` shows them (empty when there is no such chat).

@@ -36,7 +36,7 @@ struct CustomerErasureWhileServingTests {
         process.standardError = output
         try process.run()
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        await process.waitUntilExit()
         await traffic.value
         #expect(process.terminationStatus == 0, "\(printed)")
         #expect(printed.contains("Erased the app customer gone-1:"))

@@ -18,7 +18,7 @@ import Testing
         }
     }
 
-    @Test func theSystemdUnitsPassSystemdAnalyzeVerify() throws {
+    @Test func theSystemdUnitsPassSystemdAnalyzeVerify() async throws {
         let analyze = "/usr/bin/systemd-analyze"
         try #require(FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is missing: apt-get install systemd (.ci/run does)")
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
@@ -33,11 +33,11 @@ import Testing
             try unit.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
             paths.append(folder + "/" + name)
         }
-        let (status, output) = try Self.run(analyze, ["verify"] + paths)
+        let (status, output) = try await Self.run(analyze, ["verify"] + paths)
         #expect(status == 0 && output.isEmpty, "systemd-analyze verify: \(output)")
     }
 
-    @Test func theBackupScriptMakesACheckedCopyKeepsUploadsAndForgetsOldCopies() throws {
+    @Test func theBackupScriptMakesACheckedCopyKeepsUploadsAndForgetsOldCopies() async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let harness = try ServerHarness()
         defer { harness.remove() }
@@ -53,7 +53,7 @@ import Testing
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-20 * 86_400)], ofItemAtPath: old)
         let environment = ["REPLYFLOW": binary, "ENV_FILE": envFile, "BACKUP_DIR": backups, "UPLOADS_DIR": uploads, "KEEP_DAYS": "14"]
 
-        let (status, output) = try Self.run(Self.deploy + "/replyflow-backup.sh", [], environment: environment)
+        let (status, output) = try await Self.run(Self.deploy + "/replyflow-backup.sh", [], environment: environment)
         #expect(status == 0, "replyflow-backup.sh: \(output)")
         let copies = try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasPrefix("replyflow-") }
         #expect(copies.count == 1 && copies.first != "replyflow-20200101T000000Z.sqlite", "copies: \(copies)")
@@ -73,7 +73,7 @@ import Testing
         defer { harness.remove() }
         let folder = harness.directory + "/nginx"
         try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
-        let (madeCertificate, opensslOutput) = try Self.run(
+        let (madeCertificate, opensslOutput) = try await Self.run(
             openssl,
             [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", folder + "/key.pem", "-out",
@@ -137,7 +137,11 @@ import Testing
     }
 
     /// Runs a program to its end: its exit status and everything it printed.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
+        try await offThePool { try runBlocking(executable, arguments, environment: environment) }
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

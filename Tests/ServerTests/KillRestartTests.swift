@@ -1,5 +1,6 @@
 import Foundation
 import TestServers
+import TestSupport
 import Testing
 
 /// The real `replyflow serve` binary stopped (SIGKILL, as a crash would; SIGTERM, as a

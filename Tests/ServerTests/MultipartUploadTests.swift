@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 @testable import Server
@@ -239,13 +240,6 @@ struct MultipartUploadTests {
             #expect(ports.staffGroup.messages.first?.photos.map(\.data) == [Data(photo)])
         }
         #expect(ports.violations.isEmpty)
-    }
-}
-
-/// Runs blocking work on a Dispatch thread and awaits its result.
-func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 

@@ -32,6 +32,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let ended = DispatchSemaphore(value: 0)
     private var pid: pid_t = 0
     private var status: Int32?
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -109,10 +110,24 @@ public final class ChildProcess: @unchecked Sendable {
         Thread.detachNewThread { [self] in reap(started) }
     }
 
-    /// Blocks until the child has ended.
+    /// Blocks until the child has ended. From async code the `async` overload is chosen:
+    /// blocking would hold one of the cooperative pool's few threads (two on two cores),
+    /// and every test's server would stall with it.
     public func waitUntilExit() {
         ended.wait()
         ended.signal()
+    }
+
+    /// Suspends until the child has ended, holding no thread.
+    public func waitUntilExit() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lock.withLock { () -> Bool in
+                guard status == nil else { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
     }
 
     /// SIGTERM.
@@ -124,8 +139,13 @@ public final class ChildProcess: @unchecked Sendable {
     private func reap(_ child: pid_t) {
         var status: Int32 = 0
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-        lock.withLock { self.status = status }
+        let waiting = lock.withLock {
+            self.status = status
+            defer { waiters = [] }
+            return waiters
+        }
         ended.signal()
+        for waiter in waiting { waiter.resume() }
         terminationHandler?(self)
     }
 

@@ -62,16 +62,6 @@ public final class PostgresCluster: Sendable {
         try await offThePool { try started.get() }
     }
 
-    /// Runs blocking work (waiting for a child process) on a new thread, not Swift's
-    /// cooperative pool.
-    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try work() })
-            }
-        }
-    }
-
     /// A new empty database owned by the superuser; returns its name.
     public func makeDatabase() async throws -> String {
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
@@ -90,7 +80,7 @@ public final class PostgresCluster: Sendable {
         let arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", String(port), "-U", Self.superuser, "-d", database, "-c", sql]
         let binaries = self.binaries
         let directory = self.directory
-        _ = try await Self.offThePool {
+        _ = try await offThePool {
             try Self.run(binaries + "/psql", arguments, in: directory, timeout: 30, asPostgresUser: false)
         }
     }

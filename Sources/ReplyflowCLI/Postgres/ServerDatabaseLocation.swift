@@ -12,26 +12,19 @@ enum ServerDatabaseLocation {
 }
 
 extension ServerDatabaseOptions {
-    /// `--db` (a file, or a `postgres://` URL), else `DATABASE_URL`, else `DATABASE_PATH`,
-    /// from the environment or the .env file, as `serve` reads them; both of those set is
-    /// the same one-line error as at the server's start.
+    /// `--db` (a file, or a `postgres://` URL), else `DATABASE_URL` or `DATABASE_PATH` from
+    /// the environment or the .env file, read as `serve` reads them (both set is the same
+    /// one-line error as at the server's start).
     func location(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerDatabaseLocation {
         if let db {
             return db.contains("://") ? .postgres(try Self.parse(db, setting: "--db"), setting: "--db") : .sqlite(db)
         }
-        let file: [String: String]
         do {
-            file = try DotEnv.load(path: envFile)
+            let (path, url) = try ServerConfiguration.database(environment: environment, dotEnv: DotEnv.load(path: envFile))
+            return url.map { .postgres($0, setting: "DATABASE_URL") } ?? .sqlite(path)
         } catch {
             throw CommandFailure("\(error)")
         }
-        let url = environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? file["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let url else { return .sqlite(try databasePath(environment: environment)) }
-        let path = environment["DATABASE_PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? file["DATABASE_PATH"].flatMap { $0.isEmpty ? nil : $0 }
-        if path != nil {
-            throw CommandFailure("DATABASE_URL and DATABASE_PATH are both set: keep DATABASE_URL for PostgreSQL or DATABASE_PATH for SQLite")
-        }
-        return .postgres(try Self.parse(url, setting: "DATABASE_URL"), setting: "DATABASE_URL")
     }
 
     private static func parse(_ text: String, setting: String) throws -> DatabaseURL {

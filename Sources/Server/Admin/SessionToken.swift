@@ -24,6 +24,6 @@ enum SessionToken {
 
     /// The lowercase hex SHA-256 of `value`: what `staff_sessions.id_hash` holds.
     static func hash(_ value: String) -> String {
-        SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(value.utf8)).hexadecimal
     }
 }

@@ -103,6 +103,28 @@ public struct ServerConfiguration: Sendable {
         public var description: String
     }
 
+    /// Where the server's data is, read from `environment` over the `.env` values as `load`
+    /// reads it: `DATABASE_URL` (PostgreSQL) or `DATABASE_PATH` (SQLite, with its default).
+    /// Also for the commands that read the server's data.
+    public static func database(environment: [String: String], dotEnv: [String: String] = [:]) throws -> (path: String, url: DatabaseURL?) {
+        let values = dotEnv.merging(environment) { _, environment in environment }
+        return try database { key in (values[key]?.trimmingCharacters(in: .whitespaces)).flatMap { $0.isEmpty ? nil : $0 } }
+    }
+
+    private static func database(value: (String) -> String?) throws -> (path: String, url: DatabaseURL?) {
+        let path = value("DATABASE_PATH")
+        guard let url = value("DATABASE_URL") else { return (path ?? ServerConfiguration().databasePath, nil) }
+        // Both set is ambiguous: which database holds the data? The operator says.
+        guard path == nil else {
+            throw Failure(description: "DATABASE_URL and DATABASE_PATH are both set: keep DATABASE_URL for PostgreSQL or DATABASE_PATH for SQLite")
+        }
+        do {
+            return (ServerConfiguration().databasePath, try DatabaseURL.parse(url, setting: "DATABASE_URL"))
+        } catch {
+            throw Failure(description: error.description)
+        }
+    }
+
     /// Reads the settings from `environment`, falling back to the `.env` values.
     public static func load(environment: [String: String], dotEnv: [String: String] = [:]) throws -> ServerConfiguration {
         let values = dotEnv.merging(environment) { _, environment in environment }
@@ -145,18 +167,7 @@ public struct ServerConfiguration: Sendable {
         var configuration = ServerConfiguration()
         configuration.host = value("SERVER_HOST") ?? configuration.host
         configuration.port = try integer("SERVER_PORT", in: 0...65535) ?? configuration.port
-        configuration.databasePath = value("DATABASE_PATH") ?? configuration.databasePath
-        if let url = value("DATABASE_URL") {
-            // Both set is ambiguous: which database holds the data? The operator says.
-            guard value("DATABASE_PATH") == nil else {
-                throw Failure(description: "DATABASE_URL and DATABASE_PATH are both set: keep DATABASE_URL for PostgreSQL or DATABASE_PATH for SQLite")
-            }
-            do {
-                configuration.databaseURL = try DatabaseURL.parse(url, setting: "DATABASE_URL")
-            } catch {
-                throw Failure(description: error.description)
-            }
-        }
+        (configuration.databasePath, configuration.databaseURL) = try database(value: value)
         configuration.uploadsDirectory = value("UPLOADS_DIR") ?? configuration.uploadsDirectory
         configuration.flowsDirectory = value("FLOWS_DIR") ?? configuration.flowsDirectory
         if let zone = value("TIMEZONE") {

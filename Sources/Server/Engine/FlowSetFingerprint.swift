@@ -14,6 +14,6 @@ enum FlowSetFingerprint {
             hasher.update(data: Data("\(source.name.utf8.count):\(source.name)\(source.data.count):".utf8))
             hasher.update(data: source.data)
         }
-        return String(hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(16))
+        return String(hasher.finalize().hexadecimal.prefix(16))
     }
 }

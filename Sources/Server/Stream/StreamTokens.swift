@@ -30,37 +30,21 @@ struct StreamTokens: Sendable {
     func issue() -> (token: String, expires: Date) {
         let expiry = Int((clock().timeIntervalSince1970 + lifetime).rounded(.up))
         var generator = SystemRandomNumberGenerator()
-        let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let nonce = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexadecimal
         let payload = "\(expiry).\(nonce)"
-        return (payload + "." + hex(mac(payload) ?? []), Date(timeIntervalSince1970: TimeInterval(expiry)))
+        return (payload + "." + (mac(payload) ?? ""), Date(timeIntervalSince1970: TimeInterval(expiry)))
     }
 
     func isValid(_ token: String) -> Bool {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let expiry = Int(parts[0]), TimeInterval(expiry) > clock().timeIntervalSince1970,
-            let key, let given = bytes(fromHex: parts[2])
+            let expected = mac("\(parts[0]).\(parts[1])")
         else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key)
+        return ConstantTime.equals(String(parts[2]), expected)
     }
 
-    private func mac(_ payload: String) -> [UInt8]? {
-        key.map { Array(HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: $0)) }
-    }
-
-    private func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
-
-    private func bytes(fromHex text: Substring) -> [UInt8]? {
-        guard text.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
+    /// The payload's HMAC in hex; nil without a key.
+    private func mac(_ payload: String) -> String? {
+        key.map { HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: $0).hexadecimal }
     }
 }

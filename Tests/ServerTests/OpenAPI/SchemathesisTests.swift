@@ -115,7 +115,7 @@ enum Schemathesis {
             // SIGKILL: a child inherits the test runner's blocked signals, SIGTERM among them.
             kill(process.processIdentifier, SIGKILL)
         }
-        process.waitUntilExit()
+        await process.waitUntilExit()
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         return Outcome(status: process.terminationStatus, timedOut: timedOut, output: text)
     }

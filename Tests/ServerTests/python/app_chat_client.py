@@ -25,7 +25,9 @@ def main():
     timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 15.0
     count = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     transports = {"polling": ["polling"], "websocket": ["websocket"], "upgrade": ["polling", "websocket"]}[transport]
-    client = socketio.Client(reconnection=False)
+    # 20 s per HTTP request, not engine.io's 5: the full suite on two cores can keep the
+    # server from answering a poll for a few seconds.
+    client = socketio.Client(reconnection=False, request_timeout=20)
     joined = threading.Event()
     received = []
     got_messages = threading.Event()

@@ -45,7 +45,9 @@ def expect(condition, message):
 
 
 def run(url, transports, label):
-    sio = socketio.Client(reconnection=False)
+    # 20 s per HTTP request, not engine.io's 5: the full suite on two cores can keep the
+    # server from answering a poll for a few seconds.
+    sio = socketio.Client(reconnection=False, request_timeout=20)
     inbox = {"/": queue.Queue(), "/custom": queue.Queue()}
 
     for namespace in inbox:

@@ -15,7 +15,7 @@ public struct AdminAsset: Sendable {
         self.name = name
         self.contentType = contentType
         self.body = body
-        hash = String(SHA256.hash(data: Data(body.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16))
+        hash = String(SHA256.hash(data: Data(body.utf8)).hexadecimal.prefix(16))
     }
 
     public static func css(_ name: String, _ body: String) -> AdminAsset { AdminAsset(name: name, contentType: "text/css; charset=utf-8", body: body) }

@@ -278,6 +278,6 @@ struct FlowFile: Sendable, Equatable {
 
     /// SHA-256 of the text, in hex: what the editor sends back to prove which file it opened.
     static func hash(_ content: String) -> String {
-        SHA256.hash(data: Data(content.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(content.utf8)).hexadecimal
     }
 }
