@@ -3,8 +3,9 @@ import Channels
 import Foundation
 import TestServers
 import Testing
+import TestSupport
 
-@Suite("FCMClient against FakeFCMServer", .timeLimit(.minutes(1)))
+@Suite("FCMClient against FakeFCMServer", .timeLimit(.minutes(1)), .machineShare)
 struct FCMClientTests {
     /// A started fake, a client using the same manual clock, and the service account file in between.
     struct Harness {
@@ -233,7 +234,7 @@ struct FCMClientTests {
     }
 }
 
-@Suite("ServiceAccount.load", .timeLimit(.minutes(1)))
+@Suite("ServiceAccount.load", .timeLimit(.minutes(1)), .machineShare)
 struct ServiceAccountTests {
     let valid = FakeFCMServer.makeServiceAccountJSON(tokenURI: "https://oauth2.googleapis.com/token")
 

@@ -7,10 +7,11 @@ import Testing
 
 // The client's own multipart builder writes the forms a person would send with curl -F.
 @testable import Channels
+import TestSupport
 
 /// `POST /fake/staff-reply` and `/fake/private-message`: what a person trying the server by
 /// hand has the fake Telegram deliver, and the clear 4xx their mistakes get.
-@Suite("FakeTelegramServer control endpoints", .timeLimit(.minutes(1)))
+@Suite("FakeTelegramServer control endpoints", .timeLimit(.minutes(1)), .machineShare)
 struct FakeTelegramControlTests {
     static let group: Int64 = -1_001_000_000_001
 

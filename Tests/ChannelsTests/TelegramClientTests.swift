@@ -7,8 +7,9 @@ import Logging
 import NIOCore
 import TestServers
 import Testing
+import TestSupport
 
-@Suite("TelegramClient against FakeTelegramServer", .timeLimit(.minutes(1)))
+@Suite("TelegramClient against FakeTelegramServer", .timeLimit(.minutes(1)), .machineShare)
 struct TelegramClientTests {
     static let group: Int64 = -1_001_234_567_890
 

@@ -3,10 +3,11 @@ import Channels
 import Foundation
 import TestServers
 import Testing
+import TestSupport
 
 /// The bot token is in every request's URL; it must not be in what the client says about
 /// itself or its failures (those go to the log, the outbox and the inbox).
-@Suite("Telegram client: the token stays out of errors")
+@Suite("Telegram client: the token stays out of errors", .machineShare)
 struct TelegramTokenTests {
     static let token = "7000000002:AAHtokenThatMustNotLeak_abcdefghijklmn"
 

@@ -1,10 +1,11 @@
 import Testing
 
 @testable import PostgresStorage
+import TestSupport
 
 /// Every form `DATABASE_URL` takes, and every way it can be wrong: one line naming the
 /// setting, and never the password.
-@Suite("DatabaseURL")
+@Suite("DatabaseURL", .machineShare)
 struct DatabaseURLTests {
     private func failure(_ text: String, setting: String = "DATABASE_URL") -> String? {
         do {

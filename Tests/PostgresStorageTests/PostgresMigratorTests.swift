@@ -9,7 +9,7 @@ import Testing
 /// The migration runner on the private cluster: applied once, recorded once, also when
 /// several instances start together; a database from a newer or edited schema is refused.
 @Suite(
-    "PostgreSQL migrations", .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"))
+    "PostgreSQL migrations", .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
 struct PostgresMigratorTests {
     private let logger = PostgresTestDatabase.logger
 

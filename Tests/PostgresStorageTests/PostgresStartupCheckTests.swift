@@ -9,7 +9,7 @@ import Testing
 /// getting in, and never the password.
 @Suite(
     "PostgreSQL start-up check",
-    .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"))
+    .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
 struct PostgresStartupCheckTests {
     private func failure(_ url: DatabaseURL) async -> String? {
         do {

@@ -78,7 +78,7 @@ private let greetingFlow = """
 
     """
 
-@Suite("CLI: check")
+@Suite("CLI: check", .machineShare)
 struct CheckCommandTests {
     @Test("check exits 0 on the default flows and says they are valid")
     func defaultFlowsAreValid() {
@@ -129,7 +129,7 @@ struct CheckCommandTests {
     }
 }
 
-@Suite("CLI: dry-run")
+@Suite("CLI: dry-run", .machineShare)
 struct DryRunCommandTests {
     static func flows() throws -> String {
         try makeDirectory(["forward.yaml": forwardFlow, "gate.yaml": gateFlow, "greeting.yaml": greetingFlow])
@@ -220,7 +220,7 @@ struct DryRunCommandTests {
     }
 }
 
-@Suite("CLI: test")
+@Suite("CLI: test", .machineShare)
 struct TestCommandTests {
     static let failingTest = """
         name: greeting text
@@ -293,7 +293,7 @@ struct TestCommandTests {
     }
 }
 
-@Suite("CLI: replay and experiments report")
+@Suite("CLI: replay and experiments report", .machineShare)
 struct ReplayCommandTests {
     static let events =
         [
@@ -470,7 +470,7 @@ struct ReplayCommandTests {
     }
 }
 
-@Suite("CLI: the executable")
+@Suite("CLI: the executable", .machineShare)
 struct ExecutableTests {
     static let binary = packageRoot.appendingPathComponent(".build/debug/replyflow").path
 
@@ -490,7 +490,7 @@ struct ExecutableTests {
     }
 }
 
-@Suite("CLI: misspelt commands")
+@Suite("CLI: misspelt commands", .machineShare)
 struct MisspeltCommandTests {
     @Test("replyflow chek says it is not a command and suggests check")
     func chek() {
@@ -520,7 +520,7 @@ struct MisspeltCommandTests {
     }
 }
 
-@Suite("CLI: test paths and failure output")
+@Suite("CLI: test paths and failure output", .machineShare)
 struct TestPathsTests {
     static let test = """
         name: hello
@@ -562,7 +562,7 @@ struct TestPathsTests {
     }
 }
 
-@Suite("CLI: paths and file kinds")
+@Suite("CLI: paths and file kinds", .machineShare)
 struct PathsAndKindsTests {
     @Test("check on a flow file checks that file only")
     func checkOneFile() throws {
@@ -628,7 +628,7 @@ struct PathsAndKindsTests {
     }
 }
 
-@Suite("CLI: replay --json lines")
+@Suite("CLI: replay --json lines", .machineShare)
 struct ReplayJSONLineTests {
     @Test("each object carries its input line and user id; a malformed line is an error object in its place")
     func lineForLine() async throws {

@@ -4,11 +4,12 @@ import Storage
 import Testing
 
 @testable import ReplyflowCLI
+import TestSupport
 
 /// `replyflow events export` and `replyflow replay --compare` on known data: what the
 /// server stored comes back as the events that caused it, and the comparison counts and
 /// shows exactly the events a changed flow treats differently.
-@Suite("CLI: events export and replay --compare")
+@Suite("CLI: events export and replay --compare", .machineShare)
 struct CompareCommandTests {
     static let shippedFlows = packageRoot.appendingPathComponent("flows").path
 

@@ -8,7 +8,7 @@ import Testing
 @testable import ReplyflowCLI
 
 /// `replyflow customers erase` on a database file, as the library and as the executable.
-@Suite("CLI: customers erase")
+@Suite("CLI: customers erase", .machineShare)
 struct CustomersCommandTests {
     struct Files {
         let directory = NSTemporaryDirectory() + "replyflow-customers-" + UUID().uuidString

@@ -21,7 +21,7 @@ private func decode(_ line: String) -> Result<InboundEvent, EventLineDecoder.Lin
     Array(line.utf8).withUnsafeBufferPointer { EventLineDecoder.decode($0, now: Date(timeIntervalSince1970: 0)) }
 }
 
-@Suite("Replay line decoding")
+@Suite("Replay line decoding", .machineShare)
 struct EventLineDecoderTests {
     static let full =
         #"{"kind":"telegram_reply","at":"2026-11-20T10:00:00+03:00","user":{"id":"7","name":"Анна"},"chat":{"auto_mode":false},"message":{"text":"Где \"мой\" заказ?\n","media":"photo"},"stubs":{"answer":"ok","transcript":"t","assistant_fails":true,"transcription_fails":false}}"#

@@ -11,7 +11,7 @@ import Testing
 /// several instances share as from the SQLite file it was copied from.
 @Suite(
     "experiments report on PostgreSQL",
-    .disabled(if: PostgresCluster.skipReason != nil, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"))
+    .disabled(if: PostgresCluster.skipReason != nil, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
 struct ExperimentsReportPostgresTests {
     @Test("the report on PostgreSQL is the report on the SQLite file it was migrated from")
     func sameReport() async throws {

@@ -11,7 +11,7 @@ import Testing
 
 /// The copier's table list is the SQLite schema's: a table added to SQLite without a place
 /// in the PostgreSQL schema fails here, not silently in an operator's copy.
-@Suite("migrate-to-postgres: tables")
+@Suite("migrate-to-postgres: tables", .machineShare)
 struct MigrateToPostgresTableListTests {
     @Test("every SQLite table (but sqlite_* and grdb_migrations) is one the copier knows, and no other")
     func tableListIsTheSQLiteSchemas() async throws {
@@ -34,7 +34,7 @@ struct MigrateToPostgresTableListTests {
 /// then compared table by table, row by row.
 @Suite(
     "migrate-to-postgres",
-    .disabled(if: PostgresCluster.skipReason != nil, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"))
+    .disabled(if: PostgresCluster.skipReason != nil, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
 struct MigrateToPostgresTests {
     static let logger: Logger = {
         var logger = Logger(label: "replyflow.migrate-tests")

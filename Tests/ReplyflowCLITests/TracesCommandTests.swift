@@ -9,7 +9,7 @@ import Testing
 
 /// `replyflow traces` on known data: a replay written with `--db`, read back by the command
 /// as the library and as the executable, with the same filters as the panel's traces page.
-@Suite("CLI: traces")
+@Suite("CLI: traces", .machineShare)
 struct TracesCommandTests {
     static let flows = [
         "forward.yaml": "name: Forward\non: app_message\npriority: 1\ndo:\n  - forward_to_group: {}\n",

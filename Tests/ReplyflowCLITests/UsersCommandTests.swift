@@ -4,9 +4,10 @@ import Storage
 import Testing
 
 @testable import ReplyflowCLI
+import TestSupport
 
 /// `replyflow users`, called as a library on a database file, as the server would have it.
-@Suite("CLI: users")
+@Suite("CLI: users", .machineShare)
 struct UsersCommandTests {
     /// bcrypt's least cost: the tests check the commands, not bcrypt's speed.
     let hasher = PasswordHasher(cost: 4)
@@ -99,7 +100,7 @@ struct UsersCommandTests {
     }
 }
 
-@Suite("CLI: users, password prompt")
+@Suite("CLI: users, password prompt", .machineShare)
 struct PasswordPromptTests {
     @Test("without --password-stdin, a standard input that is not a terminal is refused with the way out", .enabled(if: isatty(STDIN_FILENO) == 0))
     func nonTerminalRefused() {

@@ -6,11 +6,13 @@ import NIOCore
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// Corners of the `/api` and its live stream the other suites leave out: the heartbeat
 /// of a quiet stream, auto mode changes on the stream, `AUTO_MODE_DEFAULT`, and a bad
 /// `source` filter.
-@Suite("API coverage", .serialized) struct APICoverageTests {
+@Suite("API coverage", .serialized, .machineShare)
+struct APICoverageTests {
     let key = "coverage-key-456"
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
     var authorized: HTTPFields { [.contentType: "application/json", .init("X-API-Key")!: key] }

@@ -5,9 +5,11 @@ import HummingbirdTesting
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The messenger-autoreply seed's `/api` over the app's conversations.
-@Suite("API") struct APITests {
+@Suite("API", .machineShare)
+struct APITests {
     let key = "test-key-123"
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
     var authorized: HTTPFields { [.contentType: "application/json", .init("X-API-Key")!: key] }

@@ -5,9 +5,10 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// Signing in and out of the panel, sessions and their timeouts.
-@Suite("Admin: login and sessions")
+@Suite("Admin: login and sessions", .machineShare)
 struct AdminLoginTests {
     @Test("a visitor without a session is sent to the login page, with where they wanted to go; /admin/api answers 401 JSON")
     func anonymousIsRedirected() async throws {

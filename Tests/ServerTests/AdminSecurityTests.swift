@@ -5,9 +5,10 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// CSRF, cross-site requests, roles, escaping, headers, assets and error pages.
-@Suite("Admin: security")
+@Suite("Admin: security", .machineShare)
 struct AdminSecurityTests {
     func signedIn(_ accounts: [String: StaffRole], _ body: @escaping @Sendable ([String: PanelBrowser], ReplyflowDatabase) async throws -> Void) async throws {
         let admin = try AdminHarness()

@@ -5,9 +5,10 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The users page (admins only) and the audit log page.
-@Suite("Admin: users and audit pages")
+@Suite("Admin: users and audit pages", .machineShare)
 struct AdminUsersTests {
     @Test("an admin adds a user, changes a role, disables (their sessions end), enables and resets a password; each is audited")
     func adminManagesUsers() async throws {

@@ -6,13 +6,15 @@ import HummingbirdTesting
 import Server
 import TestServers
 import Testing
+import TestSupport
 
 /// What the `/api` shows of a message going out on a channel, on the router with recording
 /// fakes: its `platformMessageId` is the id the channel gave it once it is sent (Telegram's
 /// `message_id`, Brevo's message id), empty until then, and `deliveryStatus` says how its
 /// delivery stands. A staff photo relayed from the group is in `TelegramPrivateChatTests`,
 /// whose updates come from a fake Telegram on loopback.
-@Suite("Outgoing messages carry their channel's id") struct ChannelMessageIDTests {
+@Suite("Outgoing messages carry their channel's id", .machineShare)
+struct ChannelMessageIDTests {
     static let customer = "555000333"
 
     /// A Telegram customer writes to the bot, as the update handler hands it in.

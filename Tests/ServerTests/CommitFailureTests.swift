@@ -5,11 +5,13 @@ import Server
 import Storage
 import TestServers
 import Testing
+import TestSupport
 
 /// A run whose transaction fails (here: a trigger that aborts an insert, as a full disk
 /// would) fails alone: nothing of it is stored, the caller hears it can try again, and an
 /// input the server keeps (a Telegram update) is handled once the database takes writes.
-@Suite("A commit that fails", .serialized) struct CommitFailureTests {
+@Suite("A commit that fails", .serialized, .machineShare)
+struct CommitFailureTests {
     static let failingText = "this cannot be stored"
 
     static func failWrites(of text: String, in database: ReplyflowDatabase) async throws {

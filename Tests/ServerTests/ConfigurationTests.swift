@@ -2,8 +2,10 @@ import Foundation
 import Testing
 
 @testable import Server
+import TestSupport
 
-@Suite("Configuration") struct ConfigurationTests {
+@Suite("Configuration", .machineShare)
+struct ConfigurationTests {
     @Test func defaultsAreTheSeedServers() throws {
         let configuration = try ServerConfiguration.load(environment: [:])
         #expect(configuration.host == "0.0.0.0")
@@ -117,7 +119,8 @@ import Testing
     }
 }
 
-@Suite("Telegram forwarding text") struct ForwardTextTests {
+@Suite("Telegram forwarding text", .machineShare)
+struct ForwardTextTests {
     @Test func headerEscapesNamesAndIDs() {
         let header = TelegramForwarder.header(userID: "<42>", userName: "Ann & <b>Bob</b>")
         #expect(header == "👤 <b>Ann &amp; &lt;b&gt;Bob&lt;/b&gt;</b> (ID: <code>&lt;42&gt;</code>)")
@@ -152,7 +155,8 @@ import Testing
     }
 }
 
-@Suite("History items") struct HistoryItemTests {
+@Suite("History items", .machineShare)
+struct HistoryItemTests {
     @Test func createdAtIsUTCToTheSecondLikeSQLite() {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!

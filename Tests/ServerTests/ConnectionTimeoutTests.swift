@@ -9,7 +9,8 @@ import Testing
 /// No connection hangs, as a client with a raw socket sees it: every malformed request gets an
 /// answer, a request that stops arriving and an idle keep-alive connection are closed after
 /// their timeouts, and live streams (SSE, socket.io polling and WebSocket) outlast them.
-@Suite("Malformed and slow requests") struct ConnectionTimeoutTests {
+@Suite("Malformed and slow requests", .machineShare)
+struct ConnectionTimeoutTests {
     /// Well past the 1 s timeouts the tests set, and short of the 30 s a hang would take
     /// (the full suite on two cores stalls this process for seconds at a time).
     static let patience = Duration.seconds(10)

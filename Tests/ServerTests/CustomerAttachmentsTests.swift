@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Server
 import TestServers
 import Testing
+import TestSupport
 
 /// Nothing a Telegram customer sends is lost on the way to staff (fake Telegram on
 /// loopback, whose updates bring the messages in): voice notes, stickers, locations and
@@ -11,7 +12,8 @@ import Testing
 /// staff without turning auto mode off. Messages carry Telegram's id as
 /// `platformMessageId`. Instagram's attachments come by webhook: `InstagramAttachmentsTests`,
 /// on the router.
-@Suite("Customer attachments reach staff", .serialized) struct CustomerAttachmentsTests {
+@Suite("Customer attachments reach staff", .serialized, .machineShare)
+struct CustomerAttachmentsTests {
     static let customer: Int64 = 555_000_222
 
     func messages(_ client: some TestClientProtocol, _ fakes: ChannelFakes, source: String) async throws -> [[String: Any]] {

@@ -5,10 +5,11 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// Erasing a customer from the admin panel: admins only, confirmed, audited without the
 /// customer's data, through the same erasure as `replyflow customers erase`.
-@Suite("Admin panel: erasing a customer")
+@Suite("Admin panel: erasing a customer", .machineShare)
 struct CustomerErasurePanelTests {
     @Test("an admin confirms on a page of its own; the chat, its history and upload go, another chat stays, and the audit names no one")
     func adminErases() async throws {

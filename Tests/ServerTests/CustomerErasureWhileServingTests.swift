@@ -4,7 +4,7 @@ import Testing
 
 /// `replyflow customers erase` on the database of a `replyflow serve` that is running and
 /// taking messages: both real processes, as an operator would do it.
-@Suite("Erasing while the server runs", .serialized)
+@Suite("Erasing while the server runs", .serialized, .machineShare)
 struct CustomerErasureWhileServingTests {
     @Test(.timeLimit(.minutes(1)))
     func eraseWhileServing() async throws {

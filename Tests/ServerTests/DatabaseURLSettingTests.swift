@@ -4,10 +4,12 @@ import PostgresStorage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// `DATABASE_URL` as `replyflow serve` reads it: parsed at start, one line per mistake,
 /// the password kept out of every line, and an honest refusal to serve on it yet.
-@Suite("DATABASE_URL setting") struct DatabaseURLSettingTests {
+@Suite("DATABASE_URL setting", .machineShare)
+struct DatabaseURLSettingTests {
     func configurationError(_ environment: [String: String], dotEnv: [String: String] = [:]) -> String? {
         do {
             _ = try ServerConfiguration.load(environment: environment, dotEnv: dotEnv)

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 @testable import Server
+import TestSupport
 
-@Suite("DeliveryProgress: resuming a delivery of several parts")
+@Suite("DeliveryProgress: resuming a delivery of several parts", .machineShare)
 struct DeliveryProgressTests {
     /// Records what a delivery noted, for the checks.
     final class Notes: @unchecked Sendable {

@@ -6,10 +6,12 @@ import HummingbirdTesting
 import Server
 import Storage
 import Testing
+import TestSupport
 
 /// "Retry" on a failed delivery really sends it again (Chatwoot #12333: a retry that only
 /// clears the red mark is worse than the failure).
-@Suite("Retrying a failed delivery") struct DeliveryRetryTests {
+@Suite("Retrying a failed delivery", .machineShare)
+struct DeliveryRetryTests {
     @Test func aFailedTelegramReplyIsSentAgainAfterRetry() async throws {
         let ports = TestPorts()
         try await ports.withServer(configure: { $0.autoModeDefault = false }) { app, _ in

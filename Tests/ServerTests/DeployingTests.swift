@@ -7,7 +7,8 @@ import Testing
 /// and the nginx example carries TLS, Server-Sent Events, socket.io's WebSocket and the
 /// admin panel's Secure cookie through to `replyflow serve`. The doc shows the files as
 /// they are in `deploy/`.
-@Suite("Deploying: the files of docs/deploying.md", .serialized) struct DeployingTests {
+@Suite("Deploying: the files of docs/deploying.md", .serialized, .machineShare)
+struct DeployingTests {
     static let deploy = ServerHarness.repositoryRoot + "/deploy"
 
     @Test func theDocShowsEachFileAsItIs() throws {

@@ -2,9 +2,11 @@ import Foundation
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The panel's times: what a support person reads in the list and in tooltips.
-@Suite struct DisplayTimeTests {
+@Suite(.machineShare)
+struct DisplayTimeTests {
     let moscow = TimeZone(identifier: "Europe/Moscow")!
     /// 2026-12-03 21:30 UTC, which is 4 Dec 00:30 in Moscow.
     let now = Date(timeIntervalSince1970: 1_796_333_400)

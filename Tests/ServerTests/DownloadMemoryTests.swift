@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,8 @@ import Testing
 
 /// `/uploads/...` is streamed: clients that read slowly (here: not at all) hold the server
 /// to what NIO's write buffers and the file reader keep, never to whole files.
-@Suite("Download memory", .serialized) struct DownloadMemoryTests {
+@Suite("Download memory", .serialized, .machineShare)
+struct DownloadMemoryTests {
     /// The process's resident memory, in bytes (Linux).
     static func residentBytes(_ pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),

@@ -7,9 +7,11 @@ import HummingbirdTesting
 import Server
 import Storage
 import Testing
+import TestSupport
 
 /// A delivery waiting to be retried when its customer is erased is not sent afterwards.
-@Suite("Erased deliveries") struct ErasedDeliveryTests {
+@Suite("Erased deliveries", .machineShare)
+struct ErasedDeliveryTests {
     @Test(.timeLimit(.minutes(1)))
     func aRetryAfterErasureIsDropped() async throws {
         let ports = TestPorts()

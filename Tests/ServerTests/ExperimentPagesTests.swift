@@ -7,12 +7,13 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The experiment pages at the router: the same numbers as `replyflow experiments report`
 /// (one `ExperimentResult`), the interval bar and the daily chart drawn where the numbers
 /// say, the sample-ratio banner only on a skewed split, the flow versions that ran, roles
 /// and bad keys.
-@Suite("Admin: the experiment pages")
+@Suite("Admin: the experiment pages", .machineShare)
 struct ExperimentPagesTests {
     static let key = "greeting-panel"
 

@@ -6,11 +6,12 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The editor's "what would change" and "save as test" at the router: the stored events
 /// through the live flows and the draft, nothing saved or sent; a tried event written as
 /// a flow test step that the flow tests then check.
-@Suite("Admin: the flow studio's comparison and save as test")
+@Suite("Admin: the flow studio's comparison and save as test", .machineShare)
 struct FlowComparisonPanelTests {
     static let greeting = FlowStudioTests.greeting
 

@@ -4,10 +4,12 @@ import Logging
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// Reloading flows: a good set replaces the running one, a set with an error is refused
 /// and the last good set keeps serving.
-@Suite("Flow reload") struct FlowReloadTests {
+@Suite("Flow reload", .machineShare)
+struct FlowReloadTests {
     @Test func aBrokenSetIsRefusedAndTheGoodOneKeepsRunning() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }
@@ -78,7 +80,8 @@ import Testing
 }
 
 /// The reloader as a service: a changed file in the flows folder is picked up by itself.
-@Suite("Flow reload service") struct FlowReloadServiceTests {
+@Suite("Flow reload service", .machineShare)
+struct FlowReloadServiceTests {
     @Test func aChangedFileIsPickedUpWithoutAsking() async throws {
         let harness = try ServerHarness()
         defer { harness.remove() }

@@ -6,11 +6,12 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The flow studio at the router: who may use it, the live check, saving (refused on
 /// errors, failing flow tests and a file changed since it was opened), history, restore,
 /// delete and undelete; every change audited and taken up by the running server at once.
-@Suite("Admin: the flow studio")
+@Suite("Admin: the flow studio", .machineShare)
 struct FlowStudioTests {
     static let greeting = "daily-greeting.yaml"
 

@@ -6,7 +6,8 @@ import Testing
 /// and idle connections do not hold the process up, a request under way finishes, one that
 /// never finishes is cut off after SHUTDOWN_GRACE_SECONDS, and the log says when the
 /// shutdown started and when it ended.
-@Suite("Graceful shutdown", .serialized) struct GracefulShutdownTests {
+@Suite("Graceful shutdown", .serialized, .machineShare)
+struct GracefulShutdownTests {
     let key = "shutdown-key"
 
     func startServer(grace: Int) throws -> (ServerProcess, ServerHarness) {

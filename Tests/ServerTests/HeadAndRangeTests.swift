@@ -8,7 +8,8 @@ import Testing
 
 /// `HEAD` on the GET routes (probes and caches use it; the seed's Flask answered it), and
 /// `Range` on `/uploads/...`.
-@Suite("HEAD and Range") struct HeadAndRangeTests {
+@Suite("HEAD and Range", .machineShare)
+struct HeadAndRangeTests {
     let key = "head-key"
 
     /// A photo of `size` bytes (a PNG head, then a counting pattern) in the uploads folder.

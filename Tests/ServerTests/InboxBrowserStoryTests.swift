@@ -12,7 +12,8 @@ import Testing
 /// fetch, compares it with the live flows on the week's events, saves, sees the server greet
 /// with the new text, and restores the old version. Run once, in one browser: the
 /// router-level tests cover each rule in detail.
-@Suite("The panel in a browser", .serialized) struct InboxBrowserStoryTests {
+@Suite("The panel in a browser", .serialized, .machineShare)
+struct InboxBrowserStoryTests {
     static let apiKey = "browser-story-key"
 
     @Test(.timeLimit(.minutes(8))) func aSupportLeadWorksTheInbox() async throws {

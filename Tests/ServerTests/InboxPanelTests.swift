@@ -7,10 +7,11 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The inbox's pages and actions at the router: what a member of staff sees of each chat,
 /// what their replies and switches do, and every bad input answered with a 4xx.
-@Suite("Admin: the inbox")
+@Suite("Admin: the inbox", .machineShare)
 struct InboxPanelTests {
     static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
@@ -252,7 +253,8 @@ struct InboxPanelTests {
 
 /// The panel's voice player against the fake Telegram: the file is fetched through the Bot
 /// API (`getFile`, then the download) when it is played.
-@Suite("Admin: voice from Telegram") struct InboxVoiceTests {
+@Suite("Admin: voice from Telegram", .machineShare)
+struct InboxVoiceTests {
     @Test func aTelegramVoiceNotePlaysInThePanel() async throws {
         let databasePath = Mutex("")
         try await ChannelFakes.withServer(configure: { configuration in

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Server
 import TestServers
 import Testing
+import TestSupport
 
 /// Nothing an Instagram customer sends is lost on the way to staff, on the router with
 /// recording fakes: files the server does not keep reach the group by their link, and what
@@ -11,7 +12,8 @@ import Testing
 /// id as `platformMessageId`. Photos are fetched from a fake Brevo file server on loopback,
 /// as the server fetches them over HTTP. (Telegram's attachments need Telegram's updates:
 /// `CustomerAttachmentsTests`.)
-@Suite("Instagram attachments reach staff") struct InstagramAttachmentsTests {
+@Suite("Instagram attachments reach staff", .machineShare)
+struct InstagramAttachmentsTests {
     /// Runs `body` with a fake Brevo serving files on loopback (nothing else is asked of it).
     func withFileServer(_ body: (FakeBrevoServer) async throws -> Void) async throws {
         let files = FakeBrevoServer()

@@ -5,6 +5,7 @@ import Server
 import Storage
 import TestServers
 import Testing
+import TestSupport
 
 /// Instagram DMs through Brevo Conversations, answered by the assistant, against fake
 /// Brevo, OpenAI and Telegram on loopback: the requests the Brevo and OpenAI adapters make,
@@ -12,7 +13,8 @@ import Testing
 /// the Telegram group. The webhook's own behaviour (replays, echoes, bad bodies), the
 /// hand-off to staff and Brevo outages are tested on the router with recording fakes
 /// (`InstagramWebhookTests`); how the Brevo client classifies failures, in `ChannelsTests`.
-@Suite("Instagram through Brevo", .serialized) struct InstagramTests {
+@Suite("Instagram through Brevo", .serialized, .machineShare)
+struct InstagramTests {
     func chats(_ client: some TestClientProtocol, _ fakes: ChannelFakes) async throws -> [[String: Any]] {
         try await client.execute(uri: "/api/chats?source=instagram", method: .get, headers: fakes.authorized).json["chats"] as? [[String: Any]] ?? []
     }

@@ -7,12 +7,14 @@ import Server
 import Storage
 import TestServers
 import Testing
+import TestSupport
 
 /// Instagram DMs through Brevo Conversations, on the router: the webhook is an HTTP input,
 /// and the replies go to recording fakes (Brevo, the staff group, the assistant). The
 /// assistant's own protocol (memory, vision, voice, timeouts) and staff answering from
 /// the Telegram group stay in `InstagramTests`, against fakes on loopback.
-@Suite("Instagram through Brevo, on the router") struct InstagramWebhookTests {
+@Suite("Instagram through Brevo, on the router", .machineShare)
+struct InstagramWebhookTests {
     @Test func theAssistantAnswersTextAndVoiceAndItsMemoryIsCommittedWithEachRun() async throws {
         let ports = TestPorts()
         ports.assistant.transcribing { audio in audio.fileName == "voice.ogg" ? "Where is my parcel?" : "" }

@@ -7,7 +7,8 @@ import Testing
 /// deployment does) and started again on the same files: the accepted message still
 /// reaches Telegram, a photo cut off by the crash leaves no file, and an app connected by
 /// long-polling comes back by itself.
-@Suite("Kill and restart", .serialized) struct KillRestartTests {
+@Suite("Kill and restart", .serialized, .machineShare)
+struct KillRestartTests {
     func startServer(_ binary: String, harness: ServerHarness, telegramURL: String, token: String, name: String) throws -> ServerProcess {
         var environment = ServerProcess.environment(harness, port: try ServerProcess.freePort())
         environment.merge([

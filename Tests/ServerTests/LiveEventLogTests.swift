@@ -3,9 +3,10 @@ import NIOCore
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The live stream's log: a slow subscriber is never silently skipped past events.
-@Suite("Live event log")
+@Suite("Live event log", .machineShare)
 struct LiveEventLogTests {
     private func drafts(_ count: Int, chat: String = "1") -> [LiveDraft] {
         (0..<count).map { index in

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// Lines written by the server's log handlers, kept for a test to read.
 final class CapturedLog: Sendable {
@@ -15,7 +16,7 @@ final class CapturedLog: Sendable {
 }
 
 /// The log handlers of `replyflow serve`: the text and JSON formats, and redaction.
-@Suite("Log handlers")
+@Suite("Log handlers", .machineShare)
 struct LogHandlerTests {
     @Test("text lines carry the logger's metadata, sorted, with the line's own winning, as StreamLogHandler writes them")
     func textLines() {

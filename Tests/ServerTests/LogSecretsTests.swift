@@ -8,13 +8,14 @@ import TestServers
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// No secret in any log line: the server runs with distinctive secrets against services
 /// that fail the way real ones do (an error page that quotes the request's path, which for
 /// Telegram holds the bot token), through start-up, Telegram polls, deliveries, the AI, a
 /// failed sign-in and the webhooks, at `LOG_LEVEL=trace`, in both formats; in process
 /// (every line through a capturing output) and as the real `replyflow serve`.
-@Suite("No secret in the log", .serialized)
+@Suite("No secret in the log", .serialized, .machineShare)
 struct LogSecretsTests {
     static let botToken = "7000000001:AAHsecretBotTokenValue_abcdefghijklmn"
     static let apiKey = "api-key-SECRET-31415926"

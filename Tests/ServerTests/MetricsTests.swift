@@ -6,8 +6,9 @@ import HummingbirdTesting
 import Testing
 
 @testable import Server
+import TestSupport
 
-@Suite("GET /metrics: Prometheus text through swift-metrics, behind the API key or on its own address")
+@Suite("GET /metrics: Prometheus text through swift-metrics, behind the API key or on its own address", .machineShare)
 struct MetricsTests {
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 

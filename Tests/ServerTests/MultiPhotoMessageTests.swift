@@ -3,11 +3,13 @@ import Hummingbird
 import HummingbirdTesting
 import Server
 import Testing
+import TestSupport
 
 /// A message with several photos reaches the app whole: a history item carries one
 /// `photo_url`, so each photo is an item of its own (the text on the first), in the
 /// history, in socket.io's `new_message` and on the `/api`, in the order they were sent.
-@Suite("Messages with several photos", .serialized) struct MultiPhotoMessageTests {
+@Suite("Messages with several photos", .serialized, .machineShare)
+struct MultiPhotoMessageTests {
     /// Three different images, so their order can be told apart (bytes after a PNG's end are read past).
     static let photos: [[UInt8]] = (1...3).map { tinyPNG + Array("photo \($0)".utf8) }
 

@@ -9,7 +9,7 @@ import Testing
 /// Photos of `POST /send_message` are read as they arrive, into the uploads folder: a
 /// refused message leaves nothing there, and an oversized photo is refused before the
 /// rest of the body is read.
-@Suite("Multipart uploads")
+@Suite("Multipart uploads", .machineShare)
 struct MultipartUploadTests {
     private func entries(_ directory: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// `LOG_FORMAT` and `RETENTION_DAYS_*`: defaults, values, and one clear line for a bad one.
-@Suite("Configuration: log format and retention")
+@Suite("Configuration: log format and retention", .machineShare)
 struct OperationsSettingsTests {
     @Test("by default the log is text and everything is kept forever")
     func defaults() throws {

@@ -2,6 +2,7 @@ import Synchronization
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// A value the test's concurrent closures share.
 private final class Shared<Value: Sendable>: Sendable {
@@ -12,7 +13,8 @@ private final class Shared<Value: Sendable>: Sendable {
 
 /// The lanes that keep each chat's inputs in order (the engine's runs, the Telegram
 /// dispatcher's updates) while other chats go on.
-@Suite("Ordered lanes") struct OrderedLanesTests {
+@Suite("Ordered lanes", .machineShare)
+struct OrderedLanesTests {
     struct Counts: Sendable {
         var now = 0
         var most = 0

@@ -5,11 +5,13 @@ import Hummingbird
 import HummingbirdTesting
 import Server
 import Testing
+import TestSupport
 
 /// Pushes through the push port, on the router with a recording push sender. The default
 /// flows push a staff reply from the Telegram group (`WholeStoryTests`, on loopback); here
 /// a flow pushes every app message, so no Telegram update is needed.
-@Suite("Pushes to the user's devices") struct PushDeliveryTests {
+@Suite("Pushes to the user's devices", .machineShare)
+struct PushDeliveryTests {
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
     func json(_ object: [String: Any]) -> ByteBuffer {

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The per-user and per-address limits: at most `limit` requests in any 60 seconds.
-@Suite("Rate limiter: a sliding 60-second window")
+@Suite("Rate limiter: a sliding 60-second window", .machineShare)
 struct RateLimiterTests {
     /// 1_767_261_600 is 10:00:00 UTC: `at(59)` is the last second of a calendar minute.
     private func limiter(_ limit: Int) -> (RateLimiter, TestClock) {

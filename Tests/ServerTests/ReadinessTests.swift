@@ -5,8 +5,9 @@ import HummingbirdTesting
 import Testing
 
 @testable import Server
+import TestSupport
 
-@Suite("GET /ready: 200 only when the database takes writes and flows are loaded")
+@Suite("GET /ready: 200 only when the database takes writes and flows are loaded", .machineShare)
 struct ReadinessTests {
     @Test("a server with its database and flows is ready; /health stays as the seed has it")
     func ready() async throws {

@@ -5,9 +5,10 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// `RETENTION_DAYS_*`: the background service that deletes old rows, on a test clock.
-@Suite("Retention service")
+@Suite("Retention service", .machineShare)
 struct RetentionServiceTests {
     static let day = 86_400.0
 

@@ -1,12 +1,14 @@
 import Foundation
 import TestServers
 import Testing
+import TestSupport
 
 /// A second `replyflow serve` started by mistake on the port of one already running (its
 /// own database, so the per-database lock does not stop it): it must fail with the
 /// port-in-use line before telling Telegram anything, or it would take the running
 /// server's webhook (or its updates) away on its way out.
-@Suite("A second server on a port in use", .serialized) struct SecondServerTests {
+@Suite("A second server on a port in use", .serialized, .machineShare)
+struct SecondServerTests {
     @Test(.timeLimit(.minutes(1)), arguments: ["polling", "webhook"]) func itStopsBeforeTouchingTelegram(mode: String) async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let runningHarness = try ServerHarness()

@@ -6,10 +6,12 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The seed server's HTTP API with no outside services configured: every field, status
 /// and error the apps in the field depend on.
-@Suite("Seed HTTP API") struct SeedAPITests {
+@Suite("Seed HTTP API", .machineShare)
+struct SeedAPITests {
     func json(_ object: [String: Any]) -> ByteBuffer {
         ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
     }

@@ -3,10 +3,12 @@ import NIOCore
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The `send_message` answer is written into a fixed frame: it must still be the seed's
 /// JSON, field for field, whatever the photo URL holds.
-@Suite("send_message response") struct SendMessageResponseTests {
+@Suite("send_message response", .machineShare)
+struct SendMessageResponseTests {
     private func object(_ response: SendMessageResponse) throws -> [String: Any] {
         #expect(response.response.headers[.contentType] == "application/json; charset=utf-8")
         return try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])

@@ -6,12 +6,14 @@ import HummingbirdTesting
 import Server
 import Storage
 import Testing
+import TestSupport
 
 /// What reaches the staff group from the app, on the router with a recording staff group:
 /// photos as a photo or an album, long texts split, failed parts retried without repeats,
 /// and deliveries left pending by a stopped server. (Staff replies coming back need
 /// Telegram's updates: `TelegramRelayTests`, against a fake Telegram on loopback.)
-@Suite("Seed messages reach the staff group") struct StaffGroupDeliveryTests {
+@Suite("Seed messages reach the staff group", .machineShare)
+struct StaffGroupDeliveryTests {
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
     func json(_ object: [String: Any]) -> ByteBuffer {

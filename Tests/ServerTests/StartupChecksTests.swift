@@ -10,7 +10,8 @@ import Testing
 
 /// Settings that used to be accepted and then failed on every request (or were retried
 /// forever) stop start-up with one line naming the setting.
-@Suite("Start-up checks") struct StartupChecksTests {
+@Suite("Start-up checks", .machineShare)
+struct StartupChecksTests {
     func startupError(_ harness: ServerHarness) -> String? {
         do {
             _ = try harness.build()
@@ -155,7 +156,8 @@ enum SQLiteWriter {
 
 /// The same mistakes given to the real `replyflow serve`: a non-zero exit and one line
 /// naming the setting, not a stack of migration SQL or a Foundation error code.
-@Suite("Start-up lines", .serialized) struct StartupLineTests {
+@Suite("Start-up lines", .serialized, .machineShare)
+struct StartupLineTests {
     static let cases = ["TRUSTED_PROXIES", "TELEGRAM_WEBHOOK_URL", "UPLOADS_DIR", "FCM_SERVICE_ACCOUNT_PATH", "DATABASE_PATH"]
 
     @Test(.timeLimit(.minutes(1)), arguments: cases) func aBadSettingIsOneLineAndAFailedExit(setting: String) async throws {

@@ -4,11 +4,13 @@ import HummingbirdTesting
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// `/api/stream` seen by a real SSE client (sseclient-py): updates as they happen, the
 /// filters, a reconnect with `Last-Event-ID` that misses nothing, and the token for
 /// `EventSource`.
-@Suite("Live stream", .serialized) struct StreamTests {
+@Suite("Live stream", .serialized, .machineShare)
+struct StreamTests {
     let key = "stream-key"
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 

@@ -2,10 +2,12 @@ import Foundation
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// Stream tokens hold nothing per process: whichever instance sharing `API_KEY` issued a
 /// token, every other accepts it until it expires, and nothing else passes.
-@Suite("Stream tokens") struct StreamTokensTests {
+@Suite("Stream tokens", .machineShare)
+struct StreamTokensTests {
     @Test func aTokenFromOneInstanceOpensTheStreamOnAnother() {
         let clock = TestClock()
         let issuing = StreamTokens(apiKey: "shared-key", clock: clock.function)

@@ -6,10 +6,11 @@ import Synchronization
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The dispatcher behind long polling and the webhook: chats side by side, each chat in
 /// order, the inbox's leftovers first, failures retried and then kept, not lost.
-@Suite("Telegram dispatcher", .timeLimit(.minutes(2)))
+@Suite("Telegram dispatcher", .timeLimit(.minutes(2)), .machineShare)
 struct TelegramDispatcherTests {
     private func update(_ id: Int64, chat: Int64) -> TelegramUpdate {
         let json =

@@ -5,11 +5,13 @@ import Server
 import Storage
 import TestServers
 import Testing
+import TestSupport
 
 /// Customers writing to the bot directly (fake Telegram and fake OpenAI on loopback): the
 /// assistant answers in the same chat, voice is downloaded and transcribed, photos go to
 /// the vision model, and with auto mode off staff answer through the `/api`.
-@Suite("Telegram private chats", .serialized) struct TelegramPrivateChatTests {
+@Suite("Telegram private chats", .serialized, .machineShare)
+struct TelegramPrivateChatTests {
     static let customer: Int64 = 555_000_111
 
     func privateMessage(

@@ -6,12 +6,14 @@ import Server
 import Storage
 import TestServers
 import Testing
+import TestSupport
 
 /// The server against a fake Telegram on loopback: how staff replies come back (Telegram's
 /// updates, polled or by webhook), the requests the staff group adapter makes, and topics.
 /// What reaches the group from the app, with retries and restarts, is tested on the router
 /// with a recording staff group (`StaffGroupDeliveryTests`).
-@Suite("Telegram relay", .serialized) struct TelegramRelayTests {
+@Suite("Telegram relay", .serialized, .machineShare)
+struct TelegramRelayTests {
     static let group: Int64 = -1_001_234_567_890
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 

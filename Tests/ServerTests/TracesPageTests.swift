@@ -7,11 +7,12 @@ import Storage
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The traces page ("why didn't it fire?") at the router: who may see it, its filters on
 /// known traces, the links to each row's chat and flow, paging, refusals of bad filter
 /// values (400, never 500), and customer text escaped.
-@Suite("Admin: the traces page")
+@Suite("Admin: the traces page", .machineShare)
 struct TracesPageTests {
     static let forward = "Forward app messages to staff"
     static let autoReply = "Assistant auto-reply"

@@ -2,12 +2,14 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Testing
+import TestSupport
 
 /// The README's "try it by hand", done as a person would: `replyflow-fakes` started first,
 /// `replyflow serve` on the settings it wrote, the fake's printed lines read for the
 /// `message_id` to answer, and the fake told over HTTP what Telegram should deliver. The
 /// answer reaches the app's history, by `getUpdates` and by the webhook.
-@Suite("Trying it by hand", .serialized) struct TryItByHandTests {
+@Suite("Trying it by hand", .serialized, .machineShare)
+struct TryItByHandTests {
     static let group = "-1001000000001"
 
     @Test(.timeLimit(.minutes(2))) func byPollingStaffRepliesReachTheAppAndCustomersTheAI() async throws {

@@ -6,11 +6,13 @@ import Server
 import Storage
 import TestServers
 import Testing
+import TestSupport
 
 /// The seed server's whole story, end to end, with fake Telegram and FCM on loopback and
 /// python-socketio as the app's chat screen: register a device, join the room, write,
 /// get the staff reply as a push, a `new_message` and in the history.
-@Suite("Whole story", .serialized) struct WholeStoryTests {
+@Suite("Whole story", .serialized, .machineShare)
+struct WholeStoryTests {
     static let group: Int64 = -1_009_876_543_210
     let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 

@@ -1,8 +1,9 @@
 import Testing
 
 @testable import SocketIO
+import TestSupport
 
-@Suite("JSONValue parsing and serialization")
+@Suite("JSONValue parsing and serialization", .machineShare)
 struct JSONValueTests {
     @Test func serializesCompactlyWithSortedKeys() {
         let value: JSONValue = ["b": [1, 2.5, true, nil], "a": "x", "c": ["nested": -3]]

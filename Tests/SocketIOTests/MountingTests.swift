@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Testing
 
 @testable import SocketIO
+import TestSupport
 
 /// The application's own request context, as in the `addRoutes(to:)` documentation.
 struct AppRequestContext: RequestContext, WebSocketRequestContext {
@@ -15,7 +16,7 @@ struct AppRequestContext: RequestContext, WebSocketRequestContext {
     }
 }
 
-@Suite("Mounting into an application")
+@Suite("Mounting into an application", .machineShare)
 struct MountingTests {
     /// One router and one Application with a custom context serve ordinary routes and
     /// Socket.IO side by side; running the server as a service closes its connections on

@@ -1,8 +1,9 @@
 import Testing
 
 @testable import SocketIO
+import TestSupport
 
-@Suite("Engine.IO packets and polling payloads")
+@Suite("Engine.IO packets and polling payloads", .machineShare)
 struct EnginePacketTests {
     @Test func decodesEveryTextType() throws {
         #expect(try EnginePacket(text: "0{}") == .open("{}"))
@@ -37,7 +38,7 @@ struct EnginePacketTests {
     }
 }
 
-@Suite("Socket.IO packets")
+@Suite("Socket.IO packets", .machineShare)
 struct SocketPacketTests {
     @Test func decodesConnectPackets() throws {
         #expect(try SocketPacket.decode("0") == SocketPacket(kind: .connect))

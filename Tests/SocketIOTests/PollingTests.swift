@@ -2,9 +2,10 @@ import Foundation
 import Testing
 
 @testable import SocketIO
+import TestSupport
 
 /// Engine.IO over real loopback HTTP long-polling.
-@Suite("HTTP long-polling")
+@Suite("HTTP long-polling", .machineShare)
 struct PollingTests {
     @Test func handshakeAnnouncesSessionAndTimings() async throws {
         try await withSocketIOServer(configuration: SocketIOConformanceHandlers.configuration) { port, _ in

@@ -5,7 +5,7 @@ import Testing
 @testable import SocketIO
 
 /// Runs a real Socket.IO client (python-socketio) against the conformance handlers.
-@Suite("python-socketio client")
+@Suite("python-socketio client", .machineShare)
 struct PythonClientTests {
     static let script = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()

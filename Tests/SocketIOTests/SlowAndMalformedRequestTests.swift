@@ -6,7 +6,8 @@ import Testing
 /// A server built with `HTTPServerBuilder.socketIO` leaves no connection hanging: a request it
 /// cannot parse is answered, half a request and an idle connection are closed after their
 /// timeouts, and live polling and WebSocket sessions outlast them.
-@Suite struct SlowAndMalformedRequestTests {
+@Suite(.machineShare)
+struct SlowAndMalformedRequestTests {
     /// Short of the 30 s a hang would take; long enough for a full suite stalling this
     /// process's two threads for seconds at a time.
     static let patience = Duration.seconds(10)

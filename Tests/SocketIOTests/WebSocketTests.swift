@@ -3,9 +3,10 @@ import Hummingbird
 import Testing
 
 @testable import SocketIO
+import TestSupport
 
 /// Engine.IO / Socket.IO over real loopback WebSockets.
-@Suite("WebSocket transport and Socket.IO semantics")
+@Suite("WebSocket transport and Socket.IO semantics", .machineShare)
 struct WebSocketTests {
     @Test func openConnectEchoAckAndBinary() async throws {
         try await withSocketIOServer { port, _ in

@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
 // A flush writes plain inserts several rows per statement. These tests hold it to what a
 // row-by-row flush writes: every row, in order per table, and nothing held back from a
@@ -24,7 +25,7 @@ private func flush(_ writes: [PendingWrite], into database: ReplyflowDatabase) t
     }
 }
 
-@Suite("Multi-row inserts of a flush")
+@Suite("Multi-row inserts of a flush", .machineShare)
 struct BatchedStatementsTests {
     @Test("full and part batches: every message lands once, with its own values", arguments: [1, 31, 32, 33, 70])
     func everyRowLands(count: Int) throws {

@@ -338,7 +338,7 @@ private func randomCalls(seed: UInt64, count: Int) -> [StateCall] {
 
 // MARK: Tests
 
-@Suite("BufferedStateStore: the same answers and the same file as DirectStateStore")
+@Suite("BufferedStateStore: the same answers and the same file as DirectStateStore", .machineShare)
 struct BufferedStateStoreEquivalenceTests {
     @Test("every call answers as DirectStateStore does, and finish() leaves the same rows", arguments: BufferTuning.all)
     func scenarioMatchesSQLite(tuning: BufferTuning) throws {
@@ -412,7 +412,7 @@ struct BufferedStateStoreEquivalenceTests {
     }
 }
 
-@Suite("BufferedStateStore: reads from memory and from SQLite")
+@Suite("BufferedStateStore: reads from memory and from SQLite", .machineShare)
 struct BufferedStateStoreReadTests {
     @Test("before any flush, reads answer from memory (and with small flushes, from both)", arguments: [1, 3, 1_000_000])
     func readsBeforeFlush(flushThreshold: Int) throws {
@@ -619,7 +619,7 @@ struct BufferedStateStoreReadTests {
     }
 }
 
-@Suite("BufferedStateStore: a database that already holds state")
+@Suite("BufferedStateStore: a database that already holds state", .machineShare)
 struct BufferedStateStoreReopenTests {
     /// The first run's calls.
     private static func firstRun(_ store: any StateCalls) {

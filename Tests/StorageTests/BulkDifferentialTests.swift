@@ -46,7 +46,7 @@ private func tableRows(_ database: ReplyflowDatabase) throws -> [String: [[Datab
     }
 }
 
-@Suite("Bulk writer against per-run commits")
+@Suite("Bulk writer against per-run commits", .machineShare)
 struct BulkDifferentialTests {
     @Test("the same events leave the same rows in every state table, whatever the bulk writer's tuning", arguments: [11, 12, 13] as [UInt64], BufferTuning.all)
     func sameRows(seed: UInt64, tuning: BufferTuning) async throws {

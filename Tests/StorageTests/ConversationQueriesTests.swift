@@ -3,10 +3,12 @@ import Foundation
 import GRDB
 import Storage
 import Testing
+import TestSupport
 
 /// Paging of `GET /api/chats`: pages in the newer half are read from the newest end, pages
 /// in the older half from the oldest end; both must give the same order and totals.
-@Suite("Conversation pages") struct ConversationQueriesTests {
+@Suite("Conversation pages", .machineShare)
+struct ConversationQueriesTests {
     @Test(arguments: [1, 4, 5, 23, 50])
     func pagesTogetherAreEveryChatNewestFirst(perPage: Int) async throws {
         let path = temporaryDatabasePath()

@@ -4,8 +4,9 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
-@Suite("Customer erasure")
+@Suite("Customer erasure", .machineShare)
 struct CustomerErasureTests {
     /// A database file and an uploads folder holding three customers to erase, one per
     /// channel, and three to keep.

@@ -5,8 +5,9 @@ import Synchronization
 import Testing
 
 @testable import Storage
+import TestSupport
 
-@Suite("Backups: a consistent copy while the server writes, and a restore that refuses what would lose data")
+@Suite("Backups: a consistent copy while the server writes, and a restore that refuses what would lose data", .machineShare)
 struct DatabaseBackupTests {
     private static let at = Date(timeIntervalSince1970: 1_795_600_000)
 

@@ -3,6 +3,7 @@ import Testing
 
 @testable import Flows
 @testable import Storage
+import TestSupport
 
 // The runtime's state in SQLite: every `FlowStateStore` method must round-trip, in an
 // in-memory database and in a file that survives being closed and reopened.
@@ -38,7 +39,7 @@ func temporaryDatabasePath() -> String {
 
 private let t0 = Date(timeIntervalSince1970: 1_795_600_000)
 
-@Suite("DirectStateStore: each method round-trips")
+@Suite("DirectStateStore: each method round-trips", .machineShare)
 struct DirectStateStoreTests {
     @Test("noteUser returns how many inbound messages the user sent before", arguments: DatabaseKind.allCases)
     func noteUser(kind: DatabaseKind) throws {
@@ -206,7 +207,7 @@ struct DirectStateStoreTests {
     }
 }
 
-@Suite("DirectStateStore: a database file")
+@Suite("DirectStateStore: a database file", .machineShare)
 struct SQLiteFileTests {
     @Test("state written to a file is there after reopening it; reopening runs no migration twice")
     func persistsAcrossReopen() throws {

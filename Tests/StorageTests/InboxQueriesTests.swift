@@ -4,11 +4,13 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
 /// The inbox's read model: what the commit's trigger keeps per conversation (last message,
 /// waiting, unread), the chat list's filters and keyset pages, a conversation's messages
 /// with their delivery, and the runs behind a chat.
-@Suite("Inbox queries") struct InboxQueriesTests {
+@Suite("Inbox queries", .machineShare)
+struct InboxQueriesTests {
     static let t0 = Date(timeIntervalSince1970: 1_795_600_000)
 
     func message(

@@ -4,10 +4,12 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
 /// Migration v11 on a database written by the version before it: a message stored with
 /// several photos kept only the first, the rest were named only by its staff-group forward.
-@Suite("Migration v11: one message per photo") struct OneMessagePerPhotoTests {
+@Suite("Migration v11: one message per photo", .machineShare)
+struct OneMessagePerPhotoTests {
     /// A message row as v10 wrote it.
     private func message(
         _ db: Database, user: String, source: String = "app", direction: String = "user", text: String, at: Double, photo: String? = nil,

@@ -4,8 +4,9 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
-@Suite("OutboxStore: what a restart finds")
+@Suite("OutboxStore: what a restart finds", .machineShare)
 struct OutboxStoreTests {
     @Test("the parts a delivery already sent are kept with its row: after a restart it resumes after them")
     func partsSentSurviveARestart() async throws {

@@ -4,8 +4,9 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
-@Suite("ReplyflowDatabase: connection settings")
+@Suite("ReplyflowDatabase: connection settings", .machineShare)
 struct ReplyflowDatabaseTests {
     @Test("a durable file maps pages for its readers only: a writer mapping it counted the file as resident memory")
     func onlyReadersMapTheFile() throws {

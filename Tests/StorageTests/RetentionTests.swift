@@ -3,8 +3,9 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
-@Suite("Retention: old rows deleted in small batches")
+@Suite("Retention: old rows deleted in small batches", .machineShare)
 struct RetentionTests {
     let now = Date(timeIntervalSince1970: 1_767_261_600)
     let day = 86_400.0

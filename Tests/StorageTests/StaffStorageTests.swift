@@ -3,8 +3,9 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
-@Suite("Storage: staff accounts, sessions, audit log")
+@Suite("Storage: staff accounts, sessions, audit log", .machineShare)
 struct StaffStorageTests {
     let start = Date(timeIntervalSince1970: 1_767_261_600)
     let limits = StaffSessionLimits(idle: 3600, absolute: 12 * 3600)

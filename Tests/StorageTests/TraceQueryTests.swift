@@ -4,10 +4,12 @@ import GRDB
 import Testing
 
 @testable import Storage
+import TestSupport
 
 /// "Why didn't it fire?": the traces query the panel's traces page and `replyflow traces`
 /// share, on rows written by the server's own commit path, and its filters as people type them.
-@Suite("Trace queries") struct TraceQueryTests {
+@Suite("Trace queries", .machineShare)
+struct TraceQueryTests {
     static let t0 = Date(timeIntervalSince1970: 1_795_600_000)
 
     /// Commits one run's trace as the server does (one row per flow, or one without a flow).

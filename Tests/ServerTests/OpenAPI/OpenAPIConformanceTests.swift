@@ -7,13 +7,15 @@ import TestServers
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The running server, held to `openapi/openapi.json`: every documented operation is
 /// called with a valid request (on a live server, with a fake Telegram for the webhook),
 /// and each answer must have a documented status and content type and a body that fits
 /// the operation's response schema. An operation added to the document without a call
 /// here fails the test, so none is left unchecked.
-@Suite("OpenAPI conformance", .serialized) struct OpenAPIConformanceTests {
+@Suite("OpenAPI conformance", .serialized, .machineShare)
+struct OpenAPIConformanceTests {
     static let key = "conformance-key-789"
     static let brevoSecret = "brevo-secret-for-conformance-0123"
     static let telegramSecret = "telegram-secret-for-conformance"

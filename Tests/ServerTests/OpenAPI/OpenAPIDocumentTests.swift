@@ -5,10 +5,12 @@ import OpenAPIKit
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// `openapi/openapi.json` is a valid OpenAPI 3.1 document, the server carries it byte for
 /// byte, and serves it at `GET /openapi.json`.
-@Suite("OpenAPI document") struct OpenAPIDocumentTests {
+@Suite("OpenAPI document", .machineShare)
+struct OpenAPIDocumentTests {
     @Test func theFileIsAValidOpenAPI31Document() throws {
         let spec = try OpenAPISpec()
         #expect(spec.document.openAPIVersion.rawValue.hasPrefix("3.1"))

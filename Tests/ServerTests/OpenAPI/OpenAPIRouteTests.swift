@@ -3,11 +3,13 @@ import Hummingbird
 import Testing
 
 @testable import Server
+import TestSupport
 
 /// The description cannot drift from the router: every route the server registers is
 /// documented, and every documented operation is a route. The admin panel (`/admin`) is
 /// left out: it is HTML for browsers, not an API.
-@Suite("OpenAPI routes") struct OpenAPIRouteTests {
+@Suite("OpenAPI routes", .machineShare)
+struct OpenAPIRouteTests {
     @Test func everyRouteIsDocumentedAndEveryDocumentedRouteIsARoute() throws {
         var harness = try ServerHarness()
         defer { harness.remove() }

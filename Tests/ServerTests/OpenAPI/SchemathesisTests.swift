@@ -13,7 +13,8 @@ import Testing
 ///
 /// Without schemathesis installed the test says so and passes, except under `CI`
 /// (which `.ci/run` sets, after installing it), where it fails.
-@Suite("schemathesis", .serialized) struct SchemathesisTests {
+@Suite("schemathesis", .serialized, .machineShare)
+struct SchemathesisTests {
     static let key = "schemathesis-key-321"
     /// The checks that hold the server to the description.
     static let checks = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]

@@ -100,6 +100,20 @@ class Story:
             return True
         self.wait("to click " + what, attempt)
 
+    def type_and_enter(self, what, css, text):
+        """Types `text` into a field found afresh and presses Enter there; starts again
+        when a live update replaced the field meanwhile (a stale element never got the key)."""
+        def attempt():
+            field = self.find(css)
+            if field.get_attribute("value") != text:
+                field.clear()
+                field.send_keys(text)
+                if field.get_attribute("value") != text:
+                    return None
+            field.send_keys(Keys.ENTER)
+            return True
+        self.wait("to type and send " + what, attempt)
+
     def find(self, css):
         return self.driver.find_element(By.CSS_SELECTOR, css)
 
@@ -263,9 +277,7 @@ class Story:
         self.wait("the staff banner", lambda: "Give back" in self.find("#toggle-auto").text)
 
         step("reply; Enter sends")
-        reply = self.find("#reply")
-        reply.send_keys("Your order ships today")
-        reply.send_keys(Keys.ENTER)
+        self.type_and_enter("the reply", "#reply", "Your order ships today")
         self.wait("the reply in the conversation",
                   lambda: any("Your order ships today" in item.text for item in self.finds("#messages li.message")))
         chat_id = self.find("#chats li.current").get_attribute("data-chat-id")

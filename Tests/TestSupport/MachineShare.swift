@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// Lets only a few tests that start servers, clients or child processes run at once.
+///
+/// Swift Testing starts every test of the process together. With some 130 servers
+/// sharing two cores, each test's wall clock stretches by the work of all the others,
+/// and a test's own deadline (a socket.io ping, a retry, "reached in time") passes while
+/// it waits for a core. With this trait on a suite, its tests take a share of the machine
+/// first: at most `width` run at once, the rest wait before their clocks start.
+public struct MachineShare: TestTrait, SuiteTrait, TestScoping {
+    /// How many such tests run at once: enough to keep two cores busy while some wait
+    /// on timers, few enough that none waits seconds for a core.
+    public static let width = max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
+
+    public var isRecursive: Bool { true }
+
+    public func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        // A test inside two marked suites takes one share, not two.
+        if Self.held {
+            try await function()
+            return
+        }
+        await Self.shares.acquire()
+        defer { Self.shares.release() }
+        try await Self.$held.withValue(true) { try await function() }
+    }
+
+    @TaskLocal private static var held = false
+    private static let shares = AsyncSemaphore(count: width)
+}
+
+extension Trait where Self == MachineShare {
+    /// The test (or every test of the suite) runs only while it holds a share of the
+    /// machine; see `MachineShare`.
+    public static var machineShare: Self { MachineShare() }
+}
+
+/// A counting semaphore whose waiters suspend instead of blocking a thread.
+final class AsyncSemaphore: @unchecked Sendable {
+    private let lock = NSLock()
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) { available = count }
+
+    func acquire() async {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if available > 0 {
+                available -= 1
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
+
+    func release() {
+        lock.lock()
+        if waiters.isEmpty {
+            available += 1
+            lock.unlock()
+        } else {
+            let next = waiters.removeFirst()
+            lock.unlock()
+            next.resume()
+        }
+    }
+}
