@@ -44,14 +44,15 @@ public enum ReplyflowServer {
     /// Builds the application; throws `StartupError` for configuration problems.
     /// `ports`, when given, replaces the outside services the configuration would make
     /// (tests pass recording fakes); Telegram updates still come in through the
-    /// configured Telegram client.
+    /// configured Telegram client. `leadership` says whether this server is the one of its
+    /// database that polls Telegram; by default it is (`SoleServer`).
     public static func buildApplication(
         configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init, ports: ServerPorts? = nil,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        leadership: any Leadership = SoleServer(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> ServerApp {
         // Refused before anything is opened: serving on PostgreSQL is the next step (docs/scaling.md).
         if let url = configuration.databaseURL { throw StartupError.postgresNotFinished(url) }
-        let services = try buildServices(configuration: configuration, logger: logger, clock: clock, ports: ports)
+        let services = try buildServices(configuration: configuration, logger: logger, clock: clock, ports: ports, leadership: leadership)
         let router = buildRouter(services, configuration: configuration, clock: clock, logger: logger)
         // Telegram is told nothing (webhook set or deleted, updates taken) before every
         // address is bound: see `ListeningGate`.
@@ -78,7 +79,7 @@ public enum ReplyflowServer {
                 background.append(
                     TelegramPoller(
                         telegram: telegram.client, dispatcher: telegram.dispatcher, inbox: telegram.inbox, queries: services.queries,
-                        timeout: configuration.telegramPollTimeout, listening: listening, logger: logger))
+                        timeout: configuration.telegramPollTimeout, listening: listening, leadership: telegram.leadership, logger: logger))
             }
         }
         // Closes every socket.io connection on shutdown, so clients reconnect elsewhere.
@@ -141,13 +142,16 @@ public enum ReplyflowServer {
         var inbox: TelegramInbox
         var dispatcher: TelegramDispatcher
         var webhookSecret: String
+        /// Whether this server is the one that polls (see `LeaderRole.telegramPoller`).
+        var leadership: any Leadership
     }
 
     /// Opens the database and the uploads folder, makes the service clients (each
     /// unconfigured one says so in the log), the engine, the outbox worker, socket.io and
     /// the live stream's publisher.
     static func buildServices(
-        configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, ports given: ServerPorts?
+        configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, ports given: ServerPorts?,
+        leadership: any Leadership = SoleServer()
     ) throws -> Services {
         let flows = try loadFlows(configuration.flowsDirectory)
         if flows.flows.isEmpty {
@@ -264,7 +268,7 @@ public enum ReplyflowServer {
             let inbox = TelegramInbox(database: database)
             telegramInput = TelegramInput(
                 client: telegram, inbox: inbox, dispatcher: TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle),
-                webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret())
+                webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret(), leadership: leadership)
         }
         return Services(
             database: database, metrics: metrics, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,

@@ -180,21 +180,4 @@ struct PostgresRunStoreTests {
             }
         }
     }
-
-    /// Runs `body`, failing the test with `message` if it takes longer than `seconds`.
-    private func withTimeLimit(seconds: Double, _ message: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await body()
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                return false
-            }
-            let finished = try await group.next() ?? false
-            group.cancelAll()
-            #expect(finished, "\(message)")
-        }
-    }
 }

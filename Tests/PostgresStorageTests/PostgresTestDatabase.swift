@@ -1,4 +1,5 @@
 import Logging
+import Testing
 import PostgresStorage
 import TestSupport
 
@@ -23,3 +24,20 @@ struct PostgresTestDatabase {
 
 /// What the PostgreSQL suites say when they are skipped (see `PostgresCluster.skipReason`).
 let postgresMissing = PostgresCluster.skipReason != nil
+
+/// Runs `body`, failing the test with `message` if it takes longer than `seconds`.
+func withTimeLimit(seconds: Double, _ message: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            try await body()
+            return true
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return false
+        }
+        let finished = try await group.next() ?? false
+        group.cancelAll()
+        #expect(finished, "\(message)")
+    }
+}

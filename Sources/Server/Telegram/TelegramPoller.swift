@@ -8,6 +8,9 @@ import Storage
 /// the inbox, confirmed to Telegram by the next offset, and handed to the dispatcher,
 /// which handles it chat by chat while polling goes on (`TelegramDispatcherService`
 /// handles what a crash or a shutdown left in the inbox at the next start).
+///
+/// Only the leader among the servers of a database polls (`LeaderRole.telegramPoller`):
+/// a new leader resumes from the offset stored in the database.
 struct TelegramPoller: Service {
     let telegram: TelegramClient
     let dispatcher: TelegramDispatcher
@@ -17,6 +20,7 @@ struct TelegramPoller: Service {
     /// Opens once the server listens: polling in place of a running server (whose port
     /// this one then fails to get) would take its updates and drop its webhook.
     let listening: ListeningGate
+    let leadership: any Leadership
     let logger: Logger
 
     func run() async throws {
@@ -25,11 +29,28 @@ struct TelegramPoller: Service {
         } catch {
             return
         }
+        // On SIGTERM the long poll is cancelled rather than waited out.
+        await cancelWhenGracefulShutdown {
+            await leadership.whileLeading(.telegramPoller) { await lead() }
+        }
+    }
+
+    /// Polls from the stored offset until cancelled (a shutdown, or the lead lost).
+    private func lead() async {
         // A webhook left registered would make getUpdates fail with 409.
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
-        let start = try await [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }
-        // On SIGTERM the long poll is cancelled rather than waited out.
-        await cancelWhenGracefulShutdown { await poll(from: start) }
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let start = try await [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }
+                await poll(from: start)
+                return
+            } catch {
+                failures += 1
+                logger.error("cannot read the stored Telegram offset; not polling yet", metadata: ["error": "\(error)"])
+                do { try await Task.sleep(for: .seconds(min(30, failures * 2))) } catch { return }
+            }
+        }
     }
 
     private func poll(from start: Int64?) async {

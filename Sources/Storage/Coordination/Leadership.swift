@@ -1,0 +1,24 @@
+/// A job that only one server of a database may do at a time.
+public enum LeaderRole: String, Sendable, CaseIterable {
+    /// Long polling Telegram's `getUpdates`: two pollers of one bot get 409 Conflict, and
+    /// each would take updates the other never sees.
+    case telegramPoller = "telegram.poller"
+}
+
+/// Which of the servers sharing a database does a job only one of them may do.
+public protocol Leadership: Sendable {
+    /// Runs `body` while this server leads `role`: waits until it leads, runs `body`, and
+    /// cancels `body` the moment the lead is lost, then waits to lead again. Returns when
+    /// the calling task is cancelled, or when `body` returns by itself (giving up the lead).
+    func whileLeading(_ role: LeaderRole, _ body: @escaping @Sendable () async -> Void) async
+}
+
+/// The leadership of a database only one server uses (SQLite: its serving lock keeps a
+/// second server out), which therefore always leads.
+public struct SoleServer: Leadership {
+    public init() {}
+
+    public func whileLeading(_ role: LeaderRole, _ body: @escaping @Sendable () async -> Void) async {
+        await body()
+    }
+}
