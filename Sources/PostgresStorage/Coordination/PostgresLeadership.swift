@@ -63,13 +63,13 @@ public final class PostgresLeadership: Leadership {
                 return true
             }
             group.addTask {
-                await self.watch(connection)
+                await connection.watchUntilLost(checkEvery: self.checkInterval, answerWithin: self.checkTimeout, logger: self.logger)
                 return false
             }
             let first = await group.next() ?? true
             group.cancelAll()
             // Closing releases the lock (also when an unlock could no longer be sent) and
-            // ends the watch's wait for the close.
+            // ends the watch.
             try? await connection.close()
             return first
         }
@@ -85,41 +85,6 @@ public final class PostgresLeadership: Leadership {
             let rows = try await connection.queryIfOpen("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))", logger: logger)
             if try await rows.decode(Bool.self).first(where: { _ in true }) == true { return }
             try await Task.sleep(for: retryInterval)
-        }
-    }
-
-    /// Returns when the connection has closed (PostgreSQL ended the session: at once) or
-    /// failed a check, or when the task is cancelled.
-    private func watch(_ connection: PostgresConnection) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await connection.closeFuture.get() }
-            group.addTask { await self.check(connection) }
-            await group.next()
-            group.cancelAll()
-            // The close ends the wait for it.
-            try? await connection.close()
-        }
-    }
-
-    /// Returns when a check of the connection fails or goes unanswered, or when cancelled.
-    private func check(_ connection: PostgresConnection) async {
-        while !Task.isCancelled && !connection.isClosed {
-            do { try await Task.sleep(for: checkInterval) } catch { return }
-            let answered = await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    (try? await connection.queryIfOpen("SELECT 1", logger: self.logger).collect()) != nil
-                }
-                group.addTask {
-                    try? await Task.sleep(for: self.checkTimeout)
-                    return false
-                }
-                let first = await group.next() ?? false
-                // A check still waiting fails once the connection is closed.
-                if !first { try? await connection.close() }
-                group.cancelAll()
-                return first
-            }
-            if !answered { return }
         }
     }
 }

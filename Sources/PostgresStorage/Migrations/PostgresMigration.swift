@@ -24,5 +24,6 @@ public enum PostgresMigrations {
     public static let all: [PostgresMigration] = [
         SchemaV1.migration,
         SchemaV2.migration,
+        SchemaV3.migration,
     ]
 }
