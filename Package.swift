@@ -209,8 +209,10 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "TestServers", "Flows", "Storage", "Channels", "SocketIO", "TestSupport",
+                "Server", "TestServers", "Flows", "Storage", "Channels", "SocketIO", "TestSupport", "PostgresStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Reading PostgreSQL back in the outbox worker's several-server test.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),

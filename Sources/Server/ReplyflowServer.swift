@@ -239,9 +239,10 @@ public enum ReplyflowServer {
                 if !committed.broadcasts.isEmpty { await chat.send(committed.broadcasts) }
             })
 
-        let outbox = OutboxStore(database: database) { error in
-            logger.error("could not record a delivery's result; it will be delivered again", metadata: ["error": "\(error)"])
-        }
+        let outbox = SQLiteOutboxLanes(
+            store: OutboxStore(database: database) { error in
+                logger.error("could not record a delivery's result; it will be delivered again", metadata: ["error": "\(error)"])
+            })
         var deliverers: [OutboxKind: any Deliverer] = [:]
         if let group = ports.staffGroup {
             deliverers[.telegramForward] = TelegramForwarder(
@@ -258,7 +259,7 @@ public enum ReplyflowServer {
             deliverers[.push] = PushDeliverer(push: push, queries: queries, logger: logger)
         }
         let worker = OutboxWorker(
-            store: outbox, deliverers: deliverers, metrics: metrics, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
+            outbox: outbox, deliverers: deliverers, metrics: metrics, logger: logger, maxAttempts: configuration.outboxMaxAttempts, clock: clock)
 
         var telegramInput: TelegramInput?
         if let telegram, let group = configuration.groupChatID {

@@ -8,7 +8,7 @@ import TestSupport
 /// The Brevo Conversations client against the fake Brevo: the request it makes, the id it
 /// returns (the server keeps it to know its own messages when the webhook echoes them),
 /// and how it classifies failures (the outbox retries what is retryable).
-@Suite("BrevoClient against FakeBrevoServer", .timeLimit(.minutes(1)), .machineShare)
+@Suite("BrevoClient against FakeBrevoServer", .timeLimit(.minutes(5)), .machineShare)
 struct BrevoClientTests {
     func withBrevo(_ body: (FakeBrevoServer, BrevoClient) async throws -> Void) async throws {
         let fake = FakeBrevoServer()

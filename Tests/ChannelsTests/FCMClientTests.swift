@@ -5,7 +5,7 @@ import TestServers
 import Testing
 import TestSupport
 
-@Suite("FCMClient against FakeFCMServer", .timeLimit(.minutes(1)), .machineShare)
+@Suite("FCMClient against FakeFCMServer", .timeLimit(.minutes(5)), .machineShare)
 struct FCMClientTests {
     /// A started fake, a client using the same manual clock, and the service account file in between.
     struct Harness {
@@ -234,7 +234,7 @@ struct FCMClientTests {
     }
 }
 
-@Suite("ServiceAccount.load", .timeLimit(.minutes(1)), .machineShare)
+@Suite("ServiceAccount.load", .timeLimit(.minutes(5)), .machineShare)
 struct ServiceAccountTests {
     let valid = FakeFCMServer.makeServiceAccountJSON(tokenURI: "https://oauth2.googleapis.com/token")
 

@@ -11,7 +11,7 @@ import TestSupport
 
 /// `POST /fake/staff-reply` and `/fake/private-message`: what a person trying the server by
 /// hand has the fake Telegram deliver, and the clear 4xx their mistakes get.
-@Suite("FakeTelegramServer control endpoints", .timeLimit(.minutes(1)), .machineShare)
+@Suite("FakeTelegramServer control endpoints", .timeLimit(.minutes(5)), .machineShare)
 struct FakeTelegramControlTests {
     static let group: Int64 = -1_001_000_000_001
 

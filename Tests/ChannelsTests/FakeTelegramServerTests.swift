@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The fake must reject what Telegram would reject, or tests built on it prove nothing.
-@Suite("FakeTelegramServer validation", .timeLimit(.minutes(1)), .machineShare)
+@Suite("FakeTelegramServer validation", .timeLimit(.minutes(5)), .machineShare)
 struct FakeTelegramServerTests {
     /// Posts a raw JSON body and returns (status, envelope).
     func post(_ base: URL, token: String, method: String, _ body: FakeJSON) async throws -> (Int, FakeJSON) {

@@ -9,7 +9,7 @@ import TestServers
 import Testing
 import TestSupport
 
-@Suite("TelegramClient against FakeTelegramServer", .timeLimit(.minutes(1)), .machineShare)
+@Suite("TelegramClient against FakeTelegramServer", .timeLimit(.minutes(5)), .machineShare)
 struct TelegramClientTests {
     static let group: Int64 = -1_001_234_567_890
 

@@ -4,7 +4,7 @@ import TestServers
 import TestSupport
 import Testing
 
-@Suite("TelegramText", .timeLimit(.minutes(1)), .machineShare)
+@Suite("TelegramText", .timeLimit(.minutes(5)), .machineShare)
 struct TelegramTextTests {
     @Test func escapeHTMLEscapesTheThreeSymbols() throws {
         #expect(TelegramText.escapeHTML("a<b>&c \"q\" 'x'") == "a&lt;b&gt;&amp;c \"q\" 'x'")

@@ -9,7 +9,7 @@ import Testing
 /// Leader election through the database: one instance polls Telegram at a time, and
 /// another takes over within seconds when it goes away.
 @Suite(
-    "Leadership on PostgreSQL", .timeLimit(.minutes(1)),
+    "Leadership on PostgreSQL", .timeLimit(.minutes(5)),
     .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
 struct PostgresLeadershipTests {
     private let logger = PostgresTestDatabase.logger

@@ -10,7 +10,7 @@ import Testing
 /// dead instance's lanes free at once, a lane's head read from the table, results recorded
 /// only while the item is still pending.
 @Suite(
-    "Outbox lanes on PostgreSQL", .timeLimit(.minutes(1)),
+    "Outbox lanes on PostgreSQL", .timeLimit(.minutes(5)),
     .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
 struct PostgresOutboxLanesTests {
     private let logger = PostgresTestDatabase.logger

@@ -12,7 +12,7 @@ import Testing
 /// The server's run path on PostgreSQL: the same events leave the same rows as on SQLite,
 /// an input's key is committed once, and a chat's runs go one at a time across instances.
 @Suite(
-    "Runs on PostgreSQL", .timeLimit(.minutes(2)), .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
+    "Runs on PostgreSQL", .timeLimit(.minutes(5)), .disabled(if: postgresMissing, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"), .machineShare)
 struct PostgresRunStoreTests {
     private let logger = PostgresTestDatabase.logger
 

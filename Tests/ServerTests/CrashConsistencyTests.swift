@@ -11,7 +11,7 @@ import Testing
 /// both and not two; a message the server accepted (HTTP 200) before the crash is kept;
 /// and a delivery of several parts does not send staff again the parts it had recorded as
 /// sent.
-@Suite("Crash consistency", .serialized, .timeLimit(.minutes(1)), .machineShare)
+@Suite("Crash consistency", .serialized, .timeLimit(.minutes(5)), .machineShare)
 struct CrashConsistencyTests {
     static let group: Int64 = -1_009_876_543_210
     static let customer: Int64 = 555_000_901

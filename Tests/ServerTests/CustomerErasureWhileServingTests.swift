@@ -6,7 +6,7 @@ import Testing
 /// taking messages: both real processes, as an operator would do it.
 @Suite("Erasing while the server runs", .serialized, .machineShare)
 struct CustomerErasureWhileServingTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func eraseWhileServing() async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let harness = try ServerHarness()

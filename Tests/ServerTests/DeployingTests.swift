@@ -65,7 +65,7 @@ struct DeployingTests {
 
     /// The nginx example of docs/deploying.md in front of the real server, on loopback ports,
     /// with a certificate made for the test; `python/proxy_story.py` plays the clients.
-    @Test(.timeLimit(.minutes(2))) func theNginxExampleCarriesStreamsWebSocketsAndTheSecureCookie() async throws {
+    @Test(.timeLimit(.minutes(5))) func theNginxExampleCarriesStreamsWebSocketsAndTheSecureCookie() async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let nginx = "/usr/sbin/nginx", openssl = "/usr/bin/openssl"
         try #require(FileManager.default.isExecutableFile(atPath: nginx), "nginx is missing: apt-get install nginx (.ci/run does)")

@@ -12,7 +12,7 @@ import TestSupport
 /// A delivery waiting to be retried when its customer is erased is not sent afterwards.
 @Suite("Erased deliveries", .machineShare)
 struct ErasedDeliveryTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aRetryAfterErasureIsDropped() async throws {
         let ports = TestPorts()
         try await ports.withServer { app, client in

@@ -63,7 +63,7 @@ struct KillRestartTests {
         await telegram.stop()
     }
 
-    @Test(.timeLimit(.minutes(1))) func aPhotoHalfReceivedWhenTheServerIsKilledIsRemovedAtTheNextStart() async throws {
+    @Test(.timeLimit(.minutes(5))) func aPhotoHalfReceivedWhenTheServerIsKilledIsRemovedAtTheNextStart() async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let harness = try ServerHarness()
         defer { harness.remove() }
@@ -102,7 +102,7 @@ struct KillRestartTests {
         #expect(staged().isEmpty, "left in uploads/: \(staged())")
     }
 
-    @Test(.timeLimit(.minutes(2))) func anAppPollingThroughAGracefulRestartReconnects() async throws {
+    @Test(.timeLimit(.minutes(5))) func anAppPollingThroughAGracefulRestartReconnects() async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let harness = try ServerHarness()
         defer { harness.remove() }

@@ -200,13 +200,13 @@ struct MultipartUploadTests {
         Array("--\(form.boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"big.png\"\r\n\r\n".utf8)
     }
 
-    @Test(.timeLimit(.minutes(1))) func anOversizedPhotoIsRefusedBeforeTheRestArrives() async throws {
+    @Test(.timeLimit(.minutes(5))) func anOversizedPhotoIsRefusedBeforeTheRestArrives() async throws {
         let (answer, uploads) = try await answerToAStartedUpload { photoStart($0) + tinyPNG + [UInt8](repeating: 0, count: 80 * 1024) }
         #expect(answer.hasPrefix("HTTP/1.1 413"), "answer was \(answer.prefix(200))")
         #expect(uploads.isEmpty)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aPhotoThatIsNotAnImageIsRefusedByItsFirstBytes() async throws {
+    @Test(.timeLimit(.minutes(5))) func aPhotoThatIsNotAnImageIsRefusedByItsFirstBytes() async throws {
         let (answer, uploads) = try await answerToAStartedUpload {
             photoStart($0) + Array("#!/bin/sh\necho not an image\n".utf8) + [UInt8](repeating: 0x41, count: 8 * 1024)
         }
@@ -214,7 +214,7 @@ struct MultipartUploadTests {
         #expect(uploads.isEmpty)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aHeaderThatNeverEndsIsRefused() async throws {
+    @Test(.timeLimit(.minutes(5))) func aHeaderThatNeverEndsIsRefused() async throws {
         // The parser would hold (and copy on every chunk) a header line until it ends.
         let (answer, _) = try await answerToAStartedUpload { form in
             Array("--\(form.boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"".utf8) + [UInt8](repeating: 0x61, count: 100 * 1024)

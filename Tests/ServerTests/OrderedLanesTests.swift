@@ -20,7 +20,7 @@ struct OrderedLanesTests {
         var most = 0
     }
 
-    @Test("turns of one key go in the order they lined up, whatever order their waiters start in", .timeLimit(.minutes(1)))
+    @Test("turns of one key go in the order they lined up, whatever order their waiters start in", .timeLimit(.minutes(5)))
     func oneKeyGoesInLineOrder() async {
         let lanes = OrderedLanes<String>()
         let turns = (0..<50).map { _ in lanes.enter("chat") }
@@ -37,7 +37,7 @@ struct OrderedLanesTests {
         #expect(served.withLock { $0 } == Array(0..<50))
     }
 
-    @Test("a key held by a slow run holds up no other key", .timeLimit(.minutes(1)))
+    @Test("a key held by a slow run holds up no other key", .timeLimit(.minutes(5)))
     func otherKeysGoOn() async {
         let lanes = OrderedLanes<String>()
         let held = lanes.enter("waiting-on-the-AI")
@@ -59,7 +59,7 @@ struct OrderedLanesTests {
         #expect(behindServed.withLock { $0 })
     }
 
-    @Test("run() never lets two bodies of one key overlap", .timeLimit(.minutes(1)))
+    @Test("run() never lets two bodies of one key overlap", .timeLimit(.minutes(5)))
     func runIsExclusivePerKey() async throws {
         let lanes = OrderedLanes<Int>()
         let inside = Shared(Counts())

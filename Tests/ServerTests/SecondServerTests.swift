@@ -9,7 +9,7 @@ import TestSupport
 /// server's webhook (or its updates) away on its way out.
 @Suite("A second server on a port in use", .serialized, .machineShare)
 struct SecondServerTests {
-    @Test(.timeLimit(.minutes(1)), arguments: ["polling", "webhook"]) func itStopsBeforeTouchingTelegram(mode: String) async throws {
+    @Test(.timeLimit(.minutes(5)), arguments: ["polling", "webhook"]) func itStopsBeforeTouchingTelegram(mode: String) async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let runningHarness = try ServerHarness()
         defer { runningHarness.remove() }
@@ -41,7 +41,7 @@ struct SecondServerTests {
     }
 
     /// The same server, on a free port, does reach Telegram: the wait is for the port, not forever.
-    @Test(.timeLimit(.minutes(1))) func onAFreePortItRegistersTheWebhookOnceListening() async throws {
+    @Test(.timeLimit(.minutes(5))) func onAFreePortItRegistersTheWebhookOnceListening() async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let harness = try ServerHarness()
         defer { harness.remove() }

@@ -160,7 +160,7 @@ enum SQLiteWriter {
 struct StartupLineTests {
     static let cases = ["TRUSTED_PROXIES", "TELEGRAM_WEBHOOK_URL", "UPLOADS_DIR", "FCM_SERVICE_ACCOUNT_PATH", "DATABASE_PATH"]
 
-    @Test(.timeLimit(.minutes(1)), arguments: cases) func aBadSettingIsOneLineAndAFailedExit(setting: String) async throws {
+    @Test(.timeLimit(.minutes(5)), arguments: cases) func aBadSettingIsOneLineAndAFailedExit(setting: String) async throws {
         let binary = try #require(ServerProcess.binary, "build replyflow first (swift build)")
         let harness = try ServerHarness()
         defer { harness.remove() }

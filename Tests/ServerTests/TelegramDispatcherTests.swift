@@ -10,7 +10,7 @@ import TestSupport
 
 /// The dispatcher behind long polling and the webhook: chats side by side, each chat in
 /// order, the inbox's leftovers first, failures retried and then kept, not lost.
-@Suite("Telegram dispatcher", .timeLimit(.minutes(2)), .machineShare)
+@Suite("Telegram dispatcher", .timeLimit(.minutes(5)), .machineShare)
 struct TelegramDispatcherTests {
     private func update(_ id: Int64, chat: Int64) -> TelegramUpdate {
         let json =

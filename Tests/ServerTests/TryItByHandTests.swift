@@ -12,7 +12,7 @@ import TestSupport
 struct TryItByHandTests {
     static let group = "-1001000000001"
 
-    @Test(.timeLimit(.minutes(2))) func byPollingStaffRepliesReachTheAppAndCustomersTheAI() async throws {
+    @Test(.timeLimit(.minutes(5))) func byPollingStaffRepliesReachTheAppAndCustomersTheAI() async throws {
         try await Scene.run(webhook: false) { scene in
             let forward = try await scene.appMessage(user: "hand-1", text: "Где мой заказ?")
             let reply = try await scene.control(
@@ -33,7 +33,7 @@ struct TryItByHandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(2))) func byWebhookAStaffPhotoReachesTheApp() async throws {
+    @Test(.timeLimit(.minutes(5))) func byWebhookAStaffPhotoReachesTheApp() async throws {
         try await Scene.run(webhook: true) { scene in
             let forward = try await scene.appMessage(user: "hand-2", text: "Покажите посылку")
             var form = MultipartBody()

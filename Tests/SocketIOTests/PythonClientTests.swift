@@ -11,7 +11,7 @@ struct PythonClientTests {
         .deletingLastPathComponent()
         .appendingPathComponent("python/client_check.py")
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func pythonClientPollingUpgradeAndWebSocket() async throws {
         let probe = try await run(["python3", "-c", "import socketio"], timeout: 20)
         try #require(

@@ -40,7 +40,7 @@ struct ReplyflowDatabaseTests {
 
     @Test(
         "a durable file is checkpointed off the writer: the writer's own threshold is only a backstop, and written pages reach the file without it",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(5)))
     func checkpointsComeFromTheCheckpointer() async throws {
         let path = temporaryDatabasePath()
         defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()) }
@@ -68,7 +68,7 @@ struct ReplyflowDatabaseTests {
 
     @Test(
         "under writes that never pause, the log still starts again from its beginning: the checkpointer arranges restarts instead of letting it grow with every page written",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(5)))
     func logRestartsUnderSteadyWrites() async throws {
         let path = temporaryDatabasePath()
         defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()) }

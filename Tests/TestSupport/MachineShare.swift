@@ -8,6 +8,10 @@ import Testing
 /// and a test's own deadline (a socket.io ping, a retry, "reached in time") passes while
 /// it waits for a core. With this trait on a suite, its tests take a share of the machine
 /// first: at most `width` run at once, the rest wait before their clocks start.
+///
+/// A `.timeLimit` counts that wait too (Swift Testing starts it before any scope): a
+/// marked test's limit is 5 minutes, the whole suite's length, so it stops a hang without
+/// failing a test for its turn in the queue.
 public struct MachineShare: TestTrait, SuiteTrait, TestScoping {
     /// How many such tests run at once: enough to keep two cores busy while some wait
     /// on timers, few enough that none waits seconds for a core.

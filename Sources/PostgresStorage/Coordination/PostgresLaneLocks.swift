@@ -20,8 +20,12 @@ public actor PostgresLaneLocks {
     private let checkTimeout: Duration
     private let onLost: @Sendable (Set<String>) -> Void
     private var connection: PostgresConnection?
+    /// A connection being made: claims that come meanwhile wait for it, rather than each
+    /// making one of their own (a lock on a connection nobody keeps would never be released).
+    private var connecting: Task<PostgresConnection, Error>?
     private var watch: Task<Void, Never>?
     private var held: Set<String> = []
+    private var isClosed = false
 
     /// Throws when `url` asks for TLS and no TLS context can be made.
     public init(
@@ -42,9 +46,12 @@ public actor PostgresLaneLocks {
     /// now (also when it already did). Throws when the database cannot be reached.
     public func tryClaim(_ lane: String) async throws -> Bool {
         if held.contains(lane) { return true }
+        guard !isClosed else { return false }
         let connection = try await connected()
         let rows = try await connection.queryIfOpen("SELECT pg_try_advisory_lock(hashtextextended(\(Self.lockName(lane)), 0))", logger: logger)
         guard try await rows.decode(Bool.self).first(where: { _ in true }) == true else { return false }
+        // The connection may have been lost while the answer came: that claim went with it.
+        guard self.connection === connection else { return false }
         held.insert(lane)
         return true
     }
@@ -60,12 +67,15 @@ public actor PostgresLaneLocks {
         }
     }
 
-    /// Gives every lane up and closes the connection (a clean stop).
+    /// Gives every lane up and closes the connection (a clean stop); claims after it fail.
     public func close() async {
+        isClosed = true
         held = []
         watch?.cancel()
-        try? await connection?.close()
+        let open = connection
         connection = nil
+        try? await open?.close()
+        if let made = try? await connecting?.value { try? await made.close() }
     }
 
     /// The lock's name: distinct from a chat's run lock and a leader's lock.
@@ -76,9 +86,14 @@ public actor PostgresLaneLocks {
             if !connection.isClosed { return connection }
             lost(connection)
         }
-        let new = try await PostgresConnection.connect(configuration: configuration, id: Int.random(in: 1...Int.max), logger: logger)
+        if let connecting { return try await connecting.value }
+        let configuration = configuration, logger = logger
+        let connecting = Task { try await PostgresConnection.connect(configuration: configuration, id: Int.random(in: 1...Int.max), logger: logger) }
+        self.connecting = connecting
+        defer { self.connecting = nil }
+        let new = try await connecting.value
         connection = new
-        let checkInterval = checkInterval, checkTimeout = checkTimeout, logger = logger
+        let checkInterval = checkInterval, checkTimeout = checkTimeout
         watch = Task { [weak self] in
             await new.watchUntilLost(checkEvery: checkInterval, answerWithin: checkTimeout, logger: logger)
             await self?.lost(new)

@@ -21,17 +21,6 @@ public struct PostgresOutbox: Sendable {
         logger = database.logger
     }
 
-    /// A lane with pending items: when its head is due.
-    public struct PendingLane: Sendable, Equatable {
-        public var lane: String
-        public var due: Date
-
-        public init(lane: String, due: Date) {
-            self.lane = lane
-            self.due = due
-        }
-    }
-
     /// The lanes with pending items, the lane of the oldest item first, at most `limit`.
     public func pendingLanes(limit: Int = 1_000) async throws -> [PendingLane] {
         let rows = try await client.query(
@@ -56,22 +45,52 @@ public struct PostgresOutbox: Sendable {
                 SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan, message_id
                 FROM outbox WHERE lane = \(lane) AND status = 'pending' ORDER BY id LIMIT 1
                 """, logger: logger)
-            guard
-                let row = try await rows.decode(
-                    (Int64, String, String, String, String, Int64, Double, String?, Int64, String?, Int64?).self
-                ).first(where: { _ in true })
-            else { return nil }
-            guard let kind = OutboxKind(rawValue: row.1) else {
-                _ = try await client.query(
-                    "UPDATE outbox SET status = 'failed', last_error = 'unknown kind: ' || kind WHERE id = \(row.0) AND status = 'pending'",
-                    logger: logger)
-                continue
-            }
-            return OutboxItem(
-                id: row.0, kind: kind, lane: row.2, payload: row.3, status: OutboxItem.Status(rawValue: row.4) ?? .pending,
-                attempts: Int(row.5), nextAttemptAt: Date(timeIntervalSince1970: row.6), lastError: row.7, partsSent: Int(row.8),
-                partsPlan: row.9, messageID: row.10)
+            guard let row = try await rows.decode(Row.self).first(where: { _ in true }) else { return nil }
+            if let item = Self.item(row) { return item }
+            _ = try await client.query(
+                "UPDATE outbox SET status = 'failed', last_error = 'unknown kind: ' || kind WHERE id = \(row.0) AND status = 'pending'",
+                logger: logger)
         }
+    }
+
+    /// Puts a failed item back to be delivered now, in one transaction, as SQLite's
+    /// `OutboxStore.retry` does (its error stays until it is delivered or fails again; parts
+    /// already sent stay counted). Throws `OutboxRetryError`.
+    public func retry(itemID: Int64, at: Date) async throws -> OutboxItem {
+        try await client.withConnection { connection in
+            try await connection.inTransaction(logger: logger) {
+                let rows = try await connection.queryIfOpen(
+                    """
+                    SELECT id, kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, parts_plan, message_id
+                    FROM outbox WHERE id = \(itemID) FOR UPDATE
+                    """, logger: logger)
+                guard let row = try await rows.decode(Row.self).first(where: { _ in true }) else { throw OutboxRetryError.notFound(itemID) }
+                let status = OutboxItem.Status(rawValue: row.4)
+                guard status == .failed else { throw OutboxRetryError.notFailed(itemID, status: status) }
+                guard var item = Self.item(row) else { throw OutboxRetryError.unknownKind(itemID, kind: row.1) }
+                let time = at.timeIntervalSince1970
+                _ = try await connection.queryIfOpen(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = \(time), updated_at = \(time) WHERE id = \(itemID)",
+                    logger: logger
+                ).collect()
+                item.status = .pending
+                item.attempts = 0
+                item.nextAttemptAt = at
+                return item
+            }
+        }
+    }
+
+    /// An outbox row as `head` and `retry` select it.
+    private typealias Row = (Int64, String, String, String, String, Int64, Double, String?, Int64, String?, Int64?)
+
+    /// The row as an item; nil for a kind this version does not know.
+    private static func item(_ row: Row) -> OutboxItem? {
+        guard let kind = OutboxKind(rawValue: row.1) else { return nil }
+        return OutboxItem(
+            id: row.0, kind: kind, lane: row.2, payload: row.3, status: OutboxItem.Status(rawValue: row.4) ?? .pending,
+            attempts: Int(row.5), nextAttemptAt: Date(timeIntervalSince1970: row.6), lastError: row.7, partsSent: Int(row.8),
+            partsPlan: row.9, messageID: row.10)
     }
 
     /// Records an attempt's result (`.delivered`, `.failed`, or `.pending` with the next

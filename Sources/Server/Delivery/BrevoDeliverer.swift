@@ -6,15 +6,15 @@ import Storage
 /// Brevo gives each one: if the webhook brings it back, it is known as ours.
 struct BrevoDeliverer: Deliverer {
     let chats: any CustomerChannel
-    let outbox: OutboxStore
+    let outbox: any OutboxLanes
 
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
         let payload = try OutboxJSON.decode(BrevoMessagePayload.self, item.payload)
         // Recorded with the delivery's result; were it lost, the receivedFrom mark still
         // stops an echo being answered.
         if let id = try await chats.sendText(payload.text, to: payload.visitorID, replyTo: nil) {
-            outbox.recordLater(BrevoMessageLog.record(id, .sent, at: Date()))
-            progress.sent(channelID: id)
+            await outbox.recordBrevoMessageSent(id, at: Date())
+            await progress.sent(channelID: id)
         }
     }
 }

@@ -16,14 +16,15 @@ final class DeliveryProgress: @unchecked Sendable {
     private(set) var partsSent: Int
     /// The fingerprint of the parts `partsSent` counts, once a part went out.
     private(set) var plan: String?
-    private let record: @Sendable (_ partsSent: Int, _ plan: String) -> Void
-    private let recordChannelID: @Sendable (String) -> Void
+    private let record: @Sendable (_ partsSent: Int, _ plan: String) async -> Void
+    private let recordChannelID: @Sendable (String) async -> Void
 
     /// `record` keeps the new count and its plan (the outbox row); `recordChannelID` the
-    /// channel's id for the message the item sends (on the stored message).
+    /// channel's id for the message the item sends (on the stored message). Both are
+    /// awaited before the next part goes out.
     init(
-        partsSent: Int, plan: String?, record: @escaping @Sendable (Int, String) -> Void = { _, _ in },
-        recordChannelID: @escaping @Sendable (String) -> Void = { _ in }
+        partsSent: Int, plan: String?, record: @escaping @Sendable (Int, String) async -> Void = { _, _ in },
+        recordChannelID: @escaping @Sendable (String) async -> Void = { _ in }
     ) {
         self.partsSent = partsSent
         self.plan = plan
@@ -33,8 +34,8 @@ final class DeliveryProgress: @unchecked Sendable {
 
     /// The channel's id for the message this item sends, as soon as the part that carries
     /// it (the first) went out: noted then, so a retry of a later part does not lose it.
-    func sent(channelID: String?) {
-        if let channelID { recordChannelID(channelID) }
+    func sent(channelID: String?) async {
+        if let channelID { await recordChannelID(channelID) }
     }
 
     /// Sends, in order, the parts not sent yet, noting each one that went out. `plan`
@@ -48,7 +49,7 @@ final class DeliveryProgress: @unchecked Sendable {
             try await sendPart(part)
             partsSent = index + 1
             // The last part needs no note: the item is marked delivered right after it.
-            if partsSent < parts.count { record(partsSent, plan) }
+            if partsSent < parts.count { await record(partsSent, plan) }
         }
     }
 

@@ -2,10 +2,10 @@ import Foundation
 import Storage
 
 /// "Retry" on a failed delivery: the item is put back in the outbox as pending (one
-/// transaction, `OutboxStore.retry`) and handed to the running outbox worker at once, the
+/// transaction, `OutboxLanes.retry`) and handed to the running outbox worker at once, the
 /// way a commit hands it new items, so it is really sent again, not only unmarked.
 struct DeliveryRetry: Sendable {
-    let outbox: OutboxStore
+    let outbox: any OutboxLanes
     let deliveries: DeliveryQueue
     let clock: @Sendable () -> Date
 

@@ -15,8 +15,12 @@ protocol Deliverer: Sendable {
 /// devices) in order, lanes side by side; retries with exponential backoff, honouring the
 /// service's own `retry_after`; gives up after `maxAttempts`, marking the item failed with
 /// its error in the database and the log. A restart picks up whatever is still pending.
+///
+/// The lanes come from `OutboxLanes`: a lane is claimed before it is worked (on
+/// PostgreSQL across every server of the database) and its items are read from there one
+/// by one, each result recorded before the next.
 actor OutboxWorker {
-    private let store: OutboxStore
+    let outbox: any OutboxLanes
     private let deliverers: [OutboxKind: any Deliverer]
     private let metrics: ServerMetrics
     private let logger: Logger
@@ -28,18 +32,24 @@ actor OutboxWorker {
 
     /// Lanes waiting out a backoff hold a slot, so the cap is generous: an outage of one
     /// service must not leave the others without slots.
-    private var lanes: [String: LaneQueue] = [:]
     private var running: [String: Task<Void, Never>] = [:]
-    private var known: Set<Int64> = []
+    /// Lanes that got work while their task was finishing: started again when it ends.
+    private var again: Set<String> = []
+    /// Whether a lane was left waiting because `maxLanes` were running.
+    private var overflowed = false
+    /// Lanes waiting for their head's time (a retry's backoff).
+    private var waiting: Set<String> = []
+    /// Lanes whose claim was lost while their task ran: nothing more is recorded for them.
+    private var forfeited: Set<String> = []
     private var stopped = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
-        store: OutboxStore, deliverers: [OutboxKind: any Deliverer], metrics: ServerMetrics, logger: Logger, maxAttempts: Int, maxLanes: Int = 256,
-        clock: @escaping @Sendable () -> Date = Date.init,
+        outbox: any OutboxLanes, deliverers: [OutboxKind: any Deliverer], metrics: ServerMetrics, logger: Logger, maxAttempts: Int,
+        maxLanes: Int = 256, clock: @escaping @Sendable () -> Date = Date.init,
         backoff: @escaping @Sendable (Int) -> Duration = OutboxWorker.exponentialBackoff
     ) {
-        self.store = store
+        self.outbox = outbox
         self.deliverers = deliverers
         self.metrics = metrics
         self.logger = logger
@@ -56,84 +66,138 @@ actor OutboxWorker {
         return .milliseconds(Int(base * 1000 * Double.random(in: 1.0...1.2)))
     }
 
-    /// Loads what a previous run left pending.
+    /// Starts the lanes a previous run left pending (or, on a database shared with other
+    /// servers, whatever is pending and not worked by another).
     func resume() async throws {
-        let pending = try await store.pending()
-        if !pending.isEmpty { logger.info("resuming deliveries left pending", metadata: ["count": "\(pending.count)"]) }
-        add(pending)
-    }
-
-    /// New items, committed by the engine.
-    func add(_ items: [OutboxItem]) {
-        for item in items where !known.contains(item.id) {
-            known.insert(item.id)
-            lanes[item.lane, default: LaneQueue()].append(item)
+        let lanes = try await outbox.lanesWithWork()
+        if !lanes.isEmpty && !outbox.sharedWithOtherServers {
+            logger.info("resuming deliveries left pending", metadata: ["lanes": "\(lanes.count)"])
         }
-        startLanes()
+        for lane in lanes { start(lane.lane) }
     }
 
-    /// Stops taking new work and waits for deliveries under way.
-    func stop() async {
+    /// Looks for lanes with work no worker of this server has (other servers' commits).
+    func scan() async {
+        do {
+            for lane in try await outbox.lanesWithWork() where running[lane.lane] == nil { start(lane.lane) }
+        } catch {
+            logger.warning("could not look for deliveries to make", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// New items, committed by the engine (or put back by a retry).
+    func add(_ items: [OutboxItem]) async {
+        await outbox.committed(items)
+        for lane in Set(items.map(\.lane)) { start(lane) }
+    }
+
+    /// Stops the lanes whose claims were lost (PostgreSQL: the connection holding them
+    /// failed): another server may be working them already.
+    func lost(_ lanes: Set<String>) {
+        for lane in lanes where running[lane] != nil {
+            // Its result, if a send is under way, is not recorded: the lane is another's now.
+            forfeited.insert(lane)
+            running[lane]?.cancel()
+            again.remove(lane)
+        }
+    }
+
+    /// Stops taking new work: lanes waiting (for a retry's time) stop at once; a lane in
+    /// the middle of an item (reading it, sending it, recording its result) finishes that
+    /// item, for up to `grace`, so a clean stop sends nothing twice. Then the rest are
+    /// cancelled.
+    func stop(grace: Duration = .seconds(5)) async {
         stopped = true
+        for lane in waiting { running[lane]?.cancel() }
         let tasks = Array(running.values)
-        for task in tasks { task.cancel() }
+        // Not a sleep of this task's: the stop may come from a cancelled task.
+        let deadline = Task {
+            try? await Task.sleep(for: grace)
+            for task in tasks { task.cancel() }
+        }
         for task in tasks { await task.value }
-        await store.written()
+        deadline.cancel()
+        await outbox.written()
     }
 
     /// Returns when nothing is queued or under way (tests and shutdown).
     func waitUntilIdle() async {
-        if !(running.isEmpty && lanes.isEmpty) {
+        if !running.isEmpty {
             await withCheckedContinuation { idleWaiters.append($0) }
         }
-        await store.written()
+        await outbox.written()
     }
 
-    private func startLanes() {
+    private func start(_ lane: String) {
         guard !stopped else { return }
-        for lane in lanes.keys where running[lane] == nil && running.count < maxLanes {
-            running[lane] = Task { await self.drain(lane: lane) }
+        if running[lane] != nil {
+            again.insert(lane)
+            return
         }
+        guard running.count < maxLanes else {
+            overflowed = true
+            return
+        }
+        running[lane] = Task { await self.work(lane) }
     }
 
-    private func drain(lane: String) async {
-        while !Task.isCancelled, let item = lanes[lane]?.first {
-            let wait = item.nextAttemptAt.timeIntervalSince(clock())
-            if wait > 0 {
-                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                if Task.isCancelled { break }
+    private func work(_ lane: String) async {
+        do {
+            if try await outbox.claim(lane) {
+                do {
+                    try await drain(lane)
+                } catch {
+                    if !Task.isCancelled {
+                        logger.error("delivery lane stopped: the outbox could not be read or written", metadata: ["lane": "\(lane)", "error": "\(error)"])
+                    }
+                }
+                await outbox.release(lane)
             }
-            // A retry may come long after the customer was erased (an outage): look first.
-            // First attempts follow their commit at once and skip the read.
-            if item.attempts > 0, await !store.stillQueued(id: item.id) {
-                logger.info("delivery dropped: its outbox item was erased", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
-                lanes[lane]?.removeFirst()
-                known.remove(item.id)
-                if lanes[lane]?.isEmpty == true { lanes[lane] = nil }
-                continue
-            }
-            let outcome = await attempt(item)
-            switch outcome {
-            case .done:
-                lanes[lane]?.removeFirst()
-                known.remove(item.id)
-            case .retry(let next):
-                lanes[lane]?.replaceFirst(next)
-            }
-            if lanes[lane]?.isEmpty == true { lanes[lane] = nil }
+        } catch {
+            logger.warning("could not claim a delivery lane", metadata: ["lane": "\(lane)", "error": "\(error)"])
         }
         running[lane] = nil
-        startLanes()
-        if running.isEmpty && lanes.isEmpty {
+        forfeited.remove(lane)
+        if again.remove(lane) != nil { start(lane) }
+        // Lanes left beyond the cap take the slot.
+        if overflowed && !stopped {
+            overflowed = false
+            await scan()
+        }
+        if running.isEmpty {
             let waiters = idleWaiters
             idleWaiters = []
             for waiter in waiters { waiter.resume() }
         }
     }
 
-    private enum Outcome { case done, retry(OutboxItem) }
+    private func drain(_ lane: String) async throws {
+        while !Task.isCancelled && !stopped, let item = try await outbox.head(of: lane) {
+            let wait = item.nextAttemptAt.timeIntervalSince(clock())
+            if wait > 0 {
+                waiting.insert(lane)
+                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                waiting.remove(lane)
+                if Task.isCancelled || stopped { break }
+            }
+            // A retry may come long after the customer was erased (an outage): look first.
+            // First attempts follow their commit at once and skip the read.
+            if item.attempts > 0, await !outbox.stillQueued(id: item.id) {
+                logger.info("delivery dropped: its outbox item was erased", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
+                try await outbox.record(.erased, of: item)
+                continue
+            }
+            let result = await attempt(item)
+            if forfeited.contains(lane) { break }
+            if try await !outbox.record(result, of: item) {
+                logger.warning(
+                    "a delivery's result was not recorded: its outbox item is no longer pending (erased, or taken over)",
+                    metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
+            }
+        }
+    }
 
-    private func attempt(_ item: OutboxItem) async -> Outcome {
+    private func attempt(_ item: OutboxItem) async -> DeliveryResult {
         var item = item
         item.attempts += 1
         let now = clock()
@@ -141,23 +205,21 @@ actor OutboxWorker {
         measured.attempts.increment(by: 1)
         guard let deliverer = deliverers[item.kind] else {
             measured.failures[.gaveUp]?.increment(by: 1)
-            store.markFailed(id: item.id, attempts: item.attempts, error: "no deliverer for \(item.kind.rawValue)", at: now)
             logger.error("delivery failed: nothing delivers this kind", metadata: ["outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)"])
-            return .done
+            return .failed(attempts: item.attempts, error: "no deliverer for \(item.kind.rawValue)", at: now)
         }
         let id = item.id, messageID = item.messageID
         let progress = DeliveryProgress(
             partsSent: item.partsSent, plan: item.partsPlan,
-            record: { [store] count, plan in store.recordPartsSent(id: id, count: count, plan: plan) },
-            recordChannelID: { [store] channelID in
-                if let messageID { store.recordChannelID(channelID, ofMessage: messageID) }
+            record: { [outbox] count, plan in await outbox.recordPartsSent(id: id, count: count, plan: plan) },
+            recordChannelID: { [outbox] channelID in
+                if let messageID { await outbox.recordChannelID(channelID, ofMessage: messageID) }
             })
         let started = ContinuousClock.now
         do {
             try await deliverer.deliver(item, progress: progress)
             measured.duration.recordNanoseconds(started.nanosecondsUntilNow)
-            store.markDelivered(id: item.id, attempts: item.attempts, at: clock())
-            return .done
+            return .delivered(attempts: item.attempts, at: clock())
         } catch {
             measured.duration.recordNanoseconds(started.nanosecondsUntilNow)
             let failure = error as? DeliveryError ?? DeliveryError(.retry(after: nil), "\(error)")
@@ -177,8 +239,7 @@ actor OutboxWorker {
                         "error": "\(message)",
                     ])
                 measured.failures[.retry]?.increment(by: 1)
-                store.scheduleRetry(id: item.id, attempts: item.attempts, next: next, error: message, at: clock())
-                return .retry(item)
+                return .retry(item, at: clock())
             default:
                 logger.error(
                     "delivery failed, giving up",
@@ -186,8 +247,7 @@ actor OutboxWorker {
                         "outbox_id": "\(item.id)", "kind": "\(item.kind.rawValue)", "attempts": "\(item.attempts)", "error": "\(message)",
                     ])
                 measured.failures[.gaveUp]?.increment(by: 1)
-                store.markFailed(id: item.id, attempts: item.attempts, error: message, at: clock())
-                return .done
+                return .failed(attempts: item.attempts, error: message, at: clock())
             }
         }
     }
@@ -201,19 +261,39 @@ extension Duration {
     }
 }
 
-/// Runs the outbox worker for the server's lifetime.
+/// Runs the outbox worker for the server's lifetime: hands it what the engine commits and,
+/// on a database shared with other servers, looks for their lanes every `scanInterval`
+/// and stops the lanes whose claims were lost.
 struct OutboxService: Service {
     let worker: OutboxWorker
     /// Items the engine has just committed.
     let incoming: DeliveryQueue
+    var scanInterval: Duration = .seconds(1)
 
     func run() async throws {
         try await worker.resume()
         incoming.handed()
+        let outbox = worker.outbox
         await cancelWhenGracefulShutdown {
-            for await items in incoming.stream {
-                await worker.add(items)
-                incoming.handed()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await items in incoming.stream {
+                        await worker.add(items)
+                        incoming.handed()
+                    }
+                }
+                if outbox.sharedWithOtherServers {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            do { try await Task.sleep(for: scanInterval) } catch { return }
+                            await worker.scan()
+                        }
+                    }
+                    group.addTask {
+                        for await lanes in outbox.lostClaims { await worker.lost(lanes) }
+                    }
+                }
+                await group.waitForAll()
             }
         }
         await worker.stop()

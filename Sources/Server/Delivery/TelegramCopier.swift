@@ -9,7 +9,7 @@ import Storage
 struct TelegramCopier: Deliverer {
     let group: any StaffGroup
     /// Where the group message the copy became is recorded.
-    let outbox: OutboxStore
+    let outbox: any OutboxLanes
     let clock: @Sendable () -> Date
 
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {
@@ -21,6 +21,6 @@ struct TelegramCopier: Deliverer {
             let notice = "⚠️ " + TelegramText.escapeHTML("The customer's message could not be copied here (\(error.description)); ask them to send it again.")
             groupMessageID = try await group.sendText(notice, thread: nil, replyTo: nil)
         }
-        outbox.recordGroupForwards([groupMessageID], userID: payload.userID, source: payload.source, at: clock())
+        await outbox.recordGroupForwards([groupMessageID], userID: payload.userID, source: payload.source, at: clock())
     }
 }

@@ -15,7 +15,7 @@ struct TelegramForwarder: Deliverer {
     let uploads: UploadStore
     let queries: ServerQueries
     /// Where the group messages a forward became are recorded.
-    let outbox: OutboxStore
+    let outbox: any OutboxLanes
     let clock: @Sendable () -> Date
 
     /// One message (or album) of a forward, in the order staff see them.
@@ -43,17 +43,17 @@ struct TelegramForwarder: Deliverer {
         let parts = try parts(of: payload)
         // Each part is mapped to the user as soon as it is sent, and noted in `progress`:
         // a retry after a later part failed sends only the parts after it.
-        let record: ([Int64]) -> Void = { ids in
-            outbox.recordGroupForwards(ids, userID: payload.userID, source: payload.source ?? .app, at: clock())
+        let record: ([Int64]) async -> Void = { ids in
+            await outbox.recordGroupForwards(ids, userID: payload.userID, source: payload.source ?? .app, at: clock())
         }
         try await progress.send(parts, plan: DeliveryProgress.fingerprint(parts.map(\.summary))) { part in
             switch part {
             case .text(let text):
-                record([try await group.sendText(text, thread: thread, replyTo: nil)])
+                await record([try await group.sendText(text, thread: thread, replyTo: nil)])
             case .photo(let upload, let caption):
-                record([try await group.sendPhoto(upload, caption: caption, thread: thread)])
+                await record([try await group.sendPhoto(upload, caption: caption, thread: thread)])
             case .album(let uploads, let caption):
-                record(try await group.sendAlbum(uploads, caption: caption, thread: thread))
+                await record(try await group.sendAlbum(uploads, caption: caption, thread: thread))
             }
         }
     }

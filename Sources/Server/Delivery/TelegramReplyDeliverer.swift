@@ -22,7 +22,7 @@ struct TelegramReplyDeliverer: Deliverer {
                     _ = try await group.sendText(html, thread: nil, replyTo: replyTo)
                 } else {
                     let sent = try await chats.sendText(html, to: chat, replyTo: replyTo)
-                    if index == 0 { progress.sent(channelID: sent) }
+                    if index == 0 { await progress.sent(channelID: sent) }
                 }
             }
             return
@@ -41,7 +41,7 @@ struct TelegramReplyDeliverer: Deliverer {
             if let text {
                 _ = try await chats.sendText(text, to: chat, replyTo: nil)
             } else {
-                progress.sent(channelID: try await chats.sendPhoto(fileID: fileID, caption: caption, to: chat, replyTo: payload.replyTo))
+                await progress.sent(channelID: try await chats.sendPhoto(fileID: fileID, caption: caption, to: chat, replyTo: payload.replyTo))
             }
         }
     }

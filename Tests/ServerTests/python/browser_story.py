@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 import threading
+import traceback
 import time
 import urllib.parse
 import urllib.request
@@ -243,7 +244,7 @@ class Story:
             raise AssertionError("the server did not greet with the restored text")
 
         step("log out")
-        self.find("form[action='/admin/logout'] button").click()
+        self.click("log out", "form[action='/admin/logout'] button")
         self.wait("the login page after logout", lambda: "/admin/login" in driver.current_url)
 
     def inbox(self, admin_password, agent_password):
@@ -280,7 +281,7 @@ class Story:
         self.type_and_enter("the reply", "#reply", "Your order ships today")
         self.wait("the reply in the conversation",
                   lambda: any("Your order ships today" in item.text for item in self.finds("#messages li.message")))
-        chat_id = self.find("#chats li.current").get_attribute("data-chat-id")
+        chat_id = self.wait("the open chat's id", lambda: self.find("#chats li.current").get_attribute("data-chat-id"))
         try:
             self.wait("the reply delivered to Telegram", lambda: self.delivered(chat_id, "Your order ships today"), seconds=15)
         except AssertionError as error:
@@ -310,7 +311,7 @@ class Story:
             raise AssertionError("the forged reply was sent")
 
         step("log out")
-        self.find("form[action='/admin/logout'] button").click()
+        self.click("log out", "form[action='/admin/logout'] button")
         self.wait("the login page after logout", lambda: "/admin/login" in driver.current_url)
         driver.get(self.base + "/admin")
         self.wait("a redirect to login after logout", lambda: "/admin/login" in driver.current_url)
@@ -381,7 +382,7 @@ def main():
                 page.write(story.driver.page_source)
         except Exception:
             pass
-        sys.stderr.write("FAILED at step '%s': %s\n" % (LAST_STEP[0], error))
+        sys.stderr.write("FAILED at step '%s': %s\n%s" % (LAST_STEP[0], error, traceback.format_exc()))
         sys.exit(1)
     finally:
         story.driver.quit()

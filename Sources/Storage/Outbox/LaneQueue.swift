@@ -3,7 +3,7 @@ import Storage
 /// The items of one outbox lane, oldest first. Taking the head is O(1): a lane can hold a
 /// long backlog (a burst of messages, or an outage of the service it delivers to), and an
 /// array's `removeFirst` would move the whole backlog for every delivery.
-struct LaneQueue {
+struct LaneQueue: Sendable {
     private var items: [OutboxItem] = []
     private var head = 0
 
