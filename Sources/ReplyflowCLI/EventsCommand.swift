@@ -1,23 +1,25 @@
 import ArgumentParser
 import Flows
 import Foundation
+import PostgresStorage
 import Storage
 
 /// `replyflow events export`: the server's stored inbound events as replay lines.
-struct EventsCommand: ParsableCommand {
+struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "The inbound events the server stored.",
         subcommands: [ExportCommand.self]
     )
 
-    struct ExportCommand: ParsableCommand {
+    struct ExportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
             abstract: "Write the stored inbound events as JSON lines in the replay format, oldest first.",
             discussion: """
                 Customers' messages (app, Telegram, Instagram), the first history fetch of each user's day and staff replies \
-                from the Telegram group, read from the server's database. Feed the file to `replyflow replay`, for example \
+                from the Telegram group, read from the server's database (--db: a file or a postgres:// URL; default: \
+                DATABASE_URL or DATABASE_PATH as serve reads them). Feed the file to `replyflow replay`, for example \
                 `replyflow replay events.jsonl --flows DRAFT --compare flows`.
                 """
         )
@@ -30,18 +32,18 @@ struct EventsCommand: ParsableCommand {
         @Option(name: .long, help: "Up to this moment (default: now); the same forms as --since.")
         var until: String?
 
-        func run() throws {
-            try Self.export(
-                databasePath: try database.databasePath(), since: since, until: until, now: Date(), zone: try database.timeZone(nil),
-                console: Console.standard())
+        func run() async throws {
+            try await Self.export(
+                from: try database.location(), since: since, until: until, now: Date(), zone: try database.timeZone(nil), console: Console.standard())
         }
 
         /// What `--since` and `--until` take, for their errors.
         static let accepted = "a span back from now such as 30m, 12h, 7d or 2w, or a moment such as 2026-11-21T09:00:00+03:00 or 2026-11-21"
 
         static func export(
-            databasePath: String, since: String, until: String?, now: Date, zone: TimeZone = TimeZone(identifier: "UTC")!, console: Console
-        ) throws {
+            from location: ServerDatabaseLocation, since: String, until: String?, now: Date, zone: TimeZone = TimeZone(identifier: "UTC")!,
+            console: Console
+        ) async throws {
             guard let start = TimeText.pointInTime(since, now: now, zone: zone) else {
                 throw CommandFailure("--since \(since): not \(accepted)")
             }
@@ -50,17 +52,27 @@ struct EventsCommand: ParsableCommand {
                 guard let parsed = TimeText.pointInTime(until, now: now, zone: zone) else { throw CommandFailure("--until \(until): not \(accepted)") }
                 end = parsed
             }
-            let database = try ServerDatabaseOptions.openExisting(databasePath)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            do {
-                try database.forEachInboundEvent(since: start, until: end) { record in
-                    console.line(String(decoding: try encoder.encode(record), as: UTF8.self))
+            let write = { (record: EventRecord) throws in console.line(String(decoding: try encoder.encode(record), as: UTF8.self)) }
+            switch location {
+            case .sqlite(let path):
+                let database = try ServerDatabaseOptions.openExisting(path)
+                do {
+                    try database.forEachInboundEvent(since: start, until: end, write)
+                } catch {
+                    throw CommandFailure("cannot read the events from \(path): \(error)")
                 }
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                throw CommandFailure("cannot read the events from \(databasePath): \(error)")
+            case .postgres(let url, let setting):
+                do {
+                    try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger()) { postgres in
+                        try await postgres.forEachInboundEvent(since: start, until: end, write)
+                    }
+                } catch let failure as PostgresStartupCheck.Failure {
+                    throw CommandFailure(failure.description)
+                } catch {
+                    throw CommandFailure("cannot read the events from PostgreSQL (\(setting)): \(error)")
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import PostgresStorage
 import Storage
 
 /// `replyflow traces`: "why didn't it fire?" from the command line. The run traces on the
@@ -11,7 +12,7 @@ struct TracesCommand: AsyncParsableCommand {
         commandName: "traces",
         abstract: "Why a flow ran, was skipped, or no flow ran: the run traces, newest first.",
         discussion:
-            "Each event leaves a row per flow that listens to its trigger (ran, or skipped with the condition that failed), or one row without a flow when none ran (no_flow: no flow listens to the trigger, or the event fired none; the reason says which). Reads the server's database (--db, default the DATABASE_PATH serve would use), or one written by `replyflow replay --db`. Safe while the server runs."
+            "Each event leaves a row per flow that listens to its trigger (ran, or skipped with the condition that failed), or one row without a flow when none ran (no_flow: no flow listens to the trigger, or the event fired none; the reason says which). Reads the server's database (--db: a file or a postgres:// URL; default: DATABASE_URL or DATABASE_PATH as serve reads them), or one written by `replyflow replay --db`. Safe while the server runs."
     )
 
     @OptionGroup var database: ServerDatabaseOptions
@@ -54,25 +55,38 @@ struct TracesCommand: AsyncParsableCommand {
     func run() async throws {
         let zone = try database.timeZone(timezone)
         let query = try traceQuery(now: Date(), timeZone: zone)
-        let path = try database.databasePath()
-        try ServerDatabaseOptions.requireDatabase(at: path)
-        let opened: ReplyflowDatabase
-        do {
-            opened = try ReplyflowDatabase(path: path)
-        } catch {
-            throw CommandFailure("cannot open the database \(path): \(error)")
-        }
-        try await Self.traces(query, database: opened, timeZone: zone, json: json, console: .standard())
+        let page = try await Self.page(query, from: try database.location())
+        Self.print(page, timeZone: zone, json: json, console: .standard())
     }
 
     // MARK: The command as a library (tests call it)
 
+    /// The page `query` asks for, from either database.
+    static func page(_ query: TraceQuery, from location: ServerDatabaseLocation) async throws -> TracePage {
+        switch location {
+        case .sqlite(let path):
+            return try await ServerDatabaseOptions.openExisting(path).traces(query)
+        case .postgres(let url, let setting):
+            do {
+                return try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger()) { postgres in
+                    try await postgres.traces(query)
+                }
+            } catch let failure as PostgresStartupCheck.Failure {
+                throw CommandFailure(failure.description)
+            }
+        }
+    }
+
     static func traces(_ query: TraceQuery, database: ReplyflowDatabase, timeZone: TimeZone, json: Bool, console: Console) async throws {
-        let page = try await database.traces(query)
+        print(try await database.traces(query), timeZone: timeZone, json: json, console: console)
+    }
+
+    static func print(_ page: TracePage, timeZone: TimeZone, json: Bool, console: Console) {
         if json {
             let encoder = DryRunJSON.encoder(pretty: false)
             for row in page.rows {
-                console.line(String(decoding: try encoder.encode(TraceJSON(row)), as: UTF8.self))
+                // A row of strings, numbers and lists always encodes.
+                console.line(String(decoding: (try? encoder.encode(TraceJSON(row))) ?? Data(), as: UTF8.self))
             }
         } else if page.rows.isEmpty {
             console.line("No traces match.")

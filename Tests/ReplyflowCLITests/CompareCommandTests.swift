@@ -36,16 +36,23 @@ struct CompareCommandTests {
         return database
     }
 
-    static func export(_ database: String, since: String = "2026-11-01T00:00:00Z", until: String? = nil) throws -> [[String: Any]] {
+    static func export(_ database: String, since: String = "2026-11-01T00:00:00Z", until: String? = nil) async throws -> [[String: Any]] {
+        try lines(try await exportText(from: .sqlite(database), since: since, until: until)).map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    /// What `events export` prints, from either database.
+    static func exportText(from location: ServerDatabaseLocation, since: String = "2026-11-01T00:00:00Z", until: String? = nil) async throws -> String {
         let (console, output) = Console.capturing()
-        try EventsCommand.ExportCommand.export(databasePath: database, since: since, until: until, now: Date(), console: console)
-        return try lines(output.out).map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        try await EventsCommand.ExportCommand.export(from: location, since: since, until: until, now: Date(), console: console)
+        return output.out
     }
 
     @Test("events export gives back the stored inbound events in the replay format, oldest first")
     func exportRoundTrip() async throws {
         let database = try await Self.storedDatabase(Self.storedEvents)
-        let exported = try Self.export(database)
+        let exported = try await Self.export(database)
         #expect(exported.map { $0["kind"] as? String } == ["history_fetch", "app_message", "telegram_reply", "instagram_dm", "telegram_message"])
         #expect(exported.map { $0["at"] as? String } == [
             "2026-11-20T06:00:00Z", "2026-11-20T07:00:00Z", "2026-11-20T07:05:00Z", "2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z",
@@ -71,11 +78,11 @@ struct CompareCommandTests {
         }
 
         // --since and --until narrow the window; bad values are one clear error.
-        #expect(try Self.export(database, since: "2026-11-20T07:30:00Z").count == 2)
-        #expect(try Self.export(database, since: "2026-11-20T06:00:00Z", until: "2026-11-20T07:01:00Z").count == 2)
-        #expect(try Self.export(database, since: "1d").isEmpty, "nothing in the last day: the events are from 2026-11-20")
-        #expect(throws: CommandFailure.self) { try Self.export(database, since: "a week") }
-        #expect(throws: CommandFailure.self) { try Self.export(database + ".missing") }
+        #expect(try await Self.export(database, since: "2026-11-20T07:30:00Z").count == 2)
+        #expect(try await Self.export(database, since: "2026-11-20T06:00:00Z", until: "2026-11-20T07:01:00Z").count == 2)
+        #expect(try await Self.export(database, since: "1d").isEmpty, "nothing in the last day: the events are from 2026-11-20")
+        await #expect(throws: CommandFailure.self) { try await Self.export(database, since: "a week") }
+        await #expect(throws: CommandFailure.self) { try await Self.export(database + ".missing") }
     }
 
     static let greetingDraft = """

@@ -25,33 +25,13 @@ extension ReplyflowDatabase {
         let untilSeconds = until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
         try writer.read { db in
             let rows = try Row.fetchCursor(
-                db, sql: Self.inboundEventsSQL, arguments: [sinceSeconds, untilSeconds, sinceSeconds, untilSeconds, limit ?? -1])
-            var previous: (userID: String, at: Double, platformID: String)?
+                db, sql: Self.inboundEventsSQL { _ in "?" }, arguments: [sinceSeconds, untilSeconds, sinceSeconds, untilSeconds, limit ?? -1])
+            var events = InboundEvents()
             while let row = try rows.next() {
-                let kind: String = row["kind"]
-                let userID: String = row["user_id"]
-                let at: Double = row["at"]
-                let text: String? = row["text"]
-                let media: String? = row["media"]
-                let platformID: String? = row["platform_message_id"]
-                // A message's further photos: stored right after the first, no text, same id on the channel.
-                if let previous, let platformID, previous.userID == userID, previous.at == at, previous.platformID == platformID,
-                    media == MediaKind.photo.rawValue, text?.isEmpty != false
-                {
-                    continue
-                }
-                previous = platformID.map { (userID, at, $0) }
-                var record = EventRecord()
-                record.kind = kind
-                record.at = Timestamp.format(Date(timeIntervalSince1970: at))
-                record.user = EventRecord.User(id: userID, name: row["name"])
-                if kind != EventKind.historyFetch.rawValue {
-                    record.message = EventRecord.Message(text: text ?? "", media: media == MediaKind.none.rawValue ? nil : media)
-                }
-                let answer: String? = row["answer"]
-                let transcript: String? = row["transcript"]
-                if answer != nil || transcript != nil { record.stubs = EventRecord.Stubs(answer: answer, transcript: transcript) }
-                try body(record)
+                let stored = InboundEvents.Row(
+                    kind: row["kind"], userID: row["user_id"], at: row["at"], text: row["text"], media: row["media"],
+                    platformMessageID: row["platform_message_id"], transcript: row["transcript"], answer: row["answer"], name: row["name"])
+                if let record = events.event(stored) { try body(record) }
             }
         }
     }
@@ -59,7 +39,11 @@ extension ReplyflowDatabase {
     /// Customers' messages and the traced history fetches and staff replies, in time order
     /// (a tie keeps the order they were stored in). Messages have no time index: their ids
     /// grow with time, and one pass over the table is what an export of days costs anyway.
-    static let inboundEventsSQL = """
+    ///
+    /// `placeholder(n)` writes the n-th (from 1) parameter: since, until, since, until, limit.
+    /// PostgreSQL runs the same query (`ReplyflowPostgres.forEachInboundEvent`).
+    public static func inboundEventsSQL(_ placeholder: (Int) -> String) -> String {
+        """
         SELECT events.at, kind, user_id, text, media, platform_message_id, transcript, answer, users.name AS name FROM (
             SELECT m.created_at AS at, 0 AS part, m.id AS id,
                 CASE m.source WHEN 'telegram' THEN 'telegram_message' WHEN 'instagram' THEN 'instagram_dm' ELSE 'app_message' END AS kind,
@@ -68,7 +52,7 @@ extension ReplyflowDatabase {
                 (SELECT a.text FROM messages a WHERE a.user_id = m.user_id AND a.id > m.id AND a.id <= m.id + 32
                     AND a.created_at = m.created_at AND a.author = 'assistant' ORDER BY a.id LIMIT 1) AS answer
             FROM messages m
-            WHERE m.author = 'customer' AND m.created_at >= ? AND m.created_at < ?
+            WHERE m.author = 'customer' AND m.created_at >= \(placeholder(1)) AND m.created_at < \(placeholder(2))
             UNION ALL
             SELECT t.at, 1, min(t.id), t.event_kind, t.user_id,
                 CASE WHEN t.event_kind = 'telegram_reply' THEN
@@ -77,10 +61,11 @@ extension ReplyflowDatabase {
                 'none', NULL, NULL, NULL
             FROM run_traces t
             WHERE t.event_kind IN ('history_fetch', 'telegram_reply') AND t.user_id IS NOT NULL AND t.trigger IS NOT NULL
-                AND t.at >= ? AND t.at < ?
+                AND t.at >= \(placeholder(3)) AND t.at < \(placeholder(4))
             GROUP BY t.at, t.event_kind, t.user_id
         ) AS events LEFT JOIN users ON users.id = events.user_id
         ORDER BY events.at, events.part, events.id
-        LIMIT ?
+        LIMIT \(placeholder(5))
         """
+    }
 }

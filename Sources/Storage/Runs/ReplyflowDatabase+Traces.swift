@@ -29,6 +29,24 @@ public struct TraceRow: Sendable, Equatable {
     public var chatID: Int64?
 
     public var eventKind: EventKind? { EventKind(rawValue: event) }
+
+    public init(
+        id: Int64, at: Date, event: String, trigger: String?, userID: String?, flow: String?, result: TraceResult, reason: String?, note: String?,
+        variant: String?, actions: [String], chatID: Int64?
+    ) {
+        self.id = id
+        self.at = at
+        self.event = event
+        self.trigger = trigger
+        self.userID = userID
+        self.flow = flow
+        self.result = result
+        self.reason = reason
+        self.note = note
+        self.variant = variant
+        self.actions = actions
+        self.chatID = chatID
+    }
 }
 
 /// A page of traces, newest first.
@@ -39,6 +57,12 @@ public struct TracePage: Sendable, Equatable {
     /// The page stopped after reading `TraceQuery.scanLimit` rows, not because it was full
     /// or reached the oldest trace: older rows may match (`older` goes on from there).
     public var stoppedScanning: Bool
+
+    public init(rows: [TraceRow], older: Int64?, stoppedScanning: Bool) {
+        self.rows = rows
+        self.older = older
+        self.stoppedScanning = stoppedScanning
+    }
 }
 
 extension ReplyflowDatabase {

@@ -62,7 +62,7 @@ public struct TraceQuery: Sendable, Equatable {
 
     /// Whether an index leads straight to the matching rows (per user, per flow, and the
     /// rows without a flow); otherwise the page reads at most `scanLimit` rows.
-    var isIndexed: Bool { flow != nil || userID != nil || result == .noFlow }
+    public var isIndexed: Bool { flow != nil || userID != nil || result == .noFlow }
 }
 
 /// The filters as people write them: the traces page's query string, `replyflow traces`'
