@@ -129,6 +129,58 @@ struct PostgresOutboxLanesTests {
     }
 }
 
+extension PostgresOutboxLanesTests {
+    @Test("retry puts a failed item back as SQLite's does, and refuses what it must; the notes a delivery makes are written")
+    func retryAndNotes() async throws {
+        let database = try await PostgresTestDatabase.make()
+        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
+            try await postgres.migrate()
+            let lanes = try PostgresOutboxLanes(postgres, checkInterval: .milliseconds(200), checkTimeout: .seconds(2))
+            func add(_ kind: String, status: String) async throws -> Int64 {
+                try await postgres.client.query(
+                    """
+                    INSERT INTO outbox (kind, lane, payload, status, attempts, next_attempt_at, last_error, parts_sent, created_at, updated_at)
+                    VALUES (\(kind), 'telegram:group', '{}', \(status), 7, 5, 'Bad Request', 2, 0, 0) RETURNING id
+                    """, logger: logger
+                ).decode(Int64.self).first { _ in true }!
+            }
+            let failed = try await add("telegram.forward", status: "failed")
+            let pending = try await add("telegram.forward", status: "pending")
+            let strange = try await add("pigeon.post", status: "failed")
+
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            let item = try await lanes.retry(itemID: failed, at: now)
+            #expect(item.status == .pending && item.attempts == 0 && item.nextAttemptAt == now)
+            #expect(item.lastError == "Bad Request" && item.partsSent == 2, "the error stays until it is delivered; parts sent stay counted")
+            #expect(try await lanes.head(of: "telegram:group")?.id == failed)
+            await #expect(throws: OutboxRetryError.notFailed(pending, status: .pending)) { try await lanes.retry(itemID: pending, at: now) }
+            await #expect(throws: OutboxRetryError.notFound(999_999)) { try await lanes.retry(itemID: 999_999, at: now) }
+            await #expect(throws: OutboxRetryError.unknownKind(strange, kind: "pigeon.post")) { try await lanes.retry(itemID: strange, at: now) }
+
+            // The notes a delivery makes on its way.
+            let message = try await postgres.client.query(
+                """
+                INSERT INTO messages (user_id, source, direction, text, media, created_at, author) VALUES ('anna', 'telegram', 'out', 'hi', 'none', 0, 'flow') RETURNING id
+                """, logger: logger
+            ).decode(Int64.self).first { _ in true }!
+            await lanes.recordChannelID("tg-77", ofMessage: message)
+            await lanes.recordBrevoMessageSent("brevo-1", at: now)
+            await lanes.recordBrevoMessageSent("brevo-1", at: now)
+            await lanes.recordPartsSent(id: pending, count: 3, plan: "p")
+            let platformID = try await postgres.client.query("SELECT platform_message_id FROM messages WHERE id = \(message)", logger: logger)
+                .decode(String?.self).first { _ in true }
+            #expect(platformID == "tg-77")
+            let brevo = try await postgres.client.query("SELECT direction FROM brevo_messages WHERE message_id = 'brevo-1'", logger: logger)
+                .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+            #expect(brevo == ["sent"])
+            let parts = try await postgres.client.query("SELECT parts_sent, parts_plan FROM outbox WHERE id = \(pending)", logger: logger)
+                .decode((Int64, String?).self).first { _ in true }
+            #expect(parts?.0 == 3 && parts?.1 == "p")
+            await lanes.close()
+        }
+    }
+}
+
 /// The lanes an instance heard it lost, each loss apart.
 private final class LostLanes: @unchecked Sendable {
     private let lock = NSLock()
