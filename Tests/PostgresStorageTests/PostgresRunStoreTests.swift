@@ -113,6 +113,65 @@ struct PostgresRunStoreTests {
         }
     }
 
+    @Test("a run whose connection dies before it holds its chat, or whose reads fail, is the database's failure (RunStoreUnavailable), not the run's")
+    func unavailable() async throws {
+        let database = try await PostgresTestDatabase.make()
+        let url = database.url, logger = self.logger
+        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
+            try await first.migrate()
+            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
+                let (a, b) = (PostgresRunStore(first), PostgresRunStore(second))
+                let held = AsyncStream<Void>.makeStream()
+                let release = AsyncStream<Void>.makeStream()
+                let holder = Task {
+                    try await a.withChat("c") { _ in
+                        held.continuation.yield()
+                        for await _ in release.stream { break }
+                    }
+                }
+                var heldIterator = held.stream.makeAsyncIterator()
+                await heldIterator.next()
+                // B waits for the chat; its backend is ended while it waits.
+                let waiter = Task { try await b.withChat("c") { _ in } }
+                try await Task.sleep(for: .milliseconds(300))
+                _ = try await first.client.query(
+                    """
+                    SELECT pg_terminate_backend(pid) FROM pg_locks
+                    WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()
+                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """, logger: logger
+                ).collect()
+                let result = await waiter.result
+                guard case .failure(let error) = result else {
+                    Issue.record("the run went on without its chat")
+                    return
+                }
+                #expect(error is RunStoreUnavailable, "\(error)")
+                release.continuation.finish()
+                try await holder.value
+
+                // Reads that fail on a held chat are the database's too.
+                let failedRead: (any Error)? = try await a.withChat("d") { chat in
+                    _ = try await second.client.query(
+                        """
+                        SELECT pg_terminate_backend(pid) FROM pg_locks
+                        WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+                            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        """, logger: logger
+                    ).collect()
+                    try await Task.sleep(for: .milliseconds(300))
+                    do {
+                        _ = try await chat.snapshot(for: StateReads(userID: "anna", source: .app, markers: [], experiments: []), latestAppMessage: true)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                #expect(failedRead is RunStoreUnavailable, "\(String(describing: failedRead))")
+            }
+        }
+    }
+
     @Test("a run that fails gives its chat up; so does an instance whose connection dies")
     func chatReleased() async throws {
         let database = try await PostgresTestDatabase.make()

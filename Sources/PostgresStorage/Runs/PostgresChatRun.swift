@@ -13,6 +13,14 @@ struct PostgresChatRun: ChatRunAccess {
     let logger: Logger
 
     func isHandled(_ key: IdempotencyKey) async throws -> Bool {
+        try await unavailableWhenFailing { try await readIsHandled(key) }
+    }
+
+    func snapshot(for reads: StateReads, latestAppMessage: Bool) async throws -> (StateSnapshot, Int64?) {
+        try await unavailableWhenFailing { try await readSnapshot(for: reads, latestAppMessage: latestAppMessage) }
+    }
+
+    private func readIsHandled(_ key: IdempotencyKey) async throws -> Bool {
         let rows =
             switch key {
             case .telegramUpdate(let id): try await connection.queryIfOpen("SELECT 1 FROM telegram_updates WHERE update_id = \(id)", logger: logger)
@@ -21,7 +29,7 @@ struct PostgresChatRun: ChatRunAccess {
         return try await rows.collect().count > 0
     }
 
-    func snapshot(for reads: StateReads, latestAppMessage: Bool) async throws -> (StateSnapshot, Int64?) {
+    private func readSnapshot(for reads: StateReads, latestAppMessage: Bool) async throws -> (StateSnapshot, Int64?) {
         var snapshot = StateSnapshot(for: reads)
         if let groupMessageID = reads.groupMessageID {
             snapshot.groupMessageOwner = try await first(

@@ -24,9 +24,20 @@ public final class PostgresRunStore: RunStore {
     }
 
     public func withChat<Result>(_ chat: String, _ body: (any ChatRunAccess) async throws -> Result) async throws -> Result {
+        var leased = false
+        do {
+            return try await withLeasedChat(chat, leased: &leased, body)
+        } catch where !leased {
+            // No connection, or no lock on it: the database, not the run.
+            throw error as? RunStoreUnavailable ?? RunStoreUnavailable(underlying: error)
+        }
+    }
+
+    private func withLeasedChat<Result>(_ chat: String, leased: inout Bool, _ body: (any ChatRunAccess) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in
             let key = Self.lockName(chat)
             _ = try await connection.queryIfOpen("SELECT pg_advisory_lock(hashtextextended(\(key), 0))", logger: logger).collect()
+            leased = true
             let result: Result
             do {
                 result = try await body(PostgresChatRun(connection: connection, logger: logger))
@@ -47,14 +58,18 @@ public final class PostgresRunStore: RunStore {
     }
 
     public func isHandled(_ key: IdempotencyKey) async throws -> Bool {
-        try await client.withConnection { connection in
-            try await PostgresChatRun(connection: connection, logger: logger).isHandled(key)
+        try await unavailableWhenFailing {
+            try await client.withConnection { connection in
+                try await PostgresChatRun(connection: connection, logger: logger).isHandled(key)
+            }
         }
     }
 
     public func userForGroupMessage(_ groupMessageID: Int64) async throws -> String? {
-        try await client.query("SELECT user_id FROM group_forwards WHERE group_message_id = \(groupMessageID)", logger: logger)
-            .decode(String.self).first { _ in true }
+        try await unavailableWhenFailing {
+            try await client.query("SELECT user_id FROM group_forwards WHERE group_message_id = \(groupMessageID)", logger: logger)
+                .decode(String.self).first { _ in true }
+        }
     }
 
     /// The advisory lock's name for a chat: the lanes the server keys runs by, in a
@@ -72,5 +87,16 @@ public final class PostgresRunStore: RunStore {
         } catch {
             try? await connection.close()
         }
+    }
+}
+
+/// Runs a read of the store; its failure is the database's (`RunStoreUnavailable`).
+func unavailableWhenFailing<Result>(_ read: () async throws -> Result) async throws -> Result {
+    do {
+        return try await read()
+    } catch let error as RunStoreUnavailable {
+        throw error
+    } catch {
+        throw RunStoreUnavailable(underlying: error)
     }
 }

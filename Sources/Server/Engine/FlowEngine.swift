@@ -197,7 +197,14 @@ public final class FlowEngine: Sendable {
         _ lane: String, key: IdempotencyKey?, _ decide: (any ChatRunAccess) async throws -> Decision
     ) async throws -> (decision: Decision, receipt: CommitReceipt)? {
         try await lanes.run(lane) {
-            let committed = try await store.withChat(lane) { chat in try await decideAndCommit(chat, key: key, decide) }
+            let committed: (decision: Decision, receipt: CommitReceipt)?
+            do {
+                committed = try await store.withChat(lane) { chat in try await decideAndCommit(chat, key: key, decide) }
+            } catch let unavailable as RunStoreUnavailable {
+                metrics.commitFailures.increment(by: 1)
+                logger.error("could not run: the database cannot be reached; nothing is stored", metadata: ["error": "\(unavailable.underlying)"])
+                throw CommitFailure(underlying: unavailable)
+            }
             guard let (decision, receipt) = committed else { return nil }
             for item in receipt.outbox where item.status == .recorded {
                 logger.info(

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Storage
 import NIOCore
 import NIOHTTP1
 
@@ -17,7 +18,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
-        } catch is CommitFailure {
+        } catch is CommitFailure, is RunStoreUnavailable {
             // Logged by the engine. Nothing was stored: the caller can send it again.
             throw APIError(.serviceUnavailable, "the message could not be stored just now; nothing of it was kept, send it again", retryAfter: 1)
         } catch is HTTPParserError {

@@ -21,6 +21,19 @@ public protocol RunStore: Sendable {
     func userForGroupMessage(_ groupMessageID: Int64) async throws -> String?
 }
 
+/// The store could not be reached for a run's reads or its chat (PostgreSQL down or
+/// restarting, no pooled connection in time, a connection lost mid-run): nothing of the run
+/// is stored, and its input can be handled again (the server answers 503).
+public struct RunStoreUnavailable: Error, CustomStringConvertible {
+    public var underlying: any Error
+
+    public init(underlying: any Error) {
+        self.underlying = underlying
+    }
+
+    public var description: String { "the database cannot be reached: \(underlying)" }
+}
+
 /// A held chat's reads and commit (see `RunStore.withChat`); valid only inside `withChat`.
 public protocol ChatRunAccess: Sendable {
     /// Whether an input was handled already (its key committed).
