@@ -45,13 +45,7 @@ struct PostgresLeadershipTests {
         // The leader's session ends, as when its process is killed.
         try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { admin in
             let cut = Date()
-            _ = try await admin.client.query(
-                """
-                SELECT pg_terminate_backend(pid) FROM pg_locks
-                WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """, logger: logger
-            ).collect()
+            try await endAdvisoryLockSessions(admin.client, logger: logger)
             let next = try await waitFor("a new leader") { terms.current.count == 1 && terms.current != [first] ? terms.current.first : nil }
             let ended = try #require(terms.history.first { $0.name == first }?.ended)
             let began = try #require(terms.history.last { $0.name == next }?.began)

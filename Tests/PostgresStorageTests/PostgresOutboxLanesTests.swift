@@ -38,13 +38,7 @@ struct PostgresOutboxLanesTests {
         // A's session ends, as when its process is killed: its lanes are free for B at once,
         // and A hears that it lost them.
         try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { admin in
-            _ = try await admin.client.query(
-                """
-                SELECT pg_terminate_backend(pid) FROM pg_locks
-                WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """, logger: logger
-            ).collect()
+            try await endAdvisoryLockSessions(admin.client, logger: logger)
         }
         let cut = ContinuousClock.now
         let b2 = try locks(database.url)

@@ -134,13 +134,7 @@ struct PostgresRunStoreTests {
                 // B waits for the chat; its backend is ended while it waits.
                 let waiter = Task { try await b.withChat("c") { _ in } }
                 try await Task.sleep(for: .milliseconds(300))
-                _ = try await first.client.query(
-                    """
-                    SELECT pg_terminate_backend(pid) FROM pg_locks
-                    WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()
-                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                    """, logger: logger
-                ).collect()
+                try await endAdvisoryLockSessions(first.client, waiting: true, logger: logger)
                 let result = await waiter.result
                 guard case .failure(let error) = result else {
                     Issue.record("the run went on without its chat")
@@ -152,13 +146,7 @@ struct PostgresRunStoreTests {
 
                 // Reads that fail on a held chat are the database's too.
                 let failedRead: (any Error)? = try await a.withChat("d") { chat in
-                    _ = try await second.client.query(
-                        """
-                        SELECT pg_terminate_backend(pid) FROM pg_locks
-                        WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                        """, logger: logger
-                    ).collect()
+                    try await endAdvisoryLockSessions(second.client, logger: logger)
                     try await Task.sleep(for: .milliseconds(300))
                     do {
                         _ = try await chat.snapshot(for: StateReads(userID: "anna", source: .app, markers: [], experiments: []), latestAppMessage: true)
@@ -198,13 +186,7 @@ struct PostgresRunStoreTests {
                 }
                 var iterator = held.stream.makeAsyncIterator()
                 await iterator.next()
-                _ = try await second.client.query(
-                    """
-                    SELECT pg_terminate_backend(pid) FROM pg_locks
-                    WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                    """, logger: logger
-                ).collect()
+                try await endAdvisoryLockSessions(second.client, logger: logger)
                 let started = ContinuousClock.now
                 try await withTimeLimit(seconds: 10, "the dead connection's chat was not released") {
                     try await b.withChat("c") { _ in }
@@ -220,13 +202,7 @@ struct PostgresRunStoreTests {
 
                 // A run that was still to commit when its connection died fails at once.
                 let late: (any Error)? = try await a.withChat("d") { chat in
-                    _ = try await second.client.query(
-                        """
-                        SELECT pg_terminate_backend(pid) FROM pg_locks
-                        WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-                            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                        """, logger: logger
-                    ).collect()
+                    try await endAdvisoryLockSessions(second.client, logger: logger)
                     try await Task.sleep(for: .milliseconds(300))
                     do {
                         _ = try await chat.commit(RunRecord(idempotencyKey: .telegramUpdate(5)))

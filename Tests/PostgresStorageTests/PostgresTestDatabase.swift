@@ -1,4 +1,5 @@
 import Logging
+import PostgresNIO
 import Testing
 import PostgresStorage
 import TestSupport
@@ -40,4 +41,15 @@ func withTimeLimit(seconds: Double, _ message: String, _ body: @escaping @Sendab
         group.cancelAll()
         #expect(finished, "\(message)")
     }
+}
+
+/// Ends the sessions of `client`'s database (other than the asking one) that hold an
+/// advisory lock, or with `waiting` that wait for one: as when their processes are killed.
+func endAdvisoryLockSessions(_ client: PostgresClient, waiting: Bool = false, logger: Logger) async throws {
+    let sql = """
+        SELECT pg_terminate_backend(pid) FROM pg_locks
+        WHERE locktype = 'advisory' AND granted = \(waiting ? "false" : "true") AND pid <> pg_backend_pid()
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """
+    _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
 }
