@@ -2,6 +2,7 @@ import ArgumentParser
 import Flows
 import Foundation
 import PostgresStorage
+import Server
 import Storage
 
 /// `replyflow events export`: the server's stored inbound events as replay lines.
@@ -37,6 +38,8 @@ struct EventsCommand: AsyncParsableCommand {
                 from: try database.location(), since: since, until: until, now: Date(), zone: try database.timeZone(nil), console: Console.standard())
         }
 
+        private static let blockingReads = BlockingWorkExecutor(label: "replyflow.events-export")
+
         /// What `--since` and `--until` take, for their errors.
         static let accepted = "a span back from now such as 30m, 12h, 7d or 2w, or a moment such as 2026-11-21T09:00:00+03:00 or 2026-11-21"
 
@@ -55,25 +58,12 @@ struct EventsCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let write = { (record: EventRecord) throws in console.line(String(decoding: try encoder.encode(record), as: UTF8.self)) }
-            switch location {
-            case .sqlite(let path):
-                let database = try ServerDatabaseOptions.openExisting(path)
-                do {
-                    try database.forEachInboundEvent(since: start, until: end, write)
-                } catch {
-                    throw CommandFailure("cannot read the events from \(path): \(error)")
-                }
-            case .postgres(let url, let setting):
-                do {
-                    try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger()) { postgres in
-                        try await postgres.forEachInboundEvent(since: start, until: end, write)
-                    }
-                } catch let failure as PostgresStartupCheck.Failure {
-                    throw CommandFailure(failure.description)
-                } catch {
-                    throw CommandFailure("cannot read the events from PostgreSQL (\(setting)): \(error)")
-                }
-            }
+            try await location.read(
+                sqlite: { database in
+                    // The SQLite read blocks its thread: off Swift's cooperative pool.
+                    try await withTaskExecutorPreference(Self.blockingReads) { try database.forEachInboundEvent(since: start, until: end, write) }
+                },
+                postgres: { try await $0.forEachInboundEvent(since: start, until: end, write) })
         }
     }
 }

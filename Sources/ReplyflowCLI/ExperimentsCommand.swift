@@ -36,7 +36,7 @@ struct ExperimentsCommand: ParsableCommand {
         }
 
         static func report(flowsDirectory: String, database: ServerDatabaseLocation, console: Console) async throws -> Int32 {
-            let stored = try await ExperimentCountsReader.read(database)
+            let stored = try await database.read(sqlite: { try await $0.experimentCounts() }, postgres: { try await $0.experimentCounts() })
             let flows = FlowLoader.load(directory: flowsDirectory).flowSet
             if flows == nil {
                 console.errorLine("warning: the flows in \(flowsDirectory) have errors (run replyflow check \(flowsDirectory)); weights are taken as equal")

@@ -63,18 +63,7 @@ struct TracesCommand: AsyncParsableCommand {
 
     /// The page `query` asks for, from either database.
     static func page(_ query: TraceQuery, from location: ServerDatabaseLocation) async throws -> TracePage {
-        switch location {
-        case .sqlite(let path):
-            return try await ServerDatabaseOptions.openExisting(path).traces(query)
-        case .postgres(let url, let setting):
-            do {
-                return try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger()) { postgres in
-                    try await postgres.traces(query)
-                }
-            } catch let failure as PostgresStartupCheck.Failure {
-                throw CommandFailure(failure.description)
-            }
-        }
+        try await location.read(sqlite: { try await $0.traces(query) }, postgres: { try await $0.traces(query) })
     }
 
     static func traces(_ query: TraceQuery, database: ReplyflowDatabase, timeZone: TimeZone, json: Bool, console: Console) async throws {

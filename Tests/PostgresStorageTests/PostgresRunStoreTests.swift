@@ -115,104 +115,96 @@ struct PostgresRunStoreTests {
 
     @Test("a run whose connection dies before it holds its chat, or whose reads fail, is the database's failure (RunStoreUnavailable), not the run's")
     func unavailable() async throws {
-        let database = try await PostgresTestDatabase.make()
-        let url = database.url, logger = self.logger
-        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
-            try await first.migrate()
-            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
-                let (a, b) = (PostgresRunStore(first), PostgresRunStore(second))
-                let held = AsyncStream<Void>.makeStream()
-                let release = AsyncStream<Void>.makeStream()
-                let holder = Task {
-                    try await a.withChat("c") { _ in
-                        held.continuation.yield()
-                        for await _ in release.stream { break }
-                    }
+        let logger = self.logger
+        try await PostgresTestDatabase.make().withTwoInstances { first, second in
+            let (a, b) = (PostgresRunStore(first), PostgresRunStore(second))
+            let held = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await a.withChat("c") { _ in
+                    held.continuation.yield()
+                    for await _ in release.stream { break }
                 }
-                var heldIterator = held.stream.makeAsyncIterator()
-                await heldIterator.next()
-                // B waits for the chat; its backend is ended while it waits.
-                let waiter = Task { try await b.withChat("c") { _ in } }
-                try await Task.sleep(for: .milliseconds(300))
-                try await endAdvisoryLockSessions(first.client, waiting: true, logger: logger)
-                let result = await waiter.result
-                guard case .failure(let error) = result else {
-                    Issue.record("the run went on without its chat")
-                    return
-                }
-                #expect(error is RunStoreUnavailable, "\(error)")
-                release.continuation.finish()
-                try await holder.value
-
-                // Reads that fail on a held chat are the database's too.
-                let failedRead: (any Error)? = try await a.withChat("d") { chat in
-                    try await endAdvisoryLockSessions(second.client, logger: logger)
-                    try await Task.sleep(for: .milliseconds(300))
-                    do {
-                        _ = try await chat.snapshot(for: StateReads(userID: "anna", source: .app, markers: [], experiments: []), latestAppMessage: true)
-                        return nil
-                    } catch {
-                        return error
-                    }
-                }
-                #expect(failedRead is RunStoreUnavailable, "\(String(describing: failedRead))")
             }
+            var heldIterator = held.stream.makeAsyncIterator()
+            await heldIterator.next()
+            // B waits for the chat; its backend is ended while it waits.
+            let waiter = Task { try await b.withChat("c") { _ in } }
+            try await Task.sleep(for: .milliseconds(300))
+            try await endAdvisoryLockSessions(first.client, waiting: true, logger: logger)
+            let result = await waiter.result
+            guard case .failure(let error) = result else {
+                Issue.record("the run went on without its chat")
+                return
+            }
+            #expect(error is RunStoreUnavailable, "\(error)")
+            release.continuation.finish()
+            try await holder.value
+
+            // Reads that fail on a held chat are the database's too.
+            let failedRead: (any Error)? = try await a.withChat("d") { chat in
+                try await endAdvisoryLockSessions(second.client, logger: logger)
+                try await Task.sleep(for: .milliseconds(300))
+                do {
+                    _ = try await chat.snapshot(for: StateReads(userID: "anna", source: .app, markers: [], experiments: []), latestAppMessage: true)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            #expect(failedRead is RunStoreUnavailable, "\(String(describing: failedRead))")
         }
     }
 
     @Test("a run that fails gives its chat up; so does an instance whose connection dies")
     func chatReleased() async throws {
-        let database = try await PostgresTestDatabase.make()
-        let url = database.url, logger = self.logger
-        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
-            try await first.migrate()
-            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
-                let (a, b) = (PostgresRunStore(first), PostgresRunStore(second))
-                struct Refused: Error {}
-                await #expect(throws: Refused.self) { try await a.withChat("c") { _ in throw Refused() } }
-                try await withTimeLimit(seconds: 10, "a failed run left its chat held") {
-                    try await b.withChat("c") { _ in }
-                }
-
-                // An instance holding the chat dies (its backend is terminated, as when
-                // its process is killed): the other takes the chat at once.
-                let held = AsyncStream<Void>.makeStream()
-                let holder = Task {
-                    try await a.withChat("c") { _ in
-                        held.continuation.yield()
-                        // Waiting for the AI, say; the commit after it finds the connection gone.
-                        try await Task.sleep(for: .seconds(2))
-                    }
-                }
-                var iterator = held.stream.makeAsyncIterator()
-                await iterator.next()
-                try await endAdvisoryLockSessions(second.client, logger: logger)
-                let started = ContinuousClock.now
-                try await withTimeLimit(seconds: 10, "the dead connection's chat was not released") {
-                    try await b.withChat("c") { _ in }
-                }
-                #expect(ContinuousClock.now - started < .seconds(5))
-                // The dead instance's run, done when its connection died, ends rather than
-                // waiting forever to unlock on it; and it is not reported failed (what it
-                // did would be done again).
-                try await withTimeLimit(seconds: 10, "the run on the dead connection never ended") {
-                    _ = await holder.result
-                }
-                await #expect(throws: Never.self) { try await holder.value }
-
-                // A run that was still to commit when its connection died fails at once.
-                let late: (any Error)? = try await a.withChat("d") { chat in
-                    try await endAdvisoryLockSessions(second.client, logger: logger)
-                    try await Task.sleep(for: .milliseconds(300))
-                    do {
-                        _ = try await chat.commit(RunRecord(idempotencyKey: .telegramUpdate(5)))
-                        return nil
-                    } catch {
-                        return error
-                    }
-                }
-                #expect(late is PostgresConnectionLost, "\(String(describing: late))")
+        let logger = self.logger
+        try await PostgresTestDatabase.make().withTwoInstances { first, second in
+            let (a, b) = (PostgresRunStore(first), PostgresRunStore(second))
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) { try await a.withChat("c") { _ in throw Refused() } }
+            try await withTimeLimit(seconds: 10, "a failed run left its chat held") {
+                try await b.withChat("c") { _ in }
             }
+
+            // An instance holding the chat dies (its backend is terminated, as when
+            // its process is killed): the other takes the chat at once.
+            let held = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await a.withChat("c") { _ in
+                    held.continuation.yield()
+                    // Waiting for the AI, say; the commit after it finds the connection gone.
+                    try await Task.sleep(for: .seconds(2))
+                }
+            }
+            var iterator = held.stream.makeAsyncIterator()
+            await iterator.next()
+            try await endAdvisoryLockSessions(second.client, logger: logger)
+            let started = ContinuousClock.now
+            try await withTimeLimit(seconds: 10, "the dead connection's chat was not released") {
+                try await b.withChat("c") { _ in }
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            // The dead instance's run, done when its connection died, ends rather than
+            // waiting forever to unlock on it; and it is not reported failed (what it
+            // did would be done again).
+            try await withTimeLimit(seconds: 10, "the run on the dead connection never ended") {
+                _ = await holder.result
+            }
+            await #expect(throws: Never.self) { try await holder.value }
+
+            // A run that was still to commit when its connection died fails at once.
+            let late: (any Error)? = try await a.withChat("d") { chat in
+                try await endAdvisoryLockSessions(second.client, logger: logger)
+                try await Task.sleep(for: .milliseconds(300))
+                do {
+                    _ = try await chat.commit(RunRecord(idempotencyKey: .telegramUpdate(5)))
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            #expect(late is PostgresConnectionLost, "\(String(describing: late))")
         }
     }
 }

@@ -16,6 +16,14 @@ struct PostgresTestDatabase {
         return PostgresTestDatabase(cluster: cluster, name: name, url: try DatabaseURL.parse(cluster.url(database: name)))
     }
 
+    /// Migrates the database and runs `body` with two pools on it: two instances.
+    func withTwoInstances(_ body: (ReplyflowPostgres, ReplyflowPostgres) async throws -> Void) async throws {
+        try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { first in
+            try await first.migrate()
+            try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { second in try await body(first, second) }
+        }
+    }
+
     static let logger: Logger = {
         var logger = Logger(label: "replyflow.postgres-tests")
         logger.logLevel = .error

@@ -53,6 +53,17 @@ struct OutboxWorkerPostgresTests {
         }
     }
 
+    /// A migrated database with the lanes filled, and two pools on it: two servers.
+    private func withTwoServers(_ body: (ReplyflowPostgres, ReplyflowPostgres) async throws -> Void) async throws {
+        let cluster = try await PostgresCluster.shared()
+        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
+        try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { first in
+            try await first.migrate()
+            try await fill(first)
+            try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { second in try await body(first, second) }
+        }
+    }
+
     private func pendingCount(_ database: ReplyflowPostgres) async throws -> Int64 {
         try await database.client.query("SELECT count(*) FROM outbox WHERE status = 'pending'", logger: Self.logger)
             .decode(Int64.self).first { _ in true } ?? -1
@@ -97,74 +108,62 @@ struct OutboxWorkerPostgresTests {
 
     @Test("two servers drain one outbox, each lane in order; a server whose session dies mid-send hands its lanes over with at most one repeat each")
     func aServerDiesMidSend() async throws {
-        let cluster = try await PostgresCluster.shared()
-        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
-        try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { first in
-            try await first.migrate()
-            try await fill(first)
-            try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { second in
-                let sends = Sends()
-                // A's sends of this one item never finish: it dies in the middle of it.
-                sends.hang(instance: "a", payload: "fcm:anna#10")
-                let a = try Instance("a", first, sends)
-                // B starts once A holds the lane A is to die in.
-                try await sends.waitFor { $0.contains { $0.instance == "a" && $0.payload == "fcm:anna#0" } }
-                let b = try Instance("b", second, sends)
-                try await sends.waitFor { $0.contains { $0.instance == "a" && $0.payload == "fcm:anna#10" } }
-                try await Task.sleep(for: .milliseconds(200))
+        try await withTwoServers { first, second in
+            let sends = Sends()
+            // A's sends of this one item never finish: it dies in the middle of it.
+            sends.hang(instance: "a", payload: "fcm:anna#10")
+            let a = try Instance("a", first, sends)
+            // B starts once A holds the lane A is to die in.
+            try await sends.waitFor { $0.contains { $0.instance == "a" && $0.payload == "fcm:anna#0" } }
+            let b = try Instance("b", second, sends)
+            try await sends.waitFor { $0.contains { $0.instance == "a" && $0.payload == "fcm:anna#10" } }
+            try await Task.sleep(for: .milliseconds(200))
 
-                // A dies: its session ends (its locks with it), and it does no more.
-                let held = sends.lanesSentBy("a")
-                _ = try await second.client.query(
-                    """
-                    SELECT pg_terminate_backend(pid) FROM pg_locks
-                    WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND pid <> pg_backend_pid()
-                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                        AND (classid::bigint << 32 | objid::bigint) = hashtextextended('replyflow.lane:fcm:anna', 0)
-                    """, logger: Self.logger
-                ).collect()
-                a.service.cancel()
-                try? await a.service.value
+            // A dies: its session ends (its locks with it), and it does no more.
+            let held = sends.lanesSentBy("a")
+            _ = try await second.client.query(
+                """
+                SELECT pg_terminate_backend(pid) FROM pg_locks
+                WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND pid <> pg_backend_pid()
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND (classid::bigint << 32 | objid::bigint) = hashtextextended('replyflow.lane:fcm:anna', 0)
+                """, logger: Self.logger
+            ).collect()
+            a.service.cancel()
+            try? await a.service.value
 
-                try await waitUntilDelivered(second)
-                b.service.cancel()
-                try? await b.service.value
-                await b.lanes.close()
-                await a.lanes.close()
+            try await waitUntilDelivered(second)
+            b.service.cancel()
+            try? await b.service.value
+            await b.lanes.close()
+            await a.lanes.close()
 
-                let all = sends.all
-                check(all, repeatsAtMost: held.count)
-                #expect(all.filter { $0.payload == "fcm:anna#10" }.map(\.instance) == ["a", "b"], "B sent the item A was sending")
-                #expect(Set(all.map(\.instance)) == ["a", "b"], "both servers worked")
-            }
+            let all = sends.all
+            check(all, repeatsAtMost: held.count)
+            #expect(all.filter { $0.payload == "fcm:anna#10" }.map(\.instance) == ["a", "b"], "B sent the item A was sending")
+            #expect(Set(all.map(\.instance)) == ["a", "b"], "both servers worked")
         }
     }
 
     @Test("a server stopped cleanly finishes its sends under way and hands over: nothing is sent twice")
     func aCleanStopRepeatsNothing() async throws {
-        let cluster = try await PostgresCluster.shared()
-        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
-        try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { first in
-            try await first.migrate()
-            try await fill(first)
-            try await ReplyflowPostgres.withDatabase(url, logger: Self.logger) { second in
-                let sends = Sends()
-                sends.slow(instance: "a", payload: "telegram:group#5", by: .milliseconds(500))
-                let a = try Instance("a", first, sends)
-                try await sends.waitFor { $0.contains { $0.instance == "a" && $0.payload == "telegram:group#5" } }
-                // B starts while A is in the middle of lanes (and of a slow send): A stops.
-                let b = try Instance("b", second, sends)
-                try await Task.sleep(for: .milliseconds(100))
-                a.service.cancel()
-                try? await a.service.value
-                await a.lanes.close()
+        try await withTwoServers { first, second in
+            let sends = Sends()
+            sends.slow(instance: "a", payload: "telegram:group#5", by: .milliseconds(500))
+            let a = try Instance("a", first, sends)
+            try await sends.waitFor { $0.contains { $0.instance == "a" && $0.payload == "telegram:group#5" } }
+            // B starts while A is in the middle of lanes (and of a slow send): A stops.
+            let b = try Instance("b", second, sends)
+            try await Task.sleep(for: .milliseconds(100))
+            a.service.cancel()
+            try? await a.service.value
+            await a.lanes.close()
 
-                try await waitUntilDelivered(second)
-                b.service.cancel()
-                try? await b.service.value
-                await b.lanes.close()
-                check(sends.all, repeatsAtMost: 0)
-            }
+            try await waitUntilDelivered(second)
+            b.service.cancel()
+            try? await b.service.value
+            await b.lanes.close()
+            check(sends.all, repeatsAtMost: 0)
         }
     }
 }

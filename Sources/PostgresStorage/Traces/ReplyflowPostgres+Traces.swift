@@ -31,33 +31,28 @@ extension ReplyflowPostgres {
         var lower: Int64 = 1
         if let since = query.since { lower = try await firstTraceID(atOrAfter: since, newest: newest, connection, logger) }
         guard upper >= lower else { return TracePage(rows: [], older: nil, stoppedScanning: false) }
-        let floor = query.isIndexed ? lower : max(lower, upper - TraceQuery.scanLimit + 1)
+        let floor = query.floor(lower: lower, upper: upper)
 
         var bindings = PostgresBindings()
-        var conditions: [String] = []
-        func condition(_ sql: String, _ values: [any PostgresNonThrowingEncodable & Sendable]) {
-            var text = sql
-            for value in values {
-                bindings.append(value)
-                text = text.replacingOccurrences(of: "?", with: "$\(bindings.count)", options: [], range: text.range(of: "?"))
-            }
-            conditions.append(text)
+        /// The placeholder of a bound value.
+        func bound(_ value: some PostgresNonThrowingEncodable) -> String {
+            bindings.append(value)
+            return "$\(bindings.count)"
         }
-        condition("id BETWEEN ? AND ?", [floor, upper])
-        if let since = query.since { condition("at >= ?", [since.timeIntervalSince1970]) }
-        if let until = query.until { condition("at < ?", [until.timeIntervalSince1970]) }
-        if let flow = query.flow { condition("flow = ?", [flow]) }
-        if let user = query.userID { condition("user_id = ?", [user]) }
+        var conditions = ["id BETWEEN \(bound(floor)) AND \(bound(upper))"]
+        if let since = query.since { conditions.append("at >= \(bound(since.timeIntervalSince1970))") }
+        if let until = query.until { conditions.append("at < \(bound(until.timeIntervalSince1970))") }
+        if let flow = query.flow { conditions.append("flow = \(bound(flow))") }
+        if let user = query.userID { conditions.append("user_id = \(bound(user))") }
         switch query.result {
-        case .ran?, .skipped?: condition("result = ?", [query.result?.rawValue ?? ""])
-        case .noFlow?: condition("flow IS NULL", [])
+        case .ran?, .skipped?: conditions.append("result = \(bound(query.result?.rawValue ?? ""))")
+        case .noFlow?: conditions.append("flow IS NULL")
         case nil: break
         }
-        if let trigger = query.trigger { condition("trigger = ?", [trigger.rawValue]) }
-        bindings.append(query.limit + 1)
+        if let trigger = query.trigger { conditions.append("trigger = \(bound(trigger.rawValue))") }
         let sql = """
             SELECT id, at, event_kind, trigger, user_id, flow, result, reason, note, variant, actions FROM run_traces
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT $\(bindings.count)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT \(bound(query.limit + 1))
             """
         let rows = try await connection.queryIfOpen(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         var found: [TraceRow] = []
@@ -85,9 +80,7 @@ extension ReplyflowPostgres {
             }
             page[index].chatID = chats[key] ?? nil
         }
-        if found.count > query.limit, let last = page.last { return TracePage(rows: page, older: last.id, stoppedScanning: false) }
-        if floor > lower { return TracePage(rows: page, older: floor, stoppedScanning: true) }
-        return TracePage(rows: page, older: nil, stoppedScanning: false)
+        return TracePage(rows: page, moreMatched: found.count > query.limit, floor: floor, lower: lower)
     }
 
     /// The first trace id at or after `date` (one past the newest when there is none), as

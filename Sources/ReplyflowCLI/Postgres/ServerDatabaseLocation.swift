@@ -36,19 +36,33 @@ extension ServerDatabaseOptions {
     }
 }
 
-/// The stored experiment counts, from either database.
-enum ExperimentCountsReader {
-    static func read(_ location: ServerDatabaseLocation) async throws -> (keys: [String], counts: [String: [String: (exposures: Int, conversions: Int)]]) {
-        switch location {
+extension ServerDatabaseLocation {
+    /// Reads the server's data wherever it is: `sqlite` on the opened file, `postgres` on
+    /// a running pool. A file that is not there or not a database, or a PostgreSQL that
+    /// cannot be reached, is one line (`CommandFailure`); so is a read that fails, naming
+    /// where it read.
+    func read<Result: Sendable>(
+        sqlite: (ReplyflowDatabase) async throws -> Result, postgres: (ReplyflowPostgres) async throws -> Result
+    ) async throws -> Result {
+        switch self {
         case .sqlite(let path):
-            return try await ServerDatabaseOptions.openExisting(path).experimentCounts()
+            let database = try ServerDatabaseOptions.openExisting(path)
+            do {
+                return try await sqlite(database)
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure("cannot read \(path): \(error)")
+            }
         case .postgres(let url, let setting):
             do {
-                return try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger()) { postgres in
-                    try await postgres.experimentCounts()
-                }
+                return try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger(), postgres)
             } catch let failure as PostgresStartupCheck.Failure {
                 throw CommandFailure(failure.description)
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure("cannot read PostgreSQL (\(setting)): \(error)")
             }
         }
     }

@@ -6,15 +6,15 @@ import Dispatch
 /// threads the server's requests run on.
 ///
 /// Use with `withTaskExecutorPreference(executor) { ... }`.
-final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
+public final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
     // A DispatchQueue is thread-safe; nothing else is stored.
     private let queue: DispatchQueue
 
-    init(label: String) {
+    public init(label: String) {
         queue = DispatchQueue(label: label)
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         queue.async { job.runSynchronously(on: executor) }

@@ -63,6 +63,19 @@ public struct TracePage: Sendable, Equatable {
         self.older = older
         self.stoppedScanning = stoppedScanning
     }
+
+    /// A page of `rows` read from the ids `floor` up (`TraceQuery.floor`), newest first:
+    /// `moreMatched` when a row past the page's limit matched, so the next page starts after
+    /// the last row; else, when the scan stopped above `lower`, it goes on from `floor`.
+    public init(rows: [TraceRow], moreMatched: Bool, floor: Int64, lower: Int64) {
+        if moreMatched, let last = rows.last {
+            self.init(rows: rows, older: last.id, stoppedScanning: false)
+        } else if floor > lower {
+            self.init(rows: rows, older: floor, stoppedScanning: true)
+        } else {
+            self.init(rows: rows, older: nil, stoppedScanning: false)
+        }
+    }
 }
 
 extension ReplyflowDatabase {
@@ -81,7 +94,7 @@ extension ReplyflowDatabase {
             var lower: Int64 = 1
             if let since = query.since { lower = try Self.firstTraceID(atOrAfter: since, db) }
             guard upper >= lower else { return TracePage(rows: [], older: nil, stoppedScanning: false) }
-            let floor = query.isIndexed ? lower : max(lower, upper - TraceQuery.scanLimit + 1)
+            let floor = query.floor(lower: lower, upper: upper)
 
             var conditions = ["id BETWEEN ? AND ?"]
             var arguments: StatementArguments = [floor, upper]
@@ -126,9 +139,7 @@ extension ReplyflowDatabase {
                     """, arguments: arguments)
             var chats = ChatLookup()
             let rows = try found.prefix(query.limit).map { row in try Self.traceRow(row, chats: &chats, db) }
-            if found.count > query.limit, let last = rows.last { return TracePage(rows: rows, older: last.id, stoppedScanning: false) }
-            if floor > lower { return TracePage(rows: rows, older: floor, stoppedScanning: true) }
-            return TracePage(rows: rows, older: nil, stoppedScanning: false)
+            return TracePage(rows: rows, moreMatched: found.count > query.limit, floor: floor, lower: lower)
         }
     }
 

@@ -63,6 +63,12 @@ public struct TraceQuery: Sendable, Equatable {
     /// Whether an index leads straight to the matching rows (per user, per flow, and the
     /// rows without a flow); otherwise the page reads at most `scanLimit` rows.
     public var isIndexed: Bool { flow != nil || userID != nil || result == .noFlow }
+
+    /// The lowest id a page between `lower` and `upper` reads: `lower` when an index
+    /// answers the filters, else at most `scanLimit` rows below `upper`.
+    public func floor(lower: Int64, upper: Int64) -> Int64 {
+        isIndexed ? lower : max(lower, upper - Self.scanLimit + 1)
+    }
 }
 
 /// The filters as people write them: the traces page's query string, `replyflow traces`'
