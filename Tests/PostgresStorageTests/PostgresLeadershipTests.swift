@@ -49,7 +49,7 @@ struct PostgresLeadershipTests {
             let next = try await waitFor("a new leader") { terms.current.count == 1 && terms.current != [first] ? terms.current.first : nil }
             let ended = try #require(terms.history.first { $0.name == first }?.ended)
             let began = try #require(terms.history.last { $0.name == next }?.began)
-            #expect(ended.timeIntervalSince(cut) < 1, "the old leader went on working \(ended.timeIntervalSince(cut)) s after its session ended")
+            #expect(ended.timeIntervalSince(cut) < 2, "the old leader went on working \(ended.timeIntervalSince(cut)) s after its session ended")
             #expect(began.timeIntervalSince(cut) < 3, "the new leader began \(began.timeIntervalSince(cut)) s after the old one's session ended")
             #expect(terms.overlap < 0.3, "two leaders worked side by side for \(terms.overlap) s")
         }
@@ -68,7 +68,8 @@ struct PostgresLeadershipTests {
         let stopped = Date()
         _ = try await waitFor("b to lead") { terms.current == ["b"] ? true : nil }
         let began = try #require(terms.history.last?.began)
-        #expect(began.timeIntervalSince(stopped) < 1)
+        // Within a few of the 200 ms retries, even on a loaded machine.
+        #expect(began.timeIntervalSince(stopped) < 3)
 
         // A job that ends by itself: `whileLeading` returns, and the lead is free.
         b.cancel()

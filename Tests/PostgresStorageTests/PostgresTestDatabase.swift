@@ -53,11 +53,27 @@ func withTimeLimit(seconds: Double, _ message: String, _ body: @escaping @Sendab
 
 /// Ends the sessions of `client`'s database (other than the asking one) that hold an
 /// advisory lock, or with `waiting` that wait for one: as when their processes are killed.
+/// Waits (up to 20 s) until there is at least one such session: on a loaded machine a
+/// waiter may still be connecting when the test is ready to end it.
 func endAdvisoryLockSessions(_ client: PostgresClient, waiting: Bool = false, logger: Logger) async throws {
+    struct NoSuchSession: Error, CustomStringConvertible {
+        let waiting: Bool
+        var description: String { "no session \(waiting ? "waited for" : "held") an advisory lock within 20 s" }
+    }
     let sql = """
         SELECT pg_terminate_backend(pid) FROM pg_locks
         WHERE locktype = 'advisory' AND granted = \(waiting ? "false" : "true") AND pid <> pg_backend_pid()
             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
         """
-    _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+    let deadline = ContinuousClock.now + .seconds(20)
+    while true {
+        do {
+            if try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect().count > 0 { return }
+        } catch where ContinuousClock.now < deadline {
+            // The pool may lend a connection whose own backend an earlier call ended
+            // before it has noticed: the next attempt gets a live one.
+        }
+        guard ContinuousClock.now < deadline else { throw NoSuchSession(waiting: waiting) }
+        try await Task.sleep(for: .milliseconds(50))
+    }
 }
