@@ -120,7 +120,7 @@ public enum ReplyflowServer {
         var database: ReplyflowDatabase
         var metrics: ServerMetrics
         var uploads: UploadStore
-        var queries: ServerQueries
+        var queries: any ServerQueries
         var downloader: MediaDownloader
         var engine: FlowEngine
         var worker: OutboxWorker
@@ -139,7 +139,7 @@ public enum ReplyflowServer {
     /// The parts that take Telegram updates in (polling or the webhook).
     struct TelegramInput: Sendable {
         var client: TelegramClient
-        var inbox: TelegramInbox
+        var inbox: any TelegramInbox
         var dispatcher: TelegramDispatcher
         var webhookSecret: String
         /// Whether this server is the one that polls (see `LeaderRole.telegramPoller`).
@@ -171,7 +171,7 @@ public enum ReplyflowServer {
         } catch {
             throw StartupError("UPLOADS_DIR=\(configuration.uploadsDirectory) \(error): it must be a folder the server can write photos to")
         }
-        let queries = ServerQueries(database: database)
+        let queries = SQLiteServerQueries(database: database)
         // This app's own registry, handed to whatever records (see `ServerMetrics`).
         let metrics = ServerMetrics()
         // The process-wide client: it needs no shutdown, so an app that is built but
@@ -227,7 +227,7 @@ public enum ReplyflowServer {
 
         let liveLog = LiveEventLog(retention: configuration.streamRetention)
         let publisher = LivePublisher(
-            log: liveLog, conversations: ConversationQueries(database: database), autoModeDefault: configuration.autoModeDefault, logger: logger)
+            log: liveLog, conversations: SQLiteConversationQueries(database: database), autoModeDefault: configuration.autoModeDefault, logger: logger)
         let deliveries = DeliveryQueue()
         let engine = FlowEngine(
             flowSet: flows, store: database, configuration: configuration,
@@ -266,7 +266,7 @@ public enum ReplyflowServer {
             let handler = TelegramUpdateHandler(
                 telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock,
                 logger: logger)
-            let inbox = TelegramInbox(database: database)
+            let inbox = SQLiteTelegramInbox(database: database)
             telegramInput = TelegramInput(
                 client: telegram, inbox: inbox, dispatcher: TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle),
                 webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret(), leadership: leadership)
@@ -306,7 +306,7 @@ public enum ReplyflowServer {
         let stream = StreamController<ServerRequestContext>(
             log: services.liveLog, tokens: StreamTokens(apiKey: configuration.apiKey, clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
         APIController<ServerRequestContext>(
-            engine: services.engine, conversations: ConversationQueries(database: services.database), configuration: configuration, clock: clock, stream: stream
+            engine: services.engine, conversations: SQLiteConversationQueries(database: services.database), configuration: configuration, clock: clock, stream: stream
         ).addRoutes(to: router)
         BrevoWebhookController<ServerRequestContext>(
             engine: services.engine, uploads: services.uploads, downloader: services.downloader, secret: configuration.brevoWebhookSecret, clock: clock,
@@ -319,7 +319,7 @@ public enum ReplyflowServer {
             database: services.database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
         let panel = admin.addRoutes(to: router)
         InboxRoutes<ServerRequestContext>(
-            engine: services.engine, inbox: InboxQueries(database: services.database), conversations: ConversationQueries(database: services.database),
+            engine: services.engine, inbox: InboxQueries(database: services.database), conversations: SQLiteConversationQueries(database: services.database),
             retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration,
             clock: clock,
             logger: logger
@@ -338,7 +338,7 @@ public enum ReplyflowServer {
             database: services.database, engine: services.engine, pages: adminPages, timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
         CustomerErasureRoutes<ServerRequestContext>(
-            database: services.database, conversations: ConversationQueries(database: services.database), pages: adminPages, auditor: admin.auditor,
+            database: services.database, conversations: SQLiteConversationQueries(database: services.database), pages: adminPages, auditor: admin.auditor,
             uploadsDirectory: configuration.uploadsDirectory, clock: clock
         ).addRoutes(to: panel.requiring(.admin))
         services.sockets.addRoutes(to: router)

@@ -32,7 +32,7 @@ struct InboxPanelTests {
     }
 
     static func chatID(_ app: ReplyflowServer.ServerApp, user: String) async throws -> Int64 {
-        try #require(try await ConversationQueries(database: app.database).conversation(source: .app, platformChatID: user)?.id)
+        try #require(try await SQLiteConversationQueries(database: app.database).conversation(source: .app, platformChatID: user)?.id)
     }
 
     @Test("the list shows each chat's name, channel, last message, mode badge, unread state and wait; opening it marks it read")
@@ -112,13 +112,13 @@ struct InboxPanelTests {
             let sam = PanelBrowser(client)
             try await sam.logIn("sam")
             #expect(try await sam.post("/admin/chats/\(chat)/auto-mode", [("on", "false")]).status == .seeOther)
-            #expect(try await ConversationQueries(database: app.database).conversation(id: chat)?.autoMode == false)
+            #expect(try await SQLiteConversationQueries(database: app.database).conversation(id: chat)?.autoMode == false)
             let page = try await sam.get("/admin/chats/\(chat)")
             #expect(page.text.contains("Give back to the AI"))
             #expect(try await sam.get("/admin?mode=staff").text.contains(#"data-chat-id="\#(chat)""#))
             #expect(!(try await sam.get("/admin?mode=ai").text.contains(#"data-chat-id="\#(chat)""#)))
             #expect(try await sam.post("/admin/chats/\(chat)/auto-mode", [("on", "true")]).status == .seeOther)
-            #expect(try await ConversationQueries(database: app.database).conversation(id: chat)?.autoMode == true)
+            #expect(try await SQLiteConversationQueries(database: app.database).conversation(id: chat)?.autoMode == true)
             let bad = try await sam.post("/admin/chats/\(chat)/auto-mode", [("on", "maybe")])
             #expect(bad.status == .badRequest)
             #expect(bad.text.contains("on must be true or false"))
@@ -232,7 +232,7 @@ struct InboxPanelTests {
         record.messages = [voice, audio, silent]
         let receipt = try #require(try await app.database.commit(record))
         let voiceID = receipt.messageIDs[0], silentID = receipt.messageIDs[2]
-        let chat = try #require(try await ConversationQueries(database: app.database).conversation(source: .telegram, platformChatID: "555")?.id)
+        let chat = try #require(try await SQLiteConversationQueries(database: app.database).conversation(source: .telegram, platformChatID: "555")?.id)
         try await app.application.test(.router) { client in
             let sam = PanelBrowser(client)
             try await sam.logIn("sam")
@@ -268,7 +268,7 @@ struct InboxVoiceTests {
             try await fakes.telegram.enqueueUpdate(TelegramPrivateChatTests().privateMessage(voice: voice))
             let customer = String(TelegramPrivateChatTests.customer)
             let chat = try await waitFor(timeout: .seconds(15)) {
-                try await ConversationQueries(database: database).conversation(source: .telegram, platformChatID: customer)?.id
+                try await SQLiteConversationQueries(database: database).conversation(source: .telegram, platformChatID: customer)?.id
             }
             let inbox = InboxQueries(database: database)
             let message = try await waitFor(timeout: .seconds(15)) {

@@ -22,9 +22,9 @@ struct TelegramDispatcherTests {
         String(decoding: try! JSONEncoder().encode(update), as: UTF8.self)
     }
 
-    private func scratchInbox() throws -> (TelegramInbox, ReplyflowDatabase) {
+    private func scratchInbox() throws -> (SQLiteTelegramInbox, ReplyflowDatabase) {
         let database = try ReplyflowDatabase()
-        return (TelegramInbox(database: database), database)
+        return (SQLiteTelegramInbox(database: database), database)
     }
 
     private func status(_ database: ReplyflowDatabase, _ id: Int64) throws -> String? {

@@ -131,7 +131,7 @@ struct TelegramPrivateChatTests {
             // Polling resumes after it, and the handled update leaves the inbox.
             let polls = await fakes.telegram.requests(method: "getUpdates")
             #expect(polls.first?.int("offset") == 101)
-            let inbox = TelegramInbox(database: try ReplyflowDatabase(path: databasePath.value))
+            let inbox = SQLiteTelegramInbox(database: try ReplyflowDatabase(path: databasePath.value))
             _ = try await waitFor { try await inbox.pending().isEmpty ? true : nil }
         }
     }

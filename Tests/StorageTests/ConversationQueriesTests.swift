@@ -22,7 +22,7 @@ struct ConversationQueriesTests {
                     arguments: ["chat-\(index)", sources[index % 3], Double(1_000 + (index == 7 ? 6 : index))])
             }
         }
-        let queries = ConversationQueries(database: database)
+        let queries = SQLiteConversationQueries(database: database)
         for source in [nil, .telegram] as [ChatSource?] {
             let expected = try await database.writer.read { db in
                 try String.fetchAll(

@@ -62,7 +62,7 @@ struct OneMessagePerPhotoTests {
         try oldDatabase(at: path)
 
         let database = try ReplyflowDatabase(path: path)  // runs v11
-        let history = try await ServerQueries(database: database).history(userID: "5", limit: 50)
+        let history = try await SQLiteServerQueries(database: database).history(userID: "5", limit: 50)
         #expect(history.map(\.text) == ["before", "Смотрите фото", "", "", "answer", "", "", "after"])
         #expect(
             history.map(\.photoURL) == [
@@ -71,11 +71,11 @@ struct OneMessagePerPhotoTests {
         #expect(history.map(\.direction) == ["user", "user", "user", "user", "support", "user", "user", "user"])
         #expect(history[2].createdAt == history[1].createdAt)
         // The newest items are the limit's: photos count one each.
-        let newest = try await ServerQueries(database: database).history(userID: "5", limit: 3)
+        let newest = try await SQLiteServerQueries(database: database).history(userID: "5", limit: 3)
         #expect(newest.map(\.photoURL) == ["/uploads/b.png", "/uploads/c.png", nil])
 
         // The /api: the Instagram message's second photo, with its channel's id.
-        let queries = ConversationQueries(database: database)
+        let queries = SQLiteConversationQueries(database: database)
         let instagram = try #require(try await queries.conversation(source: .instagram, platformChatID: "ig-1"))
         let (messages, total) = try await queries.messages(of: instagram, page: 1, perPage: 50)
         #expect(total == 2)

@@ -51,7 +51,7 @@ struct OutboxStoreTests {
         let outbox = OutboxStore(database: database)
         #expect(try await outbox.pending().first?.messageID == receipt.messageIDs[1])
 
-        let queries = ConversationQueries(database: database)
+        let queries = SQLiteConversationQueries(database: database)
         let chat = try #require(try await queries.conversation(source: .telegram, platformChatID: "42"))
         var shown = try await queries.messages(of: chat, page: 1, perPage: 10).items
         #expect(shown.map(\.delivery) == [nil, .pending])

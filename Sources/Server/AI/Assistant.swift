@@ -15,7 +15,7 @@ final class Assistant: AssistantService {
     private let client: OpenAIClient
     private let configuration: AIConfiguration
     private let memory: AssistantMemory
-    private let history: ConversationQueries
+    private let history: any ConversationQueries
     private let media: AssistantMedia
     private let retry: RetryPolicy
     private let logger: Logger
@@ -24,7 +24,7 @@ final class Assistant: AssistantService {
         self.client = client
         self.configuration = configuration
         memory = AssistantMemory(database: database)
-        history = ConversationQueries(database: database)
+        history = SQLiteConversationQueries(database: database)
         self.media = media
         self.retry = retry
         self.logger = logger

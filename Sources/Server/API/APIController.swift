@@ -8,7 +8,7 @@ import Storage
 /// mode. Every route needs `X-API-Key`.
 struct APIController<Context: RequestContext>: Sendable {
     let engine: FlowEngine
-    let conversations: ConversationQueries
+    let conversations: any ConversationQueries
     let configuration: ServerConfiguration
     let clock: @Sendable () -> Date
     let stream: StreamController<Context>

@@ -7,7 +7,7 @@ import Storage
 /// (the command line's `replyflow customers erase` does the same), audited by the admin.
 struct CustomerErasureRoutes<Context: AdminRequestContext>: Sendable {
     let database: ReplyflowDatabase
-    let conversations: ConversationQueries
+    let conversations: any ConversationQueries
     let pages: AdminPages
     let auditor: AdminAuditor
     let uploadsDirectory: String

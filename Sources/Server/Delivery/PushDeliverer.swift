@@ -8,7 +8,7 @@ import Storage
 /// may then see it twice, which beats never seeing it).
 struct PushDeliverer: Deliverer {
     let push: any PushSender
-    let queries: ServerQueries
+    let queries: any ServerQueries
     let logger: Logger
 
     func deliver(_ item: OutboxItem, progress: DeliveryProgress) async throws {

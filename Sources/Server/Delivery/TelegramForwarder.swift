@@ -13,7 +13,7 @@ struct TelegramForwarder: Deliverer {
     let group: any StaffGroup
     let topics: Bool
     let uploads: UploadStore
-    let queries: ServerQueries
+    let queries: any ServerQueries
     /// Where the group messages a forward became are recorded.
     let outbox: any OutboxLanes
     let clock: @Sendable () -> Date

@@ -11,7 +11,7 @@ import Storage
 /// engine.
 struct SeedAPIController<Context: RequestContext>: Sendable {
     let engine: FlowEngine
-    let queries: ServerQueries
+    let queries: any ServerQueries
     let uploads: UploadStore
     let configuration: ServerConfiguration
     let userLimiter: RateLimiter

@@ -9,7 +9,7 @@ import Synchronization
 /// the `/api` shows them), off the engine's actor and in commit order.
 final class LivePublisher: Sendable {
     let log: LiveEventLog
-    private let conversations: ConversationQueries
+    private let conversations: any ConversationQueries
     private let autoModeDefault: Bool
     private let logger: Logger
     /// Commits not yet published, taken in batches: under load the publisher wakes once
@@ -18,7 +18,7 @@ final class LivePublisher: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    init(log: LiveEventLog, conversations: ConversationQueries, autoModeDefault: Bool, logger: Logger) {
+    init(log: LiveEventLog, conversations: any ConversationQueries, autoModeDefault: Bool, logger: Logger) {
         self.log = log
         self.conversations = conversations
         self.autoModeDefault = autoModeDefault

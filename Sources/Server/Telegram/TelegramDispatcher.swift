@@ -15,7 +15,7 @@ import Storage
 actor TelegramDispatcher {
     /// Handles one update (the server's is `TelegramUpdateHandler.handle`).
     private let handleUpdate: @Sendable (TelegramUpdate) async throws -> Void
-    private let inbox: TelegramInbox
+    private let inbox: any TelegramInbox
     private let logger: Logger
     private let retryDelay: Duration
 
@@ -35,7 +35,7 @@ actor TelegramDispatcher {
     /// The poller waits before asking for more while this many updates wait to be handled.
     static let maxBacklog = 1_000
 
-    init(inbox: TelegramInbox, logger: Logger, retryDelay: Duration = .seconds(1), handle: @escaping @Sendable (TelegramUpdate) async throws -> Void) {
+    init(inbox: any TelegramInbox, logger: Logger, retryDelay: Duration = .seconds(1), handle: @escaping @Sendable (TelegramUpdate) async throws -> Void) {
         self.handleUpdate = handle
         self.inbox = inbox
         self.logger = logger

@@ -14,8 +14,8 @@ import Storage
 struct TelegramPoller: Service {
     let telegram: TelegramClient
     let dispatcher: TelegramDispatcher
-    let inbox: TelegramInbox
-    let queries: ServerQueries
+    let inbox: any TelegramInbox
+    let queries: any ServerQueries
     let timeout: Int
     /// Opens once the server listens: polling in place of a running server (whose port
     /// this one then fails to get) would take its updates and drop its webhook.

@@ -13,7 +13,7 @@ struct TelegramUpdateHandler: Sendable {
     let groupChatID: Int64
     let topics: Bool
     let engine: FlowEngine
-    let queries: ServerQueries
+    let queries: any ServerQueries
     let uploads: UploadStore
     let clock: @Sendable () -> Date
     let logger: Logger

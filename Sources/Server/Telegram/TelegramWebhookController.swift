@@ -11,7 +11,7 @@ import Storage
 /// handled by the dispatcher, so Telegram never waits for the AI.
 struct TelegramWebhookController<Context: RequestContext>: Sendable {
     let dispatcher: TelegramDispatcher
-    let inbox: TelegramInbox
+    let inbox: any TelegramInbox
     let secret: String
     let logger: Logger
 

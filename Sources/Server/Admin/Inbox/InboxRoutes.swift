@@ -13,7 +13,7 @@ import Storage
 struct InboxRoutes<Context: AdminRequestContext>: Sendable {
     let engine: FlowEngine
     let inbox: InboxQueries
-    let conversations: ConversationQueries
+    let conversations: any ConversationQueries
     let retry: DeliveryRetry
     let media: AssistantMedia
     let stream: StreamController<Context>

@@ -2,34 +2,8 @@ import Flows
 import Foundation
 import GRDB
 
-/// A message of a user's history as the seed server's API shows it.
-public struct HistoryMessage: Sendable, Equatable {
-    public var id: Int64
-    public var text: String
-    public var photoURL: String?
-    /// `user` or `support`.
-    public var direction: String
-    public var createdAt: Date
-}
-
-/// A registered FCM device.
-public struct Device: Sendable, Equatable {
-    public var token: String
-    public var userID: String
-    public var platform: String?
-    public var deviceID: String?
-
-    public init(token: String, userID: String, platform: String?, deviceID: String?) {
-        self.token = token
-        self.userID = userID
-        self.platform = platform
-        self.deviceID = deviceID
-    }
-}
-
-/// The server's reads and writes outside the runtime: history, devices, Telegram update
-/// ids and forum topics. Each call is one short transaction.
-public struct ServerQueries: Sendable {
+/// `ServerQueries` on the SQLite file.
+public struct SQLiteServerQueries: ServerQueries {
     let writer: any DatabaseWriter
 
     public init(database: ReplyflowDatabase) {

@@ -1,13 +1,8 @@
 import Foundation
 import GRDB
 
-/// Telegram updates received by long polling and not yet handled (`telegram_inbox`).
-///
-/// `getUpdates` confirms every update below its offset, and Telegram then forgets them.
-/// Writing a batch here first lets the poller confirm it at once and ask for the next,
-/// while the batch is handled chat by chat; after a crash the rows still here are handled
-/// at the next start (the ids already handled are recognised and skipped).
-public struct TelegramInbox: Sendable {
+/// `TelegramInbox` on the SQLite file.
+public struct SQLiteTelegramInbox: TelegramInbox {
     let writer: any DatabaseWriter
 
     public init(database: ReplyflowDatabase) {

@@ -2,64 +2,8 @@ import Flows
 import Foundation
 import GRDB
 
-/// A chat as the `/api` shows it: one conversation on one channel.
-public struct Conversation: Sendable, Equatable {
-    public var id: Int64
-    public var source: ChatSource
-    public var platformChatID: String
-    public var name: String?
-    public var updatedAt: Date
-    /// Nil when never set: the configured default applies.
-    public var autoMode: Bool?
-}
-
-/// A message of a conversation, with what the `/api` shows of it.
-public struct ConversationMessage: Sendable, Equatable {
-    public var id: Int64
-    public var source: ChatSource
-    public var conversationID: Int64
-    public var direction: String
-    public var text: String
-    public var media: String
-    public var photoURL: String?
-    public var createdAt: Date
-    public var userID: String
-    public var userName: String?
-    /// The flow that sent it, for automatic messages.
-    public var flow: String?
-    /// Who sent it, when a sender named themselves (`senderName` of `POST /api/messages`).
-    public var senderName: String?
-    /// Its id on its channel (Telegram's `message_id`, Brevo's id): given by the channel
-    /// for a message that came from one, noted once sent for one that went out on one.
-    public var platformMessageID: String?
-    /// How the outbox item that sends it on its channel stands; nil when no item sends it
-    /// (incoming messages, the app's, replies stored before items named their message).
-    public var delivery: OutboxItem.Status?
-
-    public init(
-        id: Int64, source: ChatSource, conversationID: Int64, direction: String, text: String, media: String, photoURL: String?,
-        createdAt: Date, userID: String, userName: String?, flow: String?, senderName: String? = nil, platformMessageID: String? = nil,
-        delivery: OutboxItem.Status? = nil
-    ) {
-        self.senderName = senderName
-        self.platformMessageID = platformMessageID
-        self.delivery = delivery
-        self.id = id
-        self.source = source
-        self.conversationID = conversationID
-        self.direction = direction
-        self.text = text
-        self.media = media
-        self.photoURL = photoURL
-        self.createdAt = createdAt
-        self.userID = userID
-        self.userName = userName
-        self.flow = flow
-    }
-}
-
-/// Reads for the `/api`: chats newest activity first, a chat's messages by page.
-public struct ConversationQueries: Sendable {
+/// `ConversationQueries` on the SQLite file.
+public struct SQLiteConversationQueries: ConversationQueries {
     let writer: any DatabaseWriter
 
     public init(database: ReplyflowDatabase) {
@@ -116,10 +60,6 @@ public struct ConversationQueries: Sendable {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.conversationColumns) WHERE c.id = ?", arguments: [id]).map(Self.conversation)
         }
-    }
-
-    public func conversation(source: ChatSource, platformChatID: String) async throws -> Conversation? {
-        try await conversations(of: [(source, platformChatID)]).first
     }
 
     /// Several chats in one read (the live stream looks up every new chat of a batch of

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Telegram updates received by long polling and not yet handled (`telegram_inbox`).
+///
+/// `getUpdates` confirms every update below its offset, and Telegram then forgets them.
+/// Writing a batch here first lets the poller confirm it at once and ask for the next,
+/// while the batch is handled chat by chat; after a crash the rows still here are handled
+/// at the next start (the ids already handled are recognised and skipped).
+public protocol TelegramInbox: Sendable {
+    /// Keeps updates (raw JSON by update id); one already kept is left as it is.
+    func add(_ updates: [(updateID: Int64, body: String)], at: Date) async throws
+    /// The updates still to handle, oldest first.
+    func pending() async throws -> [(updateID: Int64, body: String)]
+    /// The update was handled (or seen before): it leaves the inbox.
+    func remove(_ updateID: Int64) async throws
+    /// Handling kept failing: the row stays, marked, with its error, for someone to look at.
+    func markFailed(_ updateID: Int64, error: String) async throws
+    /// The highest update id kept here (handled or not), to resume polling after it.
+    func lastUpdateID() async throws -> Int64?
+}
