@@ -11,8 +11,8 @@ import PackageDescription
 // - SocketIO: Engine.IO v4 / Socket.IO v5 server on Hummingbird (WebSocket and long-polling).
 // - Server: `replyflow serve`: the seed's HTTP API, webhooks, the outbox worker, wiring.
 // - PostgresStorage: PostgreSQL through postgres-nio (no ORM): DATABASE_URL, the connection pool, the
-//   append-only migrations, the import behind `replyflow migrate-to-postgres`, and runs (Storage's `RunStore`)
-//   held per chat across instances. `serve` does not use it yet (docs/scaling.md).
+//   append-only migrations, the import behind `replyflow migrate-to-postgres`, and the PostgreSQL side of
+//   every store the server uses (runs held per chat, outbox lanes, the poller's election; docs/scaling.md).
 // - ReplyflowCLI: the commands (serve, check, dry-run, test, replay, schema, experiments) as a library, so tests call them.
 // - replyflow: the thin executable; socketio-test-server: the socket.io conformance-suite server;
 //   replyflow-fakes: the fake Telegram and FCM servers as a program (benchmarks, trying it by hand).
@@ -75,6 +75,8 @@ let package = Package(
             dependencies: [
                 "Flows", "Storage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // ConnectionPoolError: a pool that cannot connect, told apart from a wrong query.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PostgresStorage
 import Server
 import Storage
 
@@ -26,11 +27,17 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
-        // Before the SQLite file's lock is taken (or its folder made): with DATABASE_URL
-        // there is no SQLite file to lock, and serving on PostgreSQL is not finished.
+        // LOG_FORMAT's handler; every line has its secrets taken out (`SecretRedactor`).
+        let logger = ServerLog.logger(for: configuration)
         if let url = configuration.databaseURL {
-            throw CommandFailure(StartupError.postgresNotFinished(url).description)
+            try await Self.serveOnPostgres(url, configuration: configuration, logger: logger)
+        } else {
+            try await Self.serveOnSQLite(configuration, logger: logger)
         }
+    }
+
+    /// One instance on the SQLite file at DATABASE_PATH.
+    private static func serveOnSQLite(_ configuration: ServerConfiguration, logger: Logger) async throws {
         // One server per database file, held until the process ends: a second one would
         // deliver the same outbox items again, and `replyflow restore` waits for none.
         let servingLock: ServingLock
@@ -42,12 +49,39 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure("\(error)")
         }
         defer { withExtendedLifetime(servingLock) {} }
-        // LOG_FORMAT's handler; every line has its secrets taken out (`SecretRedactor`).
-        let logger = ServerLog.logger(for: configuration)
+        try await serve(configuration, storage: nil, logger: logger)
+    }
+
+    /// One of any number of instances on the PostgreSQL database at DATABASE_URL: the
+    /// database is checked (one line when it cannot be reached), migrated (once, whichever
+    /// instance comes first) and its pool runs for as long as the server.
+    private static func serveOnPostgres(_ url: DatabaseURL, configuration: ServerConfiguration, logger: Logger) async throws {
+        do {
+            try await ReplyflowPostgres.withDatabase(url, logger: logger) { postgres in
+                do {
+                    let applied = try await postgres.migrate()
+                    if !applied.isEmpty { logger.notice("PostgreSQL migrated", metadata: ["applied": "\(applied.map(\.version))"]) }
+                } catch {
+                    throw CommandFailure("DATABASE_URL: \(error)")
+                }
+                let storage: ServerStorage
+                do {
+                    storage = try ServerStorage.postgres(postgres, logger: logger)
+                } catch {
+                    throw CommandFailure("DATABASE_URL: \(error)")
+                }
+                try await serve(configuration, storage: storage, logger: logger)
+            }
+        } catch let failure as PostgresStartupCheck.Failure {
+            throw CommandFailure(failure.description)
+        }
+    }
+
+    private static func serve(_ configuration: ServerConfiguration, storage: ServerStorage?, logger: Logger) async throws {
         let built: ReplyflowServer.ServerApp
         do {
             built = try ReplyflowServer.buildApplication(
-                configuration: configuration, logger: logger,
+                configuration: configuration, logger: logger, storage: storage,
                 onServerRunning: { port in
                     logger.notice("replyflow is listening", metadata: ["address": "\(configuration.host):\(port)"])
                 })

@@ -20,12 +20,20 @@ public enum ReplyflowServer {
     public struct ServerApp: Sendable {
         public var application: Application<RouterResponder<ServerRequestContext>>
         public var engine: FlowEngine
-        public var database: ReplyflowDatabase
+        /// The database it runs on, and the seams built from it.
+        public var storage: ServerStorage
         /// What the server measures; `/metrics` renders its registry.
         public var metrics: ServerMetrics
         let worker: OutboxWorker
         let deliveries: DeliveryQueue
         let deliveryRetry: DeliveryRetry
+
+        /// The SQLite file of an app built on one (tests look into it); an app on
+        /// PostgreSQL has none, and asking is the test's mistake.
+        public var database: ReplyflowDatabase {
+            guard let database = storage.sqlite else { preconditionFailure("this app runs on PostgreSQL: read it through storage") }
+            return database
+        }
 
         /// Waits until every delivery committed so far (and what a restart resumed) has
         /// been attempted, retries included (tests; the app must be running).
@@ -44,15 +52,17 @@ public enum ReplyflowServer {
     /// Builds the application; throws `StartupError` for configuration problems.
     /// `ports`, when given, replaces the outside services the configuration would make
     /// (tests pass recording fakes); Telegram updates still come in through the
-    /// configured Telegram client. `leadership` says whether this server is the one of its
-    /// database that polls Telegram; by default it is (`SoleServer`).
+    /// configured Telegram client. `storage` is the database to run on; without it the
+    /// SQLite file at DATABASE_PATH is opened, and `leadership` says whether this server is
+    /// the one of its database that polls Telegram (by default it is: `SoleServer`).
     public static func buildApplication(
         configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init, ports: ServerPorts? = nil,
-        leadership: any Leadership = SoleServer(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        storage given: ServerStorage? = nil, leadership: any Leadership = SoleServer(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> ServerApp {
-        // Refused before anything is opened: serving on PostgreSQL is the next step (docs/scaling.md).
-        if let url = configuration.databaseURL { throw StartupError.postgresNotFinished(url) }
-        let services = try buildServices(configuration: configuration, logger: logger, clock: clock, ports: ports, leadership: leadership)
+        let storage = try given ?? openSQLite(configuration, leadership: leadership, logger: logger)
+        try checkSupported(configuration, on: storage)
+        let services = try buildServices(configuration: configuration, storage: storage, logger: logger, clock: clock, ports: ports)
         let router = buildRouter(services, configuration: configuration, clock: clock, logger: logger)
         // Telegram is told nothing (webhook set or deleted, updates taken) before every
         // address is bound: see `ListeningGate`.
@@ -64,10 +74,10 @@ public enum ReplyflowServer {
             LivePublisherService(publisher: services.publisher),
         ]
         // RETENTION_DAYS_*: old rows deleted in small batches, at start and hourly.
-        if configuration.retention.isActive {
+        if configuration.retention.isActive, let database = services.storage.sqlite {
             background.append(
                 RetentionService(
-                    policy: configuration.retention, database: services.database, uploadsDirectory: configuration.uploadsDirectory, clock: clock,
+                    policy: configuration.retention, database: database, uploadsDirectory: configuration.uploadsDirectory, clock: clock,
                     logger: logger))
         }
         if let telegram = services.telegramInput {
@@ -108,7 +118,7 @@ public enum ReplyflowServer {
             logger: logger)
         application.addServices(background)
         return ServerApp(
-            application: application, engine: services.engine, database: services.database, metrics: services.metrics, worker: services.worker,
+            application: application, engine: services.engine, storage: services.storage, metrics: services.metrics, worker: services.worker,
             deliveries: services.deliveries,
             deliveryRetry: services.deliveryRetry)
     }
@@ -117,7 +127,7 @@ public enum ReplyflowServer {
 
     /// What the router and the background services are built from.
     struct Services: Sendable {
-        var database: ReplyflowDatabase
+        var storage: ServerStorage
         var metrics: ServerMetrics
         var uploads: UploadStore
         var queries: any ServerQueries
@@ -150,8 +160,7 @@ public enum ReplyflowServer {
     /// unconfigured one says so in the log), the engine, the outbox worker, socket.io and
     /// the live stream's publisher.
     static func buildServices(
-        configuration: ServerConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, ports given: ServerPorts?,
-        leadership: any Leadership = SoleServer()
+        configuration: ServerConfiguration, storage: ServerStorage, logger: Logger, clock: @escaping @Sendable () -> Date, ports given: ServerPorts?
     ) throws -> Services {
         let flows = try loadFlows(configuration.flowsDirectory)
         if flows.flows.isEmpty {
@@ -159,19 +168,13 @@ public enum ReplyflowServer {
                 "FLOWS_DIR=\(configuration.flowsDirectory) holds no flows: messages are stored but nothing forwards, answers or pushes them; add .yaml flows (they are picked up without a restart)"
             )
         }
-        let database: ReplyflowDatabase
-        do {
-            database = try ReplyflowDatabase(path: configuration.databasePath)
-        } catch {
-            throw StartupError("DATABASE_PATH=\(configuration.databasePath): \(error)")
-        }
         let uploads: UploadStore
         do {
             uploads = try UploadStore(directory: configuration.uploadsDirectory, maxBytes: configuration.maxUploadBytes)
         } catch {
             throw StartupError("UPLOADS_DIR=\(configuration.uploadsDirectory) \(error): it must be a folder the server can write photos to")
         }
-        let queries = SQLiteServerQueries(database: database)
+        let queries = storage.queries
         // This app's own registry, handed to whatever records (see `ServerMetrics`).
         let metrics = ServerMetrics()
         // The process-wide client: it needs no shutdown, so an app that is built but
@@ -216,7 +219,7 @@ public enum ReplyflowServer {
                 telegramChats: telegram.map(TelegramCustomerChats.init), instagramChats: brevo.map(BrevoCustomerChats.init),
                 push: fcm.map(FCMPushSender.init),
                 assistant: makeAssistant(
-                    configuration: configuration, database: database, media: media, logger: logger))
+                    configuration: configuration, storage: storage, media: media, logger: logger))
 
         let sockets = SocketIOServer(
             configuration: SocketIOConfiguration(
@@ -227,10 +230,10 @@ public enum ReplyflowServer {
 
         let liveLog = LiveEventLog(retention: configuration.streamRetention)
         let publisher = LivePublisher(
-            log: liveLog, conversations: SQLiteConversationQueries(database: database), autoModeDefault: configuration.autoModeDefault, logger: logger)
+            log: liveLog, conversations: storage.conversations, autoModeDefault: configuration.autoModeDefault, logger: logger)
         let deliveries = DeliveryQueue()
         let engine = FlowEngine(
-            flowSet: flows, store: database, configuration: configuration,
+            flowSet: flows, store: storage.runs, configuration: configuration,
             services: .init(telegram: ports.staffGroup != nil, push: ports.push != nil, brevo: ports.instagramChats != nil), assistant: ports.assistant,
             metrics: metrics, logger: logger,
             published: { committed in
@@ -239,10 +242,7 @@ public enum ReplyflowServer {
                 if !committed.broadcasts.isEmpty { await chat.send(committed.broadcasts) }
             })
 
-        let outbox = SQLiteOutboxLanes(
-            store: OutboxStore(database: database) { error in
-                logger.error("could not record a delivery's result; it will be delivered again", metadata: ["error": "\(error)"])
-            })
+        let outbox = storage.outbox
         var deliverers: [OutboxKind: any Deliverer] = [:]
         if let group = ports.staffGroup {
             deliverers[.telegramForward] = TelegramForwarder(
@@ -266,13 +266,13 @@ public enum ReplyflowServer {
             let handler = TelegramUpdateHandler(
                 telegram: telegram, groupChatID: group, topics: configuration.telegramTopics, engine: engine, queries: queries, uploads: uploads, clock: clock,
                 logger: logger)
-            let inbox = SQLiteTelegramInbox(database: database)
+            let inbox = storage.telegramInbox
             telegramInput = TelegramInput(
                 client: telegram, inbox: inbox, dispatcher: TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle),
-                webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret(), leadership: leadership)
+                webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret(), leadership: storage.leadership)
         }
         return Services(
-            database: database, metrics: metrics, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
+            storage: storage, metrics: metrics, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
             deliveries: deliveries, deliveryRetry: DeliveryRetry(outbox: outbox, deliveries: deliveries, clock: clock), sockets: sockets, liveLog: liveLog,
             publisher: publisher, telegramInput: telegramInput, media: media)
     }
@@ -300,47 +300,28 @@ public enum ReplyflowServer {
                     limiter: RateLimiter(perMinute: configuration.rateLimitPerAddress, clock: clock), trustedProxies: configuration.trustedProxies))
         }
         SeedAPIController<ServerRequestContext>(
-            engine: services.engine, queries: services.queries, uploads: services.uploads, configuration: configuration,
+            engine: services.engine, queries: services.queries, database: services.storage.status, uploads: services.uploads, configuration: configuration,
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
         let stream = StreamController<ServerRequestContext>(
             log: services.liveLog, tokens: StreamTokens(apiKey: configuration.apiKey, clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
         APIController<ServerRequestContext>(
-            engine: services.engine, conversations: SQLiteConversationQueries(database: services.database), configuration: configuration, clock: clock, stream: stream
+            engine: services.engine, conversations: services.storage.conversations, configuration: configuration, clock: clock, stream: stream
         ).addRoutes(to: router)
         BrevoWebhookController<ServerRequestContext>(
             engine: services.engine, uploads: services.uploads, downloader: services.downloader, secret: configuration.brevoWebhookSecret, clock: clock,
             logger: logger
         ).addRoutes(to: router)
-        ReadinessController<ServerRequestContext>(database: services.database, engine: services.engine).addRoutes(to: router)
+        ReadinessController<ServerRequestContext>(database: services.storage.status, engine: services.engine).addRoutes(to: router)
         MetricsExposure(configuration).addRoutes(metricsController(services, clock: clock, logger: logger), to: router)
         OpenAPIDocument.addRoutes(to: router)
-        let admin = AdminController<ServerRequestContext>(
-            database: services.database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
-        let panel = admin.addRoutes(to: router)
-        InboxRoutes<ServerRequestContext>(
-            engine: services.engine, inbox: InboxQueries(database: services.database), conversations: SQLiteConversationQueries(database: services.database),
-            retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration,
-            clock: clock,
-            logger: logger
-        ).addRoutes(to: panel.requiring(.agent))
-        FlowStudioRoutes<ServerRequestContext>(
-            studio: FlowStudio(
-                directory: configuration.flowsDirectory, database: services.database, engine: services.engine, timeZone: configuration.timeZone,
-                autoModeDefault: configuration.autoModeDefault, clock: clock, logger: logger),
-            database: services.database, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
-        ).addRoutes(to: panel.requiring(.editor))
-        TracesRoutes<ServerRequestContext>(
-            database: services.database, engine: services.engine, pages: adminPages,
-            timeZone: configuration.timeZone, clock: clock
-        ).addRoutes(to: panel.requiring(.editor))
-        ExperimentRoutes<ServerRequestContext>(
-            database: services.database, engine: services.engine, pages: adminPages, timeZone: configuration.timeZone, clock: clock
-        ).addRoutes(to: panel.requiring(.editor))
-        CustomerErasureRoutes<ServerRequestContext>(
-            database: services.database, conversations: SQLiteConversationQueries(database: services.database), pages: adminPages, auditor: admin.auditor,
-            uploadsDirectory: configuration.uploadsDirectory, clock: clock
-        ).addRoutes(to: panel.requiring(.admin))
+        if let database = services.storage.sqlite {
+            addAdminPanel(
+                to: router, services: services, database: database, pages: adminPages, stream: stream, configuration: configuration, clock: clock,
+                logger: logger)
+        } else {
+            AdminUnavailableOnPostgres.addRoutes(to: router)
+        }
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(
@@ -355,14 +336,48 @@ public enum ReplyflowServer {
         return router
     }
 
+    /// The admin panel under `/admin` (`AdminController`): the inbox, the flow studio,
+    /// traces, experiments and erasure. On the SQLite file only, for now.
+    private static func addAdminPanel(
+        to router: Router<ServerRequestContext>, services: Services, database: ReplyflowDatabase, pages adminPages: AdminPages,
+        stream: StreamController<ServerRequestContext>, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        let admin = AdminController<ServerRequestContext>(
+            database: database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
+        let panel = admin.addRoutes(to: router)
+        InboxRoutes<ServerRequestContext>(
+            engine: services.engine, inbox: InboxQueries(database: database), conversations: services.storage.conversations,
+            retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration,
+            clock: clock,
+            logger: logger
+        ).addRoutes(to: panel.requiring(.agent))
+        FlowStudioRoutes<ServerRequestContext>(
+            studio: FlowStudio(
+                directory: configuration.flowsDirectory, database: database, engine: services.engine, timeZone: configuration.timeZone,
+                autoModeDefault: configuration.autoModeDefault, clock: clock, logger: logger),
+            database: database, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
+        ).addRoutes(to: panel.requiring(.editor))
+        TracesRoutes<ServerRequestContext>(
+            database: database, engine: services.engine, pages: adminPages,
+            timeZone: configuration.timeZone, clock: clock
+        ).addRoutes(to: panel.requiring(.editor))
+        ExperimentRoutes<ServerRequestContext>(
+            database: database, engine: services.engine, pages: adminPages, timeZone: configuration.timeZone, clock: clock
+        ).addRoutes(to: panel.requiring(.editor))
+        CustomerErasureRoutes<ServerRequestContext>(
+            database: database, conversations: services.storage.conversations, pages: adminPages, auditor: admin.auditor,
+            uploadsDirectory: configuration.uploadsDirectory, clock: clock
+        ).addRoutes(to: panel.requiring(.admin))
+    }
+
     static func metricsController<Context: RequestContext>(_ services: Services, clock: @escaping @Sendable () -> Date, logger: Logger)
         -> MetricsController<Context>
     {
         MetricsController(
-            metrics: services.metrics, database: services.database, sockets: services.sockets, liveLog: services.liveLog, clock: clock, logger: logger)
+            metrics: services.metrics, database: services.storage.status, sockets: services.sockets, liveLog: services.liveLog, clock: clock, logger: logger)
     }
 
-    static func makeAssistant(configuration: ServerConfiguration, database: ReplyflowDatabase, media: AssistantMedia, logger: Logger) -> (any AssistantService)?
+    static func makeAssistant(configuration: ServerConfiguration, storage: ServerStorage, media: AssistantMedia, logger: Logger) -> (any AssistantService)?
     {
         let ai = configuration.openAI
         guard ai.enabled else {
@@ -374,7 +389,8 @@ public enum ReplyflowServer {
         logger.info("AI on", metadata: ["base_url": "\(ai.baseURL)", "mode": "\(ai.mode.rawValue)", "model": "\(ai.model)"])
         let client = OpenAIClient(
             apiKey: ai.apiKey, baseURL: ai.baseURL, httpClient: HTTPClient.shared, logger: logger, timeout: .seconds(Int64(ai.timeoutSeconds)))
-        return Assistant(client: client, configuration: ai, database: database, media: media, retry: RetryPolicy(maxAttempts: ai.maxAttempts), logger: logger)
+        return Assistant(
+            client: client, configuration: ai, memory: storage.memory, history: storage.conversations, media: media, retry: RetryPolicy(maxAttempts: ai.maxAttempts), logger: logger)
     }
 
     static func loadFlows(_ directory: String) throws -> FlowSet {

@@ -6,8 +6,15 @@ import GRDB
 public typealias QueuedWrite = @Sendable (Database) throws -> Void
 
 /// Each chat's memory with the AI under the Responses API: the id of the chat's latest
-/// response, sent as `previous_response_id` with the next message.
-public struct AssistantMemory: Sendable {
+/// response, sent as `previous_response_id` with the next message. Written inside the
+/// commit of the run that asked (`RunRecord`); read here.
+public protocol AssistantMemory: Sendable {
+    /// The chat's latest response id, as committed.
+    func previousResponseID(source: ChatSource, platformChatID: String) async throws -> String?
+}
+
+/// `AssistantMemory` on the SQLite file.
+public struct SQLiteAssistantMemory: AssistantMemory {
     let writer: any DatabaseWriter
 
     public init(database: ReplyflowDatabase) {

@@ -28,7 +28,9 @@ struct HeadAndRangeTests {
         var harness = try ServerHarness()
         harness.configuration.apiKey = key
         defer { harness.remove() }
-        let services = try ReplyflowServer.buildServices(configuration: harness.configuration, logger: ServerHarness.quietLogger, clock: Date.init, ports: nil)
+        let services = try ReplyflowServer.buildServices(
+            configuration: harness.configuration, storage: try ReplyflowServer.openSQLite(harness.configuration, logger: ServerHarness.quietLogger), logger: ServerHarness.quietLogger,
+            clock: Date.init, ports: nil)
         let router = ReplyflowServer.buildRouter(services, configuration: harness.configuration, clock: Date.init, logger: ServerHarness.quietLogger)
         _ = router.buildResponder()
         let heads = Set(router.routes.filter { $0.method == .head }.map { "\($0.path)" })

@@ -24,7 +24,7 @@ struct InstagramWebhookTests {
                 client, FakeBrevoServer.webhookEvent(name: "conversationStarted", visitorID: "visitor-1", visitorName: "Olga", messages: [first]))
             #expect(started.status == .ok)
             #expect(started.json["handled"] as? Int == 1)
-            let memory = AssistantMemory(database: app.database)
+            let memory = SQLiteAssistantMemory(database: app.database)
             #expect(try await memory.previousResponseID(source: .instagram, platformChatID: "visitor-1") == "resp_fake1")
 
             // A voice note: not fetched by the webhook; the assistant is given its address.

@@ -25,6 +25,7 @@ struct SeedAPITests {
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .ok)
             #expect(response.json["status"] as? String == "ok")
+            #expect(response.json["database"] as? String == "ok")
         }
     }
 

@@ -14,17 +14,20 @@ import Storage
 final class Assistant: AssistantService {
     private let client: OpenAIClient
     private let configuration: AIConfiguration
-    private let memory: AssistantMemory
+    private let memory: any AssistantMemory
     private let history: any ConversationQueries
     private let media: AssistantMedia
     private let retry: RetryPolicy
     private let logger: Logger
 
-    init(client: OpenAIClient, configuration: AIConfiguration, database: ReplyflowDatabase, media: AssistantMedia, retry: RetryPolicy, logger: Logger) {
+    init(
+        client: OpenAIClient, configuration: AIConfiguration, memory: any AssistantMemory, history: any ConversationQueries, media: AssistantMedia,
+        retry: RetryPolicy, logger: Logger
+    ) {
         self.client = client
         self.configuration = configuration
-        memory = AssistantMemory(database: database)
-        history = SQLiteConversationQueries(database: database)
+        self.memory = memory
+        self.history = history
         self.media = media
         self.retry = retry
         self.logger = logger

@@ -8,8 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var host = "0.0.0.0"
     public var port = 5000
     public var databasePath = "data/replyflow.sqlite"
-    /// `DATABASE_URL`: a PostgreSQL database instead of the SQLite file (read and checked;
-    /// `replyflow serve` does not run on it yet, see `StartupError.postgresNotFinished`).
+    /// `DATABASE_URL`: a PostgreSQL database instead of the SQLite file, shared by any
+    /// number of instances (docs/scaling.md).
     public var databaseURL: DatabaseURL?
     public var uploadsDirectory = "uploads"
     public var flowsDirectory = "flows"

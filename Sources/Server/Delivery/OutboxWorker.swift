@@ -271,9 +271,15 @@ struct OutboxService: Service {
     var scanInterval: Duration = .seconds(1)
 
     func run() async throws {
-        try await worker.resume()
-        incoming.handed()
         let outbox = worker.outbox
+        if outbox.sharedWithOtherServers {
+            // A shared database may be away at start: the scans below try again every
+            // second, rather than the server stopping.
+            await worker.scan()
+        } else {
+            try await worker.resume()
+        }
+        incoming.handed()
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {

@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
 import Logging
+import PostgresStorage
 import Storage
 import NIOCore
 import NIOHTTP1
 
 /// Gives every error the seed's JSON shape: Hummingbird's own (unknown route, body too
 /// large) keep their status; a body NIO cannot parse is a 400; a run that could not be
-/// stored is a 503 the caller can retry; a request the shutdown cut off is logged as such;
+/// stored, or a database that is away, is a 503 the caller can retry; a request the shutdown cut off is logged as such;
 /// anything unexpected is logged and answered 500 without its details, so internals never
 /// leak to callers.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -21,6 +22,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is CommitFailure, is RunStoreUnavailable {
             // Logged by the engine. Nothing was stored: the caller can send it again.
             throw APIError(.serviceUnavailable, "the message could not be stored just now; nothing of it was kept, send it again", retryAfter: 1)
+        } catch where PostgresUnavailable.matches(error) {
+            // A read or write outside a run, on a shared database that is away for now.
+            logger.warning("request failed: the database cannot be reached", metadata: ["path": "\(Self.loggable(request.uri.path))"])
+            throw APIError(.serviceUnavailable, "the database cannot be reached just now; try again", retryAfter: 1)
         } catch is HTTPParserError {
             // The body broke off mid-way (bad chunked encoding, say): the client's mistake.
             throw APIError(.badRequest, "the request body is not valid HTTP (its chunked encoding, say)")

@@ -6,7 +6,7 @@ import Storage
 /// answers 200 only when the database takes writes and flows are loaded, else 503 with
 /// the reasons, so traffic goes elsewhere until they are fixed.
 struct ReadinessController<Context: RequestContext> {
-    let database: ReplyflowDatabase
+    let database: any ServerDatabaseStatus
     let engine: FlowEngine
     /// How long the database's answer is awaited; a lock held longer is "not ready".
     var probeTimeout: Duration = .seconds(2)
@@ -29,19 +29,12 @@ struct ReadinessController<Context: RequestContext> {
     /// comes first, the probe's or the timeout's; a slow probe finishes on its own.
     private func databaseProblem() async -> String? {
         let database = self.database, timeout = probeTimeout
-        return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-            let answer = FirstAnswer<String?>(continuation)
-            Task {
-                do {
-                    try await database.probeWrites()
-                    answer.give(nil)
-                } catch {
-                    answer.give("the database does not take writes: \(error)")
-                }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                answer.give("the database did not take a write within \(timeout) (another process holds its lock?)")
+        return await FirstAnswer.within(timeout, late: "the database did not take a write within \(timeout) (another process holds its lock?)") {
+            do {
+                try await database.probeWrites()
+                return nil
+            } catch {
+                return "the database does not take writes: \(error)"
             }
         }
     }

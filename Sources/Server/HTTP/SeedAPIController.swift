@@ -12,6 +12,8 @@ import Storage
 struct SeedAPIController<Context: RequestContext>: Sendable {
     let engine: FlowEngine
     let queries: any ServerQueries
+    /// For `/health`'s word on the database.
+    let database: any ServerDatabaseStatus
     let uploads: UploadStore
     let configuration: ServerConfiguration
     let userLimiter: RateLimiter
@@ -251,14 +253,27 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
 
     /// The seed's answer, and the running flows' fingerprint: instances behind one load
     /// balancer that show different ones run different flows.
+    /// 200 whenever the process answers (a liveness probe must not restart instances
+    /// because the shared database is away); `database` says whether it answers a read
+    /// within a second, `/ready` turns that into a 503 for load balancers.
     @Sendable func health(_ request: Request, context: Context) async throws -> Response {
-        JSONBody.response(HealthAnswer(flows: FlowSetFingerprint.of(engine.flowSet)))
+        let database = self.database
+        let reachable = await FirstAnswer.within(.seconds(1), late: false) {
+            do {
+                try await database.probeReads()
+                return true
+            } catch {
+                return false
+            }
+        }
+        return JSONBody.response(HealthAnswer(flows: FlowSetFingerprint.of(engine.flowSet), database: reachable ? "ok" : "down"))
     }
 
-    /// `{"status": "ok", "flows": "..."}`.
+    /// `{"status": "ok", "flows": "...", "database": "ok"}`.
     private struct HealthAnswer: Encodable {
         var status = "ok"
         var flows: String
+        var database: String
     }
 
     private func pathUserID(_ context: Context) throws(APIError) -> String {

@@ -15,7 +15,7 @@ import Storage
 /// on the main router, or open on its own address.
 struct MetricsController<Context: RequestContext> {
     let metrics: ServerMetrics
-    let database: ReplyflowDatabase
+    let database: any ServerDatabaseStatus
     let sockets: SocketIOServer
     let liveLog: LiveEventLog
     let clock: @Sendable () -> Date
@@ -47,20 +47,12 @@ struct MetricsController<Context: RequestContext> {
     /// first, the read's or the timeout's (nil); a slow read finishes on its own.
     private func outboxStatistics() async -> OutboxStatistics? {
         let database = self.database, now = clock(), timeout = readTimeout, logger = self.logger
-        return await withCheckedContinuation { (continuation: CheckedContinuation<OutboxStatistics?, Never>) in
-            let answer = FirstAnswer<OutboxStatistics?>(continuation)
-            Task {
-                do {
-                    let statistics = try await database.outboxStatistics(now: now)
-                    answer.give(statistics)
-                } catch {
-                    logger.warning("metrics: could not read the outbox", metadata: ["error": "\(error)"])
-                    answer.give(nil)
-                }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                answer.give(nil)
+        return await FirstAnswer.within(timeout, late: nil) {
+            do {
+                return try await database.outboxStatistics(now: now)
+            } catch {
+                logger.warning("metrics: could not read the outbox", metadata: ["error": "\(error)"])
+                return nil
             }
         }
     }

@@ -1853,7 +1853,8 @@ extension OpenAPIDocument {
         "type": "object",
         "required": [
           "status",
-          "flows"
+          "flows",
+          "database"
         ],
         "properties": {
           "status": {
@@ -1863,6 +1864,13 @@ extension OpenAPIDocument {
             "type": "string",
             "pattern": "^[0-9a-f]{16}$",
             "description": "The running flow set's fingerprint (16 hex digits of a SHA-256 over the flow files' names and bytes): every instance behind one load balancer should show the same."
+          },
+          "database": {
+            "enum": [
+              "ok",
+              "down"
+            ],
+            "description": "Whether the database answered a read within a second. The answer stays 200 either way (the process is up); /ready answers 503 while the database is down."
           }
         }
       },

@@ -17,3 +17,18 @@ final class FirstAnswer<Value: Sendable>: Sendable {
         }?.resume(returning: value)
     }
 }
+
+extension FirstAnswer {
+    /// `work`'s value, or `late` when `timeout` passes first; `work` is not cancelled (it
+    /// may wait where it cannot be) and finishes on its own.
+    static func within(_ timeout: Duration, late: Value, _ work: @escaping @Sendable () async -> Value) async -> Value {
+        await withCheckedContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            Task { answer.give(await work()) }
+            Task {
+                try? await Task.sleep(for: timeout)
+                answer.give(late)
+            }
+        }
+    }
+}

@@ -72,11 +72,21 @@ actor TelegramDispatcher {
     /// Queues what a previous run kept in the inbox and did not handle (once); returns when
     /// they are queued, so that newer updates go behind them.
     func submitLeftovers() async {
-        if leftovers == nil { leftovers = Task { await self.queueLeftovers() } }
+        if leftovers == nil { leftovers = Task { await self.queuePending() } }
         await leftovers?.value
     }
 
-    private func queueLeftovers() async {
+    /// A new poller's first step (a server's start, or a new leader among the servers of
+    /// a shared database): queues what the inbox holds that no task here handles yet, which
+    /// includes what a previous leader kept and did not handle before it died. An update
+    /// another server handled meanwhile is recognised by its key and skipped.
+    func takeOverPending() async {
+        guard !stopping else { return }
+        await submitLeftovers()
+        await queuePending()
+    }
+
+    private func queuePending() async {
         let rows: [(updateID: Int64, body: String)]
         do {
             rows = try await inbox.pending()

@@ -39,6 +39,8 @@ struct TelegramPoller: Service {
     private func lead() async {
         // A webhook left registered would make getUpdates fail with 409.
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
+        // What the previous leader kept and did not handle goes first.
+        await dispatcher.takeOverPending()
         var failures = 0
         while !Task.isCancelled {
             do {

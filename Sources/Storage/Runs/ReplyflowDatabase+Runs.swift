@@ -100,7 +100,7 @@ extension ReplyflowDatabase {
                     nextAttemptAt: draft.at, lastError: nil, messageID: messageID))
         }
         if let memory = record.assistantMemory {
-            try AssistantMemory.remember(memory, in: db)
+            try SQLiteAssistantMemory.remember(memory, in: db)
         }
         if let trace = record.trace { try Self.insert(trace, in: db) }
         return CommitReceipt(messageIDs: messageIDs, outbox: outbox)

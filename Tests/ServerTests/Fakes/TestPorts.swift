@@ -46,10 +46,11 @@ extension ServerHarness {
     /// The app with `ports` in place of the outside services. The configuration gets the
     /// staff group's chat id when it has none (staff notices go to it); no bot token is
     /// set, so nothing polls Telegram.
-    func build(ports: TestPorts, clock: @escaping @Sendable () -> Date = Date.init) throws -> ReplyflowServer.ServerApp {
+    /// `storage`, when given, is the database instead of the harness's SQLite file.
+    func build(ports: TestPorts, clock: @escaping @Sendable () -> Date = Date.init, storage: ServerStorage? = nil) throws -> ReplyflowServer.ServerApp {
         var configuration = configuration
         if configuration.groupChatID == nil { configuration.groupChatID = TestPorts.group }
-        return try ReplyflowServer.buildApplication(configuration: configuration, logger: Self.quietLogger, clock: clock, ports: ports.ports)
+        return try ReplyflowServer.buildApplication(configuration: configuration, logger: Self.quietLogger, clock: clock, ports: ports.ports, storage: storage)
     }
 }
 

@@ -17,7 +17,9 @@ struct OpenAPIRouteTests {
         // either way (404 while webhooks are off).
         harness.configuration.apiKey = "route-test-key"
         let logger = ServerHarness.quietLogger
-        let services = try ReplyflowServer.buildServices(configuration: harness.configuration, logger: logger, clock: Date.init, ports: nil)
+        let services = try ReplyflowServer.buildServices(
+            configuration: harness.configuration, storage: try ReplyflowServer.openSQLite(harness.configuration, logger: logger), logger: logger,
+            clock: Date.init, ports: nil)
         let router = ReplyflowServer.buildRouter(services, configuration: harness.configuration, clock: Date.init, logger: logger)
 
         let registered = Set(

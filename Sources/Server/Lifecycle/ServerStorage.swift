@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import PostgresStorage
+import Storage
+
+/// The database `replyflow serve` runs on, and the seams the server is built from: the
+/// SQLite file of one instance (the default), or the PostgreSQL database several instances
+/// share (`DATABASE_URL`, docs/scaling.md).
+public struct ServerStorage: Sendable {
+    /// Which database, for what is not behind a seam yet (the admin panel, retention and
+    /// backups run on SQLite only).
+    public enum Database: Sendable {
+        case sqlite(ReplyflowDatabase)
+        case postgres(ReplyflowPostgres)
+    }
+
+    public let database: Database
+    let runs: any RunStore
+    let queries: any ServerQueries
+    let conversations: any ConversationQueries
+    let telegramInbox: any TelegramInbox
+    let outbox: any OutboxLanes
+    let memory: any AssistantMemory
+    let status: any ServerDatabaseStatus
+    /// Who among the instances polls Telegram.
+    let leadership: any Leadership
+
+    /// The SQLite file, when that is the database.
+    public var sqlite: ReplyflowDatabase? {
+        if case .sqlite(let database) = database { return database }
+        return nil
+    }
+
+    /// One instance on a SQLite file; `leadership` is `SoleServer` unless a test says
+    /// otherwise.
+    public static func sqlite(_ database: ReplyflowDatabase, leadership: any Leadership = SoleServer(), logger: Logger) -> ServerStorage {
+        let outbox = SQLiteOutboxLanes(
+            store: OutboxStore(database: database) { error in
+                logger.error("could not record a delivery's result; it will be delivered again", metadata: ["error": "\(error)"])
+            })
+        return ServerStorage(
+            database: .sqlite(database), runs: database, queries: SQLiteServerQueries(database: database),
+            conversations: SQLiteConversationQueries(database: database), telegramInbox: SQLiteTelegramInbox(database: database), outbox: outbox,
+            memory: SQLiteAssistantMemory(database: database), status: database, leadership: leadership)
+    }
+
+    /// One of several instances on a PostgreSQL database (migrated, its pool running):
+    /// runs held per chat, outbox lanes claimed and the Telegram poller elected across the
+    /// instances.
+    public static func postgres(_ database: ReplyflowPostgres, logger: Logger) throws -> ServerStorage {
+        ServerStorage(
+            database: .postgres(database), runs: PostgresRunStore(database), queries: PostgresServerQueries(database),
+            conversations: PostgresConversationQueries(database), telegramInbox: PostgresTelegramInbox(database),
+            outbox: try PostgresOutboxLanes(database), memory: PostgresAssistantMemory(database), status: database,
+            leadership: try PostgresLeadership(url: database.url, logger: logger))
+    }
+}

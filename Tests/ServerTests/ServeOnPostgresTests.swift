@@ -1,0 +1,151 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresStorage
+import Storage
+import TestSupport
+import Testing
+
+@testable import Server
+
+/// `replyflow serve` on PostgreSQL: two instances on one database, driven through their
+/// routers, answer as one server would.
+@Suite(
+    "Serving on PostgreSQL", .timeLimit(.minutes(5)),
+    .disabled(if: PostgresCluster.skipReason != nil, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"),
+    .machineShare)
+struct ServeOnPostgresTests {
+    private static let apiKey = "pg-api-key"
+    private let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+    private var authorized: HTTPFields { [.contentType: "application/json", .init("X-API-Key")!: Self.apiKey] }
+
+    private func json(_ object: [String: Any]) -> ByteBuffer {
+        ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
+    }
+
+    @Test("two instances on one database: what one accepts the other shows; one greeting for fetches spread over both; each message forwarded once")
+    func twoInstances() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
+        let logger = ServerHarness.quietLogger
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        harness.configuration.apiKey = Self.apiKey
+        let (portsA, portsB) = (TestPorts(), TestPorts())
+        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
+            try await first.migrate()
+            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
+                let a = try harness.build(ports: portsA, storage: try .postgres(first, logger: logger))
+                let b = try harness.build(ports: portsB, storage: try .postgres(second, logger: logger))
+                try await a.application.test(.router) { clientA in
+                    try await b.application.test(.router) { clientB in
+                        try await exercise(clientA, clientB, portsA, portsB)
+                    }
+                }
+            }
+        }
+        #expect(portsA.violations.isEmpty && portsB.violations.isEmpty)
+    }
+
+    private func exercise(_ a: some TestClientProtocol, _ b: some TestClientProtocol, _ portsA: TestPorts, _ portsB: TestPorts) async throws {
+        // A device registered on one instance is seen on the other.
+        let registered = try await a.execute(
+            uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "token-1", "device_id": "phone"]))
+        #expect(registered.status == .ok)
+        #expect(try await b.execute(uri: "/check_device/u2", method: .get).json["device_count"] as? Int == 1)
+
+        // First history fetches of one user, spread over both at once: one greeting.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<10 {
+                group.addTask {
+                    let response = try await (index % 2 == 0 ? a : b as any TestClientProtocol).execute(uri: "/message_history/g1", method: .get)
+                    #expect(response.status == .ok)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let greetings = try await b.execute(uri: "/message_history/g1", method: .get).json["messages"] as? [[String: Any]] ?? []
+        #expect(greetings.filter { $0["direction"] as? String == "support" }.count == 1, "\(greetings)")
+
+        // A message accepted by A: in the history B shows, in B's /api, and forwarded to the
+        // staff group once, by whichever instance claimed its lane.
+        let sent = try await a.execute(
+            uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "user_name": "Ulla", "message": "hello from A"]))
+        #expect(sent.status == .ok)
+        let history = try await b.execute(uri: "/message_history/u2", method: .get).json["messages"] as? [[String: Any]] ?? []
+        #expect(history.contains { $0["message"] as? String == "hello from A" && $0["direction"] as? String == "user" }, "\(history)")
+        let chats = try await b.execute(uri: "/api/chats", method: .get, headers: authorized)
+        #expect(chats.status == .ok)
+        #expect((chats.json["chats"] as? [[String: Any]])?.contains { $0["platformChatId"] as? String == "u2" } == true, "\(chats.json)")
+        let forwards = try await waitFor(timeout: .seconds(20)) { () -> Int? in
+            let count = (portsA.staffGroup.sent + portsB.staffGroup.sent).filter { ($0.plainText ?? "").contains("hello from A") }.count
+            return count > 0 ? count : nil
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect((portsA.staffGroup.sent + portsB.staffGroup.sent).filter { ($0.plainText ?? "").contains("hello from A") }.count == forwards)
+        #expect(forwards == 1)
+
+        // Ready: the database answers, flows are loaded.
+        for client in [a, b] as [any TestClientProtocol] {
+            let ready = try await client.execute(uri: "/ready", method: .get)
+            #expect(ready.status == .ok, "\(String(buffer: ready.body))")
+        }
+        // The panel says it is not here yet, rather than failing on a missing file.
+        let panel = try await a.execute(uri: "/admin/login", method: .get)
+        #expect(panel.status == .serviceUnavailable)
+        #expect(String(buffer: panel.body).contains("SQLite only"))
+    }
+
+    @Test("a database that cannot be reached: /health says so (200), /ready and the app's requests answer 503 with JSON, nothing crashes")
+    func databaseAway() async throws {
+        let logger = ServerHarness.quietLogger
+        // Nothing listens on this port: every connection is refused at once.
+        let url = try DatabaseURL.parse("postgres://rf@127.0.0.1:\(try PostgresCluster.freePort())/replyflow?sslmode=disable")
+        let postgres = ReplyflowPostgres(url: url, logger: logger)
+        let pool = Task { await postgres.run() }
+        defer { pool.cancel() }
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        harness.configuration.apiKey = Self.apiKey
+        let app = try harness.build(ports: TestPorts(), storage: try .postgres(postgres, logger: logger))
+        try await app.application.test(.router) { client in
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+            #expect(health.json["database"] as? String == "down")
+            #expect(try await client.execute(uri: "/ready", method: .get).status == .serviceUnavailable)
+            let requests: [(String, HTTPRequest.Method, ByteBuffer?)] = [
+                ("/message_history/u1", .get, nil), ("/check_device/u1", .get, nil),
+                ("/send_message", .post, json(["user_id": "u1", "message": "hello"])),
+                ("/register_device", .post, json(["user_id": "u1", "fcm_token": "t"])),
+            ]
+            for (uri, method, body) in requests {
+                let response = try await client.execute(uri: uri, method: method, headers: jsonHeaders, body: body)
+                #expect(response.status == .serviceUnavailable, "\(method) \(uri): \(response.status)")
+                #expect(response.headers[.retryAfter] == "1", "\(uri)")
+                #expect(!String(buffer: response.body).isEmpty && response.json.isEmpty == false, "\(uri): \(String(buffer: response.body))")
+            }
+            let chats = try await client.execute(uri: "/api/chats", method: .get, headers: authorized)
+            #expect(chats.status == .serviceUnavailable)
+        }
+    }
+
+    @Test("settings that cannot work across instances are refused in one line at start-up")
+    func unsupportedSettings() throws {
+        let postgres = ReplyflowPostgres(url: try DatabaseURL.parse("postgres://rf@127.0.0.1:1/replyflow?sslmode=disable"), logger: ServerHarness.quietLogger)
+        let harness = try ServerHarness()
+        defer { harness.remove() }
+        var webhook = harness.configuration
+        webhook.telegramWebhookURL = "https://example.org/webhooks/telegram"
+        let refusedWebhook = #expect(throws: StartupError.self) {
+            _ = try ReplyflowServer.buildApplication(configuration: webhook, logger: ServerHarness.quietLogger, storage: try .postgres(postgres, logger: ServerHarness.quietLogger))
+        }
+        #expect(refusedWebhook?.description.hasPrefix("TELEGRAM_WEBHOOK_SECRET is required with DATABASE_URL") == true)
+        var retention = harness.configuration
+        retention.retention = RetentionPolicy(traceDays: 30, messageDays: nil)
+        let refusedRetention = #expect(throws: StartupError.self) {
+            _ = try ReplyflowServer.buildApplication(configuration: retention, logger: ServerHarness.quietLogger, storage: try .postgres(postgres, logger: ServerHarness.quietLogger))
+        }
+        #expect(refusedRetention?.description.contains("SQLite only") == true)
+    }
+}
