@@ -303,5 +303,6 @@ struct OutboxService: Service {
             }
         }
         await worker.stop()
+        await outbox.close()
     }
 }

@@ -54,6 +54,9 @@ public protocol OutboxLanes: Sendable {
     func retry(itemID: Int64, at: Date) async throws -> OutboxItem
     /// Returns once every result recorded so far is written (shutdown and tests).
     func written() async
+    /// Gives every lane up once the worker has stopped (PostgreSQL: closes the connection
+    /// holding the claims, so the other servers take the lanes at once).
+    func close() async
 }
 
 /// A lane with pending items: when its head is due.

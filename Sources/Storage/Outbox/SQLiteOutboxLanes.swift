@@ -83,6 +83,9 @@ public actor SQLiteOutboxLanes: OutboxLanes {
         try await store.retry(itemID: itemID, at: at)
     }
 
+    /// Nothing to give up: the lanes are this server's alone.
+    public func close() async {}
+
     public func written() async {
         await store.written()
     }
