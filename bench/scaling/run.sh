@@ -54,7 +54,7 @@ serve() {
     mkdir -p "$work/$name"
     (cd "$work/$name" && set -a && . "$work/fakes.env" && set +a &&
         SERVER_HOST=127.0.0.1 SERVER_PORT=$port FLOWS_DIR="$OLDPWD/flows" LOG_LEVEL=error API_KEY=bench-key \
-        RATE_LIMIT_PER_USER=0 RATE_LIMIT_PER_ADDRESS=0 TELEGRAM_POLL_TIMEOUT=25 ${url:+DATABASE_URL=$url} \
+        RATE_LIMIT_PER_USER=0 RATE_LIMIT_PER_ADDRESS=0 TELEGRAM_POLL_TIMEOUT=25 DATABASE_URL=$url \
         exec "$bin/replyflow" serve --env-file none) > "$work/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 400); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.05; done
