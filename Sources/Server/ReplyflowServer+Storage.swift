@@ -6,6 +6,10 @@ import Storage
 extension ReplyflowServer {
     /// The SQLite file at DATABASE_PATH, opened (and migrated) for one instance.
     static func openSQLite(_ configuration: ServerConfiguration, leadership: any Leadership = SoleServer(), logger: Logger) throws -> ServerStorage {
+        // DATABASE_URL is opened by its caller (`ServerStorage.postgres`), never passed over.
+        if configuration.databaseURL != nil {
+            throw StartupError("DATABASE_URL is set: open it with ServerStorage.postgres and pass it as storage")
+        }
         do {
             return .sqlite(try ReplyflowDatabase(path: configuration.databasePath), leadership: leadership, logger: logger)
         } catch {

@@ -300,7 +300,7 @@ public enum ReplyflowServer {
                     limiter: RateLimiter(perMinute: configuration.rateLimitPerAddress, clock: clock), trustedProxies: configuration.trustedProxies))
         }
         SeedAPIController<ServerRequestContext>(
-            engine: services.engine, queries: services.queries, database: services.storage.status, uploads: services.uploads, configuration: configuration,
+            engine: services.engine, queries: services.queries, databaseHealth: DatabaseHealth(database: services.storage.status), uploads: services.uploads, configuration: configuration,
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
         let stream = StreamController<ServerRequestContext>(

@@ -86,6 +86,12 @@ struct ServeOnPostgresTests {
         #expect((portsA.staffGroup.sent + portsB.staffGroup.sent).filter { ($0.plainText ?? "").contains("hello from A") }.count == forwards)
         #expect(forwards == 1)
 
+        // A NUL in a user id, which PostgreSQL cannot store, is the caller's mistake: 400,
+        // not a 503 to be retried for ever.
+        let nul = try await a.execute(
+            uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "u\u{0}2", "message": "hi"]))
+        #expect(nul.status == .badRequest, "\(String(buffer: nul.body))")
+
         // Ready: the database answers, flows are loaded.
         for client in [a, b] as [any TestClientProtocol] {
             let ready = try await client.execute(uri: "/ready", method: .get)

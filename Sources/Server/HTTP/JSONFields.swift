@@ -64,7 +64,9 @@ enum InputLimits {
 
     static func userID(_ id: String) throws(APIError) -> String {
         guard length(id) <= maxUserIDLength else { throw .badRequest("user_id is longer than \(maxUserIDLength) characters") }
-        guard !id.contains(where: { $0.isNewline || $0 == "/" }) else { throw .badRequest("user_id must not contain slashes or line breaks") }
+        guard !id.contains(where: { $0.isNewline || $0 == "/" || $0 == "\u{0}" }) else {
+            throw .badRequest("user_id must not contain slashes, line breaks or NUL characters")
+        }
         return id
     }
 }

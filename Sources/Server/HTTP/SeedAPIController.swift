@@ -12,8 +12,8 @@ import Storage
 struct SeedAPIController<Context: RequestContext>: Sendable {
     let engine: FlowEngine
     let queries: any ServerQueries
-    /// For `/health`'s word on the database.
-    let database: any ServerDatabaseStatus
+    /// `/health`'s word on the database.
+    let databaseHealth: DatabaseHealth
     let uploads: UploadStore
     let configuration: ServerConfiguration
     let userLimiter: RateLimiter
@@ -254,18 +254,10 @@ struct SeedAPIController<Context: RequestContext>: Sendable {
     /// The seed's answer, and the running flows' fingerprint: instances behind one load
     /// balancer that show different ones run different flows.
     /// 200 whenever the process answers (a liveness probe must not restart instances
-    /// because the shared database is away); `database` says whether it answers a read
-    /// within a second, `/ready` turns that into a 503 for load balancers.
+    /// because the shared database is away); `database` says whether it answered its last
+    /// read (`DatabaseHealth`), `/ready` turns that into a 503 for load balancers.
     @Sendable func health(_ request: Request, context: Context) async throws -> Response {
-        let database = self.database
-        let reachable = await FirstAnswer.within(.seconds(1), late: false) {
-            do {
-                try await database.probeReads()
-                return true
-            } catch {
-                return false
-            }
-        }
+        let reachable = await databaseHealth.reachable()
         return JSONBody.response(HealthAnswer(flows: FlowSetFingerprint.of(engine.flowSet), database: reachable ? "ok" : "down"))
     }
 

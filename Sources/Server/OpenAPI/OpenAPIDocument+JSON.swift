@@ -160,7 +160,7 @@ extension OpenAPIDocument {
             "name": "user_id",
             "in": "path",
             "required": true,
-            "description": "The app's user id (up to 128 characters, no slashes or line breaks).",
+            "description": "The app's user id (up to 128 characters, no slashes, line breaks or NUL characters).",
             "schema": {
               "type": "string",
               "minLength": 1,
@@ -225,7 +225,7 @@ extension OpenAPIDocument {
             "name": "user_id",
             "in": "path",
             "required": true,
-            "description": "The app's user id (up to 128 characters, no slashes or line breaks).",
+            "description": "The app's user id (up to 128 characters, no slashes, line breaks or NUL characters).",
             "schema": {
               "type": "string",
               "minLength": 1,
@@ -1618,7 +1618,7 @@ extension OpenAPIDocument {
         "properties": {
           "user_id": {
             "$ref": "#/components/schemas/Id",
-            "description": "The app's user id (up to 128 characters, no slashes or line breaks)."
+            "description": "The app's user id (up to 128 characters, no slashes, line breaks or NUL characters)."
           },
           "user_name": {
             "type": [
@@ -1870,7 +1870,7 @@ extension OpenAPIDocument {
               "ok",
               "down"
             ],
-            "description": "Whether the database answered a read within a second. The answer stays 200 either way (the process is up); /ready answers 503 while the database is down."
+            "description": "Whether the database answered its last read (probed in the background at most once a second). The answer stays 200 either way (the process is up); /ready answers 503 while the database is down."
           }
         }
       },

@@ -72,28 +72,31 @@ actor TelegramDispatcher {
     /// Queues what a previous run kept in the inbox and did not handle (once); returns when
     /// they are queued, so that newer updates go behind them.
     func submitLeftovers() async {
-        if leftovers == nil { leftovers = Task { await self.queuePending() } }
+        if leftovers == nil {
+            leftovers = Task {
+                do {
+                    try await self.queuePending()
+                } catch {
+                    self.logger.error("could not read the Telegram inbox", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         await leftovers?.value
     }
 
     /// A new poller's first step (a server's start, or a new leader among the servers of
     /// a shared database): queues what the inbox holds that no task here handles yet, which
     /// includes what a previous leader kept and did not handle before it died. An update
-    /// another server handled meanwhile is recognised by its key and skipped.
-    func takeOverPending() async {
+    /// another server handled meanwhile is recognised by its key and skipped. Throws when
+    /// the inbox cannot be read: the poller must not poll past what it holds.
+    func takeOverPending() async throws {
         guard !stopping else { return }
         await submitLeftovers()
-        await queuePending()
+        try await queuePending()
     }
 
-    private func queuePending() async {
-        let rows: [(updateID: Int64, body: String)]
-        do {
-            rows = try await inbox.pending()
-        } catch {
-            logger.error("could not read the Telegram inbox", metadata: ["error": "\(error)"])
-            return
-        }
+    private func queuePending() async throws {
+        let rows = try await inbox.pending()
         let decoder = JSONDecoder()
         var updates: [TelegramUpdate] = []
         for row in rows {

@@ -39,17 +39,18 @@ struct TelegramPoller: Service {
     private func lead() async {
         // A webhook left registered would make getUpdates fail with 409.
         do { try await telegram.deleteWebhook() } catch { logger.warning("deleteWebhook failed", metadata: ["error": "\(error)"]) }
-        // What the previous leader kept and did not handle goes first.
-        await dispatcher.takeOverPending()
         var failures = 0
         while !Task.isCancelled {
             do {
+                // What the previous leader kept and did not handle goes first: polling
+                // resumes after it, and Telegram has forgotten it.
+                try await dispatcher.takeOverPending()
                 let start = try await [queries.lastUpdateID(), inbox.lastUpdateID()].compactMap { $0 }.max().map { $0 + 1 }
                 await poll(from: start)
                 return
             } catch {
                 failures += 1
-                logger.error("cannot read the stored Telegram offset; not polling yet", metadata: ["error": "\(error)"])
+                logger.error("cannot read the Telegram inbox or the stored offset; not polling yet", metadata: ["error": "\(error)"])
                 do { try await Task.sleep(for: .seconds(min(30, failures * 2))) } catch { return }
             }
         }
