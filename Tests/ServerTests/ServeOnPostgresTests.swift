@@ -91,6 +91,13 @@ struct ServeOnPostgresTests {
         let nul = try await a.execute(
             uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "u\u{0}2", "message": "hi"]))
         #expect(nul.status == .badRequest, "\(String(buffer: nul.body))")
+        for fields in [["user_id": "u2", "message": "a\u{0}b"], ["user_id": "u2", "user_name": "U\u{0}", "message": "hi"]] {
+            let refused = try await b.execute(uri: "/send_message", method: .post, headers: jsonHeaders, body: json(fields))
+            #expect(refused.status == .badRequest, "\(fields): \(String(buffer: refused.body))")
+        }
+        let badDevice = try await a.execute(
+            uri: "/register_device", method: .post, headers: jsonHeaders, body: json(["user_id": "u2", "fcm_token": "t\u{0}"]))
+        #expect(badDevice.status == .badRequest, "\(String(buffer: badDevice.body))")
 
         // Ready: the database answers, flows are loaded.
         for client in [a, b] as [any TestClientProtocol] {

@@ -28,6 +28,9 @@ struct JSONFields {
         // Strings first: most fields are strings, and on Linux every failed cast of a
         // string to NSNumber or NSNull costs a trip through the bridging machinery.
         if let text = value as? String {
+            // PostgreSQL cannot store a NUL in text (SQLite would): refused on both, so the
+            // same request gets the same answer, and never a 503 to be retried for ever.
+            if text.utf8.contains(0) { throw .badRequest("\(key) must not contain NUL characters") }
             // Stops at the first visible character; Foundation's trimming copies the string.
             return text.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? nil : text
         }
