@@ -2,7 +2,8 @@ import Logging
 import PostgresNIO
 
 /// Replyflow's PostgreSQL database: the connection pool for a `DatabaseURL` and what is
-/// done through it (migrations, the import). The server's queries come here next.
+/// done through it (migrations, the import); the server's stores on it (`PostgresRunStore`,
+/// `PostgresServerQueries` and the others) take it in their initialisers.
 ///
 /// The pool works only while `run()` runs (postgres-nio's `PostgresClient` does its
 /// background work in that task): run it in a task group or a ServiceLifecycle service

@@ -33,18 +33,13 @@ public struct PostgresConversationQueries: ConversationQueries {
                         logger: logger
                     ).decode(Int64?.self).first { _ in true } ?? nil
                 let total = Int(counted ?? 0)
-                let offset = (page - 1) * perPage
-                guard offset < total else { return ([], total) }
-                let fromOldest = offset > total / 2
-                let limit = min(perPage, total - offset)
-                let skip = fromOldest ? total - offset - limit : offset
-                let order = fromOldest ? "ASC" : "DESC"
+                guard let window = ConversationPageWindow(total: total, page: page, perPage: perPage) else { return ([], total) }
                 let rows = try await connection.queryIfOpen(
                     """
                     SELECT c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode
                     FROM (
                         SELECT id FROM conversations WHERE \(source?.rawValue)::text IS NULL OR source = \(source?.rawValue)
-                        ORDER BY updated_at \(unescaped: order), id \(unescaped: order) LIMIT \(limit) OFFSET \(skip)
+                        ORDER BY updated_at \(unescaped: window.order), id \(unescaped: window.order) LIMIT \(window.limit) OFFSET \(window.skip)
                     ) page
                     JOIN conversations c ON c.id = page.id
                     LEFT JOIN users u ON u.id = c.platform_chat_id

@@ -84,6 +84,26 @@ public protocol ConversationQueries: Sendable {
     func recentTexts(source: ChatSource, platformChatID: String, limit: Int) async throws -> [(incoming: Bool, text: String)]
 }
 
+/// Where one page of chats lies in the activity order, for both databases' page query:
+/// `limit` rows after `skip`, read newest first, or (for a page in the older half) oldest
+/// first, so no page skips more than half the chats.
+public struct ConversationPageWindow: Sendable, Equatable {
+    public var limit: Int
+    public var skip: Int
+    /// `DESC` from the newest end, `ASC` from the oldest.
+    public var order: String
+
+    /// Nil when the page is past the last chat.
+    public init?(total: Int, page: Int, perPage: Int) {
+        let offset = (page - 1) * perPage
+        guard offset < total else { return nil }
+        let fromOldest = offset > total / 2
+        limit = min(perPage, total - offset)
+        skip = fromOldest ? total - offset - limit : offset
+        order = fromOldest ? "ASC" : "DESC"
+    }
+}
+
 extension ConversationQueries {
     public func conversation(source: ChatSource, platformChatID: String) async throws -> Conversation? {
         try await conversations(of: [(source, platformChatID)]).first

@@ -33,23 +33,18 @@ public struct SQLiteConversationQueries: ConversationQueries {
                 try source.map { try Int.fetchOne(db, sql: "SELECT total FROM conversation_counts WHERE source = ?", arguments: [$0.rawValue]) }
                 ?? Int.fetchOne(db, sql: "SELECT sum(total) FROM conversation_counts")
             let total = counted ?? 0
-            let offset = (page - 1) * perPage
-            guard offset < total else { return ([], total) }
-            let fromOldest = offset > total / 2
-            let limit = min(perPage, total - offset)
-            let skip = fromOldest ? total - offset - limit : offset
-            let order = fromOldest ? "ASC" : "DESC"
+            guard let window = ConversationPageWindow(total: total, page: page, perPage: perPage) else { return ([], total) }
             let filter = source == nil ? "" : "WHERE source = ?"
             let statement = try db.cachedStatement(
                 sql: """
                     SELECT \(Self.pageColumns)
-                    FROM (SELECT id FROM conversations \(filter) ORDER BY updated_at \(order), id \(order) LIMIT ? OFFSET ?) page
+                    FROM (SELECT id FROM conversations \(filter) ORDER BY updated_at \(window.order), id \(window.order) LIMIT ? OFFSET ?) page
                     JOIN conversations c ON c.id = page.id
                     LEFT JOIN users u ON u.id = c.platform_chat_id
                     LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
                     ORDER BY c.updated_at DESC, c.id DESC
                     """)
-            let arguments: StatementArguments = source.map { [$0.rawValue, limit, skip] } ?? [limit, skip]
+            let arguments: StatementArguments = source.map { [$0.rawValue, window.limit, window.skip] } ?? [window.limit, window.skip]
             return (try Row.fetchAll(statement, arguments: arguments).map(Self.conversation), total)
         }
     }
