@@ -73,6 +73,9 @@ public enum ReplyflowServer {
             FlowReloader(directory: configuration.flowsDirectory, engine: services.engine, logger: logger),
             LivePublisherService(publisher: services.publisher),
         ]
+        if let feed = services.storage.liveFeed {
+            background.append(LiveFeedTrimmer(feed: feed, leadership: services.storage.leadership, clock: clock, logger: logger))
+        }
         // RETENTION_DAYS_*: old rows deleted in small batches, at start and hourly.
         if configuration.retention.isActive, let database = services.storage.sqlite {
             background.append(
@@ -138,8 +141,8 @@ public enum ReplyflowServer {
         /// "Retry" on a failed delivery: queued again and handed to `worker` at once.
         var deliveryRetry: DeliveryRetry
         var sockets: SocketIOServer
-        var liveLog: LiveEventLog
-        var publisher: LivePublisher
+        var liveLog: LiveEventLog { publisher.log }
+        var publisher: any LiveSource
         /// Telegram updates in: present when Telegram is configured.
         var telegramInput: TelegramInput?
         /// Where voice files are fetched from (Telegram, or by URL).
@@ -228,19 +231,33 @@ public enum ReplyflowServer {
         let chat = AppChatSockets(server: sockets, logger: logger)
         chat.install()
 
-        let liveLog = LiveEventLog(retention: configuration.streamRetention)
-        let publisher = LivePublisher(
-            log: liveLog, conversations: storage.conversations, autoModeDefault: configuration.autoModeDefault, logger: logger)
         let deliveries = DeliveryQueue()
+        // Alone on SQLite, a server shows its own commits from memory; sharing PostgreSQL,
+        // every server shows what the feed holds, its own commits included.
+        let publisher: any LiveSource
+        let published: @Sendable (CommittedRun) async -> Void
+        if let feed = storage.liveFeed {
+            publisher = SharedLivePublisher(
+                log: LiveEventLog(retention: configuration.streamRetention, firstID: 1), feed: feed, sockets: chat,
+                autoModeDefault: configuration.autoModeDefault, logger: logger)
+            published = { committed in
+                if !committed.deliveries.isEmpty { deliveries.add(committed.deliveries) }
+            }
+        } else {
+            let local = LivePublisher(
+                log: LiveEventLog(retention: configuration.streamRetention), conversations: storage.conversations,
+                autoModeDefault: configuration.autoModeDefault, logger: logger)
+            publisher = local
+            published = { committed in
+                if !committed.messages.isEmpty || !committed.chats.isEmpty { local.committed(committed) }
+                if !committed.deliveries.isEmpty { deliveries.add(committed.deliveries) }
+                if !committed.broadcasts.isEmpty { await chat.send(committed.broadcasts) }
+            }
+        }
         let engine = FlowEngine(
             flowSet: flows, store: storage.runs, configuration: configuration,
             services: .init(telegram: ports.staffGroup != nil, push: ports.push != nil, brevo: ports.instagramChats != nil), assistant: ports.assistant,
-            metrics: metrics, logger: logger,
-            published: { committed in
-                if !committed.messages.isEmpty || !committed.chats.isEmpty { publisher.committed(committed) }
-                if !committed.deliveries.isEmpty { deliveries.add(committed.deliveries) }
-                if !committed.broadcasts.isEmpty { await chat.send(committed.broadcasts) }
-            })
+            metrics: metrics, logger: logger, published: published)
 
         let outbox = storage.outbox
         var deliverers: [OutboxKind: any Deliverer] = [:]
@@ -273,7 +290,7 @@ public enum ReplyflowServer {
         }
         return Services(
             storage: storage, metrics: metrics, uploads: uploads, queries: queries, downloader: downloader, engine: engine, worker: worker,
-            deliveries: deliveries, deliveryRetry: DeliveryRetry(outbox: outbox, deliveries: deliveries, clock: clock), sockets: sockets, liveLog: liveLog,
+            deliveries: deliveries, deliveryRetry: DeliveryRetry(outbox: outbox, deliveries: deliveries, clock: clock), sockets: sockets,
             publisher: publisher, telegramInput: telegramInput, media: media)
     }
 
@@ -304,7 +321,7 @@ public enum ReplyflowServer {
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
         let stream = StreamController<ServerRequestContext>(
-            log: services.liveLog, tokens: StreamTokens(apiKey: configuration.apiKey, clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
+            live: services.publisher, tokens: StreamTokens(apiKey: configuration.apiKey, clock: clock), heartbeat: .seconds(configuration.streamHeartbeatSeconds))
         APIController<ServerRequestContext>(
             engine: services.engine, conversations: services.storage.conversations, configuration: configuration, clock: clock, stream: stream
         ).addRoutes(to: router)

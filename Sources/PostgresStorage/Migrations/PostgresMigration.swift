@@ -25,5 +25,6 @@ public enum PostgresMigrations {
         SchemaV1.migration,
         SchemaV2.migration,
         SchemaV3.migration,
+        SchemaV4.migration,
     ]
 }

@@ -46,8 +46,59 @@ struct PostgresRunCommit {
                 """)
         }
         if let trace = record.trace { try await insert(trace) }
+        if !record.live.isEmpty { try await insert(record.live, messageIDs: messageIDs, of: record.messages) }
         return CommitReceipt(messageIDs: messageIDs, outbox: outbox)
     }
+
+    /// The run's live entries, in one statement: the feed's lock first, so entries get their
+    /// ids in commit order (the lock is held to the end of the transaction: the next commit
+    /// with entries numbers its own only after this one is visible, and a reader that has
+    /// read up to an id never sees an older one appear). Then the doorbell, which
+    /// PostgreSQL delivers at the commit.
+    private func insert(_ entries: [LiveEntry], messageIDs: [Int64], of messages: [StoredMessage]) async throws {
+        // Arrays of text and numbers (postgres-nio binds no arrays of optionals): '' and 0
+        // stand for none, and are made NULL again below.
+        var kinds: [String] = [], sources: [String] = [], chats: [String] = [], ids: [Int64] = [], payloads: [String] = []
+        func add(_ kind: String, _ source: String, _ chat: String, _ id: Int64 = 0, _ payload: String = "") {
+            kinds.append(kind)
+            sources.append(source)
+            chats.append(chat)
+            ids.append(id)
+            payloads.append(payload)
+        }
+        for entry in entries {
+            switch entry {
+            case .message(let index):
+                let message = messages[index]
+                add("message", message.source.rawValue, message.userID, messageIDs[index])
+                add("chat", message.source.rawValue, message.userID)
+            case let .chat(source, chatID):
+                add("chat", source.rawValue, chatID)
+            case let .room(userID, item):
+                add("room", "", userID, 0, item)
+            }
+        }
+        // The lock's row joins every entry, so no entry (and no id from the sequence) is
+        // made before the lock is held.
+        try await run(
+            """
+            WITH feed AS (SELECT pg_advisory_xact_lock(hashtextextended(\(Self.feedLockName), 0))),
+            written AS (
+                INSERT INTO live_events (kind, source, chat_id, message_id, payload)
+                SELECT entry.kind, nullif(entry.source, ''), entry.chat_id, nullif(entry.message_id, 0), nullif(entry.payload, '')
+                FROM feed, unnest(\(kinds)::text[], \(sources)::text[], \(chats)::text[], \(ids)::bigint[], \(payloads)::text[])
+                    WITH ORDINALITY AS entry (kind, source, chat_id, message_id, payload, n)
+                ORDER BY entry.n
+                RETURNING id
+            )
+            SELECT pg_notify(\(Self.doorbell), '') FROM (SELECT count(*) FROM written) AS done
+            """)
+    }
+
+    /// The advisory lock that orders the live entries of every instance's commits.
+    static let feedLockName = "replyflow.live_events"
+    /// The channel a commit with live entries notifies (`PostgresLiveFeed` listens).
+    static let doorbell = "replyflow_live"
 
     /// Marks the input handled; false when another commit (on any instance) marked it first.
     private func claim(_ key: IdempotencyKey) async throws -> Bool {

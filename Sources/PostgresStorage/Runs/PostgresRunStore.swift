@@ -23,6 +23,10 @@ public final class PostgresRunStore: RunStore {
         logger = database.logger
     }
 
+    /// Several instances share the database: each reads the live entries back
+    /// (`PostgresLiveFeed`).
+    public var sharesLiveEvents: Bool { true }
+
     public func withChat<Result>(_ chat: String, _ body: (any ChatRunAccess) async throws -> Result) async throws -> Result {
         var leased = false
         do {

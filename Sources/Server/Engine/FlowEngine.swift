@@ -232,6 +232,7 @@ public final class FlowEngine: Sendable {
         }
         var decision = try await decide(chat)
         decision.record.outbox = decision.plan.outbox
+        if store.sharesLiveEvents { decision.record.live = Self.liveEntries(of: decision) }
         // Nothing to store and no input to mark (a history fetch that is not the day's
         // first): no transaction at all.
         if decision.record.isEmpty && key == nil {
@@ -249,6 +250,18 @@ public final class FlowEngine: Sendable {
                 "could not commit a run; nothing of it is stored", metadata: ["input": "\(key.map(\.description) ?? "request")", "error": "\(error)"])
             throw CommitFailure(underlying: error)
         }
+    }
+
+    /// What a run shows live, in the order a server alone on its database publishes it
+    /// (`LivePublisher`): each message and its chat, the chats whose mode changed, then the
+    /// socket.io messages.
+    private static func liveEntries(of decision: Decision) -> [LiveEntry] {
+        var entries = decision.record.messages.indices.map { LiveEntry.message(index: $0) }
+        var seen = Set<ChatRef>()
+        for chat in decision.plan.chatUpdates where seen.insert(chat).inserted {
+            entries.append(.chat(source: chat.source, chatID: chat.platformChatID))
+        }
+        return entries + decision.plan.broadcasts.map(LiveEntry.init)
     }
 
     /// Stores a staff reply to an Instagram or Telegram chat and queues it for the chat's

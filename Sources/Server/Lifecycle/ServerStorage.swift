@@ -24,6 +24,9 @@ public struct ServerStorage: Sendable {
     let status: any ServerDatabaseStatus
     /// Who among the instances polls Telegram.
     let leadership: any Leadership
+    /// What the runs of every instance show live, when instances share the database; nil
+    /// for one instance alone on its file, which publishes from memory.
+    var liveFeed: (any SharedLiveFeed)? = nil
 
     /// The SQLite file, when that is the database.
     public var sqlite: ReplyflowDatabase? {
@@ -52,6 +55,6 @@ public struct ServerStorage: Sendable {
             database: .postgres(database), runs: PostgresRunStore(database), queries: PostgresServerQueries(database),
             conversations: PostgresConversationQueries(database), telegramInbox: PostgresTelegramInbox(database),
             outbox: try PostgresOutboxLanes(database), memory: PostgresAssistantMemory(database), status: database,
-            leadership: try PostgresLeadership(url: database.url, logger: logger))
+            leadership: try PostgresLeadership(url: database.url, logger: logger), liveFeed: try PostgresLiveFeed(database))
     }
 }

@@ -27,6 +27,21 @@ final class LivePayload: Sendable {
         self.encode = encode
     }
 
+    /// `{"type": kind, "record": record}`, the record made when first needed.
+    convenience init<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, record: @escaping @Sendable () -> Record) {
+        self.init {
+            let envelope = Envelope(type: kind.rawValue, record: record())
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+            return (try? encoder.encode(envelope)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
+    }
+
+    private struct Envelope<Record: Encodable & Sendable>: Encodable, Sendable {
+        var type: String
+        var record: Record
+    }
+
     var text: String {
         if let text = cached.withLock({ $0 }) { return text }
         let text = encode()
@@ -81,27 +96,67 @@ final class LiveEventLog: Sendable {
     /// the frames a full buffer would have dropped.
     let subscriberBuffer: Int
 
-    init(retention: Int = 10_000, subscriberBuffer: Int = 1_000, now: Date = Date()) {
+    /// `firstID`: where ids start when the publisher numbers events itself (by default from
+    /// the clock); a shared feed's events bring their own (`publish(numbered:through:)`).
+    init(retention: Int = 10_000, subscriberBuffer: Int = 1_000, firstID: Int64? = nil, now: Date = Date()) {
         self.retention = retention
         self.subscriberBuffer = subscriberBuffer
-        state = Mutex(State(nextID: Int64(now.timeIntervalSince1970 * 1000) * 1000))
+        state = Mutex(State(nextID: firstID ?? Int64(now.timeIntervalSince1970 * 1000) * 1000))
     }
 
-    /// Appends events and hands each subscriber the ones its filter accepts. Called by one
-    /// publisher at a time, so frames reach every subscriber in id order.
+    /// Numbers events and publishes them. Called by one publisher at a time, so frames
+    /// reach every subscriber in id order.
     func publish(_ drafts: [LiveDraft]) {
         guard !drafts.isEmpty else { return }
-        let (events, subscribers) = state.withLock { state in
-            let events = drafts.map { draft in
+        publish { state in
+            drafts.map { draft in
                 defer { state.nextID += 1 }
                 return LiveEvent(id: state.nextID, kind: draft.kind, chatID: draft.chatID, source: draft.source, payload: draft.payload)
             }
+        }
+    }
+
+    /// Publishes events numbered elsewhere (the shared feed's ids, ascending, each above
+    /// every id published before), and notes that every id up to `through` is known, shown
+    /// or not (entries that show nothing still take ids).
+    func publish(numbered events: [LiveEvent], through: Int64) {
+        publish { state in
+            state.nextID = max(state.nextID, through + 1)
+            return events
+        }
+    }
+
+    /// The newest id published or passed over; a `Last-Event-ID` above it is not known yet.
+    var newestID: Int64 {
+        state.withLock { $0.nextID - 1 }
+    }
+
+    /// Forgets every event and ends every stream, and continues after `through`: the
+    /// publisher missed events it can no longer read (its database was away longer than the
+    /// feed keeps them). The clients reconnect, and their ids, now older than anything kept,
+    /// get `event: reset`.
+    func discontinue(through: Int64) {
+        let continuations = state.withLock { state in
+            defer {
+                state.subscribers = [:]
+                state.events = []
+                state.nextID = max(state.nextID, through + 1)
+            }
+            return state.subscribers.values.map(\.continuation)
+        }
+        for continuation in continuations { continuation.finish() }
+    }
+
+    /// Appends the events `make` gives and hands each subscriber the ones its filter accepts.
+    private func publish(_ make: (inout State) -> [LiveEvent]) {
+        let (events, subscribers) = state.withLock { state in
+            let events = make(&state)
             state.events.append(contentsOf: events)
             if state.events.count > retention + retention / 4 { state.events.removeFirst(state.events.count - retention) }
             return (events, Array(state.subscribers.values))
         }
         // Outside the lock: encoding the records is the expensive part.
-        guard !subscribers.isEmpty else { return }
+        guard !events.isEmpty, !subscribers.isEmpty else { return }
         var everything: ByteBuffer?
         for subscriber in subscribers {
             let accepted = events.filter(subscriber.filter.accepts)

@@ -6,8 +6,9 @@ import Storage
 import Synchronization
 
 /// Turns what the engine committed into stream events (`message` and `chat` records, as
-/// the `/api` shows them), off the engine's actor and in commit order.
-final class LivePublisher: Sendable {
+/// the `/api` shows them), off the engine's actor and in commit order: the live events of
+/// a server that is alone on its database (SQLite). Ids come from the clock.
+final class LivePublisher: LiveSource {
     let log: LiveEventLog
     private let conversations: any ConversationQueries
     private let autoModeDefault: Bool
@@ -84,6 +85,9 @@ final class LivePublisher: Sendable {
         wake.finish()
     }
 
+    /// Every event this server shows is published as soon as it is committed here.
+    func catchUp(after id: Int64) async {}
+
     private func lookUp(_ refs: [ChatRef]) async -> [Conversation] {
         do {
             return try await conversations.conversations(of: refs.map { ($0.source, $0.platformChatID) })
@@ -93,26 +97,15 @@ final class LivePublisher: Sendable {
         }
     }
 
-    private struct Envelope<Record: Encodable & Sendable>: Encodable, Sendable {
-        var type: String
-        var record: Record
-    }
-
     private func draft<Record: Encodable & Sendable>(_ kind: LiveEvent.Kind, conversation: Conversation, record: @escaping @Sendable () -> Record) -> LiveDraft
     {
-        let payload = LivePayload {
-            let envelope = Envelope(type: kind.rawValue, record: record())
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-            return (try? encoder.encode(envelope)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        }
-        return LiveDraft(kind: kind, chatID: String(conversation.id), source: conversation.source, payload: payload)
+        LiveDraft(kind: kind, chatID: String(conversation.id), source: conversation.source, payload: LivePayload(kind, record: record))
     }
 }
 
 /// Runs the publisher for the server's lifetime.
 struct LivePublisherService: Service {
-    let publisher: LivePublisher
+    let publisher: any LiveSource
 
     func run() async throws {
         await withGracefulShutdownHandler {

@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// them; a comment line every `heartbeat` keeps proxies from closing a quiet stream.
 /// Filters: `chatId`, `source`.
 struct StreamController<Context: RequestContext>: Sendable {
-    let log: LiveEventLog
+    let live: any LiveSource
     let tokens: StreamTokens
     let heartbeat: Duration
 
@@ -33,7 +33,9 @@ struct StreamController<Context: RequestContext>: Sendable {
         guard request.method != .head else { return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await writer.finish(nil) }) }
         // Subscribed before the answer goes out: what happens once the client has the
         // headers is on its stream.
-        let subscription = log.subscribe(filter: filter, after: lastID)
+        // An id another server gave may be one this server has not read yet.
+        if let lastID { await live.catchUp(after: lastID) }
+        let subscription = live.log.subscribe(filter: filter, after: lastID)
         let heartbeat = self.heartbeat
         let body = ResponseBody { writer in
             defer { subscription.cancel() }

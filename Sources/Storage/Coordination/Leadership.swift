@@ -3,6 +3,9 @@ public enum LeaderRole: String, Sendable, CaseIterable {
     /// Long polling Telegram's `getUpdates`: two pollers of one bot get 409 Conflict, and
     /// each would take updates the other never sees.
     case telegramPoller = "telegram.poller"
+    /// Deleting what the instances no longer need (old live events): once is enough, and
+    /// several at once would only wait on each other's rows.
+    case housekeeping = "housekeeping"
 }
 
 /// Which of the servers sharing a database does a job only one of them may do.

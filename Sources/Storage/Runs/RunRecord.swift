@@ -12,6 +12,8 @@ public struct RunRecord: Sendable {
     public var trace: Trace?
     public var outbox: [OutboxDraft] = []
     public var assistantMemory: AssistantMemoryUpdate?
+    /// What the run shows live, for a store whose servers share it (`RunStore.sharesLiveEvents`).
+    public var live: [LiveEntry] = []
     /// Marks the input handled; a record whose key is already there is not written at all.
     public var idempotencyKey: IdempotencyKey?
 
@@ -29,7 +31,7 @@ public struct RunRecord: Sendable {
 
     /// Nothing to write but, perhaps, the key.
     public var isEmpty: Bool {
-        writes.isEmpty && messages.isEmpty && trace == nil && outbox.isEmpty && assistantMemory == nil
+        writes.isEmpty && messages.isEmpty && trace == nil && outbox.isEmpty && assistantMemory == nil && live.isEmpty
     }
 
     /// A run's trace as stored in `run_traces`: one row per flow, or one row saying why none ran.

@@ -19,6 +19,14 @@ public protocol RunStore: Sendable {
     /// The user a message forwarded to the staff group belongs to (a staff reply's chat,
     /// looked up before the chat is held).
     func userForGroupMessage(_ groupMessageID: Int64) async throws -> String?
+
+    /// Whether runs commit what they show live (`RunRecord.live`) for every server of the
+    /// database to read (`SharedLiveFeed`); false for a store only one server uses.
+    var sharesLiveEvents: Bool { get }
+}
+
+extension RunStore {
+    public var sharesLiveEvents: Bool { false }
 }
 
 /// The store could not be reached for a run's reads or its chat (PostgreSQL down or
