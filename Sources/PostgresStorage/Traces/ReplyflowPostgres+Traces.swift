@@ -85,7 +85,7 @@ extension ReplyflowPostgres {
 
     /// The first trace id at or after `date` (one past the newest when there is none), as
     /// SQLite's: a binary search over ids, skipping ids deleted by retention or erasure.
-    private static func firstTraceID(atOrAfter date: Date, newest: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+    static func firstTraceID(atOrAfter date: Date, newest: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
         let cutoff = date.timeIntervalSince1970
         var low: Int64 = 0
         var high = newest + 1

@@ -55,13 +55,21 @@ extension ReplyflowDatabase {
             try Row.fetchAll(db, sql: "SELECT variant, first_at FROM experiment_exposures WHERE experiment = ? ORDER BY first_at", arguments: [experiment])
                 .map { (variant: $0[0] as String, at: Date(timeIntervalSince1970: $0[1])) }
         }
-        guard let first = rows.first?.at, let last = rows.last?.at else { return nil }
+        return DailyExposures(exposures: rows, timeZone: timeZone)
+    }
+}
+
+extension DailyExposures {
+    /// Counts first exposures, oldest first, per variant per day in `timeZone`; nil when
+    /// there are none.
+    public init?(exposures: [(variant: String, at: Date)], timeZone: TimeZone) {
+        guard let first = exposures.first?.at, let last = exposures.last?.at else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let start = calendar.startOfDay(for: first)
         let dayCount = (calendar.dateComponents([.day], from: start, to: calendar.startOfDay(for: last)).day ?? 0) + 1
         var counts: [String: [Int]] = [:]
-        for row in rows {
+        for row in exposures {
             let day = calendar.dateComponents([.day], from: start, to: calendar.startOfDay(for: row.at)).day ?? 0
             counts[row.variant, default: Array(repeating: 0, count: dayCount)][day] += 1
         }
@@ -70,6 +78,6 @@ extension ReplyflowDatabase {
             let parts = calendar.dateComponents([.year, .month, .day], from: date)
             return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
         }
-        return DailyExposures(days: days, counts: counts, first: first, last: last)
+        self.init(days: days, counts: counts, first: first, last: last)
     }
 }

@@ -8,8 +8,9 @@ import Foundation
 public struct InboxCursor: Sendable, Equatable {
     public var sort: InboxSort
     /// `updated_at` for newest activity, `waiting_since` for longest waiting (seconds since 1970).
-    var key: Double
-    var id: Int64
+    public private(set) var key: Double
+    /// The last chat's id, which orders chats of the same key.
+    public private(set) var id: Int64
 
     init(sort: InboxSort, key: Double, id: Int64) {
         self.sort = sort
@@ -54,6 +55,11 @@ public struct InboxCursor: Sendable, Equatable {
 public struct InboxCursorError: Error, Equatable, CustomStringConvertible {
     public var text: String
     public var expectedSort: InboxSort?
+
+    public init(text: String, expectedSort: InboxSort? = nil) {
+        self.text = text
+        self.expectedSort = expectedSort
+    }
 
     public var description: String {
         if let expectedSort { return "the page cursor belongs to another sort than \(expectedSort.rawValue)" }

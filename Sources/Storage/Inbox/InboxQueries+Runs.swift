@@ -47,29 +47,49 @@ extension InboxQueries {
                     SELECT id, at, event_kind, trigger, note, flow, result, reason, variant, actions FROM run_traces
                     WHERE user_id = ? AND event_kind IN (\(kinds)) ORDER BY id DESC
                     """, arguments: [chatID])
-            var traces: [ChatRunTrace] = []
-            var previousID: Int64 = 0
+            var runs = ChatRunGrouping(limit: limit)
             while let row = try rows.next() {
-                let id: Int64 = row[0], at: Double = row[1], kind = EventKind(rawValue: row[2]) ?? .appMessage
-                // One run's rows are written together, so they have consecutive ids (read
-                // here newest first) and the same event.
-                let sameRun = traces.last.map { $0.at.timeIntervalSince1970 == at && $0.eventKind == kind && id == previousID - 1 } ?? false
-                if !sameRun {
-                    if traces.count == limit { break }
-                    traces.append(
-                        ChatRunTrace(
-                            at: Date(timeIntervalSince1970: at), eventKind: kind, trigger: (row[3] as String?).flatMap(Trigger.init(rawValue:)), note: row[4],
-                            flows: []))
-                }
-                previousID = id
-                if let flow: String = row[5] {
-                    traces[traces.count - 1].flows.insert(
-                        ChatFlowTrace(
-                            flow: flow, result: FlowOutcome.Result(rawValue: row[6] ?? "") ?? .skipped, reason: row[7], variant: row[8],
-                            actions: (row[9] as String?).map { $0.split(separator: "\n").map(String.init) } ?? []), at: 0)
-                }
+                let more = runs.add(
+                    id: row[0], at: row[1], eventKind: row[2], trigger: row[3], note: row[4], flow: row[5], result: row[6], reason: row[7],
+                    variant: row[8], actions: row[9])
+                if !more { break }
             }
-            return traces
+            return runs.traces
         }
+    }
+}
+
+/// Gathers `run_traces` rows of one chat, read newest first, into runs: one run's rows are
+/// written together, so they have consecutive ids and the same time and event. Shared by
+/// both databases' `recentRuns`.
+public struct ChatRunGrouping: Sendable {
+    public private(set) var traces: [ChatRunTrace] = []
+    private let limit: Int
+    private var previousID: Int64 = 0
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Adds a row; false when it begins a run past `limit` (stop reading).
+    public mutating func add(
+        id: Int64, at: Double, eventKind: String, trigger: String?, note: String?, flow: String?, result: String?, reason: String?,
+        variant: String?, actions: String?
+    ) -> Bool {
+        let kind = EventKind(rawValue: eventKind) ?? .appMessage
+        let sameRun = traces.last.map { $0.at.timeIntervalSince1970 == at && $0.eventKind == kind && id == previousID - 1 } ?? false
+        if !sameRun {
+            if traces.count == limit { return false }
+            traces.append(
+                ChatRunTrace(at: Date(timeIntervalSince1970: at), eventKind: kind, trigger: trigger.flatMap(Trigger.init(rawValue:)), note: note, flows: []))
+        }
+        previousID = id
+        if let flow {
+            traces[traces.count - 1].flows.insert(
+                ChatFlowTrace(
+                    flow: flow, result: FlowOutcome.Result(rawValue: result ?? "") ?? .skipped, reason: reason, variant: variant,
+                    actions: actions.map { $0.split(separator: "\n").map(String.init) } ?? []), at: 0)
+        }
+        return true
     }
 }

@@ -9,7 +9,7 @@ import GRDB
 ///
 /// Async: a page takes milliseconds, which must not hold one of the threads every
 /// request shares.
-public struct InboxQueries: Sendable {
+public struct InboxQueries: InboxReading {
     let writer: any DatabaseWriter
     /// How many of the newest messages a text search reads (see `chats`).
     public var searchScanLimit: Int
@@ -92,13 +92,7 @@ public struct InboxQueries: Sendable {
             LIMIT ?
             """
         let rows = try await writer.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
-        let items = rows.prefix(limit).map(Self.chat)
-        var next: InboxCursor?
-        if rows.count > limit, let last = items.last {
-            let key = query.sort == .newestActivity ? last.updatedAt.timeIntervalSince1970 : last.waitingSince?.timeIntervalSince1970 ?? 0
-            next = InboxCursor(sort: query.sort, key: key, id: last.id)
-        }
-        return InboxPage(items: items, next: next)
+        return InboxPage(fetched: rows.map(Self.chat), limit: limit, sort: query.sort)
     }
 
     /// The chats a search matches (its arguments: the pattern twice, the scan limit, the
@@ -116,7 +110,7 @@ public struct InboxQueries: Sendable {
         """
 
     /// `text` for a LIKE pattern that matches it literally (`%`, `_` and `\` escaped).
-    static func escapeLike(_ text: String) -> String {
+    public static func escapeLike(_ text: String) -> String {
         var escaped = ""
         for character in text {
             if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }

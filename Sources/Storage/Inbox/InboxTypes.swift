@@ -54,6 +54,22 @@ public struct InboxQuery: Sendable, Equatable {
 public struct InboxPage: Sendable, Equatable {
     public var items: [InboxChat]
     public var next: InboxCursor?
+
+    public init(items: [InboxChat], next: InboxCursor?) {
+        self.items = items
+        self.next = next
+    }
+
+    /// A page from the chats a query fetched: at most `limit + 1`, the extra one saying
+    /// that there is a next page, which starts after the last chat shown.
+    public init(fetched: [InboxChat], limit: Int, sort: InboxSort) {
+        items = Array(fetched.prefix(limit))
+        next = nil
+        if fetched.count > limit, let last = items.last {
+            let key = sort == .newestActivity ? last.updatedAt.timeIntervalSince1970 : last.waitingSince?.timeIntervalSince1970 ?? 0
+            next = InboxCursor(sort: sort, key: key, id: last.id)
+        }
+    }
 }
 
 /// A chat as the inbox's list shows it.
@@ -72,6 +88,21 @@ public struct InboxChat: Sendable, Equatable {
     public var unread: Bool
     /// Since when the customer has waited for a person's answer; nil when nobody waits.
     public var waitingSince: Date?
+
+    public init(
+        id: Int64, source: ChatSource, platformChatID: String, name: String?, lastMessage: InboxPreview?, updatedAt: Date, autoMode: Bool?,
+        unread: Bool, waitingSince: Date?
+    ) {
+        self.id = id
+        self.source = source
+        self.platformChatID = platformChatID
+        self.name = name
+        self.lastMessage = lastMessage
+        self.updatedAt = updatedAt
+        self.autoMode = autoMode
+        self.unread = unread
+        self.waitingSince = waitingSince
+    }
 }
 
 /// The newest message of a chat, for the list's preview.
@@ -84,6 +115,14 @@ public struct InboxPreview: Sendable, Equatable {
     public var media: MediaKind
     public var author: StoredMessage.Author
     public var at: Date
+
+    public init(id: Int64, text: String, media: MediaKind, author: StoredMessage.Author, at: Date) {
+        self.id = id
+        self.text = text
+        self.media = media
+        self.author = author
+        self.at = at
+    }
 }
 
 /// A message of the open conversation.
@@ -107,6 +146,24 @@ public struct InboxMessage: Sendable, Equatable {
     public var transcript: String?
     /// Where its voice or audio file is on its channel (see `StoredMessage.audioLocation`).
     public var audioLocation: String?
+
+    public init(
+        id: Int64, direction: StoredMessage.Direction, author: StoredMessage.Author, senderName: String?, flow: String?, text: String,
+        media: MediaKind, photoURL: String?, createdAt: Date, delivery: InboxDelivery?, transcript: String?, audioLocation: String?
+    ) {
+        self.id = id
+        self.direction = direction
+        self.author = author
+        self.senderName = senderName
+        self.flow = flow
+        self.text = text
+        self.media = media
+        self.photoURL = photoURL
+        self.createdAt = createdAt
+        self.delivery = delivery
+        self.transcript = transcript
+        self.audioLocation = audioLocation
+    }
 }
 
 /// The outbox item that sends a message, as "retry" needs it.
@@ -117,6 +174,12 @@ public struct InboxDelivery: Sendable, Equatable {
     /// The last attempt's error: why it failed, or why it is being retried. Kept while a
     /// retried item is pending, cleared once it is delivered.
     public var lastError: String?
+
+    public init(itemID: Int64, status: OutboxItem.Status, lastError: String?) {
+        self.itemID = itemID
+        self.status = status
+        self.lastError = lastError
+    }
 }
 
 /// What the inbox was asked about does not exist.

@@ -21,18 +21,32 @@ extension ReplyflowDatabase {
     /// through the `/api` are not events and are not included. Reads synchronously: call
     /// it from a thread that may block (a command, a thread pool), not from async code.
     public func forEachInboundEvent(since: Date, until: Date? = nil, limit: Int? = nil, _ body: (EventRecord) throws -> Void) throws {
+        try writer.read { db in try Self.forEachInboundEvent(since: since, until: until, limit: limit, in: db, body) }
+    }
+
+    /// The same events, read off the caller's thread and returned together (the flow
+    /// studio's comparison, bounded by `limit`).
+    public func inboundEvents(since: Date, until: Date?, limit: Int?) async throws -> [EventRecord] {
+        try await writer.read { db in
+            var records: [EventRecord] = []
+            try Self.forEachInboundEvent(since: since, until: until, limit: limit, in: db) { records.append($0) }
+            return records
+        }
+    }
+
+    private static func forEachInboundEvent(
+        since: Date, until: Date?, limit: Int?, in db: Database, _ body: (EventRecord) throws -> Void
+    ) throws {
         let sinceSeconds = since.timeIntervalSince1970
         let untilSeconds = until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
-        try writer.read { db in
-            let rows = try Row.fetchCursor(
-                db, sql: Self.inboundEventsSQL { _ in "?" }, arguments: [sinceSeconds, untilSeconds, sinceSeconds, untilSeconds, limit ?? -1])
-            var events = InboundEvents()
-            while let row = try rows.next() {
-                let stored = InboundEvents.Row(
-                    kind: row["kind"], userID: row["user_id"], at: row["at"], text: row["text"], media: row["media"],
-                    platformMessageID: row["platform_message_id"], transcript: row["transcript"], answer: row["answer"], name: row["name"])
-                if let record = events.event(stored) { try body(record) }
-            }
+        let rows = try Row.fetchCursor(
+            db, sql: Self.inboundEventsSQL { _ in "?" }, arguments: [sinceSeconds, untilSeconds, sinceSeconds, untilSeconds, limit ?? -1])
+        var events = InboundEvents()
+        while let row = try rows.next() {
+            let stored = InboundEvents.Row(
+                kind: row["kind"], userID: row["user_id"], at: row["at"], text: row["text"], media: row["media"],
+                platformMessageID: row["platform_message_id"], transcript: row["transcript"], answer: row["answer"], name: row["name"])
+            if let record = events.event(stored) { try body(record) }
         }
     }
 

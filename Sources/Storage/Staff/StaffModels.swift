@@ -39,6 +39,11 @@ public struct StaffAccount: Sendable, Equatable, Codable {
 public struct StaffCredentials: Sendable {
     public var account: StaffAccount
     public var passwordHash: String
+
+    public init(account: StaffAccount, passwordHash: String) {
+        self.account = account
+        self.passwordHash = passwordHash
+    }
 }
 
 /// A signed-in browser: the account (as it is now: a role change applies at once) and the

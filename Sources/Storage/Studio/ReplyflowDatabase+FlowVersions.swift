@@ -2,30 +2,11 @@ import Foundation
 import GRDB
 
 /// The flow studio's history of flow files (`FlowVersion`). Append-only.
-extension ReplyflowDatabase {
-    /// What a new version holds; `id` and the time are given by `recordFlowVersions`.
-    public struct NewFlowVersion: Sendable {
-        public var file: String
-        public var change: FlowVersion.Change
-        public var content: String?
-        public var contentHash: String?
-        public var comment: String
-        public var author: String
-
-        public init(file: String, change: FlowVersion.Change, content: String?, contentHash: String?, comment: String = "", author: String) {
-            self.file = file
-            self.change = change
-            self.content = content
-            self.contentHash = contentHash
-            self.comment = comment
-            self.author = author
-        }
-    }
-
+extension ReplyflowDatabase: FlowVersionStore {
     /// Appends versions in one transaction (an outside change and the save after it go
     /// in together), in order; returns them with their ids.
     @discardableResult
-    public func recordFlowVersions(_ versions: [NewFlowVersion], at now: Date = Date()) async throws -> [FlowVersion] {
+    public func recordFlowVersions(_ versions: [NewFlowVersion], at now: Date) async throws -> [FlowVersion] {
         try await writer.write { db in
             try versions.map { version in
                 try db.execute(
@@ -42,7 +23,7 @@ extension ReplyflowDatabase {
     }
 
     /// A file's versions, newest first.
-    public func flowVersions(of file: String, limit: Int = 200) async throws -> [FlowVersion] {
+    public func flowVersions(of file: String, limit: Int) async throws -> [FlowVersion] {
         try await writer.read { db in
             try FlowVersion.fetchAll(db, sql: "SELECT * FROM flow_versions WHERE file = ? ORDER BY id DESC LIMIT ?", arguments: [file, max(1, limit)])
         }

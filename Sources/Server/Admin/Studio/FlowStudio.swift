@@ -246,8 +246,8 @@ actor FlowStudio {
     /// Records `change`, preceded by the file's content before it when no version holds it
     /// yet (the file as it was before the panel first changed it, or edited by hand since):
     /// whatever the change, the content it replaced can be restored.
-    private func record(_ before: FlowFile?, then change: ReplyflowDatabase.NewFlowVersion) async throws -> FlowVersion {
-        var versions: [ReplyflowDatabase.NewFlowVersion] = []
+    private func record(_ before: FlowFile?, then change: NewFlowVersion) async throws -> FlowVersion {
+        var versions: [NewFlowVersion] = []
         if let before {
             let last = try await database.flowVersions(of: before.name, limit: 1).first
             if last?.contentHash != before.hash, before.hash != change.contentHash {
