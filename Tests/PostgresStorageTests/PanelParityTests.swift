@@ -60,6 +60,48 @@ struct PanelParityTests {
         #expect(want.contains { $0.hasPrefix("stored events: ") && !$0.hasSuffix(": 0") })
     }
 
+    @Test("erasing customers removes the same rows and reports the same counts on SQLite and PostgreSQL")
+    func sameErasure() async throws {
+        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
+        let events = RunFixtures.events(seed: 5, count: 200)
+        let tables = ReplyflowTable.all.map(\.name).sorted()
+
+        let sqlite = try ReplyflowDatabase()
+        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { _, _, _ in }
+        var want = try await Self.erasures(sqlite)
+        for table in tables {
+            want.append("\(table): \(try await sqlite.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 })")
+        }
+
+        let database = try await PostgresTestDatabase.make()
+        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
+            try await postgres.migrate()
+            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { _, _, _ in }
+            var got = try await Self.erasures(PostgresCustomerErasure(postgres))
+            for table in tables {
+                let count = try await postgres.client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger).decode(Int64.self)
+                    .first { _ in true } ?? 0
+                got.append("\(table): \(count)")
+            }
+            #expect(got == want)
+        }
+        #expect(want.contains { $0.hasPrefix("app u1: ") && $0.contains("messages") })
+    }
+
+    private static func erasures(_ store: any CustomerErasing) async throws -> [String] {
+        var lines: [String] = []
+        for (source, id) in [(ChatSource.app, "u1"), (.instagram, "u2"), (.telegram, "u3"), (.app, "nobody"), (.app, "u4"), (.app, "u1")] {
+            do {
+                let erasure = try await store.eraseCustomer(
+                    source: source, id: id, actor: "anna", address: nil, uploadsDirectory: nil, at: Date(timeIntervalSince1970: 1_800_000_000))
+                lines.append("\(source.rawValue) \(id): \(erasure.summary)")
+            } catch {
+                lines.append("\(source.rawValue) \(id): \(error)")
+            }
+        }
+        return lines
+    }
+
     /// The same calls on either database, each answer as one line. Conversation ids differ
     /// between the two (PostgreSQL's upsert draws sequence values it does not use), so
     /// chats are named by channel and chat id, and looked up through `conversationID`.

@@ -1,7 +1,7 @@
 /// What erasure and retention do with each table of the schema, so that no table is
 /// overlooked: a migration that adds a table must add it here, or every erasure fails
 /// (see `ReplyflowDatabase.eraseCustomer`) and `ErasureTests` fails with its name.
-enum CustomerTables {
+public enum CustomerTables {
     /// How a table is treated when a customer is erased.
     enum Handling: Equatable {
         /// Rows of the customer are deleted (the text says how they are found).
@@ -35,6 +35,11 @@ enum CustomerTables {
         "staff_sessions": .kept("staff, not customers"),
         "flow_versions": .kept("the flow files' history: flows, not customers"),
     ]
+
+    /// Whether erasure knows what to do with the table.
+    public static func isConsidered(_ name: String) -> Bool {
+        considered[name] != nil
+    }
 
     /// Tables of SQLite and GRDB themselves, not of the schema.
     static func isInternal(_ name: String) -> Bool {

@@ -8,6 +8,16 @@ public struct CustomerErasure: Sendable, Equatable {
     public struct Count: Sendable, Equatable {
         public var kind: String
         public var count: Int
+
+        public init(kind: String, count: Int) {
+            self.kind = kind
+            self.count = count
+        }
+    }
+
+    public init(counts: [Count], uploadsNotRemoved: [String]) {
+        self.counts = counts
+        self.uploadsNotRemoved = uploadsNotRemoved
     }
 
     /// Every kind, in the order they are shown, zeros included.
@@ -48,9 +58,26 @@ public enum CustomerErasureError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Forgets a customer, on SQLite (`ReplyflowDatabase`) or PostgreSQL
+/// (`PostgresCustomerErasure`): the command line and the admin panel both come here.
+public protocol CustomerErasing: Sendable {
+    /// See `ReplyflowDatabase.eraseCustomer`. Throws `CustomerErasureError`.
+    func eraseCustomer(source: ChatSource, id: String, actor: String, address: String?, uploadsDirectory: String?, at now: Date) async throws
+        -> CustomerErasure
+}
+
+extension CustomerErasing {
+    /// Erases now.
+    public func eraseCustomer(source: ChatSource, id: String, actor: String, address: String?, uploadsDirectory: String?) async throws
+        -> CustomerErasure
+    {
+        try await eraseCustomer(source: source, id: id, actor: actor, address: address, uploadsDirectory: uploadsDirectory, at: Date())
+    }
+}
+
 // MARK: - Erasing one customer
 
-extension ReplyflowDatabase {
+extension ReplyflowDatabase: CustomerErasing {
     /// The kinds an erasure reports, in order.
     public static let erasureKinds = [
         "messages", "uploads", "conversations", "chat settings", "devices", "markers", "traces", "experiment records", "outbox items",
@@ -69,7 +96,7 @@ extension ReplyflowDatabase {
     ///
     /// The command line and the admin panel both come here. Throws `CustomerErasureError`.
     public func eraseCustomer(
-        source: ChatSource, id: String, actor: String, address: String?, uploadsDirectory: String?, at now: Date = Date()
+        source: ChatSource, id: String, actor: String, address: String?, uploadsDirectory: String?, at now: Date
     ) async throws -> CustomerErasure {
         try Self.validateCustomerID(id, source: source)
         let (counts, photos) = try await writer.write { db in
@@ -93,7 +120,7 @@ extension ReplyflowDatabase {
         return erasure
     }
 
-    static func validateCustomerID(_ id: String, source: ChatSource) throws {
+    public static func validateCustomerID(_ id: String, source: ChatSource) throws {
         guard !id.isEmpty, id.count <= 256, !id.contains(where: \.isNewline) else {
             throw CustomerErasureError.invalidID(source: source, id: id, reason: "an id is 1 to 256 characters on one line")
         }
@@ -194,7 +221,7 @@ extension ReplyflowDatabase {
     }
 
     /// The outbox lane of deliveries to a customer (as the engine's `DeliveryPlan` names them).
-    static func deliveryLane(source: ChatSource, id: String) -> String {
+    public static func deliveryLane(source: ChatSource, id: String) -> String {
         switch source {
         case .app: "fcm:\(id)"
         case .telegram: "telegram:\(Int64(id).map(String.init) ?? id)"

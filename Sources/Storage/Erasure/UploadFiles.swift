@@ -6,12 +6,12 @@ import GRDB
 /// Files are removed after the rows' transaction has committed (a rollback must not lose
 /// a file), and only when no message left still refers to them: a client may send the
 /// address of an upload it already has.
-enum UploadFiles {
+public enum UploadFiles {
     static let publicPrefix = "/uploads/"
 
     /// The file name of a public path, or nil for anything that is not one of ours
     /// (another site's URL, a path with separators, a hidden file).
-    static func name(ofPublicPath path: String) -> String? {
+    public static func name(ofPublicPath path: String) -> String? {
         guard path.hasPrefix(publicPrefix) else { return nil }
         let name = String(path.dropFirst(publicPrefix.count))
         guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\\") else { return nil }
@@ -32,7 +32,7 @@ enum UploadFiles {
 
     /// Removes the files of `paths` from `directory`; returns how many were removed and
     /// the ones that could not be (a file already gone counts as neither).
-    static func remove(_ paths: Set<String>, from directory: String) -> (removed: Int, failed: [String]) {
+    public static func remove(_ paths: Set<String>, from directory: String) -> (removed: Int, failed: [String]) {
         var removed = 0
         var failed: [String] = []
         for path in paths.sorted() {
