@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import PostgresStorage
 import Server
 import Storage
 
@@ -45,22 +46,28 @@ struct CustomersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let path = try database.databasePath()
-            let opened: ReplyflowDatabase
-            do {
-                opened = try ReplyflowDatabase(path: path)
-            } catch {
-                throw CommandFailure("cannot open the database \(path): \(error)")
+            let source = ChatSource(rawValue: source) ?? .app, uploads = try uploadsDir ?? database.uploadsDirectory()
+            switch try database.location() {
+            case .sqlite(let path):
+                let opened: ReplyflowDatabase
+                do {
+                    opened = try ReplyflowDatabase(path: path)
+                } catch {
+                    throw CommandFailure("cannot open the database \(path): \(error)")
+                }
+                try await CustomersCommand.erase(source: source, id: id, database: opened, uploadsDirectory: uploads, console: .standard())
+            case .postgres(let url, let setting):
+                try await ServerDatabaseLocation.withPostgres(url, setting: setting) { postgres in
+                    try await CustomersCommand.erase(
+                        source: source, id: id, database: PostgresCustomerErasure(postgres), uploadsDirectory: uploads, console: .standard())
+                }
             }
-            try await CustomersCommand.erase(
-                source: ChatSource(rawValue: source) ?? .app, id: id, database: opened, uploadsDirectory: try uploadsDir ?? database.uploadsDirectory(),
-                console: .standard())
         }
     }
 
     // MARK: The command as a library (tests call it)
 
-    static func erase(source: ChatSource, id: String, database: ReplyflowDatabase, uploadsDirectory: String, console: Console) async throws {
+    static func erase(source: ChatSource, id: String, database: any CustomerErasing, uploadsDirectory: String, console: Console) async throws {
         let erasure: CustomerErasure
         do {
             erasure = try await database.eraseCustomer(source: source, id: id, actor: actor, address: nil, uploadsDirectory: uploadsDirectory)

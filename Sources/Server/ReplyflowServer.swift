@@ -332,13 +332,9 @@ public enum ReplyflowServer {
         ReadinessController<ServerRequestContext>(database: services.storage.status, engine: services.engine).addRoutes(to: router)
         MetricsExposure(configuration).addRoutes(metricsController(services, clock: clock, logger: logger), to: router)
         OpenAPIDocument.addRoutes(to: router)
-        if let database = services.storage.sqlite {
-            addAdminPanel(
-                to: router, services: services, database: database, pages: adminPages, stream: stream, configuration: configuration, clock: clock,
-                logger: logger)
-        } else {
-            AdminUnavailableOnPostgres.addRoutes(to: router)
-        }
+        addAdminPanel(
+            to: router, services: services, stores: services.storage.admin, pages: adminPages, stream: stream, configuration: configuration, clock: clock,
+            logger: logger)
         services.sockets.addRoutes(to: router)
         if let telegram = services.telegramInput, configuration.telegramWebhookURL != nil {
             TelegramWebhookController<ServerRequestContext>(
@@ -356,33 +352,33 @@ public enum ReplyflowServer {
     /// The admin panel under `/admin` (`AdminController`): the inbox, the flow studio,
     /// traces, experiments and erasure. On the SQLite file only, for now.
     private static func addAdminPanel(
-        to router: Router<ServerRequestContext>, services: Services, database: ReplyflowDatabase, pages adminPages: AdminPages,
+        to router: Router<ServerRequestContext>, services: Services, stores: AdminStores, pages adminPages: AdminPages,
         stream: StreamController<ServerRequestContext>, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         let admin = AdminController<ServerRequestContext>(
-            database: database, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
+            staff: stores.staff, pages: adminPages, configuration: configuration, clock: clock, logger: logger)
         let panel = admin.addRoutes(to: router)
         InboxRoutes<ServerRequestContext>(
-            engine: services.engine, inbox: InboxQueries(database: database), conversations: services.storage.conversations,
+            engine: services.engine, inbox: stores.inbox, conversations: services.storage.conversations,
             retry: services.deliveryRetry, media: services.media, stream: stream, pages: adminPages, auditor: admin.auditor, configuration: configuration,
             clock: clock,
             logger: logger
         ).addRoutes(to: panel.requiring(.agent))
         FlowStudioRoutes<ServerRequestContext>(
             studio: FlowStudio(
-                directory: configuration.flowsDirectory, database: database, engine: services.engine, timeZone: configuration.timeZone,
+                directory: configuration.flowsDirectory, versions: stores.versions, engine: services.engine, timeZone: configuration.timeZone,
                 autoModeDefault: configuration.autoModeDefault, clock: clock, logger: logger),
-            database: database, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
+            reads: stores.reads, versions: stores.versions, pages: adminPages, auditor: admin.auditor, timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
         TracesRoutes<ServerRequestContext>(
-            database: database, engine: services.engine, pages: adminPages,
+            reads: stores.reads, engine: services.engine, pages: adminPages,
             timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
         ExperimentRoutes<ServerRequestContext>(
-            database: database, engine: services.engine, pages: adminPages, timeZone: configuration.timeZone, clock: clock
+            reads: stores.reads, versions: stores.versions, engine: services.engine, pages: adminPages, timeZone: configuration.timeZone, clock: clock
         ).addRoutes(to: panel.requiring(.editor))
         CustomerErasureRoutes<ServerRequestContext>(
-            database: database, conversations: services.storage.conversations, pages: adminPages, auditor: admin.auditor,
+            erasing: stores.erasing, conversations: services.storage.conversations, pages: adminPages, auditor: admin.auditor,
             uploadsDirectory: configuration.uploadsDirectory, clock: clock
         ).addRoutes(to: panel.requiring(.admin))
     }

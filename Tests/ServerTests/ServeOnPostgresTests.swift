@@ -104,10 +104,85 @@ struct ServeOnPostgresTests {
             let ready = try await client.execute(uri: "/ready", method: .get)
             #expect(ready.status == .ok, "\(String(buffer: ready.body))")
         }
-        // The panel says it is not here yet, rather than failing on a missing file.
-        let panel = try await a.execute(uri: "/admin/login", method: .get)
-        #expect(panel.status == .serviceUnavailable)
-        #expect(String(buffer: panel.body).contains("SQLite only"))
+    }
+
+    @Test("the admin panel on two instances: a session from one works on the other; inbox, studio, traces, experiments, users, audit and erasure share one database")
+    func adminPanelOnTwoInstances() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
+        let logger = ServerHarness.quietLogger
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        harness.configuration.apiKey = Self.apiKey
+        harness.configuration.staffBcryptCost = 4
+        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
+            try await first.migrate()
+            let hash = try await PasswordHasher(cost: 4).hash(AdminHarness.password)
+            let staff = PostgresStaffStore(first)
+            _ = try await staff.addAccount(username: "anna", role: .admin, passwordHash: hash)
+            _ = try await staff.addAccount(username: "sam", role: .agent, passwordHash: hash)
+            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
+                let a = try harness.build(ports: TestPorts(), storage: try .postgres(first, logger: logger))
+                let b = try harness.build(ports: TestPorts(), storage: try .postgres(second, logger: logger))
+                try await a.application.test(.router) { clientA in
+                    try await b.application.test(.router) { clientB in
+                        try await exercisePanel(clientA, clientB, database: first)
+                    }
+                }
+            }
+        }
+    }
+
+    private func exercisePanel(_ a: some TestClientProtocol, _ b: some TestClientProtocol, database: ReplyflowPostgres) async throws {
+        // Signed in on A; the same cookie and token work on B (sessions are in the database).
+        let onA = PanelBrowser(a)
+        #expect(try await onA.logIn("anna").status == .seeOther)
+        let onB = PanelBrowser(b)
+        onB.cookie = onA.cookie
+        onB.csrf = onA.csrf
+        #expect(try await onB.get("/admin/users").text.contains("sam"))
+
+        // A customer writes through A; B's inbox lists the chat, opens it, and replies.
+        let sent = try await a.execute(
+            uri: "/send_message", method: .post, headers: jsonHeaders, body: json(["user_id": "pc1", "user_name": "Pia", "message": "where is my order"]))
+        #expect(sent.status == .ok)
+        let list = try await onB.get("/admin")
+        #expect(list.status == .ok && list.text.contains("Pia"), "\(list.text.prefix(300))")
+        let chatID = try #require(
+            try await database.client.query("SELECT id FROM conversations WHERE platform_chat_id = 'pc1'", logger: ServerHarness.quietLogger)
+                .decode(Int64.self).first { _ in true })
+        let open = try await onB.get("/admin/chats/\(chatID)")
+        #expect(open.status == .ok && open.text.contains("where is my order"))
+        #expect(try await onB.post("/admin/chats/\(chatID)/reply", [("text", "on its way")]).status == .seeOther)
+        let history = try await a.execute(uri: "/message_history/pc1", method: .get).json["messages"] as? [[String: Any]] ?? []
+        #expect(history.contains { $0["message"] as? String == "on its way" }, "\(history)")
+
+        // A flow saved on A is in B's history of the file and in the file both read.
+        let flow = "name: Panel test\non: app_message\ndo:\n  - reply: \"thanks\"\n"
+        let saved = try await onA.post("/admin/flows/panel-test.yaml", [("content", flow), ("comment", "from A")])
+        #expect(saved.status == .seeOther, "\(saved.text.prefix(500))")
+        let versions = try await onB.get("/admin/flows/panel-test.yaml/history")
+        #expect(versions.status == .ok && versions.text.contains("from A"), "\(versions.text.prefix(500))")
+        for page in ["/admin/flows", "/admin/traces", "/admin/experiments", "/admin/audit"] {
+            let response = try await onB.get(page)
+            #expect(response.status == .ok, "\(page): \(response.status)")
+        }
+        #expect(try await onB.get("/admin/traces").text.contains("pc1"))
+        #expect(try await onA.get("/admin/audit").text.contains("login"))
+
+        // Erased through B: gone from A's inbox and history.
+        let erased = try await onB.post("/admin/chats/\(chatID)/erase", [("confirm", "erase")])
+        #expect(erased.status == .ok && erased.text.contains("messages"), "\(erased.text.prefix(300))")
+        #expect(try await onA.get("/admin/chats/\(chatID)").status == .notFound)
+        let after = try await a.execute(uri: "/message_history/pc1", method: .get).json["messages"] as? [[String: Any]] ?? []
+        #expect(!after.contains { $0["message"] as? String == "where is my order" })
+
+        // An agent may not reach the admin's pages on either instance.
+        let agent = PanelBrowser(b)
+        #expect(try await agent.logIn("sam").status == .seeOther)
+        #expect(try await agent.get("/admin/users").status == .forbidden)
+        #expect(try await onA.post("/admin/logout").status == .seeOther)
+        #expect(try await onB.get("/admin/users").status != .ok, "a session ended on A is over on B")
     }
 
     @Test("a database that cannot be reached: /health says so (200), /ready and the app's requests answer 503 with JSON, nothing crashes")

@@ -55,15 +55,23 @@ extension ServerDatabaseLocation {
                 throw CommandFailure("cannot read \(path): \(error)")
             }
         case .postgres(let url, let setting):
-            do {
-                return try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger(), postgres)
-            } catch let failure as PostgresStartupCheck.Failure {
-                throw CommandFailure(failure.description)
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                throw CommandFailure("cannot read PostgreSQL (\(setting)): \(error)")
-            }
+            return try await Self.withPostgres(url, setting: setting, postgres)
+        }
+    }
+
+    /// Runs `body` on a pool for `url`; a PostgreSQL that cannot be reached or a failure is
+    /// one line (`CommandFailure`) naming the setting.
+    static func withPostgres<Result: Sendable>(_ url: DatabaseURL, setting: String, _ body: (ReplyflowPostgres) async throws -> Result) async throws
+        -> Result
+    {
+        do {
+            return try await ReplyflowPostgres.withDatabase(url, setting: setting, logger: MigrateToPostgresCommand.quietLogger(), body)
+        } catch let failure as PostgresStartupCheck.Failure {
+            throw CommandFailure(failure.description)
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure("cannot read PostgreSQL (\(setting)): \(error)")
         }
     }
 }

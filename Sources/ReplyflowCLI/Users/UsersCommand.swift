@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostgresStorage
 import Server
 import Storage
 
@@ -14,7 +15,8 @@ struct UsersCommand: AsyncParsableCommand {
             Make the first admin with `replyflow users add alice --role admin`; the password
             is asked for on the terminal (twice, not shown), or read from the first line of
             standard input with --password-stdin. Roles: agent (the inbox), editor (the inbox
-            and the flows), admin (everything, users and the audit log too).
+            and the flows), admin (everything, users and the audit log too). On PostgreSQL
+            (--db postgres://... or DATABASE_URL) the accounts are those of every instance.
             """,
         subcommands: [Add.self, List.self, SetRole.self, Disable.self, Enable.self, ResetPassword.self]
     )
@@ -29,12 +31,28 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(name: .customLong("bcrypt-cost"), help: .hidden)
         var bcryptCost: Int?
 
-        func open() throws -> ReplyflowDatabase {
-            let path = try database.databasePath()
-            do {
-                return try ReplyflowDatabase(path: path)
-            } catch {
-                throw CommandFailure("cannot open the database \(path): \(error)")
+        /// Runs `body` on the accounts of the server's database: the SQLite file (made and
+        /// migrated when new, for the first admin before the first start), or the PostgreSQL
+        /// database of `--db postgres://...` or `DATABASE_URL` (migrated too).
+        func withStore(_ body: (any StaffStore) async throws -> Void) async throws {
+            switch try database.location() {
+            case .sqlite(let path):
+                let store: ReplyflowDatabase
+                do {
+                    store = try ReplyflowDatabase(path: path)
+                } catch {
+                    throw CommandFailure("cannot open the database \(path): \(error)")
+                }
+                try await body(store)
+            case .postgres(let url, let setting):
+                try await ServerDatabaseLocation.withPostgres(url, setting: setting) { postgres in
+                    do {
+                        try await postgres.migrate()
+                    } catch {
+                        throw CommandFailure("\(error)")
+                    }
+                    try await body(PostgresStaffStore(postgres))
+                }
             }
         }
 
@@ -49,7 +67,7 @@ struct UsersCommand: AsyncParsableCommand {
 
     // MARK: The commands as a library (tests call these)
 
-    static func add(username: String, role: StaffRole, password: String, database: ReplyflowDatabase, hasher: PasswordHasher, console: Console) async throws {
+    static func add(username: String, role: StaffRole, password: String, database: any StaffStore, hasher: PasswordHasher, console: Console) async throws {
         if let problem = StaffRules.usernameProblem(username) { throw CommandFailure(problem) }
         if let problem = StaffRules.passwordProblem(password) { throw CommandFailure(problem) }
         let hash = try await hasher.hash(password)
@@ -62,7 +80,7 @@ struct UsersCommand: AsyncParsableCommand {
         console.line("Added \(username) (\(role.rawValue)).")
     }
 
-    static func list(database: ReplyflowDatabase, console: Console) async throws {
+    static func list(database: any StaffStore, console: Console) async throws {
         let accounts = try await database.accounts()
         guard !accounts.isEmpty else {
             console.line("No users yet. Make the first admin with: replyflow users add NAME --role admin")
@@ -78,7 +96,7 @@ struct UsersCommand: AsyncParsableCommand {
         }
     }
 
-    static func setRole(username: String, role: StaffRole, database: ReplyflowDatabase, console: Console) async throws {
+    static func setRole(username: String, role: StaffRole, database: any StaffStore, console: Console) async throws {
         let account = try await existing(username, in: database)
         do {
             try await database.setRole(accountID: account.id, to: role)
@@ -90,7 +108,7 @@ struct UsersCommand: AsyncParsableCommand {
         console.line("\(account.username) is now \(role.rawValue).")
     }
 
-    static func setDisabled(username: String, _ disabled: Bool, database: ReplyflowDatabase, console: Console) async throws {
+    static func setDisabled(username: String, _ disabled: Bool, database: any StaffStore, console: Console) async throws {
         let account = try await existing(username, in: database)
         do {
             try await database.setDisabled(accountID: account.id, disabled)
@@ -101,7 +119,7 @@ struct UsersCommand: AsyncParsableCommand {
         console.line(disabled ? "Disabled \(account.username); their sessions ended." : "Enabled \(account.username).")
     }
 
-    static func resetPassword(username: String, password: String, database: ReplyflowDatabase, hasher: PasswordHasher, console: Console) async throws {
+    static func resetPassword(username: String, password: String, database: any StaffStore, hasher: PasswordHasher, console: Console) async throws {
         let account = try await existing(username, in: database)
         if let problem = StaffRules.passwordProblem(password) { throw CommandFailure(problem) }
         try await database.setPasswordHash(accountID: account.id, try await hasher.hash(password))
@@ -109,7 +127,7 @@ struct UsersCommand: AsyncParsableCommand {
         console.line("Reset the password of \(account.username); their sessions ended.")
     }
 
-    static func existing(_ username: String, in database: ReplyflowDatabase) async throws -> StaffAccount {
+    static func existing(_ username: String, in database: any StaffStore) async throws -> StaffAccount {
         guard let account = try await database.account(named: username) else {
             throw CommandFailure("there is no user \(username) (see `replyflow users list`)")
         }

@@ -14,8 +14,10 @@ extension UsersCommand {
         func run() async throws {
             let role = try UsersCommand.role(role)
             let password = try PasswordPrompt.read(fromStdin: passwordStdin, confirm: true)
-            try await UsersCommand.add(
-                username: name, role: role, password: password, database: try common.open(), hasher: try common.hasher(), console: .standard())
+            let hasher = try common.hasher()
+            try await common.withStore { store in
+                try await UsersCommand.add(username: name, role: role, password: password, database: store, hasher: hasher, console: .standard())
+            }
         }
     }
 
@@ -24,7 +26,7 @@ extension UsersCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            try await UsersCommand.list(database: try common.open(), console: .standard())
+            try await common.withStore { try await UsersCommand.list(database: $0, console: .standard()) }
         }
     }
 
@@ -35,7 +37,8 @@ extension UsersCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            try await UsersCommand.setRole(username: name, role: try UsersCommand.role(role), database: try common.open(), console: .standard())
+            let role = try UsersCommand.role(role)
+            try await common.withStore { try await UsersCommand.setRole(username: name, role: role, database: $0, console: .standard()) }
         }
     }
 
@@ -45,7 +48,7 @@ extension UsersCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            try await UsersCommand.setDisabled(username: name, true, database: try common.open(), console: .standard())
+            try await common.withStore { try await UsersCommand.setDisabled(username: name, true, database: $0, console: .standard()) }
         }
     }
 
@@ -55,7 +58,7 @@ extension UsersCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            try await UsersCommand.setDisabled(username: name, false, database: try common.open(), console: .standard())
+            try await common.withStore { try await UsersCommand.setDisabled(username: name, false, database: $0, console: .standard()) }
         }
     }
 
@@ -67,8 +70,10 @@ extension UsersCommand {
 
         func run() async throws {
             let password = try PasswordPrompt.read(fromStdin: passwordStdin, confirm: true)
-            try await UsersCommand.resetPassword(
-                username: name, password: password, database: try common.open(), hasher: try common.hasher(), console: .standard())
+            let hasher = try common.hasher()
+            try await common.withStore { store in
+                try await UsersCommand.resetPassword(username: name, password: password, database: store, hasher: hasher, console: .standard())
+            }
         }
     }
 }

@@ -3,7 +3,7 @@ import Storage
 
 /// `GET /admin/audit` (admins only): the audit log, newest first, 50 a page, read-only.
 struct AdminAuditRoutes<Context: AdminRequestContext> {
-    let database: ReplyflowDatabase
+    let staff: any StaffStore
     let pages: AdminPages
     static var pageSize: Int { 50 }
 
@@ -18,8 +18,8 @@ struct AdminAuditRoutes<Context: AdminRequestContext> {
             guard let number = Int(raw), number >= 1, number <= 1_000_000 else { throw AdminError(.badRequest, "page must be a whole number from 1") }
             page = number
         }
-        let total = try await database.auditEntryCount()
-        let entries = try await database.auditEntries(page: page, limit: Self.pageSize).map { entry -> [String: Any] in
+        let total = try await staff.auditEntryCount()
+        let entries = try await staff.auditEntries(page: page, limit: Self.pageSize).map { entry -> [String: Any] in
             ["at": AdminDates.format(entry.at), "actor": entry.actor, "action": entry.action, "detail": entry.detail, "address": entry.address ?? ""]
         }
         let hasOlder = page * Self.pageSize < total

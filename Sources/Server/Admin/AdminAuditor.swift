@@ -7,13 +7,13 @@ import Storage
 /// and from which address (honouring `TRUSTED_PROXIES`). Never give it a password, a
 /// session id or a token.
 public struct AdminAuditor: Sendable {
-    public let database: ReplyflowDatabase
+    public let staff: any StaffStore
     public let clientAddress: ClientAddress
     let clock: @Sendable () -> Date
     let logger: Logger
 
-    public init(database: ReplyflowDatabase, clientAddress: ClientAddress, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
-        self.database = database
+    public init(staff: any StaffStore, clientAddress: ClientAddress, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+        self.staff = staff
         self.clientAddress = clientAddress
         self.clock = clock
         self.logger = logger
@@ -27,7 +27,7 @@ public struct AdminAuditor: Sendable {
     /// Appends an entry by `actor` (a username). A failure to write it fails the request:
     /// an action that cannot be audited is not done silently.
     public func record(_ action: String, detail: String, actor: String, request: Request, context: some RemoteAddressRequestContext) async throws {
-        try await database.recordAudit(actor: actor, action: action, detail: detail, address: address(of: request, context: context), at: clock())
+        try await staff.recordAudit(actor: actor, action: action, detail: detail, address: address(of: request, context: context), at: clock())
     }
 
     /// Appends an entry by the signed-in member of staff.

@@ -11,7 +11,7 @@ import Storage
 /// `CSRFMiddleware` (state changes come from our pages), then `RequireRoleMiddleware` per
 /// group. `/api/*` is untouched: it stays key-only, no cookie.
 struct AdminController<Context: AdminRequestContext> {
-    let database: ReplyflowDatabase
+    let staff: any StaffStore
     let pages: AdminPages
     let hasher: PasswordHasher
     let auditor: AdminAuditor
@@ -19,11 +19,11 @@ struct AdminController<Context: AdminRequestContext> {
     let clock: @Sendable () -> Date
     let logger: Logger
 
-    init(database: ReplyflowDatabase, pages: AdminPages, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) {
-        self.database = database
+    init(staff: any StaffStore, pages: AdminPages, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger) {
+        self.staff = staff
         self.pages = pages
         hasher = PasswordHasher(cost: configuration.staffBcryptCost)
-        auditor = AdminAuditor(database: database, clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies), clock: clock, logger: logger)
+        auditor = AdminAuditor(staff: staff, clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies), clock: clock, logger: logger)
         limits = StaffSessionLimits(
             idle: TimeInterval(configuration.adminSessionIdleMinutes * 60), absolute: TimeInterval(configuration.adminSessionMaxHours * 3600))
         self.clock = clock
@@ -41,10 +41,10 @@ struct AdminController<Context: AdminRequestContext> {
         let admin = router.group("admin")
         AdminAssetRoutes<Context>(pages: pages).addRoutes(to: admin)
         let signedIn = admin.group()
-            .add(middleware: AdminSessionMiddleware<Context>(database: database, limits: limits, clock: clock))
+            .add(middleware: AdminSessionMiddleware<Context>(staff: staff, limits: limits, clock: clock))
             .add(middleware: CSRFMiddleware<Context>())
         AdminLoginRoutes<Context>(
-            database: database, pages: pages, hasher: hasher, auditor: auditor, limits: limits,
+            staff: staff, pages: pages, hasher: hasher, auditor: auditor, limits: limits,
             failuresPerAddress: RateLimiter(limit: Self.failuresPerAddress, perSeconds: Self.failureWindow, clock: clock),
             failuresPerAccount: RateLimiter(limit: Self.failuresPerAccount, perSeconds: Self.failureWindow, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: signedIn)
@@ -55,8 +55,8 @@ struct AdminController<Context: AdminRequestContext> {
             return JSONBody.response(["username": session.account.username, "role": session.account.role.rawValue, "csrfToken": session.csrfToken])
         }
         let admins = groups.requiring(.admin)
-        AdminUsersRoutes<Context>(database: database, pages: pages, hasher: hasher, auditor: auditor, clock: clock).addRoutes(to: admins)
-        AdminAuditRoutes<Context>(database: database, pages: pages).addRoutes(to: admins)
+        AdminUsersRoutes<Context>(staff: staff, pages: pages, hasher: hasher, auditor: auditor, clock: clock).addRoutes(to: admins)
+        AdminAuditRoutes<Context>(staff: staff, pages: pages).addRoutes(to: admins)
         return groups
     }
 }

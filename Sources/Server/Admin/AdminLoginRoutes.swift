@@ -10,7 +10,7 @@ import Storage
 /// over its limit an attempt is answered 429 without checking the password. Every
 /// attempt is logged and audited, never with the password.
 struct AdminLoginRoutes<Context: AdminRequestContext> {
-    let database: ReplyflowDatabase
+    let staff: any StaffStore
     let pages: AdminPages
     let hasher: PasswordHasher
     let auditor: AdminAuditor
@@ -58,7 +58,7 @@ struct AdminLoginRoutes<Context: AdminRequestContext> {
         }
 
         var credentials: StaffCredentials?
-        if !username.isEmpty { credentials = try await database.credentials(named: username) }
+        if !username.isEmpty { credentials = try await staff.credentials(named: username) }
         let usable = credentials.flatMap { $0.account.disabled ? nil : $0 }
         let passwordFits = password.utf8.count <= StaffRules.maximumPasswordBytes * 16
         guard try await hasher.verify(passwordFits ? password : "", against: usable?.passwordHash), passwordFits, let account = usable?.account else {
@@ -70,9 +70,9 @@ struct AdminLoginRoutes<Context: AdminRequestContext> {
         }
 
         // The session the browser had (another account's, say) ends: one browser, one session.
-        if let old = AdminCookie.value(in: request) { try await database.endSession(idHash: SessionToken.hash(old)) }
+        if let old = AdminCookie.value(in: request) { try await staff.endSession(idHash: SessionToken.hash(old)) }
         let sessionID = SessionToken.random()
-        try await database.createSession(
+        try await staff.createSession(
             idHash: SessionToken.hash(sessionID), accountID: account.id, csrfToken: SessionToken.random(), address: address,
             userAgent: request.headers[.userAgent], limits: limits, at: clock())
         logger.info("login", metadata: ["username": "\(account.username)", "address": "\(address)"])
@@ -84,7 +84,7 @@ struct AdminLoginRoutes<Context: AdminRequestContext> {
 
     func logOut(_ request: Request, context: Context) async throws -> Response {
         let session = try context.requireStaff()
-        if let cookie = AdminCookie.value(in: request) { try await database.endSession(idHash: SessionToken.hash(cookie)) }
+        if let cookie = AdminCookie.value(in: request) { try await staff.endSession(idHash: SessionToken.hash(cookie)) }
         try await auditor.record("logout", detail: session.account.username, by: session, request: request, context: context)
         var response = redirect(to: AdminPaths.login)
         response.setCookie(AdminCookie.cleared(secure: auditor.clientAddress.cameOverHTTPS(request, peer: context.remoteAddress)))

@@ -7,7 +7,7 @@ import Storage
 /// no valid session is sent to `/admin/login?next=...` (or told 401 in JSON under
 /// `/admin/api/`), so a route added later is closed until it says otherwise.
 struct AdminSessionMiddleware<Context: AdminRequestContext>: RouterMiddleware {
-    let database: ReplyflowDatabase
+    let staff: any StaffStore
     let limits: StaffSessionLimits
     let clock: @Sendable () -> Date
     /// `last_seen_at` is written at most this often per session: every page and script
@@ -19,8 +19,8 @@ struct AdminSessionMiddleware<Context: AdminRequestContext>: RouterMiddleware {
         if let cookie = AdminCookie.value(in: request) {
             let idHash = SessionToken.hash(cookie)
             let now = clock()
-            if let session = try await database.session(idHash: idHash, limits: limits, at: now) {
-                if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval { try await database.touchSession(idHash: idHash, at: now) }
+            if let session = try await staff.session(idHash: idHash, limits: limits, at: now) {
+                if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval { try await staff.touchSession(idHash: idHash, at: now) }
                 context.staff = session
             }
         }

@@ -7,7 +7,7 @@ import Storage
 /// A mistake (a bad name, a short password, the last admin) shows the page again with
 /// the reason and a 4xx status.
 struct AdminUsersRoutes<Context: AdminRequestContext> {
-    let database: ReplyflowDatabase
+    let staff: any StaffStore
     let pages: AdminPages
     let hasher: PasswordHasher
     let auditor: AdminAuditor
@@ -35,7 +35,7 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
 
     func page(context: Context, error: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let session = try context.requireStaff(.admin)
-        let accounts = try await database.accounts().map { account -> [String: Any] in
+        let accounts = try await staff.accounts().map { account -> [String: Any] in
             [
                 "id": String(account.id), "username": account.username, "role": account.role.rawValue, "disabled": account.disabled,
                 "created": AdminDates.format(account.createdAt),
@@ -62,7 +62,7 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
         }
         let hash = try await hasher.hash(password)
         do {
-            _ = try await database.addAccount(username: username, role: role, passwordHash: hash, at: clock())
+            _ = try await staff.addAccount(username: username, role: role, passwordHash: hash, at: clock())
         } catch let error as StaffAccountError {
             return try await page(context: context, error: error.description, status: .conflict)
         }
@@ -79,7 +79,7 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
             return try await page(context: context, error: "choose a role: \(StaffRules.unknownRoleHint)", status: .badRequest)
         }
         do {
-            try await database.setRole(accountID: account.id, to: role, at: clock())
+            try await staff.setRole(accountID: account.id, to: role, at: clock())
         } catch let error as StaffAccountError {
             return try await page(context: context, error: error.description, status: .conflict)
         }
@@ -92,7 +92,7 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
         let session = try context.requireStaff(.admin)
         let account = try await target(context)
         do {
-            try await database.setDisabled(accountID: account.id, disabled, at: clock())
+            try await staff.setDisabled(accountID: account.id, disabled, at: clock())
         } catch let error as StaffAccountError {
             return try await page(context: context, error: error.description, status: .conflict)
         }
@@ -108,7 +108,7 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
         if let problem = StaffRules.passwordProblem(form.first("password") ?? "") {
             return try await page(context: context, error: "\(account.username): \(problem)", status: .badRequest)
         }
-        try await database.setPasswordHash(accountID: account.id, try await hasher.hash(form.first("password") ?? ""), at: clock())
+        try await staff.setPasswordHash(accountID: account.id, try await hasher.hash(form.first("password") ?? ""), at: clock())
         try await auditor.record("password reset", detail: account.username, by: session, request: request, context: context)
         // Resetting one's own password ends one's own session too: sign in again.
         return redirect(to: account.id == session.account.id ? AdminPaths.login : "/admin/users?done=password")
@@ -117,7 +117,7 @@ struct AdminUsersRoutes<Context: AdminRequestContext> {
     /// The account named by the `:id` in the path.
     func target(_ context: Context) async throws -> StaffAccount {
         guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw AdminError(.badRequest, "the user id is not a number") }
-        guard let account = try await database.account(id: id) else { throw AdminError(.notFound, "there is no user #\(id)") }
+        guard let account = try await staff.account(id: id) else { throw AdminError(.notFound, "there is no user #\(id)") }
         return account
     }
 }

@@ -6,7 +6,7 @@ import Storage
 /// to type `erase`, and the form post that does it through `ReplyflowDatabase.eraseCustomer`
 /// (the command line's `replyflow customers erase` does the same), audited by the admin.
 struct CustomerErasureRoutes<Context: AdminRequestContext>: Sendable {
-    let database: ReplyflowDatabase
+    let erasing: any CustomerErasing
     let conversations: any ConversationQueries
     let pages: AdminPages
     let auditor: AdminAuditor
@@ -39,7 +39,7 @@ struct CustomerErasureRoutes<Context: AdminRequestContext>: Sendable {
         }
         let erasure: CustomerErasure
         do {
-            erasure = try await database.eraseCustomer(
+            erasure = try await erasing.eraseCustomer(
                 source: conversation.source, id: conversation.platformChatID, actor: session.account.username,
                 address: auditor.address(of: request, context: context), uploadsDirectory: uploadsDirectory, at: clock())
         } catch let error as CustomerErasureError {

@@ -8,7 +8,8 @@ import Storage
 /// the difference with its interval drawn as a bar, the sample-ratio check as a banner,
 /// exposures per day as a chart, the goal, and the flow versions that ran meanwhile.
 struct ExperimentRoutes<Context: AdminRequestContext>: Sendable {
-    let database: ReplyflowDatabase
+    let reads: any PanelReads
+    let versions: any FlowVersionStore
     let engine: FlowEngine
     let pages: AdminPages
     let timeZone: TimeZone
@@ -21,7 +22,7 @@ struct ExperimentRoutes<Context: AdminRequestContext>: Sendable {
 
     /// Every experiment of the running flows, then those only the database remembers.
     private func results() async throws -> [ExperimentResult] {
-        let stored = try await database.experimentCounts()
+        let stored = try await reads.experimentCounts()
         return ExperimentResult.all(flows: engine.flowSet, storedKeys: stored.keys) { stored.counts[$0] ?? [:] }
     }
 
@@ -40,13 +41,13 @@ struct ExperimentRoutes<Context: AdminRequestContext>: Sendable {
             throw AdminError(.notFound, "There is no experiment '\(key.prefix(80))': no flow declares it and no exposures are stored.")
         }
         let files = FlowFileName.files(of: engine.flowSet.flows)
-        let daily = try await database.dailyExposures(experiment: key, timeZone: timeZone)
+        let daily = try await reads.dailyExposures(experiment: key, timeZone: timeZone)
         var versions: [FlowVersion]?
         var file: String?
         if case .flow(let name) = result.flow, let flowFile = files[name] {
             file = flowFile
             if let daily {
-                versions = ExperimentView.versionsLive(try await database.flowVersions(of: flowFile), from: daily.first, to: daily.last)
+                versions = ExperimentView.versionsLive(try await self.versions.flowVersions(of: flowFile), from: daily.first, to: daily.last)
             }
         }
         let view = ExperimentView(time: DisplayTime(timeZone: timeZone, now: clock()))

@@ -12,7 +12,7 @@ import Storage
 /// (asking for JSON) and redraws from the server's own page.
 struct InboxRoutes<Context: AdminRequestContext>: Sendable {
     let engine: FlowEngine
-    let inbox: InboxQueries
+    let inbox: any InboxReading
     let conversations: any ConversationQueries
     let retry: DeliveryRetry
     let media: AssistantMedia

@@ -13,7 +13,7 @@ struct FlowComparisonRun {
     /// answers in seconds, and the command line has no such limit.
     static let maximumEvents = 100_000
 
-    let database: ReplyflowDatabase
+    let reads: any PanelReads
     let timeZone: TimeZone
     let autoModeDefault: Bool
 
@@ -30,15 +30,12 @@ struct FlowComparisonRun {
     func run(live: FlowSet, draft: FlowSet, days: Int, now: Date) async throws -> Outcome {
         let since = now.addingTimeInterval(-Double(days) * 86_400)
         return try await withTaskExecutorPreference(Self.executor) {
-            var events: [InboundEvent] = []
-            var truncated = false
-            try database.forEachInboundEvent(since: since, until: now, limit: Self.maximumEvents + 1) { record in
-                guard events.count < Self.maximumEvents else {
-                    truncated = true
-                    return
-                }
-                // Stored events are whole; one that is not (a damaged row) is left out, not fatal.
-                if case .success(let event) = record.makeEvent(now: now) { events.append(event) }
+            let records = try await reads.inboundEvents(since: since, until: now, limit: Self.maximumEvents + 1)
+            let truncated = records.count > Self.maximumEvents
+            // Stored events are whole; one that is not (a damaged row) is left out, not fatal.
+            let events = records.prefix(Self.maximumEvents).compactMap { record -> InboundEvent? in
+                if case .success(let event) = record.makeEvent(now: now) { return event }
+                return nil
             }
             let comparer = try FlowSetComparer(live: live, draft: draft, timeZone: timeZone, autoModeDefault: autoModeDefault)
             for event in events { await comparer.run(event) }

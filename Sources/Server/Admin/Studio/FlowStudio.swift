@@ -11,7 +11,7 @@ import Storage
 /// delete go the same way. An actor: changes to the folder happen one at a time.
 actor FlowStudio {
     let directory: String
-    let database: ReplyflowDatabase
+    let versions: any FlowVersionStore
     let engine: FlowEngine
     let timeZone: TimeZone
     let autoModeDefault: Bool
@@ -19,11 +19,11 @@ actor FlowStudio {
     let logger: Logger
 
     init(
-        directory: String, database: ReplyflowDatabase, engine: FlowEngine, timeZone: TimeZone, autoModeDefault: Bool,
+        directory: String, versions: any FlowVersionStore, engine: FlowEngine, timeZone: TimeZone, autoModeDefault: Bool,
         clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.directory = directory
-        self.database = database
+        self.versions = versions
         self.engine = engine
         self.timeZone = timeZone
         self.autoModeDefault = autoModeDefault
@@ -110,7 +110,7 @@ actor FlowStudio {
     }
 
     private func restoreNow(name: String, versionID: Int64, author: String) async throws -> FlowVersion {
-        guard let version = try await database.flowVersion(id: versionID, of: name), let content = version.content else {
+        guard let version = try await versions.flowVersion(id: versionID, of: name), let content = version.content else {
             throw StudioError.noSuchVersion(name: name, id: versionID)
         }
         let current = try file(named: name)
@@ -153,7 +153,7 @@ actor FlowStudio {
 
     private func undeleteNow(name: String, author: String) async throws -> FlowVersion {
         guard try file(named: name) == nil else { throw StudioError.exists(name) }
-        let versions = try await database.flowVersions(of: name)
+        let versions = try await versions.flowVersions(of: name)
         guard versions.first?.change == .delete, let last = versions.first(where: { $0.content != nil }) else {
             throw StudioError.notDeleted(name)
         }
@@ -247,16 +247,16 @@ actor FlowStudio {
     /// yet (the file as it was before the panel first changed it, or edited by hand since):
     /// whatever the change, the content it replaced can be restored.
     private func record(_ before: FlowFile?, then change: NewFlowVersion) async throws -> FlowVersion {
-        var versions: [NewFlowVersion] = []
+        var new: [NewFlowVersion] = []
         if let before {
-            let last = try await database.flowVersions(of: before.name, limit: 1).first
+            let last = try await versions.flowVersions(of: before.name, limit: 1).first
             if last?.contentHash != before.hash, before.hash != change.contentHash {
-                versions.append(
+                new.append(
                     .init(file: before.name, change: .outside, content: before.content, contentHash: before.hash, author: FlowVersion.outsideAuthor))
             }
         }
-        versions.append(change)
-        let recorded = try await database.recordFlowVersions(versions, at: clock())
+        new.append(change)
+        let recorded = try await versions.recordFlowVersions(new, at: clock())
         return recorded[recorded.count - 1]
     }
 

@@ -44,7 +44,7 @@ extension FlowStudioRoutes {
             return try await editor(draft, session: session, isNew: isNew, extra: values, status: .unprocessableContent)
         }
         let now = clock()
-        let run = FlowComparisonRun(database: database, timeZone: timeZone, autoModeDefault: studio.autoModeDefault)
+        let run = FlowComparisonRun(reads: reads, timeZone: timeZone, autoModeDefault: studio.autoModeDefault)
         let outcome = try await run.run(live: studio.engine.flowSet, draft: flows, days: days, now: now)
         values["compared"] = ComparisonView.values(outcome, days: days, time: DisplayTime(timeZone: timeZone, now: now))
         return try await editor(draft, session: session, isNew: isNew, extra: values)

@@ -9,7 +9,8 @@ import Storage
 /// in the audit log.
 struct FlowStudioRoutes<Context: AdminRequestContext> {
     let studio: FlowStudio
-    let database: ReplyflowDatabase
+    let reads: any PanelReads
+    let versions: any FlowVersionStore
     let pages: AdminPages
     let auditor: AdminAuditor
     let timeZone: TimeZone
@@ -49,8 +50,8 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
         let time = DisplayTime(timeZone: timeZone, now: clock())
         let files = try studio.files()
         let loaded = FlowLoader.load(files: files.map { (studio.directory + "/" + $0.name, Optional(Data($0.content.utf8))) })
-        let counts = try await database.flowRunCounts(since: clock().addingTimeInterval(-7 * 86_400))
-        let latest = try await database.latestFlowVersions()
+        let counts = try await reads.flowRunCounts(since: clock().addingTimeInterval(-7 * 86_400))
+        let latest = try await versions.latestFlowVersions()
         let rows = files.map { file -> [String: Any] in
             let (flow, _) = FlowLoader.loadFlow(data: Data(file.content.utf8), file: file.name)
             let problems = loaded.diagnostics.filter { ($0.location.file as NSString).lastPathComponent == file.name }
@@ -305,7 +306,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
     func history(_ request: Request, context: Context) async throws -> Response {
         let session = try context.requireStaff(.editor)
         let name = try fileName(context)
-        let versions = try await database.flowVersions(of: name)
+        let versions = try await versions.flowVersions(of: name)
         let current = try studio.file(named: name)
         guard current != nil || !versions.isEmpty else { throw AdminError(.notFound, StudioError.noSuchFile(name).description) }
         let time = DisplayTime(timeZone: timeZone, now: clock())
@@ -337,7 +338,7 @@ struct FlowStudioRoutes<Context: AdminRequestContext> {
                 guard let file = try studio.file(named: name) else { throw AdminError(.notFound, StudioError.noSuchFile(name).description) }
                 return ("the file now", file.content)
             }
-            guard let id = Int64(which), let version = try await database.flowVersion(id: id, of: name), let content = version.content else {
+            guard let id = Int64(which), let version = try await versions.flowVersion(id: id, of: name), let content = version.content else {
                 throw AdminError(.notFound, "\(name) has no version \(which.prefix(20)) with content")
             }
             return ("version \(id)", content)

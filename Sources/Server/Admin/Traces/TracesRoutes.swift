@@ -8,7 +8,7 @@ import Storage
 /// `ReplyflowDatabase.traces` as `replyflow traces`; each row links to its chat and to its
 /// flow's editor. Bad filter values are a 400 page saying what would do.
 struct TracesRoutes<Context: AdminRequestContext>: Sendable {
-    let database: ReplyflowDatabase
+    let reads: any PanelReads
     let engine: FlowEngine
     let pages: AdminPages
     let timeZone: TimeZone
@@ -22,7 +22,7 @@ struct TracesRoutes<Context: AdminRequestContext>: Sendable {
         let session = try context.requireStaff(.editor)
         let now = clock()
         let filters = try TracesRequest(request, now: now, timeZone: timeZone)
-        let page = try await database.traces(filters.query)
+        let page = try await reads.traces(filters.query)
         let running = engine.flowSet.flows
         let view = TracesView(time: DisplayTime(timeZone: timeZone, now: now), flowFiles: FlowFileName.files(of: running))
         var values: [String: Any] = [
