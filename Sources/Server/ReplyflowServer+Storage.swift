@@ -26,9 +26,5 @@ extension ReplyflowServer {
                 "TELEGRAM_WEBHOOK_SECRET is required with DATABASE_URL and TELEGRAM_WEBHOOK_URL: every instance registers the webhook, and without a shared secret each would set its own and refuse the updates Telegram sends to the others"
             )
         }
-        if configuration.retention.isActive {
-            throw StartupError(
-                "RETENTION_DAYS_TRACES and RETENTION_DAYS_MESSAGES work on SQLite only for now; unset them with DATABASE_URL (docs/scaling.md)")
-        }
     }
 }

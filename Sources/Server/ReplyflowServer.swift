@@ -77,11 +77,11 @@ public enum ReplyflowServer {
             background.append(LiveFeedTrimmer(feed: feed, leadership: services.storage.leadership, clock: clock, logger: logger))
         }
         // RETENTION_DAYS_*: old rows deleted in small batches, at start and hourly.
-        if configuration.retention.isActive, let database = services.storage.sqlite {
+        if configuration.retention.isActive {
             background.append(
                 RetentionService(
-                    policy: configuration.retention, database: database, uploadsDirectory: configuration.uploadsDirectory, clock: clock,
-                    logger: logger))
+                    policy: configuration.retention, database: services.storage.retention, uploadsDirectory: configuration.uploadsDirectory,
+                    clock: clock, logger: logger, leadership: services.storage.leadership))
         }
         if let telegram = services.telegramInput {
             background.append(TelegramDispatcherService(dispatcher: telegram.dispatcher))

@@ -7,8 +7,7 @@ import Storage
 /// SQLite file of one instance (the default), or the PostgreSQL database several instances
 /// share (`DATABASE_URL`, docs/scaling.md).
 public struct ServerStorage: Sendable {
-    /// Which database, for what is not behind a seam yet (retention and backups run on
-    /// SQLite only).
+    /// Which database, for what is not behind a seam yet (backups run on SQLite only).
     public enum Database: Sendable {
         case sqlite(ReplyflowDatabase)
         case postgres(ReplyflowPostgres)
@@ -26,6 +25,8 @@ public struct ServerStorage: Sendable {
     let leadership: any Leadership
     /// The admin panel's accounts, inbox, flow history and reads of past runs.
     let admin: AdminStores
+    /// Deletes what `RETENTION_DAYS_*` no longer keeps.
+    let retention: any RetentionStore
     /// What the runs of every instance show live, when instances share the database; nil
     /// for one instance alone on its file, which publishes from memory.
     var liveFeed: (any SharedLiveFeed)? = nil
@@ -46,7 +47,7 @@ public struct ServerStorage: Sendable {
         return ServerStorage(
             database: .sqlite(database), runs: database, queries: SQLiteServerQueries(database: database),
             conversations: SQLiteConversationQueries(database: database), telegramInbox: SQLiteTelegramInbox(database: database), outbox: outbox,
-            memory: SQLiteAssistantMemory(database: database), status: database, leadership: leadership, admin: .sqlite(database))
+            memory: SQLiteAssistantMemory(database: database), status: database, leadership: leadership, admin: .sqlite(database), retention: database)
     }
 
     /// One of several instances on a PostgreSQL database (migrated, its pool running):
@@ -57,6 +58,6 @@ public struct ServerStorage: Sendable {
             database: .postgres(database), runs: PostgresRunStore(database), queries: PostgresServerQueries(database),
             conversations: PostgresConversationQueries(database), telegramInbox: PostgresTelegramInbox(database),
             outbox: try PostgresOutboxLanes(database), memory: PostgresAssistantMemory(database), status: database,
-            leadership: try PostgresLeadership(url: database.url, logger: logger), admin: .postgres(database), liveFeed: try PostgresLiveFeed(database))
+            leadership: try PostgresLeadership(url: database.url, logger: logger), admin: .postgres(database), retention: PostgresRetention(database), liveFeed: try PostgresLiveFeed(database))
     }
 }

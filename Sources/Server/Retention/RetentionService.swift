@@ -23,10 +23,11 @@ public struct RetentionPolicy: Sendable, Equatable {
 
 /// Deletes rows older than the retention policy, once at start and then every `interval`,
 /// in background batches of `batchSize` rows, each its own short write transaction with
-/// a pause after it, so requests' commits are never held up for long.
+/// a pause after it, so requests' commits are never held up for long. Among instances
+/// sharing a database, only the one leading retention deletes.
 struct RetentionService: Service {
     let policy: RetentionPolicy
-    let database: ReplyflowDatabase
+    let database: any RetentionStore
     let uploadsDirectory: String
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -34,6 +35,7 @@ struct RetentionService: Service {
     var batchSize = 500
     /// Breathing room between batches for the server's own writes.
     var pause: Duration = .milliseconds(20)
+    var leadership: any Leadership = SoleServer()
 
     func run() async throws {
         logger.info(
@@ -41,17 +43,19 @@ struct RetentionService: Service {
             metadata: [
                 "trace_days": "\(policy.traceDays.map(String.init) ?? "forever")", "message_days": "\(policy.messageDays.map(String.init) ?? "forever")",
             ])
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await sweep()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    // The next sweep tries again; nothing is lost by waiting.
-                    logger.error("retention: could not delete old rows", metadata: ["error": "\(error)"])
+        await cancelWhenGracefulShutdown {
+            await leadership.whileLeading(.retention) {
+                while !Task.isCancelled {
+                    do {
+                        try await sweep()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        // The next sweep tries again; nothing is lost by waiting.
+                        logger.error("retention: could not delete old rows", metadata: ["error": "\(error)"])
+                    }
+                    do { try await Task.sleep(for: interval) } catch { return }
                 }
-                try await Task.sleep(for: interval)
             }
         }
     }

@@ -6,6 +6,8 @@ public enum LeaderRole: String, Sendable, CaseIterable {
     /// Deleting what the instances no longer need (old live events): once is enough, and
     /// several at once would only wait on each other's rows.
     case housekeeping = "housekeeping"
+    /// Deleting rows older than `RETENTION_DAYS_*`, in batches.
+    case retention = "retention"
 }
 
 /// Which of the servers sharing a database does a job only one of them may do.

@@ -17,6 +17,17 @@ public struct RetentionBatch: Sendable, Equatable {
     public var isEmpty: Bool { messages == 0 && conversations == 0 && outboxItems == 0 && traces == 0 }
 }
 
+/// Deletes old rows in small batches, on SQLite (`ReplyflowDatabase`) or PostgreSQL
+/// (`PostgresRetention`); both delete the same rows (`RetentionParityTests`).
+public protocol RetentionStore: Sendable {
+    /// Deletes up to `limit` flow-run traces older than `cutoff`.
+    func deleteTraces(olderThan cutoff: Date, limit: Int) async throws -> RetentionBatch
+    /// Deletes up to `limit` messages older than `cutoff`, the inbox rows of chats left with
+    /// none, and up to `limit` finished deliveries older than `cutoff`; then the upload files
+    /// no message left refers to.
+    func deleteMessages(olderThan cutoff: Date, limit: Int, uploadsDirectory: String?) async throws -> RetentionBatch
+}
+
 // MARK: - Retention: deleting old rows in small batches
 
 /// Each batch is one short write transaction over at most `limit` rows, so the server's
@@ -25,7 +36,7 @@ public struct RetentionBatch: Sendable, Equatable {
 /// only the rows it looks at (no index on the times is needed, and none is kept up on
 /// every commit for it). A row written with an older time after newer ones waits until
 /// the rows before it are old enough too.
-extension ReplyflowDatabase {
+extension ReplyflowDatabase: RetentionStore {
     /// Deletes up to `limit` flow-run traces older than `cutoff`.
     public func deleteTraces(olderThan cutoff: Date, limit: Int) async throws -> RetentionBatch {
         try await writer.write { db in
