@@ -73,6 +73,9 @@ public enum ReplyflowServer {
             FlowReloader(directory: configuration.flowsDirectory, engine: services.engine, logger: logger),
             LivePublisherService(publisher: services.publisher),
         ]
+        if let reachability = services.storage.reachability {
+            background.append(ReachabilityService(reachability: reachability))
+        }
         if let feed = services.storage.liveFeed {
             background.append(LiveFeedTrimmer(feed: feed, leadership: services.storage.leadership, clock: clock, logger: logger))
         }
@@ -311,13 +314,16 @@ public enum ReplyflowServer {
         let adminPages = AdminPages()
         // Under /admin: errors as pages (JSON under /admin/api/), and the security headers.
         router.add(middleware: AdminResponseMiddleware<ServerRequestContext>(pages: adminPages, logger: logger))
+        if let reachability = services.storage.reachability {
+            router.add(middleware: DatabaseOutageMiddleware<ServerRequestContext>(reachability: reachability))
+        }
         if configuration.rateLimitPerAddress > 0 {
             router.add(
                 middleware: AddressRateLimitMiddleware(
                     limiter: RateLimiter(perMinute: configuration.rateLimitPerAddress, clock: clock), trustedProxies: configuration.trustedProxies))
         }
         SeedAPIController<ServerRequestContext>(
-            engine: services.engine, queries: services.queries, databaseHealth: DatabaseHealth(database: services.storage.status), uploads: services.uploads, configuration: configuration,
+            engine: services.engine, queries: services.queries, databaseHealth: DatabaseHealth(database: services.storage.status, reachability: services.storage.reachability), uploads: services.uploads, configuration: configuration,
             userLimiter: RateLimiter(perMinute: configuration.rateLimitPerUser, clock: clock), clock: clock, logger: logger
         ).addRoutes(to: router)
         let stream = StreamController<ServerRequestContext>(

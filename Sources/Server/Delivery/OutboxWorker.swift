@@ -81,6 +81,8 @@ actor OutboxWorker {
         do {
             for lane in try await outbox.lanesWithWork() where running[lane.lane] == nil { start(lane.lane) }
         } catch {
+            // A shutdown cancelled the scan: nothing went wrong.
+            if Task.isCancelled { return }
             logger.warning("could not look for deliveries to make", metadata: ["error": "\(error)"])
         }
     }
@@ -272,13 +274,10 @@ struct OutboxService: Service {
 
     func run() async throws {
         let outbox = worker.outbox
-        if outbox.sharedWithOtherServers {
-            // A shared database may be away at start: the scans below try again every
-            // second, rather than the server stopping.
-            await worker.scan()
-        } else {
-            try await worker.resume()
-        }
+        // A shared database may be away at start: the scans below look for work at once
+        // and every second after, rather than the server stopping (and a shutdown cancels
+        // a scan waiting for the database).
+        if !outbox.sharedWithOtherServers { try await worker.resume() }
         incoming.handed()
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
@@ -291,8 +290,8 @@ struct OutboxService: Service {
                 if outbox.sharedWithOtherServers {
                     group.addTask {
                         while !Task.isCancelled {
-                            do { try await Task.sleep(for: scanInterval) } catch { return }
                             await worker.scan()
+                            do { try await Task.sleep(for: scanInterval) } catch { return }
                         }
                     }
                     group.addTask {

@@ -1,3 +1,4 @@
+import PostgresStorage
 import Storage
 import Synchronization
 
@@ -13,13 +14,17 @@ final class DatabaseHealth: Sendable {
     }
 
     private let database: any ServerDatabaseStatus
+    /// The shared database's own watch, when there is one: its answer is used as it is.
+    private let reachability: PostgresReachability?
     private let state = Mutex(State())
 
-    init(database: any ServerDatabaseStatus) {
+    init(database: any ServerDatabaseStatus, reachability: PostgresReachability? = nil) {
         self.database = database
+        self.reachability = reachability
     }
 
     func reachable() async -> Bool {
+        if let known = reachability?.isReachable { return known }
         let (known, probe) = state.withLock { state -> (Bool?, Bool) in
             let stale = state.checkedAt.map { $0.duration(to: .now) > .seconds(1) } ?? true
             let probe = stale && !state.probing

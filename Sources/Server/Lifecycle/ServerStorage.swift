@@ -30,6 +30,8 @@ public struct ServerStorage: Sendable {
     /// What the runs of every instance show live, when instances share the database; nil
     /// for one instance alone on its file, which publishes from memory.
     var liveFeed: (any SharedLiveFeed)? = nil
+    /// Whether the shared database answers now, watched apart from the pool; nil on SQLite.
+    var reachability: PostgresReachability? = nil
 
     /// The SQLite file, when that is the database.
     public var sqlite: ReplyflowDatabase? {
@@ -58,6 +60,7 @@ public struct ServerStorage: Sendable {
             database: .postgres(database), runs: PostgresRunStore(database), queries: PostgresServerQueries(database),
             conversations: PostgresConversationQueries(database), telegramInbox: PostgresTelegramInbox(database),
             outbox: try PostgresOutboxLanes(database), memory: PostgresAssistantMemory(database), status: database,
-            leadership: try PostgresLeadership(url: database.url, logger: logger), admin: .postgres(database), retention: PostgresRetention(database), liveFeed: try PostgresLiveFeed(database))
+            leadership: try PostgresLeadership(url: database.url, logger: logger), admin: .postgres(database), retention: PostgresRetention(database), liveFeed: try PostgresLiveFeed(database),
+            reachability: try PostgresReachability(url: database.url, logger: logger))
     }
 }

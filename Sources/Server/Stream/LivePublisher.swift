@@ -107,9 +107,11 @@ final class LivePublisher: LiveSource {
 struct LivePublisherService: Service {
     let publisher: any LiveSource
 
+    /// On shutdown the streams end; a read waiting for a database that is away is
+    /// cancelled rather than waited out.
     func run() async throws {
         await withGracefulShutdownHandler {
-            await publisher.run()
+            await cancelWhenGracefulShutdown { await publisher.run() }
         } onGracefulShutdown: {
             publisher.finish()
             publisher.log.closeAll()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Storage
+import Synchronization
 
 /// The live events of a server that shares its database with others (PostgreSQL): every
 /// run's commit writes what it shows live to the shared feed, and each server reads the
@@ -60,9 +61,14 @@ final class SharedLivePublisher: LiveSource {
         _ = await FirstAnswer.within(.seconds(2), late: ()) { await self.read() }
     }
 
-    /// Reads everything committed since the cursor, one read at a time.
+    /// Reads everything committed since the cursor, one read at a time, in the caller's
+    /// task (a shutdown cancels a read waiting for the database).
     private func read() async {
-        await reader.serially { cursor in await self.read(from: &cursor) }
+        await reader.acquire()
+        var cursor = reader.cursor.withLock { $0 }
+        await read(from: &cursor)
+        reader.cursor.withLock { [cursor] in $0 = cursor }
+        await reader.release()
     }
 
     private func read(from cursor: inout Reader.Cursor) async {
@@ -95,6 +101,8 @@ final class SharedLivePublisher: LiveSource {
                 if events.count < batchSize { break }
             }
         } catch {
+            // A shutdown cancelled the read: nothing went wrong.
+            if Task.isCancelled { return }
             if !cursor.failing {
                 logger.error("live events: cannot read the shared feed; trying again", metadata: ["error": "\(error)"])
             }
@@ -149,9 +157,9 @@ final class SharedLivePublisher: LiveSource {
         if !broadcasts.isEmpty { await sockets.send(broadcasts) }
     }
 
-    /// The cursor, read and moved by one read at a time: each read waits for the one
-    /// before it to end.
-    private actor Reader {
+    /// The cursor, read and moved by one read at a time: a read holds the turn from
+    /// `acquire` to `release`, and the next waits for it.
+    private final class Reader: Sendable {
         struct Cursor {
             /// The newest entry read; nil until the start.
             var position: Int64?
@@ -159,23 +167,32 @@ final class SharedLivePublisher: LiveSource {
             var failing = false
         }
 
-        private var cursor = Cursor()
-        private var last: Task<Void, Never>?
+        let cursor = Mutex(Cursor())
+        private let turn = Mutex<(busy: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
-        func serially(_ read: @escaping @Sendable (inout Cursor) async -> Void) async {
-            let previous = last
-            let task = Task {
-                await previous?.value
-                await self.run(read)
+        func acquire() async {
+            await withCheckedContinuation { continuation in
+                let now = turn.withLock { turn in
+                    if !turn.busy {
+                        turn.busy = true
+                        return true
+                    }
+                    turn.waiting.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
             }
-            last = task
-            await task.value
         }
 
-        private func run(_ read: @Sendable (inout Cursor) async -> Void) async {
-            var copy = cursor
-            await read(&copy)
-            cursor = copy
+        func release() async {
+            let next = turn.withLock { turn -> CheckedContinuation<Void, Never>? in
+                if turn.waiting.isEmpty {
+                    turn.busy = false
+                    return nil
+                }
+                return turn.waiting.removeFirst()
+            }
+            next?.resume()
         }
     }
 }
