@@ -10,6 +10,9 @@
 # cost (pg_stat_statements' calls over the requests made): the round trips per event.
 # Needs wrk and Debian's postgresql (apt-get install wrk postgresql).
 # Usage: bench/scaling/run.sh [SECONDS] [CONNECTIONS]   (defaults 15 and 63)
+# SECTIONS="send" (or "history") measures one of the two. BIN=/folder measures the
+# replyflow and replyflow-fakes in that folder instead of building (keep a copy of the
+# build before a change there, and run both side by side).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
@@ -31,9 +34,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-swift build -c release --scratch-path "$scratch" --product replyflow >/dev/null
-swift build -c release --scratch-path "$scratch" --product replyflow-fakes >/dev/null
-bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+if [ -n "${BIN:-}" ]; then
+    bin=$BIN
+else
+    swift build -c release --scratch-path "$scratch" --product replyflow >/dev/null
+    swift build -c release --scratch-path "$scratch" --product replyflow-fakes >/dev/null
+    bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+fi
 
 "$bin/replyflow-fakes" "$work/fakes.env" > "$work/fakes.log" 2>&1 &
 pids+=($!)
@@ -131,7 +138,7 @@ wait_drained() {
     echo "  (warning: deliveries still pending; the figures share the machine with them)"
 }
 
-for section in send history; do
+for section in ${SECTIONS:-send history}; do
     script=bench/server/send_message.lua
     [ $section = history ] && script=bench/server/history.lua
     echo "== $section: ${seconds}s, $connections connections in all"
