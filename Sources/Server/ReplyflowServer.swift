@@ -91,6 +91,10 @@ public enum ReplyflowServer {
             if let url = configuration.telegramWebhookURL {
                 background.append(
                     WebhookRegistration(telegram: telegram.client, url: url, secret: telegram.webhookSecret, listening: listening, logger: logger))
+                if case .postgres = services.storage.database {
+                    background.append(
+                        StaleInboxSweeper(dispatcher: telegram.dispatcher, leadership: telegram.leadership, clock: clock, logger: logger))
+                }
             } else {
                 background.append(
                     TelegramPoller(

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import PostgresStorage
 import Storage
+import TestServers
 import TestSupport
 import Testing
 
@@ -224,6 +225,49 @@ struct ServeOnPostgresTests {
             #expect(panel.status == .serviceUnavailable && String(buffer: panel.body).contains("database"), "\(String(buffer: panel.body).prefix(200))")
             #expect(try await client.execute(uri: "/openapi.json", method: .get).status == .ok)
         }
+    }
+
+    @Test("webhook mode on two instances: an update an instance kept and did not handle before it died is handled by the other")
+    func staleWebhookUpdate() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
+        let logger = ServerHarness.quietLogger
+        let telegram = FakeTelegramServer()
+        var harness = try ServerHarness()
+        defer { harness.remove() }
+        harness.configuration.botToken = telegram.token
+        harness.configuration.groupChatID = -100_555
+        harness.configuration.telegramAPIURL = try await telegram.start().absoluteString
+        harness.configuration.telegramWebhookURL = "https://replyflow.example/webhooks/telegram"
+        harness.configuration.telegramWebhookSecret = "shared-webhook-secret-0123456789"
+        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
+            try await first.migrate()
+            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
+                let a = try harness.build(ports: TestPorts(), storage: try .postgres(first, logger: logger))
+                let b = try harness.build(ports: TestPorts(), storage: try .postgres(second, logger: logger))
+                try await a.application.test(.router) { _ in
+                    try await b.application.test(.router) { _ in
+                        // After both started (each handles the inbox's leftovers at start): an
+                        // update kept a minute ago by an instance that died before handling it.
+                        // Telegram had its 200 and will not send it again.
+                        try await Task.sleep(for: .seconds(1))
+                        let update =
+                            #"{"update_id": 900, "message": {"message_id": 5, "date": 1767261600, "chat": {"id": 4242, "type": "private", "first_name": "Olga"}, "from": {"id": 4242, "is_bot": false, "first_name": "Olga"}, "text": "left behind"}}"#
+                        _ = try await first.client.query(
+                            "INSERT INTO telegram_inbox (update_id, body, received_at) VALUES (900, \(update), \(Date().timeIntervalSince1970 - 60))", logger: logger
+                        ).collect()
+                        _ = try await waitFor(timeout: .seconds(40)) { () -> Bool? in
+                            let stored = try await first.client.query("SELECT count(*) FROM messages WHERE text = 'left behind'", logger: logger)
+                                .decode(Int64.self).first { _ in true } ?? 0
+                            let waiting = try await first.client.query("SELECT count(*) FROM telegram_inbox", logger: logger)
+                                .decode(Int64.self).first { _ in true } ?? 0
+                            return stored == 1 && waiting == 0 ? true : nil
+                        }
+                    }
+                }
+            }
+        }
+        await telegram.stop()
     }
 
     @Test("a webhook without a shared secret cannot work across instances: refused in one line at start-up")

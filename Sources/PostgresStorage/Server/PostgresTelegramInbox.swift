@@ -26,8 +26,10 @@ public struct PostgresTelegramInbox: TelegramInbox {
         ).collect()
     }
 
-    public func pending() async throws -> [(updateID: Int64, body: String)] {
-        let rows = try await client.query("SELECT update_id, body FROM telegram_inbox WHERE status = 'pending' ORDER BY update_id", logger: logger)
+    public func pending(receivedBefore: Date?) async throws -> [(updateID: Int64, body: String)] {
+        let before = receivedBefore?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
+        let rows = try await client.query(
+            "SELECT update_id, body FROM telegram_inbox WHERE status = 'pending' AND received_at < \(before) ORDER BY update_id", logger: logger)
         var updates: [(updateID: Int64, body: String)] = []
         for try await (updateID, body) in rows.decode((Int64, String).self) {
             updates.append((updateID, body))

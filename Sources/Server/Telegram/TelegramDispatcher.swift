@@ -75,7 +75,7 @@ actor TelegramDispatcher {
         if leftovers == nil {
             leftovers = Task {
                 do {
-                    try await self.queuePending()
+                    try await self.queuePending(receivedBefore: nil)
                 } catch {
                     self.logger.error("could not read the Telegram inbox", metadata: ["error": "\(error)"])
                 }
@@ -92,11 +92,20 @@ actor TelegramDispatcher {
     func takeOverPending() async throws {
         guard !stopping else { return }
         await submitLeftovers()
-        try await queuePending()
+        try await queuePending(receivedBefore: nil)
     }
 
-    private func queuePending() async throws {
-        let rows = try await inbox.pending()
+    /// Handles what the inbox has held since before `date`: in webhook mode on a shared
+    /// database, the updates an instance stored and died before handling (Telegram was
+    /// answered 200 and will not send them again). Handling one twice is harmless: its key
+    /// makes the second a skip.
+    func takeOverStale(receivedBefore date: Date) async throws {
+        guard !stopping else { return }
+        try await queuePending(receivedBefore: date)
+    }
+
+    private func queuePending(receivedBefore: Date?) async throws {
+        let rows = try await inbox.pending(receivedBefore: receivedBefore)
         let decoder = JSONDecoder()
         var updates: [TelegramUpdate] = []
         for row in rows {

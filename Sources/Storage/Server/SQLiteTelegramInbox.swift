@@ -20,11 +20,12 @@ public struct SQLiteTelegramInbox: TelegramInbox {
         }
     }
 
-    /// The updates still to handle, oldest first.
-    public func pending() async throws -> [(updateID: Int64, body: String)] {
-        try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT update_id, body FROM telegram_inbox WHERE status = 'pending' ORDER BY update_id")
-                .map { (updateID: $0[0], body: $0[1]) }
+    public func pending(receivedBefore: Date?) async throws -> [(updateID: Int64, body: String)] {
+        let before = receivedBefore?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
+        return try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT update_id, body FROM telegram_inbox WHERE status = 'pending' AND received_at < ? ORDER BY update_id", arguments: [before]
+            ).map { (updateID: $0[0], body: $0[1]) }
         }
     }
 

@@ -9,12 +9,20 @@ import Foundation
 public protocol TelegramInbox: Sendable {
     /// Keeps updates (raw JSON by update id); one already kept is left as it is.
     func add(_ updates: [(updateID: Int64, body: String)], at: Date) async throws
-    /// The updates still to handle, oldest first.
-    func pending() async throws -> [(updateID: Int64, body: String)]
+    /// The updates still to handle, oldest first; with `receivedBefore`, only those kept
+    /// before that time (ones no server has handled for a while).
+    func pending(receivedBefore: Date?) async throws -> [(updateID: Int64, body: String)]
     /// The update was handled (or seen before): it leaves the inbox.
     func remove(_ updateID: Int64) async throws
     /// Handling kept failing: the row stays, marked, with its error, for someone to look at.
     func markFailed(_ updateID: Int64, error: String) async throws
     /// The highest update id kept here (handled or not), to resume polling after it.
     func lastUpdateID() async throws -> Int64?
+}
+
+extension TelegramInbox {
+    /// Every update still to handle, oldest first.
+    public func pending() async throws -> [(updateID: Int64, body: String)] {
+        try await pending(receivedBefore: nil)
+    }
 }
