@@ -13,6 +13,11 @@ extension DatabaseURL {
                 unixSocketPath: unixSocketPath ?? "", username: user, password: password, database: database)
         }
         configuration.options.connectTimeout = Self.connectTimeout
+        // A transaction left open by an instance cut off mid-commit (no reset reaches the
+        // server) would hold its locks, the live events' ordering lock among them, until
+        // TCP gives up, hours later: the server ends such a session after a minute. No
+        // transaction of Replyflow's waits idle (runs wait for the AI outside one).
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "60s")]
         return configuration
     }
 

@@ -31,6 +31,8 @@ struct PostgresLiveFeedTests {
             var run = Self.record("u1", "hello", room: true)
             run.live.append(.chat(source: .app, chatID: "u1"))
             let receipt = try #require(try await store.withChat("u1") { try await $0.commit(run) })
+            #expect(try await feed.events(after: 0, limit: 10).isEmpty, "not numbered yet")
+            try await feed.number()
             let events = try await feed.events(after: 0, limit: 10)
             #expect(events.map(\.id) == [1, 2, 3, 4])
             guard case let .message(message, conversation) = events[0].body else { Issue.record("\(events[0])"); return }
@@ -47,11 +49,10 @@ struct PostgresLiveFeedTests {
         }
     }
 
-    @Test("commits of two instances at once: a reader following its cursor meets every entry once, none appearing behind it")
+    @Test("commits of two instances at once, numbered by both: each reader following its cursor meets every entry once, none appearing behind it")
     func commitOrder() async throws {
         let database = try await PostgresTestDatabase.make()
         try await database.withTwoInstances { first, second in
-            let feed = try PostgresLiveFeed(first)
             let writing = Shared(true)
             let read = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for (index, instance) in [first, second, first, second, first, second].enumerated() {
@@ -64,31 +65,41 @@ struct PostgresLiveFeedTests {
                         return []
                     }
                 }
-                // The reader: whatever is committed after its cursor, read again and again
-                // while the writers run. An entry that became visible only after a newer
-                // one was read would be skipped for good.
-                let reader = Task {
-                    var seen: [Int64] = [], cursor: Int64 = 0
-                    while true {
-                        // Read after the writers are done: one more pass takes the rest.
-                        let done = !writing.value
-                        let events = try await feed.events(after: cursor, limit: 50)
-                        seen += events.map(\.id)
-                        cursor = events.last?.id ?? cursor
-                        if done && events.isEmpty { break }
+                // Two readers, one per instance, each numbering what is committed and
+                // reading after its cursor again and again while the writers run. An entry
+                // that got its id only after a newer one was read would be skipped for good,
+                // and two numbering passes at once would give ids twice.
+                let readers = [first, second].map { instance in
+                    Task {
+                        let feed = try PostgresLiveFeed(instance)
+                        var seen: [Int64] = [], cursor: Int64 = 0
+                        while true {
+                            // Done once the writers are, and a pass of its own (no other
+                            // under way) left nothing more to read.
+                            let done = !writing.value
+                            let numbered = try await feed.number()
+                            let events = try await feed.events(after: cursor, limit: 50)
+                            seen += events.map(\.id)
+                            cursor = events.last?.id ?? cursor
+                            if done && numbered && events.isEmpty { break }
+                        }
+                        return seen
                     }
-                    return seen
                 }
                 try await group.waitForAll()
                 writing.value = false
-                return try await reader.value
+                var seen: [[Int64]] = []
+                for reader in readers { seen.append(try await reader.value) }
+                return seen
             }
             var all: [Int64] = []
-            for try await id in try await first.client.query("SELECT id FROM live_events ORDER BY id", logger: logger).decode(Int64.self) {
+            for try await id in try await first.client.query("SELECT position FROM live_events ORDER BY position", logger: logger).decode(Int64.self) {
                 all.append(id)
             }
-            #expect(all.count == 6 * 40 * 2)
-            #expect(read == all, "the reader missed \(Set(all).subtracting(read).count) entries")
+            #expect(all.count == 6 * 40 * 2 && Set(all).count == all.count)
+            for (index, seen) in read.enumerated() {
+                #expect(seen == all, "reader \(index) missed \(Set(all).subtracting(seen).count) entries")
+            }
         }
     }
 
@@ -109,9 +120,13 @@ struct PostgresLiveFeedTests {
             #expect(try await waitForRings(1), "no ring on connecting")
             _ = try await PostgresRunStore(first).withChat("u1") { try await $0.commit(Self.record("u1", "ding")) }
             #expect(try await waitForRings(2), "no ring after a commit on the other instance")
+            // Numbering rings too, for the instances that did not number.
+            try await PostgresLiveFeed(first).number()
+            #expect(try await waitForRings(3), "no ring after numbering")
 
             _ = try await first.client.query("UPDATE live_events SET created_at = created_at - 7200", logger: logger).collect()
             _ = try await PostgresRunStore(first).withChat("u2") { try await $0.commit(Self.record("u2", "new")) }
+            try await feed.number()
             let trimmed = try await feed.trim(before: Date().addingTimeInterval(-3600))
             #expect(trimmed == 2)
             #expect(try await feed.oldestID() == 3)

@@ -39,7 +39,7 @@ struct PostgresMigratorTests {
             }
             // Every table SQLite has, and PostgreSQL's own: the migrations, and the live
             // events the instances share.
-            #expect(tables == (ReplyflowTable.all.map(\.name) + ["schema_migrations", "live_events"]).sorted())
+            #expect(tables == (ReplyflowTable.all.map(\.name) + ["schema_migrations", "live_events", "live_events_numbering"]).sorted())
         }
     }
 

@@ -79,7 +79,7 @@ struct LiveAcrossInstancesTests {
         #expect(seen.map { ($0["data"] as? [String: Any])?["type"] as? String } == ["message", "chat", "message", "chat"])
         let ids = seen.compactMap { ($0["id"] as? String).flatMap { Int64($0) } }
         var stored: [Int64] = []
-        for try await id in try await database.client.query("SELECT id FROM live_events WHERE kind <> 'room' ORDER BY id", logger: ServerHarness.quietLogger)
+        for try await id in try await database.client.query("SELECT position FROM live_events WHERE kind <> 'room' ORDER BY position", logger: ServerHarness.quietLogger)
             .decode(Int64.self)
         { stored.append(id) }
         #expect(ids == stored, "the stream's ids are the feed's")
@@ -115,6 +115,8 @@ struct LiveAcrossInstancesTests {
             record.messages = [StoredMessage(userID: "c1", source: .app, direction: .user, text: "hello", at: Date())]
             record.live = [.message(index: 0)]
             _ = try await store.withChat("c1") { try await $0.commit(record) }
+            // Numbered by another instance; this one has not read it yet.
+            try await feed.number()
             let newest = try await feed.newestID()
             #expect(publisher.log.newestID < newest)
             await publisher.catchUp(after: newest - 1)

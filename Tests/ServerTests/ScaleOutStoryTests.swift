@@ -173,7 +173,7 @@ struct ScaleOutStoryTests {
         let lastSeen = firstIDs.last ?? 0
         var storedBefore: [Int64] = []
         for try await id in try await database.client.query(
-            "SELECT id FROM live_events WHERE id >= \(firstIDs.first ?? 0) AND id <= \(lastSeen) AND kind <> 'room' ORDER BY id", logger: Logger(label: "q")
+            "SELECT position FROM live_events WHERE position >= \(firstIDs.first ?? 0) AND position <= \(lastSeen) AND kind <> 'room' ORDER BY position", logger: Logger(label: "q")
         ).decode(Int64.self) {
             storedBefore.append(id)
         }
@@ -280,7 +280,7 @@ struct ScaleOutStoryTests {
         }
         var stored: [Int64] = []
         for try await id in try await database.client.query(
-            "SELECT id FROM live_events WHERE id > \(lastSeen) AND kind <> 'room' ORDER BY id", logger: Logger(label: "q")
+            "SELECT position FROM live_events WHERE position > \(lastSeen) AND kind <> 'room' ORDER BY position", logger: Logger(label: "q")
         ).decode(Int64.self) {
             stored.append(id)
         }

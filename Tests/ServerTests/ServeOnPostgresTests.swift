@@ -171,9 +171,16 @@ struct ServeOnPostgresTests {
         #expect(try await onB.get("/admin/traces").text.contains("pc1"))
         #expect(try await onA.get("/admin/audit").text.contains("login"))
 
-        // Erased through B: gone from A's inbox and history.
+        // Erased through B: gone from A's inbox and history, and from the live events (their
+        // socket.io messages hold the texts).
+        func liveEvents() async throws -> Int64 {
+            try await database.client.query("SELECT count(*) FROM live_events WHERE chat_id = 'pc1'", logger: ServerHarness.quietLogger)
+                .decode(Int64.self).first { _ in true } ?? 0
+        }
+        #expect(try await liveEvents() > 0)
         let erased = try await onB.post("/admin/chats/\(chatID)/erase", [("confirm", "erase")])
         #expect(erased.status == .ok && erased.text.contains("messages"), "\(erased.text.prefix(300))")
+        #expect(try await liveEvents() == 0)
         #expect(try await onA.get("/admin/chats/\(chatID)").status == .notFound)
         let after = try await a.execute(uri: "/message_history/pc1", method: .get).json["messages"] as? [[String: Any]] ?? []
         #expect(!after.contains { $0["message"] as? String == "where is my order" })

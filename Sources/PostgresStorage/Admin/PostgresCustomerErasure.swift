@@ -17,8 +17,9 @@ public struct PostgresCustomerErasure: CustomerErasing {
         logger = database.logger
     }
 
-    /// Tables PostgreSQL has besides SQLite's, and how erasure treats them.
-    static let ownTables: Set<String> = ["schema_migrations", "live_events"]
+    /// Tables PostgreSQL has besides SQLite's: the migrations, the live events (the chat's are
+    /// deleted below) and their numbering (a counter).
+    static let ownTables: Set<String> = ["schema_migrations", "live_events", "live_events_numbering"]
 
     public func eraseCustomer(
         source: ChatSource, id: String, actor: String, address: String?, uploadsDirectory: String?, at now: Date

@@ -25,24 +25,30 @@ public struct PostgresFlowVersions: FlowVersionStore {
 
     @discardableResult
     public func recordFlowVersions(_ versions: [NewFlowVersion], at now: Date) async throws -> [FlowVersion] {
-        try await client.withTransaction(logger: logger) { connection in
-            var recorded: [FlowVersion] = []
-            for version in versions {
-                let id = try await connection.query(
-                    """
-                    INSERT INTO flow_versions (file, change, content, content_hash, comment, author, created_at)
-                    VALUES (\(version.file), \(version.change.rawValue), \(version.content), \(version.contentHash), \(version.comment), \(version.author),
-                        \(now.timeIntervalSince1970))
-                    RETURNING id
-                    """, logger: logger
-                ).decode(Int64.self).first { _ in true }
-                recorded.append(
-                    FlowVersion(
-                        id: id ?? 0, file: version.file, change: version.change, content: version.content, contentHash: version.contentHash,
-                        comment: version.comment, author: version.author, createdAt: now))
+        try await client.withConnection { connection in
+            try await connection.inTransaction(logger: logger) {
+                try await record(versions, at: now, on: connection)
             }
-            return recorded
         }
+    }
+
+    private func record(_ versions: [NewFlowVersion], at now: Date, on connection: PostgresConnection) async throws -> [FlowVersion] {
+        var recorded: [FlowVersion] = []
+        for version in versions {
+            let id = try await connection.query(
+                """
+                INSERT INTO flow_versions (file, change, content, content_hash, comment, author, created_at)
+                VALUES (\(version.file), \(version.change.rawValue), \(version.content), \(version.contentHash), \(version.comment), \(version.author),
+                    \(now.timeIntervalSince1970))
+                RETURNING id
+                """, logger: logger
+            ).decode(Int64.self).first { _ in true }
+            recorded.append(
+                FlowVersion(
+                    id: id ?? 0, file: version.file, change: version.change, content: version.content, contentHash: version.contentHash,
+                    comment: version.comment, author: version.author, createdAt: now))
+        }
+        return recorded
     }
 
     public func flowVersions(of file: String, limit: Int) async throws -> [FlowVersion] {

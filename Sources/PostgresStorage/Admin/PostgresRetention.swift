@@ -16,7 +16,7 @@ public struct PostgresRetention: RetentionStore {
     }
 
     public func deleteTraces(olderThan cutoff: Date, limit: Int) async throws -> RetentionBatch {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             var batch = RetentionBatch()
             let ids = try await Self.oldestIDs(
                 "SELECT id, at FROM run_traces ORDER BY id LIMIT \(max(1, limit))", before: cutoff, connection, logger)
@@ -28,7 +28,7 @@ public struct PostgresRetention: RetentionStore {
 
     public func deleteMessages(olderThan cutoff: Date, limit: Int, uploadsDirectory: String?) async throws -> RetentionBatch {
         let logger = logger
-        let (batch, photos) = try await client.withTransaction(logger: logger) { connection -> (RetentionBatch, Set<String>) in
+        let (batch, photos) = try await transaction { connection -> (RetentionBatch, Set<String>) in
             var batch = RetentionBatch()
             var photos: Set<String> = []
             let ids = try await Self.oldestIDs("SELECT id, created_at FROM messages ORDER BY id LIMIT \(max(1, limit))", before: cutoff, connection, logger)
@@ -44,6 +44,12 @@ public struct PostgresRetention: RetentionStore {
                 // A chat with no message left leaves the inbox (its settings stay).
                 for chat in chats {
                     let (source, user) = (chat[0], chat[1])
+                    // Locked first, in a statement of its own: a run committing a message to
+                    // the chat meanwhile is waited for, and the delete's own snapshot, taken
+                    // after, sees that message (one statement would check an older one).
+                    _ = try await connection.query(
+                        "SELECT id FROM conversations WHERE source = \(source) AND platform_chat_id = \(user) FOR UPDATE", logger: logger
+                    ).collect()
                     let removed = try await connection.query(
                         """
                         DELETE FROM conversations WHERE source = \(source) AND platform_chat_id = \(user)
@@ -79,6 +85,13 @@ public struct PostgresRetention: RetentionStore {
             result.uploads = UploadFiles.remove(photos.subtracting(stillUsed), from: uploadsDirectory).removed
         }
         return result
+    }
+
+    /// One transaction whose errors come out as they are (a cancellation stays one).
+    private func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await connection.inTransaction(logger: logger) { try await body(connection) }
+        }
     }
 
     /// Of the rows `query` reads (id and time, oldest id first), the ids whose time is

@@ -11,11 +11,14 @@ import Synchronization
 /// own reconnection attempts give up (about a minute), and a busy pool makes any probe
 /// through it wait behind the runs. This connection is neither, so the server can refuse
 /// requests at once (503) while the database is away, and take them again the moment it
-/// answers.
+/// answers. Once it has answered, two failed checks in a row make it away, so one slow
+/// answer on a busy machine does not turn every instance's requests away.
 public final class PostgresReachability: Sendable {
     private struct State {
         var reachable: Bool?
         var reason: String?
+        /// Checks failed in a row.
+        var failures = 0
     }
 
     private let configuration: PostgresConnection.Configuration
@@ -43,6 +46,8 @@ public final class PostgresReachability: Sendable {
     public var failure: String? {
         state.withLock { $0.reason }
     }
+
+    static let failuresToBeAway = 2
 
     /// Watches until the task is cancelled.
     public func run() async {
@@ -87,17 +92,18 @@ public final class PostgresReachability: Sendable {
         }
     }
 
-    private func record(_ reachable: Bool, reason: String?) {
-        let previous = state.withLock { state in
-            defer {
-                state.reachable = reachable
-                state.reason = reason
-            }
-            return state.reachable
+    private func record(_ answered: Bool, reason: String?) {
+        let (previous, reachable) = state.withLock { state in
+            let previous = state.reachable
+            state.failures = answered ? 0 : state.failures + 1
+            // From up, two failures in a row; unknown (at start) or away, one is enough.
+            state.reachable = answered || (previous == true && state.failures < Self.failuresToBeAway)
+            state.reason = reason
+            return (previous, state.reachable)
         }
-        if previous != reachable {
+        if previous != reachable, let reachable {
             if reachable {
-                logger.notice("PostgreSQL answers again")
+                if previous == false { logger.notice("PostgreSQL answers again") }
             } else {
                 logger.error("PostgreSQL does not answer: requests get 503 until it does", metadata: ["reason": "\(reason ?? "")"])
             }

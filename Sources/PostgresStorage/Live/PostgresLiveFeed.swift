@@ -5,9 +5,9 @@ import PostgresNIO
 import Storage
 
 /// `SharedLiveFeed` on PostgreSQL: `live_events`, written in each run's commit
-/// (`PostgresRunCommit`), read back joined to the message and chat; `LISTEN` on a
-/// connection of its own (outside the pool, whose connections come and go) for the
-/// doorbell each such commit rings.
+/// (`PostgresRunCommit`), numbered after it (`number`, migration 5), read back by
+/// position joined to the message and chat; `LISTEN` on a connection of its own (outside
+/// the pool, whose connections come and go) for the doorbell each such commit rings.
 public struct PostgresLiveFeed: SharedLiveFeed {
     private let client: PostgresClient
     private let configuration: PostgresConnection.Configuration
@@ -22,11 +22,47 @@ public struct PostgresLiveFeed: SharedLiveFeed {
         self.reconnectDelay = reconnectDelay
     }
 
+    /// Numbers the committed entries that have no position yet, in id order, after the
+    /// highest position given; one pass at a time across the instances (a transaction
+    /// advisory lock: a pass that finds another under way leaves the work to it). Rings the
+    /// doorbell when it numbered any, for the other instances to read them.
+    @discardableResult
+    public func number() async throws -> Bool {
+        try await client.withConnection { connection in
+            try await connection.inTransaction(logger: logger) {
+                let numbering = try await connection.query(
+                    "SELECT pg_try_advisory_xact_lock(hashtextextended('replyflow.live_events.numbering', 0))", logger: logger
+                ).decode(Bool.self).first { _ in true }
+                guard numbering == true else { return false }
+                var ids: [Int64] = []
+                for try await id in try await connection.query(
+                    "SELECT id FROM live_events WHERE position IS NULL ORDER BY id LIMIT 10000", logger: logger
+                ).decode(Int64.self) {
+                    ids.append(id)
+                }
+                guard !ids.isEmpty else { return true }
+                let top =
+                    try await connection.query(
+                        "UPDATE live_events_numbering SET top = top + \(Int64(ids.count)) RETURNING top", logger: logger
+                    ).decode(Int64.self).first { _ in true } ?? Int64(ids.count)
+                let first = top - Int64(ids.count) + 1
+                _ = try await connection.query(
+                    """
+                    UPDATE live_events e SET position = \(first) + numbered.n - 1
+                    FROM unnest(\(ids)::bigint[]) WITH ORDINALITY AS numbered (id, n) WHERE e.id = numbered.id
+                    """, logger: logger
+                ).collect()
+                _ = try await connection.query("SELECT pg_notify(\(PostgresRunCommit.doorbell), '')", logger: logger).collect()
+                return true
+            }
+        }
+    }
+
     public func events(after id: Int64, limit: Int) async throws -> [LiveFeedEvent] {
         // A message's delivery as the `/api` shows it: its outbox item's status now.
         let rows = try await client.query(
             """
-            SELECT e.id, e.kind, e.source, e.chat_id, e.payload,
+            SELECT e.position, e.kind, e.source, e.chat_id, e.payload,
                 c.id, u.name, c.updated_at, ch.auto_mode,
                 m.id, m.direction, m.text, m.media, m.photo_url, m.created_at, m.flow, m.sender_name, m.platform_message_id,
                 (SELECT o.status FROM outbox o WHERE o.message_id = m.id ORDER BY o.id LIMIT 1)
@@ -35,8 +71,8 @@ public struct PostgresLiveFeed: SharedLiveFeed {
             LEFT JOIN users u ON u.id = e.chat_id
             LEFT JOIN chats ch ON ch.source = e.source AND ch.user_id = e.chat_id
             LEFT JOIN messages m ON m.id = e.message_id
-            WHERE e.id > \(id)
-            ORDER BY e.id
+            WHERE e.position > \(id)
+            ORDER BY e.position
             LIMIT \(limit)
             """, logger: logger)
         typealias Columns = (
@@ -76,11 +112,11 @@ public struct PostgresLiveFeed: SharedLiveFeed {
     }
 
     public func newestID() async throws -> Int64 {
-        try await client.query("SELECT coalesce(max(id), 0) FROM live_events", logger: logger).decode(Int64.self).first { _ in true } ?? 0
+        try await client.query("SELECT top FROM live_events_numbering", logger: logger).decode(Int64.self).first { _ in true } ?? 0
     }
 
     public func oldestID() async throws -> Int64? {
-        try await client.query("SELECT min(id) FROM live_events", logger: logger).decode(Int64?.self).first { _ in true } ?? nil
+        try await client.query("SELECT min(position) FROM live_events", logger: logger).decode(Int64?.self).first { _ in true } ?? nil
     }
 
     public func trim(before date: Date) async throws -> Int {

@@ -26,5 +26,6 @@ public enum PostgresMigrations {
         SchemaV2.migration,
         SchemaV3.migration,
         SchemaV4.migration,
+        SchemaV5.migration,
     ]
 }

@@ -50,11 +50,9 @@ struct PostgresRunCommit {
         return CommitReceipt(messageIDs: messageIDs, outbox: outbox)
     }
 
-    /// The run's live entries, in one statement: the feed's lock first, so entries get their
-    /// ids in commit order (the lock is held to the end of the transaction: the next commit
-    /// with entries numbers its own only after this one is visible, and a reader that has
-    /// read up to an id never sees an older one appear). Then the doorbell, which
-    /// PostgreSQL delivers at the commit.
+    /// The run's live entries and the doorbell (which PostgreSQL delivers at the commit), in
+    /// one statement. They are numbered in commit order after the commit
+    /// (`PostgresLiveFeed.number`): commits do not wait on each other for it.
     private func insert(_ entries: [LiveEntry], messageIDs: [Int64], of messages: [StoredMessage]) async throws {
         // Arrays of text and numbers (postgres-nio binds no arrays of optionals): '' and 0
         // stand for none, and are made NULL again below.
@@ -78,15 +76,12 @@ struct PostgresRunCommit {
                 add("room", "", userID, 0, item)
             }
         }
-        // The lock's row joins every entry, so no entry (and no id from the sequence) is
-        // made before the lock is held.
         try await run(
             """
-            WITH feed AS (SELECT pg_advisory_xact_lock(hashtextextended(\(Self.feedLockName), 0))),
-            written AS (
+            WITH written AS (
                 INSERT INTO live_events (kind, source, chat_id, message_id, payload)
                 SELECT entry.kind, nullif(entry.source, ''), entry.chat_id, nullif(entry.message_id, 0), nullif(entry.payload, '')
-                FROM feed, unnest(\(kinds)::text[], \(sources)::text[], \(chats)::text[], \(ids)::bigint[], \(payloads)::text[])
+                FROM unnest(\(kinds)::text[], \(sources)::text[], \(chats)::text[], \(ids)::bigint[], \(payloads)::text[])
                     WITH ORDINALITY AS entry (kind, source, chat_id, message_id, payload, n)
                 ORDER BY entry.n
                 RETURNING id
@@ -94,9 +89,6 @@ struct PostgresRunCommit {
             SELECT pg_notify(\(Self.doorbell), '') FROM (SELECT count(*) FROM written) AS done
             """)
     }
-
-    /// The advisory lock that orders the live entries of every instance's commits.
-    static let feedLockName = "replyflow.live_events"
     /// The channel a commit with live entries notifies (`PostgresLiveFeed` listens).
     static let doorbell = "replyflow_live"
 

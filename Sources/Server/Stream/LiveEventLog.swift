@@ -119,10 +119,12 @@ final class LiveEventLog: Sendable {
     /// Publishes events numbered elsewhere (the shared feed's ids, ascending, each above
     /// every id published before), and notes that every id up to `through` is known, shown
     /// or not (entries that show nothing still take ids).
+    /// Events it already has (a start read again after it failed half-way) are left out.
     func publish(numbered events: [LiveEvent], through: Int64) {
         publish { state in
+            let newest = state.nextID - 1
             state.nextID = max(state.nextID, through + 1)
-            return events
+            return events.filter { $0.id > newest }
         }
     }
 

@@ -91,6 +91,9 @@ final class SharedLivePublisher: LiveSource {
                 cursor.failing = false
                 logger.notice("live events: reading again")
             }
+            // What the commits since the last read wrote gets its ids (by this server, or by
+            // another already numbering).
+            try await feed.number()
             var after = cursor.position ?? position
             while true {
                 let events = try await feed.events(after: after, limit: batchSize)
@@ -113,6 +116,7 @@ final class SharedLivePublisher: LiveSource {
     /// Loads the newest retained entries without sending their socket.io messages (they
     /// went out when they were committed); returns the cursor.
     private func start() async throws -> Int64 {
+        try await feed.number()
         let newest = try await feed.newestID()
         var after = max(0, newest - Int64(log.retention))
         while after < newest {

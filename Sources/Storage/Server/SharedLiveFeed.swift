@@ -1,8 +1,9 @@
 import Flows
 import Foundation
 
-/// One committed live entry as a server reads it back: its id (the same on every server,
-/// in commit order) and what it shows, joined to the message and chat as they are now.
+/// One committed live entry as a server reads it back: its id (its position in the feed:
+/// the same on every server, in commit order) and what it shows, joined to the message and
+/// chat as they are now.
 public struct LiveFeedEvent: Sendable, Equatable {
     public enum Body: Sendable, Equatable {
         /// A message, with its chat.
@@ -28,9 +29,14 @@ public struct LiveFeedEvent: Sendable, Equatable {
 /// to show its own stream clients and socket.io rooms. Ids grow in commit order: a reader
 /// that has everything up to an id never sees an older one appear later.
 public protocol SharedLiveFeed: Sendable {
-    /// Entries after `id`, oldest first, at most `limit`.
+    /// Gives the entries committed since the last pass their ids, in commit order (a reader
+    /// sees an entry once it is numbered). Any server may call it; passes do not overlap.
+    /// False when another pass was under way (it rings the doorbell when it is done).
+    @discardableResult
+    func number() async throws -> Bool
+    /// Numbered entries after `id`, oldest first, at most `limit`.
     func events(after id: Int64, limit: Int) async throws -> [LiveFeedEvent]
-    /// The newest entry's id, 0 when there is none.
+    /// The newest id given, 0 when none was.
     func newestID() async throws -> Int64
     /// The oldest entry's id still kept, nil when there is none (entries older than a
     /// reader's cursor were trimmed while it was away: it missed them).
