@@ -244,10 +244,12 @@ public enum ReplyflowServer {
         let publisher: any LiveSource
         let published: @Sendable (CommittedRun) async -> Void
         if let feed = storage.liveFeed {
-            publisher = SharedLivePublisher(
+            let shared = SharedLivePublisher(
                 log: LiveEventLog(retention: configuration.streamRetention, firstID: 1), feed: feed, sockets: chat,
                 autoModeDefault: configuration.autoModeDefault, logger: logger)
+            publisher = shared
             published = { committed in
+                if !committed.messages.isEmpty || !committed.chats.isEmpty || !committed.broadcasts.isEmpty { shared.committed() }
                 if !committed.deliveries.isEmpty { deliveries.add(committed.deliveries) }
             }
         } else {

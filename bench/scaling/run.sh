@@ -88,8 +88,9 @@ load() {
     python3 - "$work"/wrk-*.txt <<'PY'
 import re, sys
 def ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    # wrk writes minutes as "m" for the slowest requests.
+    value, unit = re.match(r"([\d.]+)(us|ms|m|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "m": 60000, "s": 1000}[unit]
 rps = p50 = p99 = 0.0; requests = errors = 0
 for path in sys.argv[1:]:
     text = open(path).read()

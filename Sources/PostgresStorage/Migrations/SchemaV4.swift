@@ -1,8 +1,9 @@
 /// Migration 4: `live_events`, what the runs of every instance show live (`RunRecord.live`),
 /// for each instance to read back in commit order and show its own `/api/stream` clients
-/// and socket.io rooms (`PostgresLiveFeed`). `id` is the stream's event id on every
-/// instance. A `message` entry names its message; a `chat` entry its chat; a `room` entry
-/// carries the socket.io payload. The housekeeping leader trims old entries by `created_at`.
+/// and socket.io rooms (`PostgresLiveFeed`). The stream's event ids are positions given
+/// after the commit (migration 5). A `message` entry names its message; a `chat` entry its
+/// chat; a `room` entry carries the socket.io payload. The housekeeping leader trims old
+/// entries by `created_at`.
 ///
 /// Shipped: never edit it; add a migration.
 enum SchemaV4 {

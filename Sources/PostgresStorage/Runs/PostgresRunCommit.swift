@@ -50,9 +50,10 @@ struct PostgresRunCommit {
         return CommitReceipt(messageIDs: messageIDs, outbox: outbox)
     }
 
-    /// The run's live entries and the doorbell (which PostgreSQL delivers at the commit), in
-    /// one statement. They are numbered in commit order after the commit
-    /// (`PostgresLiveFeed.number`): commits do not wait on each other for it.
+    /// The run's live entries, in one statement. They are numbered in commit order after the
+    /// commit (`PostgresLiveFeed.number`), whose pass rings the other instances: commits do
+    /// not wait on each other for it, and ring no doorbell themselves (a transaction that
+    /// notifies takes a lock at its commit that every such commit waits for).
     private func insert(_ entries: [LiveEntry], messageIDs: [Int64], of messages: [StoredMessage]) async throws {
         // Arrays of text and numbers (postgres-nio binds no arrays of optionals): '' and 0
         // stand for none, and are made NULL again below.
@@ -78,18 +79,14 @@ struct PostgresRunCommit {
         }
         try await run(
             """
-            WITH written AS (
-                INSERT INTO live_events (kind, source, chat_id, message_id, payload)
-                SELECT entry.kind, nullif(entry.source, ''), entry.chat_id, nullif(entry.message_id, 0), nullif(entry.payload, '')
-                FROM unnest(\(kinds)::text[], \(sources)::text[], \(chats)::text[], \(ids)::bigint[], \(payloads)::text[])
-                    WITH ORDINALITY AS entry (kind, source, chat_id, message_id, payload, n)
-                ORDER BY entry.n
-                RETURNING id
-            )
-            SELECT pg_notify(\(Self.doorbell), '') FROM (SELECT count(*) FROM written) AS done
+            INSERT INTO live_events (kind, source, chat_id, message_id, payload)
+            SELECT entry.kind, nullif(entry.source, ''), entry.chat_id, nullif(entry.message_id, 0), nullif(entry.payload, '')
+            FROM unnest(\(kinds)::text[], \(sources)::text[], \(chats)::text[], \(ids)::bigint[], \(payloads)::text[])
+                WITH ORDINALITY AS entry (kind, source, chat_id, message_id, payload, n)
+            ORDER BY entry.n
             """)
     }
-    /// The channel a commit with live entries notifies (`PostgresLiveFeed` listens).
+    /// The channel a numbering pass notifies (`PostgresLiveFeed` listens).
     static let doorbell = "replyflow_live"
 
     /// Marks the input handled; false when another commit (on any instance) marked it first.

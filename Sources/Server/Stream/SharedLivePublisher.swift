@@ -7,7 +7,8 @@ import Synchronization
 /// run's commit writes what it shows live to the shared feed, and each server reads the
 /// feed from its cursor, in commit order, into its own `LiveEventLog` (under the feed's
 /// ids, so a `Last-Event-ID` from any server resumes on this one) and to its own socket.io
-/// rooms. It reads at each doorbell, and every `pollInterval` in case a doorbell was missed.
+/// rooms. It reads after each of its own commits, at each doorbell (another server
+/// numbered entries), and every `pollInterval` in case a doorbell was missed.
 ///
 /// At start it loads the newest `log.retention` entries, so a client whose server went
 /// away resumes here; their socket.io messages are not sent again.
@@ -52,6 +53,12 @@ final class SharedLivePublisher: LiveSource {
 
     func finish() {
         wake.finish()
+    }
+
+    /// A run of this server committed live entries: number and read them now (the
+    /// numbering rings the other servers).
+    func committed() {
+        wake.yield()
     }
 
     func catchUp(after id: Int64) async {

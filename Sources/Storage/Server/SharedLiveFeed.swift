@@ -41,9 +41,9 @@ public protocol SharedLiveFeed: Sendable {
     /// The oldest entry's id still kept, nil when there is none (entries older than a
     /// reader's cursor were trimmed while it was away: it missed them).
     func oldestID() async throws -> Int64?
-    /// Calls `ring` after each commit that wrote entries, on any server, until the task is
-    /// cancelled; reconnects by itself, and rings once on each (re)connection, since
-    /// commits in between rang nobody. A ring is a hint: read from the cursor.
+    /// Calls `ring` after each numbering pass that gave entries ids, on any server, until
+    /// the task is cancelled; reconnects by itself, and rings once on each (re)connection,
+    /// since passes in between rang nobody. A ring is a hint: read from the cursor.
     func listen(_ ring: @escaping @Sendable () -> Void) async
     /// Deletes entries committed before `date`; returns how many.
     func trim(before date: Date) async throws -> Int
