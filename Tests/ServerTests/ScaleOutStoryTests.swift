@@ -16,7 +16,7 @@ import Testing
 @Suite(
     "Three replyflow serve processes on one PostgreSQL database", .timeLimit(.minutes(8)),
     .disabled(if: PostgresCluster.skipReason != nil, "PostgreSQL's binaries are not installed (apt-get install postgresql); CI=1 makes this a failure"),
-    .machineShare)
+    .machineAlone)
 struct ScaleOutStoryTests {
     static let group: Int64 = -100_777
     static let apiKey = "scale-out-api-key"

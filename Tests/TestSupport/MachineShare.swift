@@ -27,19 +27,33 @@ public struct MachineShare: TestTrait, SuiteTrait, TestScoping {
             try await function()
             return
         }
-        await Self.shares.acquire()
-        defer { Self.shares.release() }
+        let count = alone ? Self.width : 1
+        // One whole-machine test at a time takes every share, so two never hold part each.
+        if alone { await Self.solo.acquire() }
+        for _ in 0..<count { await Self.shares.acquire() }
+        defer {
+            for _ in 0..<count { Self.shares.release() }
+            if alone { Self.solo.release() }
+        }
         try await Self.$held.withValue(true) { try await function() }
     }
 
+    /// Takes the whole machine: no other marked test runs beside it (a story with several
+    /// servers, a database and clients, whose load would stretch other tests' clocks).
+    var alone = false
+
     @TaskLocal private static var held = false
     private static let shares = AsyncSemaphore(count: width)
+    private static let solo = AsyncSemaphore(count: 1)
 }
 
 extension Trait where Self == MachineShare {
     /// The test (or every test of the suite) runs only while it holds a share of the
     /// machine; see `MachineShare`.
     public static var machineShare: Self { MachineShare() }
+
+    /// The test (or every test of the suite) runs alone among the marked tests.
+    public static var machineAlone: Self { MachineShare(alone: true) }
 }
 
 /// A counting semaphore whose waiters suspend instead of blocking a thread.
