@@ -294,7 +294,7 @@ public enum ReplyflowServer {
                 logger: logger)
             let inbox = storage.telegramInbox
             telegramInput = TelegramInput(
-                client: telegram, inbox: inbox, dispatcher: TelegramDispatcher(inbox: inbox, logger: logger, handle: handler.handle),
+                client: telegram, inbox: inbox, dispatcher: TelegramDispatcher(inbox: inbox, lanes: storage.telegramLanes, logger: logger, handle: handler.handle),
                 webhookSecret: configuration.telegramWebhookSecret ?? Self.randomSecret(), leadership: storage.leadership)
         }
         return Services(

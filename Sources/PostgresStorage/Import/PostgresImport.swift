@@ -48,6 +48,7 @@ public enum PostgresImport {
                 try await writer.requireEmpty()
                 try await body(writer)
                 try await writer.resetIdentities()
+                try await writer.fillInboxChats()
             }
         } catch let failure as Failure {
             throw failure
@@ -163,6 +164,12 @@ public enum PostgresImport {
                 bindings.append(table.name)
                 _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
             }
+        }
+
+        /// Gives the copied Telegram updates their chats (a column SQLite does not keep,
+        /// migration 6), so that each is handled in its chat's lane.
+        fileprivate func fillInboxChats() async throws {
+            _ = try await connection.query("UPDATE telegram_inbox SET chat_id = replyflow_update_chat(body)", logger: logger).collect()
         }
 
         /// Binds `value` as `type`, converting only where nothing can be lost.

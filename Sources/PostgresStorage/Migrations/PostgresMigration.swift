@@ -27,5 +27,6 @@ public enum PostgresMigrations {
         SchemaV3.migration,
         SchemaV4.migration,
         SchemaV5.migration,
+        SchemaV6.migration,
     ]
 }

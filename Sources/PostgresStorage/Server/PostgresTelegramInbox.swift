@@ -5,7 +5,8 @@ import Storage
 
 /// `TelegramInbox` on PostgreSQL (`telegram_inbox`), shared by the instances: the leader's
 /// poller adds what `getUpdates` returned, and an update kept by an instance that then died
-/// is still here for the next leader.
+/// is still here for the next leader. Each row keeps its chat (migration 6), the lane
+/// `PostgresTelegramChatLanes` claims.
 public struct PostgresTelegramInbox: TelegramInbox {
     private let client: PostgresClient
     private let logger: Logger
@@ -19,8 +20,9 @@ public struct PostgresTelegramInbox: TelegramInbox {
         guard !updates.isEmpty else { return }
         _ = try await client.query(
             """
-            INSERT INTO telegram_inbox (update_id, body, received_at)
-            SELECT unnest(\(updates.map(\.updateID))::bigint[]), unnest(\(updates.map(\.body))::text[]), \(at.timeIntervalSince1970)
+            INSERT INTO telegram_inbox (update_id, body, received_at, chat_id)
+            SELECT update_id, body, \(at.timeIntervalSince1970), replyflow_update_chat(body)
+            FROM unnest(\(updates.map(\.updateID))::bigint[], \(updates.map(\.body))::text[]) AS kept (update_id, body)
             ON CONFLICT (update_id) DO NOTHING
             """, logger: logger
         ).collect()

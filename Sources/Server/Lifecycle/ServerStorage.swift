@@ -18,6 +18,9 @@ public struct ServerStorage: Sendable {
     let queries: any ServerQueries
     let conversations: any ConversationQueries
     let telegramInbox: any TelegramInbox
+    /// Each Telegram chat's updates claimed by one instance at a time, when instances share
+    /// the database; nil for one instance alone, which orders them in memory.
+    var telegramLanes: (any TelegramChatLanes)? = nil
     let outbox: any OutboxLanes
     let memory: any AssistantMemory
     let status: any ServerDatabaseStatus
@@ -53,13 +56,13 @@ public struct ServerStorage: Sendable {
     }
 
     /// One of several instances on a PostgreSQL database (migrated, its pool running):
-    /// runs held per chat, outbox lanes claimed and the Telegram poller elected across the
-    /// instances.
+    /// runs held per chat, outbox lanes and Telegram chats claimed and the Telegram poller
+    /// elected across the instances.
     public static func postgres(_ database: ReplyflowPostgres, logger: Logger) throws -> ServerStorage {
         ServerStorage(
             database: .postgres(database), runs: PostgresRunStore(database), queries: PostgresServerQueries(database),
             conversations: PostgresConversationQueries(database), telegramInbox: PostgresTelegramInbox(database),
-            outbox: try PostgresOutboxLanes(database), memory: PostgresAssistantMemory(database), status: database,
+            telegramLanes: try PostgresTelegramChatLanes(database), outbox: try PostgresOutboxLanes(database), memory: PostgresAssistantMemory(database), status: database,
             leadership: try PostgresLeadership(url: database.url, logger: logger), admin: .postgres(database), retention: PostgresRetention(database), liveFeed: try PostgresLiveFeed(database),
             reachability: try PostgresReachability(url: database.url, logger: logger))
     }

@@ -7,7 +7,7 @@ import Storage
 /// it and answers 200 before handling them: an instance that dies in between leaves them
 /// in the inbox, and Telegram does not send them again. The instance leading the Telegram
 /// role (no one polls in webhook mode) looks every `interval` for updates kept longer than
-/// `age` and handles them; one another instance is still handling is skipped by its key.
+/// `age` and works their chats' lanes; a chat another instance works now is left to it.
 struct StaleInboxSweeper: Service {
     let dispatcher: TelegramDispatcher
     let leadership: any Leadership

@@ -12,12 +12,20 @@ import Storage
 /// `maxAttempts` times with a doubling wait (about two minutes in all, to ride out a busy
 /// or full disk), then left in the inbox marked failed with its error; the chat's later
 /// updates go on. On shutdown a failing update stops being retried and stays pending.
+///
+/// On a database shared by several servers (`lanes`), a chat's updates are not ordered in
+/// memory but in the database: the server that claims the chat's lane reads its pending
+/// updates in update order and handles them one at a time, whichever server stored them
+/// (webhook mode spreads a chat's updates over the servers). A server that finds the lane
+/// taken leaves its update to the holder, which looks again after giving the lane up.
 actor TelegramDispatcher {
     /// Handles one update (the server's is `TelegramUpdateHandler.handle`).
     private let handleUpdate: @Sendable (TelegramUpdate) async throws -> Void
     private let inbox: any TelegramInbox
     private let logger: Logger
     private let retryDelay: Duration
+    /// The chats' lanes across the servers of a shared database; nil for a server alone.
+    private let lanes: (any TelegramChatLanes)?
 
     /// Each chat's updates, in the order they were queued.
     private let chats = OrderedLanes<Int64>()
@@ -28,16 +36,26 @@ actor TelegramDispatcher {
     private var stopping = false
     /// Queues the inbox's leftovers, once: they go first, before anything newer.
     private var leftovers: Task<Void, Never>?
-    /// Updates submitted and not yet handled, across chats.
+    /// Updates submitted and not yet handled, across chats (with `lanes`: updates read from
+    /// the lanes this server holds and not yet handled).
     private(set) var backlog = 0
+    /// With `lanes`: the chats whose lane a task of this server works, each with how often
+    /// it was asked to since it began. A task that finds the count changed when it is done
+    /// looks again, so an update submitted while it finished is not left behind.
+    private var draining: [Int64: Int] = [:]
+    private var drains: [Int64: Task<Void, Never>] = [:]
 
     static let maxAttempts = 8
     /// The poller waits before asking for more while this many updates wait to be handled.
     static let maxBacklog = 1_000
 
-    init(inbox: any TelegramInbox, logger: Logger, retryDelay: Duration = .seconds(1), handle: @escaping @Sendable (TelegramUpdate) async throws -> Void) {
+    init(
+        inbox: any TelegramInbox, lanes: (any TelegramChatLanes)? = nil, logger: Logger, retryDelay: Duration = .seconds(1),
+        handle: @escaping @Sendable (TelegramUpdate) async throws -> Void
+    ) {
         self.handleUpdate = handle
         self.inbox = inbox
+        self.lanes = lanes
         self.logger = logger
         self.retryDelay = retryDelay
     }
@@ -51,9 +69,13 @@ actor TelegramDispatcher {
     }
 
     private func enqueue(_ updates: [TelegramUpdate]) {
+        if let lanes {
+            for chat in updates.map(Self.chat) { workLane(of: chat, lanes: lanes) }
+            return
+        }
         for update in updates where running[update.updateID] == nil {
             // The place in the chat's line is taken now, in the order updates arrive.
-            let turn = chats.enter(update.message?.chat.id ?? 0)
+            let turn = chats.enter(Self.chat(update))
             backlog += 1
             running[update.updateID] = Task {
                 await turn.wait()
@@ -105,6 +127,10 @@ actor TelegramDispatcher {
     }
 
     private func queuePending(receivedBefore: Date?) async throws {
+        if let lanes {
+            for chat in try await lanes.chatsWithPending(receivedBefore: receivedBefore) { workLane(of: chat, lanes: lanes) }
+            return
+        }
         let rows = try await inbox.pending(receivedBefore: receivedBefore)
         let decoder = JSONDecoder()
         var updates: [TelegramUpdate] = []
@@ -133,7 +159,104 @@ actor TelegramDispatcher {
     func finish() async {
         stopping = true
         for task in running.values { await task.value }
+        for task in drains.values { await task.value }
+        await lanes?.close()
     }
+
+    /// The chat an update is queued under: its message's chat, 0 for an update without one
+    /// (migration 6's `replyflow_update_chat` reads the same from a kept body).
+    static func chat(_ update: TelegramUpdate) -> Int64 {
+        update.message?.chat.id ?? 0
+    }
+
+    // MARK: Lanes shared with other servers
+
+    /// Has a task of this server work the chat's lane, unless one does already (it is told
+    /// to look again once done).
+    private func workLane(of chat: Int64, lanes: any TelegramChatLanes) {
+        guard !stopping else { return }
+        if let asked = draining[chat] {
+            draining[chat] = asked + 1
+            return
+        }
+        draining[chat] = 0
+        drains[chat] = Task { await self.drain(chat, lanes: lanes) }
+    }
+
+    private func timesAsked(_ chat: Int64) -> Int { draining[chat] ?? 0 }
+
+    /// Ends the chat's task unless it was asked again since `asked`.
+    private func endDrain(_ chat: Int64, asked: Int) -> Bool {
+        guard stopping || draining[chat] == asked else { return false }
+        draining[chat] = nil
+        drains[chat] = nil
+        return true
+    }
+
+    private func adjustBacklog(_ change: Int) { backlog += change }
+
+    private nonisolated func drain(_ chat: Int64, lanes: any TelegramChatLanes) async {
+        while true {
+            let asked = await timesAsked(chat)
+            do {
+                try await workWhileWaiting(chat, lanes: lanes)
+            } catch {
+                // What is left stays pending: the next update of the chat, or the leader's
+                // sweep of old updates (webhook mode) or the next poller, takes it up.
+                logger.warning("could not work a Telegram chat's updates", metadata: ["chat": "\(chat)", "error": "\(error)"])
+            }
+            if await endDrain(chat, asked: asked) { return }
+        }
+    }
+
+    /// Claims the chat's lane and handles its pending updates in order, gives the lane up,
+    /// and does it again while updates wait: another server that stored one while this one
+    /// held the lane found it taken and left the update to this one. Returns when the lane
+    /// is empty or another server holds it.
+    private nonisolated func workWhileWaiting(_ chat: Int64, lanes: any TelegramChatLanes) async throws {
+        // Handled here already: a row whose removal failed is not handled again and again.
+        var handled: Set<Int64> = []
+        while await !isStopping, try await lanes.tryClaim(chat) {
+            do {
+                try await workClaimed(chat, lanes: lanes, handled: &handled)
+            } catch {
+                await lanes.release(chat)
+                throw error
+            }
+            await lanes.release(chat)
+            let waiting = try await lanes.pending(chat: chat, limit: Self.lanePage).contains { !handled.contains($0.updateID) }
+            if !waiting { return }
+        }
+    }
+
+    /// Updates read from a lane at a time.
+    static let lanePage = 100
+
+    private nonisolated func workClaimed(_ chat: Int64, lanes: any TelegramChatLanes, handled: inout Set<Int64>) async throws {
+        let decoder = JSONDecoder()
+        while await !isStopping, await lanes.holds(chat) {
+            let rows = try await lanes.pending(chat: chat, limit: Self.lanePage).filter { !handled.contains($0.updateID) }
+            if rows.isEmpty { return }
+            await adjustBacklog(rows.count)
+            var left = rows.count
+            for row in rows {
+                // A lost claim (its connection gone) may be another server's now: stop.
+                guard await !isStopping, await lanes.holds(chat) else { break }
+                handled.insert(row.updateID)
+                do {
+                    await handle(try decoder.decode(TelegramUpdate.self, from: Data(row.body.utf8)))
+                } catch {
+                    logger.error("an update in the inbox cannot be read", metadata: ["update_id": "\(row.updateID)", "error": "\(error)"])
+                    try? await inbox.markFailed(row.updateID, error: "cannot be read: \(error)")
+                }
+                left -= 1
+                await adjustBacklog(-1)
+            }
+            await adjustBacklog(-left)
+        }
+    }
+
+    // MARK: Handling
 
     /// Off the actor: the handler and the inbox's writes must not hold up other chats.
     private nonisolated func handle(_ update: TelegramUpdate) async {
