@@ -34,23 +34,11 @@ struct LiveAcrossInstancesTests {
 
     @Test("a message sent on A reaches B's stream and socket.io room; B's stream resumes on A after the last id it gave")
     func streamsAndRoomsAcrossInstances() async throws {
-        let cluster = try await PostgresCluster.shared()
-        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
-        let logger = ServerHarness.quietLogger
         var harness = try ServerHarness()
         defer { harness.remove() }
         harness.configuration.apiKey = Self.apiKey
-        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
-            try await first.migrate()
-            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
-                let a = try harness.build(ports: TestPorts(), storage: try .postgres(first, logger: logger))
-                let b = try harness.build(ports: TestPorts(), storage: try .postgres(second, logger: logger))
-                try await a.application.test(.live) { clientA in
-                    try await b.application.test(.live) { clientB in
-                        try await exercise(clientA, clientB, database: first)
-                    }
-                }
-            }
+        try await harness.withTwoServers(testing: .live) { a, b, database in
+            try await exercise(a, b, database: database)
         }
     }
 

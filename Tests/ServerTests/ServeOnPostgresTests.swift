@@ -27,24 +27,12 @@ struct ServeOnPostgresTests {
 
     @Test("two instances on one database: what one accepts the other shows; one greeting for fetches spread over both; each message forwarded once")
     func twoInstances() async throws {
-        let cluster = try await PostgresCluster.shared()
-        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
-        let logger = ServerHarness.quietLogger
         var harness = try ServerHarness()
         defer { harness.remove() }
         harness.configuration.apiKey = Self.apiKey
         let (portsA, portsB) = (TestPorts(), TestPorts())
-        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
-            try await first.migrate()
-            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
-                let a = try harness.build(ports: portsA, storage: try .postgres(first, logger: logger))
-                let b = try harness.build(ports: portsB, storage: try .postgres(second, logger: logger))
-                try await a.application.test(.router) { clientA in
-                    try await b.application.test(.router) { clientB in
-                        try await exercise(clientA, clientB, portsA, portsB)
-                    }
-                }
-            }
+        try await harness.withTwoServers(ports: (portsA, portsB)) { a, b, _ in
+            try await exercise(a, b, portsA, portsB)
         }
         #expect(portsA.violations.isEmpty && portsB.violations.isEmpty)
     }
@@ -109,28 +97,17 @@ struct ServeOnPostgresTests {
 
     @Test("the admin panel on two instances: a session from one works on the other; inbox, studio, traces, experiments, users, audit and erasure share one database")
     func adminPanelOnTwoInstances() async throws {
-        let cluster = try await PostgresCluster.shared()
-        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
-        let logger = ServerHarness.quietLogger
         var harness = try ServerHarness()
         defer { harness.remove() }
         harness.configuration.apiKey = Self.apiKey
         harness.configuration.staffBcryptCost = 4
-        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
-            try await first.migrate()
+        try await harness.withTwoServers { database in
             let hash = try await PasswordHasher(cost: 4).hash(AdminHarness.password)
-            let staff = PostgresStaffStore(first)
+            let staff = PostgresStaffStore(database)
             _ = try await staff.addAccount(username: "anna", role: .admin, passwordHash: hash)
             _ = try await staff.addAccount(username: "sam", role: .agent, passwordHash: hash)
-            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
-                let a = try harness.build(ports: TestPorts(), storage: try .postgres(first, logger: logger))
-                let b = try harness.build(ports: TestPorts(), storage: try .postgres(second, logger: logger))
-                try await a.application.test(.router) { clientA in
-                    try await b.application.test(.router) { clientB in
-                        try await exercisePanel(clientA, clientB, database: first)
-                    }
-                }
-            }
+        } _: { a, b, database in
+            try await exercisePanel(a, b, database: database)
         }
     }
 
@@ -236,8 +213,6 @@ struct ServeOnPostgresTests {
 
     @Test("webhook mode on two instances: an update an instance kept and did not handle before it died is handled by the other")
     func staleWebhookUpdate() async throws {
-        let cluster = try await PostgresCluster.shared()
-        let url = try DatabaseURL.parse(cluster.url(database: try await cluster.makeDatabase()))
         let logger = ServerHarness.quietLogger
         let telegram = FakeTelegramServer()
         var harness = try ServerHarness()
@@ -247,31 +222,22 @@ struct ServeOnPostgresTests {
         harness.configuration.telegramAPIURL = try await telegram.start().absoluteString
         harness.configuration.telegramWebhookURL = "https://replyflow.example/webhooks/telegram"
         harness.configuration.telegramWebhookSecret = "shared-webhook-secret-0123456789"
-        try await ReplyflowPostgres.withDatabase(url, logger: logger) { first in
-            try await first.migrate()
-            try await ReplyflowPostgres.withDatabase(url, logger: logger) { second in
-                let a = try harness.build(ports: TestPorts(), storage: try .postgres(first, logger: logger))
-                let b = try harness.build(ports: TestPorts(), storage: try .postgres(second, logger: logger))
-                try await a.application.test(.router) { _ in
-                    try await b.application.test(.router) { _ in
-                        // After both started (each handles the inbox's leftovers at start): an
-                        // update kept a minute ago by an instance that died before handling it.
-                        // Telegram had its 200 and will not send it again.
-                        try await Task.sleep(for: .seconds(1))
-                        let update =
-                            #"{"update_id": 900, "message": {"message_id": 5, "date": 1767261600, "chat": {"id": 4242, "type": "private", "first_name": "Olga"}, "from": {"id": 4242, "is_bot": false, "first_name": "Olga"}, "text": "left behind"}}"#
-                        _ = try await first.client.query(
-                            "INSERT INTO telegram_inbox (update_id, body, received_at) VALUES (900, \(update), \(Date().timeIntervalSince1970 - 60))", logger: logger
-                        ).collect()
-                        _ = try await waitFor(timeout: .seconds(40)) { () -> Bool? in
-                            let stored = try await first.client.query("SELECT count(*) FROM messages WHERE text = 'left behind'", logger: logger)
-                                .decode(Int64.self).first { _ in true } ?? 0
-                            let waiting = try await first.client.query("SELECT count(*) FROM telegram_inbox", logger: logger)
-                                .decode(Int64.self).first { _ in true } ?? 0
-                            return stored == 1 && waiting == 0 ? true : nil
-                        }
-                    }
-                }
+        try await harness.withTwoServers { _, _, database in
+            // After both started (each handles the inbox's leftovers at start): an update
+            // kept a minute ago, with its chat, by an instance that died before handling it.
+            // Telegram had its 200 and will not send it again.
+            try await Task.sleep(for: .seconds(1))
+            let update =
+                #"{"update_id": 900, "message": {"message_id": 5, "date": 1767261600, "chat": {"id": 4242, "type": "private", "first_name": "Olga"}, "from": {"id": 4242, "is_bot": false, "first_name": "Olga"}, "text": "left behind"}}"#
+            _ = try await database.client.query(
+                "INSERT INTO telegram_inbox (update_id, body, received_at, chat_id) VALUES (900, \(update), \(Date().timeIntervalSince1970 - 60), 4242)", logger: logger
+            ).collect()
+            _ = try await waitFor(timeout: .seconds(40)) { () -> Bool? in
+                let stored = try await database.client.query("SELECT count(*) FROM messages WHERE text = 'left behind'", logger: logger)
+                    .decode(Int64.self).first { _ in true } ?? 0
+                let waiting = try await database.client.query("SELECT count(*) FROM telegram_inbox", logger: logger)
+                    .decode(Int64.self).first { _ in true } ?? 0
+                return stored == 1 && waiting == 0 ? true : nil
             }
         }
         await telegram.stop()
