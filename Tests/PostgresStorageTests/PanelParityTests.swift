@@ -22,21 +22,13 @@ struct PanelParityTests {
 
     @Test("inbox, run counts, experiments, stored events and flow versions: the same answers on SQLite and PostgreSQL")
     func sameAnswers() async throws {
-        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
-        let events = RunFixtures.events(seed: 23, count: 300)
-
-        let sqlite = try ReplyflowDatabase()
-        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { _, _, _ in }
-        let want = try await Self.transcript(InboxQueries(database: sqlite, searchScanLimit: 150), reads: sqlite, versions: sqlite) { source, chat in
-            try await sqlite.writer.read { db in
-                try Int64.fetchOne(db, sql: "SELECT id FROM conversations WHERE source = ? AND platform_chat_id = ?", arguments: [source, chat])
+        var want: [String] = []
+        try await DrivenPair.drive(seed: 23, count: 300) { sqlite, postgres in
+            want = try await Self.transcript(InboxQueries(database: sqlite, searchScanLimit: 150), reads: sqlite, versions: sqlite) { source, chat in
+                try await sqlite.writer.read { db in
+                    try Int64.fetchOne(db, sql: "SELECT id FROM conversations WHERE source = ? AND platform_chat_id = ?", arguments: [source, chat])
+                }
             }
-        }
-
-        let database = try await PostgresTestDatabase.make()
-        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
-            try await postgres.migrate()
-            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { _, _, _ in }
             let got = try await Self.transcript(
                 PostgresInboxQueries(postgres, searchScanLimit: 150), reads: postgres, versions: PostgresFlowVersions(postgres)
             ) { source, chat in
@@ -62,27 +54,10 @@ struct PanelParityTests {
 
     @Test("erasing customers removes the same rows and reports the same counts on SQLite and PostgreSQL")
     func sameErasure() async throws {
-        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
-        let events = RunFixtures.events(seed: 5, count: 200)
-        let tables = ReplyflowTable.all.map(\.name).sorted()
-
-        let sqlite = try ReplyflowDatabase()
-        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { _, _, _ in }
-        var want = try await Self.erasures(sqlite)
-        for table in tables {
-            want.append("\(table): \(try await sqlite.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 })")
-        }
-
-        let database = try await PostgresTestDatabase.make()
-        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
-            try await postgres.migrate()
-            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { _, _, _ in }
-            var got = try await Self.erasures(PostgresCustomerErasure(postgres))
-            for table in tables {
-                let count = try await postgres.client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger).decode(Int64.self)
-                    .first { _ in true } ?? 0
-                got.append("\(table): \(count)")
-            }
+        var want: [String] = []
+        try await DrivenPair.drive(seed: 5, count: 200) { sqlite, postgres in
+            want = try await Self.erasures(sqlite) + DrivenPair.tableCounts(sqlite)
+            let got = try await Self.erasures(PostgresCustomerErasure(postgres)) + DrivenPair.tableCounts(postgres)
             #expect(got == want)
         }
         #expect(want.contains { $0.hasPrefix("app u1: ") && $0.contains("messages") })

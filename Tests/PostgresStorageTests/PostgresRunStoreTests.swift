@@ -20,25 +20,9 @@ struct PostgresRunStoreTests {
 
     @Test("seeded events through SQLite and PostgreSQL leave the same rows in every table a run writes", arguments: [11, 13] as [UInt64])
     func sameRowsAsSQLite(seed: UInt64) async throws {
-        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
-        let events = RunFixtures.events(seed: seed, count: 300)
-
-        let sqlite = try ReplyflowDatabase()
-        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { id, user, at in
-            try await sqlite.writer.write { db in
-                try db.execute(sql: StateSQL.insertForward, arguments: [id, user, at.timeIntervalSince1970])
-            }
-        }
-        let want = try SQLiteTables.rows(sqlite)
-
-        let database = try await PostgresTestDatabase.make()
-        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
-            try await postgres.migrate()
-            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { id, user, at in
-                let at = at.timeIntervalSince1970
-                _ = try await postgres.client.query(
-                    "INSERT INTO group_forwards (group_message_id, user_id, created_at) VALUES (\(id), \(user), \(at))", logger: logger)
-            }
+        var want: [String: [[StoredValue]]] = [:]
+        try await DrivenPair.drive(seed: seed, count: 300) { sqlite, postgres in
+            want = try SQLiteTables.rows(sqlite)
             let got = try await PostgresTables.rows(postgres, columns: SQLiteTables.columns(sqlite))
             for table in SQLiteTables.compared.map(\.name) {
                 let wanted = want[table] ?? [], rows = got[table] ?? []

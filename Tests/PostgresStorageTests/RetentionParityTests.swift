@@ -18,32 +18,15 @@ struct RetentionParityTests {
 
     @Test("old traces, messages, emptied chats and finished deliveries: the same batches and the same rows left on SQLite and PostgreSQL")
     func sameDeletions() async throws {
-        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
-        let events = RunFixtures.events(seed: 17, count: 200)
-        let times = events.map(\.at).sorted()
+        let times = RunFixtures.events(seed: 17, count: 200).map(\.at).sorted()
         let cutoff = times[times.count / 2]
-        let tables = ReplyflowTable.all.map(\.name).sorted()
-
-        let sqlite = try ReplyflowDatabase()
-        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { _, _, _ in }
-        // Finished deliveries are deleted, pending ones kept.
-        try await sqlite.writer.write { db in try db.execute(sql: "UPDATE outbox SET status = 'sent' WHERE id % 2 = 0") }
-        var want = try await Self.sweep(sqlite, cutoff: cutoff)
-        for table in tables {
-            want.append("\(table): \(try await sqlite.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 })")
-        }
-
-        let database = try await PostgresTestDatabase.make()
-        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
-            try await postgres.migrate()
-            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { _, _, _ in }
+        var want: [String] = []
+        try await DrivenPair.drive(seed: 17, count: 200) { sqlite, postgres in
+            // Finished deliveries are deleted, pending ones kept.
+            try await sqlite.writer.write { db in try db.execute(sql: "UPDATE outbox SET status = 'sent' WHERE id % 2 = 0") }
             _ = try await postgres.client.query("UPDATE outbox SET status = 'sent' WHERE id % 2 = 0", logger: logger).collect()
-            var got = try await Self.sweep(PostgresRetention(postgres), cutoff: cutoff)
-            for table in tables {
-                let count = try await postgres.client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger).decode(Int64.self)
-                    .first { _ in true } ?? 0
-                got.append("\(table): \(count)")
-            }
+            want = try await Self.sweep(sqlite, cutoff: cutoff) + DrivenPair.tableCounts(sqlite)
+            let got = try await Self.sweep(PostgresRetention(postgres), cutoff: cutoff) + DrivenPair.tableCounts(postgres)
             #expect(got == want)
         }
         #expect(want.contains { $0.hasPrefix("messages batch") && !$0.hasSuffix("0 0 0") })

@@ -149,3 +149,50 @@ enum PostgresTables {
         }
     }
 }
+
+/// The same seeded events driven through a new SQLite file and a new PostgreSQL database
+/// (`RunDriver`, forwards recorded on each), for the tests that compare the two.
+enum DrivenPair {
+    /// Drives `count` events of `seed` through both, then runs `body` with both.
+    static func drive(
+        seed: UInt64, count: Int, _ body: (_ sqlite: ReplyflowDatabase, _ postgres: ReplyflowPostgres) async throws -> Void
+    ) async throws {
+        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
+        let events = RunFixtures.events(seed: seed, count: count)
+        let sqlite = try ReplyflowDatabase()
+        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { id, user, at in
+            try await sqlite.writer.write { db in
+                try db.execute(sql: StateSQL.insertForward, arguments: [id, user, at.timeIntervalSince1970])
+            }
+        }
+        let database = try await PostgresTestDatabase.make()
+        let logger = PostgresTestDatabase.logger
+        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
+            try await postgres.migrate()
+            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { id, user, at in
+                _ = try await postgres.client.query(
+                    "INSERT INTO group_forwards (group_message_id, user_id, created_at) VALUES (\(id), \(user), \(at.timeIntervalSince1970))",
+                    logger: logger)
+            }
+            try await body(sqlite, postgres)
+        }
+    }
+
+    /// "table: rows" for every Replyflow table, by name.
+    static func tableCounts(_ sqlite: ReplyflowDatabase) async throws -> [String] {
+        try await sqlite.writer.read { db in
+            try ReplyflowTable.all.map(\.name).sorted().map { table in "\(table): \(try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0)" }
+        }
+    }
+
+    /// "table: rows" for every Replyflow table, by name.
+    static func tableCounts(_ postgres: ReplyflowPostgres) async throws -> [String] {
+        var lines: [String] = []
+        for table in ReplyflowTable.all.map(\.name).sorted() {
+            let count = try await postgres.client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: PostgresTestDatabase.logger)
+                .decode(Int64.self).first { _ in true } ?? 0
+            lines.append("\(table): \(count)")
+        }
+        return lines
+    }
+}

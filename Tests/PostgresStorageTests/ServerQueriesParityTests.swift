@@ -20,26 +20,10 @@ struct ServerQueriesParityTests {
 
     @Test("history, the /api's chats and messages, devices, topics, forwards and the Telegram inbox: the same answers on SQLite and PostgreSQL")
     func sameAnswers() async throws {
-        let runtime = FlowRuntime(flowSet: try RunFixtures.flows(), timeZone: TimeZone(identifier: "Europe/Moscow")!)
-        let events = RunFixtures.events(seed: 11, count: 300)
-
-        let sqlite = try ReplyflowDatabase()
-        try await RunDriver(runtime: runtime, store: sqlite).drive(events) { id, user, at in
-            try await sqlite.writer.write { db in
-                try db.execute(sql: StateSQL.insertForward, arguments: [id, user, at.timeIntervalSince1970])
-            }
-        }
-        let want = try await Self.transcript(
-            SQLiteServerQueries(database: sqlite), SQLiteConversationQueries(database: sqlite), SQLiteTelegramInbox(database: sqlite))
-
-        let database = try await PostgresTestDatabase.make()
-        try await ReplyflowPostgres.withDatabase(database.url, logger: logger) { postgres in
-            try await postgres.migrate()
-            try await RunDriver(runtime: runtime, store: PostgresRunStore(postgres)).drive(events) { id, user, at in
-                _ = try await postgres.client.query(
-                    "INSERT INTO group_forwards (group_message_id, user_id, created_at) VALUES (\(id), \(user), \(at.timeIntervalSince1970))",
-                    logger: logger)
-            }
+        var want: [String] = []
+        try await DrivenPair.drive(seed: 11, count: 300) { sqlite, postgres in
+            want = try await Self.transcript(
+                SQLiteServerQueries(database: sqlite), SQLiteConversationQueries(database: sqlite), SQLiteTelegramInbox(database: sqlite))
             let got = try await Self.transcript(PostgresServerQueries(postgres), PostgresConversationQueries(postgres), PostgresTelegramInbox(postgres))
             #expect(got.count == want.count)
             for (index, (line, expected)) in zip(got, want).enumerated() where line != expected {
