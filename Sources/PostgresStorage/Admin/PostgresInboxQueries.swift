@@ -4,9 +4,9 @@ import Logging
 import PostgresNIO
 import Storage
 
-/// `InboxReading` on PostgreSQL: SQLite's `InboxQueries`, the same filters, keyset pages,
-/// bounded search and unread rules, over the same columns migration 2's triggers keep on
-/// `conversations` and the same partial indexes. Search is case-insensitive for every
+/// `InboxReading` on PostgreSQL: SQLite's `InboxQueries`, the same chat list query
+/// (`InboxChatListSQL`: filters, keyset pages, bounded search, unread rules), over the
+/// same columns migration 2's triggers keep on `conversations` and the same partial indexes. Search is case-insensitive for every
 /// alphabet here (`ILIKE`); SQLite's `LIKE` folds ASCII letters only.
 public struct PostgresInboxQueries: InboxReading {
     private let client: PostgresClient
@@ -21,60 +21,16 @@ public struct PostgresInboxQueries: InboxReading {
     }
 
     public func chats(_ query: InboxQuery) async throws -> InboxPage {
-        if let after = query.after, after.sort != query.sort { throw InboxCursorError(text: after.encoded, expectedSort: query.sort) }
-        let limit = min(max(query.limit, 1), InboxQuery.maxLimit)
-        var bindings = PostgresBindings()
-        func bound(_ value: some PostgresNonThrowingEncodable) -> String {
-            bindings.append(value)
-            return "$\(bindings.count)"
+        let list = try InboxChatListSQL(query, searchScanLimit: searchScanLimit, dialect: .postgres)
+        var bindings = PostgresBindings(capacity: list.arguments.count)
+        for argument in list.arguments {
+            switch argument {
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            }
         }
-        var matching = ""
-        var conditions: [String] = []
-        let search = query.search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if !search.isEmpty {
-            // The matching chats, found first, once, as a set (as on SQLite).
-            let pattern = bound("%" + InboxQueries.escapeLike(search) + "%")
-            matching = """
-                WITH matching(id) AS (
-                    SELECT c.id FROM users u JOIN conversations c ON c.platform_chat_id = u.id WHERE u.name ILIKE \(pattern)
-                    UNION SELECT id FROM conversations WHERE platform_chat_id ILIKE \(pattern)
-                    UNION SELECT c.id FROM (
-                        SELECT DISTINCT source, user_id FROM (SELECT source, user_id, text FROM messages ORDER BY id DESC LIMIT \(bound(searchScanLimit))) recent
-                        WHERE text ILIKE \(pattern)
-                    ) t JOIN conversations c ON c.source = t.source AND c.platform_chat_id = t.user_id
-                )
-                """
-            conditions.append("c.id IN (SELECT id FROM matching)")
-        }
-        if let source = query.source { conditions.append("c.source = \(bound(source.rawValue))") }
-        if let autoMode = query.autoMode {
-            conditions.append("coalesce(ch.auto_mode, \(bound(Int64(query.autoModeDefault ? 1 : 0)))) = \(bound(Int64(autoMode ? 1 : 0)))")
-        }
-        if query.waitingOnly || query.sort == .longestWaiting { conditions.append("c.waiting_since IS NOT NULL") }
-        // The partial index's own condition, so PostgreSQL can read that index.
-        if query.unreadOnly { conditions.append("c.last_customer_message_id > c.read_message_id") }
-        let order: String
-        switch query.sort {
-        case .newestActivity:
-            if let after = query.after { conditions.append("(c.updated_at, c.id) < (\(bound(after.key)), \(bound(after.id)))") }
-            order = "c.updated_at DESC, c.id DESC"
-        case .longestWaiting:
-            if let after = query.after { conditions.append("(c.waiting_since, c.id) > (\(bound(after.key)), \(bound(after.id)))") }
-            order = "c.waiting_since ASC, c.id ASC"
-        }
-        let sql = """
-            \(matching)
-            SELECT c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode,
-                c.last_customer_message_id > c.read_message_id, c.waiting_since,
-                m.id, substr(m.text, 1, \(InboxPreview.maxTextLength)), m.media, m.author, m.created_at
-            FROM conversations c
-            LEFT JOIN users u ON u.id = c.platform_chat_id
-            LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
-            LEFT JOIN messages m ON m.id = c.last_message_id
-            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY \(order)
-            LIMIT \(bound(limit + 1))
-            """
+        let sql = list.sql
         var chats: [InboxChat] = []
         for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).decode(
             (Int64, String, String, String?, Double, Int64?, Bool?, Double?, Int64?, String?, String?, String?, Double?).self)
@@ -90,7 +46,7 @@ public struct PostgresInboxQueries: InboxReading {
                     updatedAt: Date(timeIntervalSince1970: row.4), autoMode: row.5.map { $0 != 0 }, unread: row.6 ?? false,
                     waitingSince: row.7.map(Date.init(timeIntervalSince1970:))))
         }
-        return InboxPage(fetched: chats, limit: limit, sort: query.sort)
+        return InboxPage(fetched: chats, limit: list.limit, sort: query.sort)
     }
 
     public func unreadCount() async throws -> Int {

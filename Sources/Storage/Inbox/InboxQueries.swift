@@ -33,90 +33,20 @@ public struct InboxQueries: InboxReading {
     /// Search matches the customer's name and the platform chat id of every chat, and the
     /// text of the newest `searchScanLimit` messages: a bounded scan, not a full-text index,
     /// because an FTS5 index made every message's commit 2.4 times as slow (measured:
-    /// `docs/benchmarks.md`, "Inbox queries"). Older messages are not searched.
+    /// `docs/benchmarks.md`, "Inbox queries"). Older messages are not searched. The query
+    /// is `InboxChatListSQL`'s, shared with PostgreSQL.
     public func chats(_ query: InboxQuery) async throws -> InboxPage {
-        if let after = query.after, after.sort != query.sort { throw InboxCursorError(text: after.encoded, expectedSort: query.sort) }
-        let limit = min(max(query.limit, 1), InboxQuery.maxLimit)
-        var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        if let source = query.source {
-            // With unread only, the partial index of unread chats (a few) beats the index of
-            // the source's chats (a third of all): `+` keeps SQLite from picking the latter
-            // (14 ms for a filtered page of 100,000 chats, against under 1 ms).
-            conditions.append(query.unreadOnly && query.sort == .newestActivity ? "+c.source = ?" : "c.source = ?")
-            arguments.append(source.rawValue)
-        }
-        if let autoMode = query.autoMode {
-            conditions.append("coalesce(ch.auto_mode, ?) = ?")
-            arguments += [query.autoModeDefault, autoMode]
-        }
-        if query.waitingOnly || query.sort == .longestWaiting { conditions.append("c.waiting_since IS NOT NULL") }
-        // Written as the partial index's own condition, so SQLite reads that index.
-        if query.unreadOnly { conditions.append("c.last_customer_message_id > c.read_message_id") }
-        let search = query.search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        var matching = ""
-        if !search.isEmpty {
-            // The matching chats are found first, once, as a set.
-            let pattern = "%" + Self.escapeLike(search) + "%"
-            matching = Self.matchingChats
-            arguments = [pattern, pattern, searchScanLimit, pattern] + arguments
-            conditions.append("c.id IN (SELECT id FROM matching)")
-        }
-        let order: String
-        switch query.sort {
-        case .newestActivity:
-            if let after = query.after {
-                conditions.append("(c.updated_at, c.id) < (?, ?)")
-                arguments += [after.key, after.id]
-            }
-            order = "c.updated_at DESC, c.id DESC"
-        case .longestWaiting:
-            if let after = query.after {
-                conditions.append("(c.waiting_since, c.id) > (?, ?)")
-                arguments += [after.key, after.id]
-            }
-            order = "c.waiting_since ASC, c.id ASC"
-        }
-        arguments.append(limit + 1)
-        let sql = """
-            \(matching)
-            SELECT c.id, c.source, c.platform_chat_id, u.name, c.updated_at, ch.auto_mode,
-                c.last_customer_message_id > c.read_message_id, c.waiting_since,
-                m.id, substr(m.text, 1, \(InboxPreview.maxTextLength)), m.media, m.author, m.created_at
-            FROM conversations c
-            LEFT JOIN users u ON u.id = c.platform_chat_id
-            LEFT JOIN chats ch ON ch.source = c.source AND ch.user_id = c.platform_chat_id
-            LEFT JOIN messages m ON m.id = c.last_message_id
-            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY \(order)
-            LIMIT ?
-            """
-        let rows = try await writer.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
-        return InboxPage(fetched: rows.map(Self.chat), limit: limit, sort: query.sort)
-    }
-
-    /// The chats a search matches (its arguments: the pattern twice, the scan limit, the
-    /// pattern): by the customer's name, by platform chat id, and by the text of the newest
-    /// `searchScanLimit` messages.
-    private static let matchingChats = """
-        WITH matching(id) AS (
-            SELECT c.id FROM users u JOIN conversations c ON c.platform_chat_id = u.id WHERE u.name LIKE ? ESCAPE '\\'
-            UNION SELECT id FROM conversations WHERE platform_chat_id LIKE ? ESCAPE '\\'
-            UNION SELECT c.id FROM (
-                SELECT DISTINCT source, user_id FROM (SELECT source, user_id, text FROM messages ORDER BY id DESC LIMIT ?)
-                WHERE text LIKE ? ESCAPE '\\'
-            ) t JOIN conversations c ON c.source = t.source AND c.platform_chat_id = t.user_id
-        )
-        """
-
-    /// `text` for a LIKE pattern that matches it literally (`%`, `_` and `\` escaped).
-    public static func escapeLike(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return escaped
+        let list = try InboxChatListSQL(query, searchScanLimit: searchScanLimit, dialect: .sqlite)
+        let arguments = StatementArguments(
+            list.arguments.map { argument -> (any DatabaseValueConvertible)? in
+                switch argument {
+                case .text(let text): text
+                case .integer(let integer): integer
+                case .real(let real): real
+                }
+            })
+        let rows = try await writer.read { db in try Row.fetchAll(db, sql: list.sql, arguments: arguments) }
+        return InboxPage(fetched: rows.map(Self.chat), limit: list.limit, sort: query.sort)
     }
 
     private static func chat(_ row: Row) -> InboxChat {
