@@ -88,13 +88,12 @@ public enum ReplyflowServer {
         }
         if let telegram = services.telegramInput {
             background.append(TelegramDispatcherService(dispatcher: telegram.dispatcher))
+            if case .postgres = services.storage.database {
+                background.append(StaleInboxSweeper(dispatcher: telegram.dispatcher, leadership: telegram.leadership, clock: clock, logger: logger))
+            }
             if let url = configuration.telegramWebhookURL {
                 background.append(
                     WebhookRegistration(telegram: telegram.client, url: url, secret: telegram.webhookSecret, listening: listening, logger: logger))
-                if case .postgres = services.storage.database {
-                    background.append(
-                        StaleInboxSweeper(dispatcher: telegram.dispatcher, leadership: telegram.leadership, clock: clock, logger: logger))
-                }
             } else {
                 background.append(
                     TelegramPoller(

@@ -20,6 +20,10 @@ struct PostgresTelegramChatLanesTests {
         #"{"update_id": \#(id), "message": {"message_id": \#(id), "date": 1767261600, "chat": {"id": \#(chat), "type": "private"}, "text": "m\#(id)"}}"#
     }
 
+    private func kept(_ id: Int64, chat: Int64) -> KeptUpdate {
+        KeptUpdate(updateID: id, chatID: chat, body: update(id, chat: chat))
+    }
+
     private func chats(_ postgres: ReplyflowPostgres) async throws -> [Int64: Int64] {
         var chats: [Int64: Int64] = [:]
         for try await (id, chat) in try await postgres.client.query("SELECT update_id, chat_id FROM telegram_inbox", logger: logger).decode((Int64, Int64).self) {
@@ -43,15 +47,15 @@ struct PostgresTelegramChatLanesTests {
         }
     }
 
-    @Test("a kept update names its chat; chats with pending updates come oldest first, a chat's updates in update order")
+    @Test("a kept update keeps its chat; chats with pending updates come oldest first, a chat's updates in update order")
     func pendingByChat() async throws {
         let database = try await PostgresTestDatabase.make()
         try await database.withTwoInstances { first, _ in
             let inbox = PostgresTelegramInbox(first)
             let lanes = try PostgresTelegramChatLanes(first)
             let old = Date(timeIntervalSince1970: 1_000), new = Date(timeIntervalSince1970: 2_000)
-            try await inbox.add([(updateID: 12, body: update(12, chat: 7)), (updateID: 10, body: update(10, chat: 8))], at: old)
-            try await inbox.add([(updateID: 11, body: update(11, chat: 7)), (updateID: 13, body: "{}"), (updateID: 14, body: update(14, chat: 8))], at: new)
+            try await inbox.add([kept(12, chat: 7), kept(10, chat: 8)], at: old)
+            try await inbox.add([kept(11, chat: 7), KeptUpdate(updateID: 13, chatID: 0, body: "{}"), kept(14, chat: 8)], at: new)
             #expect(try await chats(first) == [10: 8, 11: 7, 12: 7, 13: 0, 14: 8])
             #expect(try await lanes.chatsWithPending(receivedBefore: nil) == [8, 7, 0])
             #expect(try await lanes.chatsWithPending(receivedBefore: Date(timeIntervalSince1970: 1_500)) == [8, 7])

@@ -102,8 +102,10 @@ struct ServerQueriesParityTests {
 
         // The Telegram inbox: kept once, handled, failed, resumed after.
         note("inbox last, empty: \(String(describing: try await inbox.lastUpdateID()))")
-        try await inbox.add([(updateID: 3, body: "{\"update_id\":3}"), (updateID: 4, body: "{\"update_id\":4}")], at: at)
-        try await inbox.add([(updateID: 4, body: "changed"), (updateID: 5, body: "{\"update_id\":5}"), (updateID: 6, body: "{}")], at: at)
+        try await inbox.add([KeptUpdate(updateID: 3, chatID: 0, body: "{\"update_id\":3}"), KeptUpdate(updateID: 4, chatID: 0, body: "{\"update_id\":4}")], at: at)
+        try await inbox.add(
+            [KeptUpdate(updateID: 4, chatID: 0, body: "changed"), KeptUpdate(updateID: 5, chatID: 0, body: "{\"update_id\":5}"), KeptUpdate(updateID: 6, chatID: 0, body: "{}")],
+            at: at)
         try await inbox.add([], at: at)
         try await inbox.remove(4)
         try await inbox.markFailed(6, error: "kept failing")

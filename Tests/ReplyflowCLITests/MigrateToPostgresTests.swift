@@ -45,10 +45,10 @@ struct MigrateToPostgresTests {
     /// Messages written by SQL on top of the replay: more than one batch of the copy.
     static let bulkMessages = 2_500
 
-    /// A SQLite database with rows in every table; returns its path.
     /// Columns only PostgreSQL keeps, filled from the copied ones (migration 6).
     static let derivedOnPostgres: [String: Set<String>] = ["telegram_inbox": ["chat_id"]]
 
+    /// A SQLite database with rows in every table; returns its path.
     static func seededDatabase() async throws -> String {
         let flows = try makeDirectory([
             "greeting.yaml": ReplayCommandTests.experimentFlow,

@@ -78,7 +78,7 @@ struct TelegramChatsAcrossInstancesTests {
                 let updates = (1...40).map { id in update(Int64(id), chat: id % 3 == 0 ? 2 : 1) }
                 for (index, (update, body)) in updates.enumerated() {
                     let (inbox, dispatcher) = instances[index % 2]
-                    try await inbox.add([(updateID: update.updateID, body: body)], at: Date())
+                    try await inbox.add([KeptUpdate(updateID: update.updateID, chatID: TelegramDispatcher.chat(update), body: body)], at: Date())
                     await dispatcher.submit([update])
                 }
                 try await waitUntil { handled.count == updates.count }
@@ -101,7 +101,7 @@ struct TelegramChatsAcrossInstancesTests {
             try await database.migrate()
             let inbox = PostgresTelegramInbox(database)
             // Kept by an instance that died before handling them.
-            try await inbox.add([5, 3, 4, 1, 2].map { id in (updateID: id, body: update(id, chat: id % 2).1) }, at: Date(timeIntervalSince1970: 0))
+            try await inbox.add([5, 3, 4, 1, 2].map { id in KeptUpdate(updateID: id, chatID: id % 2, body: update(id, chat: id % 2).1) }, at: Date(timeIntervalSince1970: 0))
             let survivor = TelegramDispatcher(inbox: inbox, lanes: try PostgresTelegramChatLanes(database), logger: logger, handle: handled.handler("b"))
             try await survivor.takeOverStale(receivedBefore: Date())
             try await waitUntil { handled.count == 5 }

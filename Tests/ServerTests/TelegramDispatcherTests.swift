@@ -22,6 +22,10 @@ struct TelegramDispatcherTests {
         String(decoding: try! JSONEncoder().encode(update), as: UTF8.self)
     }
 
+    private func kept(_ update: TelegramUpdate) -> KeptUpdate {
+        KeptUpdate(updateID: update.updateID, chatID: TelegramDispatcher.chat(update), body: body(update))
+    }
+
     private func scratchInbox() throws -> (SQLiteTelegramInbox, ReplyflowDatabase) {
         let database = try ReplyflowDatabase()
         return (SQLiteTelegramInbox(database: database), database)
@@ -45,14 +49,14 @@ struct TelegramDispatcherTests {
     func leftoversFirstThenRemoved() async throws {
         let (inbox, database) = try scratchInbox()
         let leftover = update(1, chat: 10)
-        try await inbox.add([(updateID: 1, body: body(leftover))], at: Date())
+        try await inbox.add([kept(leftover)], at: Date())
         let handled = Mutex<[Int64]>([])
         let dispatcher = TelegramDispatcher(inbox: inbox, logger: Logger(label: "test")) { update in
             handled.withLock { $0.append(update.updateID) }
         }
         // A newer update of the same chat is submitted before anyone asked for leftovers.
         let newer = update(2, chat: 10)
-        try await inbox.add([(updateID: 2, body: body(newer))], at: Date())
+        try await inbox.add([kept(newer)], at: Date())
         await dispatcher.submit([newer])
         try await waitUntil { handled.withLock { $0.count } == 2 }
         #expect(handled.withLock { $0 } == [1, 2])
@@ -93,7 +97,7 @@ struct TelegramDispatcherTests {
             handled.withLock { $0.append(update.updateID) }
         }
         let updates = [update(1, chat: 10), update(2, chat: 10)]
-        try await inbox.add(updates.map { (updateID: $0.updateID, body: body($0)) }, at: Date())
+        try await inbox.add(updates.map(kept), at: Date())
         await dispatcher.submit(updates)
         try await waitUntil { handled.withLock { $0 } == [2] }
         #expect(attempts.withLock { $0 } == TelegramDispatcher.maxAttempts)
@@ -108,7 +112,7 @@ struct TelegramDispatcherTests {
             throw CancellationError()
         }
         let failing = update(5, chat: 10)
-        try await inbox.add([(updateID: 5, body: body(failing))], at: Date())
+        try await inbox.add([kept(failing)], at: Date())
         await dispatcher.submit([failing, update(6, chat: 10)])
         try await Task.sleep(for: .milliseconds(50))
         await dispatcher.finish()

@@ -5,7 +5,8 @@
 ///
 /// `replyflow_update_chat(body)` reads `message.chat.id` from an update's JSON, 0 for an
 /// update without one (or a body that is not JSON): the same chat the dispatcher queues it
-/// under. It fills the rows kept before this migration, and every row added after it.
+/// under. It fills the rows kept before this migration (and those `migrate-to-postgres`
+/// copies); rows added after it come with their chat.
 ///
 /// Shipped: never edit it; add a migration.
 enum SchemaV6 {

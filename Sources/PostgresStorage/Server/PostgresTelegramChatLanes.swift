@@ -46,6 +46,12 @@ public struct PostgresTelegramChatLanes: TelegramChatLanes {
         return chats
     }
 
+    public func pendingCount() async throws -> Int {
+        Int(
+            try await client.query("SELECT count(*) FROM telegram_inbox WHERE status = 'pending'", logger: logger)
+                .decode(Int64.self).first { _ in true } ?? 0)
+    }
+
     public func pending(chat: Int64, limit: Int) async throws -> [(updateID: Int64, body: String)] {
         let rows = try await client.query(
             "SELECT update_id, body FROM telegram_inbox WHERE chat_id = \(chat) AND status = 'pending' ORDER BY update_id LIMIT \(limit)",

@@ -16,13 +16,13 @@ public struct PostgresTelegramInbox: TelegramInbox {
         logger = database.logger
     }
 
-    public func add(_ updates: [(updateID: Int64, body: String)], at: Date) async throws {
+    public func add(_ updates: [KeptUpdate], at: Date) async throws {
         guard !updates.isEmpty else { return }
         _ = try await client.query(
             """
-            INSERT INTO telegram_inbox (update_id, body, received_at, chat_id)
-            SELECT update_id, body, \(at.timeIntervalSince1970), replyflow_update_chat(body)
-            FROM unnest(\(updates.map(\.updateID))::bigint[], \(updates.map(\.body))::text[]) AS kept (update_id, body)
+            INSERT INTO telegram_inbox (update_id, chat_id, body, received_at)
+            SELECT unnest(\(updates.map(\.updateID))::bigint[]), unnest(\(updates.map(\.chatID))::bigint[]),
+                unnest(\(updates.map(\.body))::text[]), \(at.timeIntervalSince1970)
             ON CONFLICT (update_id) DO NOTHING
             """, logger: logger
         ).collect()

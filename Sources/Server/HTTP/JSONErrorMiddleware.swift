@@ -8,7 +8,8 @@ import NIOHTTP1
 
 /// Gives every error the seed's JSON shape: Hummingbird's own (unknown route, body too
 /// large) keep their status; a body NIO cannot parse is a 400; a run that could not be
-/// stored, or a database that is away, is a 503 the caller can retry; a request the shutdown cut off is logged as such;
+/// stored, a database that is away, or a transaction that lost a race with another, is a
+/// 503 the caller can retry; a request the shutdown cut off is logged as such;
 /// anything unexpected is logged and answered 500 without its details, so internals never
 /// leak to callers.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -22,10 +23,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is CommitFailure, is RunStoreUnavailable {
             // Logged by the engine. Nothing was stored: the caller can send it again.
             throw APIError(.serviceUnavailable, "the message could not be stored just now; nothing of it was kept, send it again", retryAfter: 1)
-        } catch where PostgresUnavailable.matches(error) {
-            // A read or write outside a run, on a shared database that is away for now.
-            logger.warning("request failed: the database cannot be reached", metadata: ["path": "\(Self.loggable(request.uri.path))"])
-            throw APIError(.serviceUnavailable, "the database cannot be reached just now; try again", retryAfter: 1)
+        } catch where RetryableDatabaseError.message(for: error) != nil {
+            // Outside a run: a shared database that is away for now, or a transaction that
+            // lost a race with another (a deadlock, a stale snapshot). Nothing was kept.
+            logger.warning(
+                "request failed: the database is away or the request conflicted with another",
+                metadata: ["path": "\(Self.loggable(request.uri.path))", "error": "\(error)"])
+            throw APIError(.serviceUnavailable, RetryableDatabaseError.message(for: error) ?? "", retryAfter: 1)
         } catch is HTTPParserError {
             // The body broke off mid-way (bad chunked encoding, say): the client's mistake.
             throw APIError(.badRequest, "the request body is not valid HTTP (its chunked encoding, say)")

@@ -3,11 +3,14 @@ import Logging
 import ServiceLifecycle
 import Storage
 
-/// In webhook mode on a shared database, every instance stores the updates Telegram sends
-/// it and answers 200 before handling them: an instance that dies in between leaves them
-/// in the inbox, and Telegram does not send them again. The instance leading the Telegram
-/// role (no one polls in webhook mode) looks every `interval` for updates kept longer than
-/// `age` and works their chats' lanes; a chat another instance works now is left to it.
+/// On a shared database, updates can stay in the inbox with nobody to handle them: in
+/// webhook mode an instance stores what Telegram sends it and answers 200 before handling
+/// it, and may die in between (Telegram does not send it again); in either mode an
+/// instance that stops while it holds a chat's lane leaves that chat's later updates, which
+/// another instance found the lane taken for, and a lane whose database reads kept failing
+/// is given up. The instance leading the Telegram role looks every `interval` for updates
+/// kept longer than `age` and works their chats' lanes; a chat another instance works now
+/// is left to it.
 struct StaleInboxSweeper: Service {
     let dispatcher: TelegramDispatcher
     let leadership: any Leadership

@@ -37,7 +37,7 @@ actor TelegramDispatcher {
     /// Queues the inbox's leftovers, once: they go first, before anything newer.
     private var leftovers: Task<Void, Never>?
     /// Updates submitted and not yet handled, across chats (with `lanes`: updates read from
-    /// the lanes this server holds and not yet handled).
+    /// the lanes this server holds and not yet handled; `waitForRoom` counts the inbox's).
     private(set) var backlog = 0
     /// With `lanes`: the chats whose lane a task of this server works, each with how often
     /// it was asked to since it began. A task that finds the count changed when it is done
@@ -145,8 +145,16 @@ actor TelegramDispatcher {
         enqueue(updates)
     }
 
-    /// Returns once fewer than `maxBacklog` updates wait (or the caller is cancelled).
+    /// Returns once fewer than `maxBacklog` updates wait (or the caller is cancelled): with
+    /// `lanes`, the updates every server has kept and not handled (a lane is read a page at
+    /// a time, so this server's own count would not see a long one).
     func waitForRoom() async {
+        if let lanes {
+            while !stopping && !Task.isCancelled, ((try? await lanes.pendingCount()) ?? 0) >= Self.maxBacklog {
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            return
+        }
         while backlog >= Self.maxBacklog && !stopping && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -196,18 +204,31 @@ actor TelegramDispatcher {
     private func adjustBacklog(_ change: Int) { backlog += change }
 
     private nonisolated func drain(_ chat: Int64, lanes: any TelegramChatLanes) async {
+        var failures = 0
         while true {
             let asked = await timesAsked(chat)
             do {
                 try await workWhileWaiting(chat, lanes: lanes)
+                failures = 0
             } catch {
-                // What is left stays pending: the next update of the chat, or the leader's
-                // sweep of old updates (webhook mode) or the next poller, takes it up.
-                logger.warning("could not work a Telegram chat's updates", metadata: ["chat": "\(chat)", "error": "\(error)"])
+                // The database did not answer: tried again a few times with a doubling wait;
+                // after that what is left stays pending for the leader's sweep of old
+                // updates (`StaleInboxSweeper`) or the chat's next update.
+                failures += 1
+                logger.warning(
+                    "could not work a Telegram chat's updates", metadata: ["chat": "\(chat)", "attempt": "\(failures)", "error": "\(error)"])
+                if failures < Self.laneAttempts, await !isStopping {
+                    try? await Task.sleep(for: retryDelay * (1 << (failures - 1)))
+                    continue
+                }
+                failures = 0
             }
             if await endDrain(chat, asked: asked) { return }
         }
     }
+
+    /// Tries of a lane whose database reads fail, before it is left to the sweep.
+    static let laneAttempts = 5
 
     /// Claims the chat's lane and handles its pending updates in order, gives the lane up,
     /// and does it again while updates wait: another server that stored one while this one

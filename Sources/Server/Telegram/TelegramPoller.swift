@@ -67,7 +67,11 @@ struct TelegramPoller: Service {
                 failures = 0
                 guard let last = updates.last else { continue }
                 // Kept before the next offset tells Telegram to forget them.
-                try await inbox.add(try updates.map { (updateID: $0.updateID, body: String(decoding: try encoder.encode($0), as: UTF8.self)) }, at: Date())
+                try await inbox.add(
+                    try updates.map { update in
+                        KeptUpdate(
+                            updateID: update.updateID, chatID: TelegramDispatcher.chat(update), body: String(decoding: try encoder.encode(update), as: UTF8.self))
+                    }, at: Date())
                 offset = last.updateID + 1
                 await dispatcher.submit(updates)
             } catch is CancellationError {

@@ -31,7 +31,7 @@ struct TelegramWebhookController<Context: RequestContext>: Sendable {
         } catch {
             throw APIError.badRequest("the body is not a Telegram update")
         }
-        try await inbox.add([(updateID: update.updateID, body: String(buffer: body))], at: Date())
+        try await inbox.add([KeptUpdate(updateID: update.updateID, chatID: TelegramDispatcher.chat(update), body: String(buffer: body))], at: Date())
         await dispatcher.submit([update])
         // Telegram sends at most a few updates at once: holding the answer while the
         // dispatcher is far behind slows it down instead of letting the backlog grow.

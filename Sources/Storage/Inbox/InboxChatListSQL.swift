@@ -31,7 +31,9 @@ public struct InboxChatListSQL: Sendable {
     public init(_ query: InboxQuery, searchScanLimit: Int, dialect: Dialect) throws {
         if let after = query.after, after.sort != query.sort { throw InboxCursorError(text: after.encoded, expectedSort: query.sort) }
         limit = min(max(query.limit, 1), InboxQuery.maxLimit)
+        // PostgreSQL's LIKE escapes with `\` by default; SQLite's has no escape unless told.
         let like = dialect == .sqlite ? "LIKE" : "ILIKE"
+        let escape = dialect == .sqlite ? " ESCAPE '\\'" : ""
         // Placeholders are taken in the order they appear in the text (SQLite's `?` are
         // positional): the search's set first, then the conditions, then the limit.
         var matching = ""
@@ -43,13 +45,13 @@ public struct InboxChatListSQL: Sendable {
             let pattern = "%" + Self.escapeLike(search) + "%"
             matching = """
                 WITH matching(id) AS (
-                    SELECT c.id FROM users u JOIN conversations c ON c.platform_chat_id = u.id WHERE u.name \(like) \(bind(.text(pattern), dialect)) ESCAPE '\\'
-                    UNION SELECT id FROM conversations WHERE platform_chat_id \(like) \(bind(.text(pattern), dialect)) ESCAPE '\\'
+                    SELECT c.id FROM users u JOIN conversations c ON c.platform_chat_id = u.id WHERE u.name \(like) \(bind(.text(pattern), dialect))\(escape)
+                    UNION SELECT id FROM conversations WHERE platform_chat_id \(like) \(bind(.text(pattern), dialect))\(escape)
                     UNION SELECT c.id FROM (
                         SELECT DISTINCT source, user_id FROM (
                             SELECT source, user_id, text FROM messages ORDER BY id DESC LIMIT \(bind(.integer(Int64(searchScanLimit)), dialect))
                         ) recent
-                        WHERE text \(like) \(bind(.text(pattern), dialect)) ESCAPE '\\'
+                        WHERE text \(like) \(bind(.text(pattern), dialect))\(escape)
                     ) t JOIN conversations c ON c.source = t.source AND c.platform_chat_id = t.user_id
                 )
                 """

@@ -9,8 +9,9 @@ public struct SQLiteTelegramInbox: TelegramInbox {
         writer = database.writer
     }
 
-    /// Keeps updates (raw JSON by update id); one already kept is left as it is.
-    public func add(_ updates: [(updateID: Int64, body: String)], at: Date) async throws {
+    /// Keeps updates (raw JSON by update id); one already kept is left as it is. The one
+    /// server orders each chat's updates in memory: the chat is not kept.
+    public func add(_ updates: [KeptUpdate], at: Date) async throws {
         guard !updates.isEmpty else { return }
         try await writer.write { db in
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO telegram_inbox (update_id, body, received_at) VALUES (?, ?, ?)")

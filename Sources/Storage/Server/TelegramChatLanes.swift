@@ -19,6 +19,8 @@ public protocol TelegramChatLanes: Sendable {
     /// The chats with updates still to handle, the chat of the oldest first; with
     /// `receivedBefore`, only updates kept before that time count.
     func chatsWithPending(receivedBefore: Date?) async throws -> [Int64]
+    /// How many updates wait to be handled, in every chat.
+    func pendingCount() async throws -> Int
     /// The chat's updates still to handle, oldest first (at most `limit`).
     func pending(chat: Int64, limit: Int) async throws -> [(updateID: Int64, body: String)]
     /// Gives every lane up (a clean stop); claims after it fail.

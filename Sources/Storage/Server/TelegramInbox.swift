@@ -7,8 +7,9 @@ import Foundation
 /// while the batch is handled chat by chat; after a crash the rows still here are handled
 /// at the next start (the ids already handled are recognised and skipped).
 public protocol TelegramInbox: Sendable {
-    /// Keeps updates (raw JSON by update id); one already kept is left as it is.
-    func add(_ updates: [(updateID: Int64, body: String)], at: Date) async throws
+    /// Keeps updates (raw JSON by update id, with the chat whose line each waits in:
+    /// `TelegramDispatcher.chat`); one already kept is left as it is.
+    func add(_ updates: [KeptUpdate], at: Date) async throws
     /// The updates still to handle, oldest first; with `receivedBefore`, only those kept
     /// before that time (ones no server has handled for a while).
     func pending(receivedBefore: Date?) async throws -> [(updateID: Int64, body: String)]
@@ -18,6 +19,22 @@ public protocol TelegramInbox: Sendable {
     func markFailed(_ updateID: Int64, error: String) async throws
     /// The highest update id kept here (handled or not), to resume polling after it.
     func lastUpdateID() async throws -> Int64?
+}
+
+/// An update as the inbox keeps it.
+public struct KeptUpdate: Sendable, Equatable {
+    public var updateID: Int64
+    /// Its message's chat (0 for an update without one): on a shared database, the lane it
+    /// is handled in (`TelegramChatLanes`).
+    public var chatID: Int64
+    /// The update's JSON.
+    public var body: String
+
+    public init(updateID: Int64, chatID: Int64, body: String) {
+        self.updateID = updateID
+        self.chatID = chatID
+        self.body = body
+    }
 }
 
 extension TelegramInbox {
