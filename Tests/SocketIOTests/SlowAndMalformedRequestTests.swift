@@ -6,7 +6,12 @@ import Testing
 /// A server built with `HTTPServerBuilder.socketIO` leaves no connection hanging: a request it
 /// cannot parse is answered, half a request and an idle connection are closed after their
 /// timeouts, and live polling and WebSocket sessions outlast them.
-@Suite(.machineShare)
+///
+/// Alone among the marked tests (about 3 s): beside five suites of two-instance PostgreSQL
+/// servers, the two timeout tests failed about one run in two, with every thread of the
+/// process idle and the connection never closed; alone they pass every time (12 of 12).
+/// The cause is not found yet.
+@Suite(.machineAlone)
 struct SlowAndMalformedRequestTests {
     /// Short of the 30 s a hang would take; long enough for a full suite stalling this
     /// process's two threads for seconds at a time (at its start, when the database

@@ -8,9 +8,9 @@ import Storage
 /// it, and may die in between (Telegram does not send it again); in either mode an
 /// instance that stops while it holds a chat's lane leaves that chat's later updates, which
 /// another instance found the lane taken for, and a lane whose database reads kept failing
-/// is given up. The instance leading the Telegram role looks every `interval` for updates
-/// kept longer than `age` and works their chats' lanes; a chat another instance works now
-/// is left to it.
+/// is given up. The instance leading the sweep (`LeaderRole.telegramInboxSweep`) looks
+/// every `interval` for updates kept longer than `age` and works their chats' lanes; a chat
+/// another instance works now is left to it.
 struct StaleInboxSweeper: Service {
     let dispatcher: TelegramDispatcher
     let leadership: any Leadership
@@ -21,7 +21,7 @@ struct StaleInboxSweeper: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await leadership.whileLeading(.telegramPoller) {
+            await leadership.whileLeading(.telegramInboxSweep) {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: interval) } catch { return }
                     do {

@@ -3,6 +3,10 @@ public enum LeaderRole: String, Sendable, CaseIterable {
     /// Long polling Telegram's `getUpdates`: two pollers of one bot get 409 Conflict, and
     /// each would take updates the other never sees.
     case telegramPoller = "telegram.poller"
+    /// Looking for Telegram updates left in the inbox with nobody to handle them
+    /// (`StaleInboxSweeper`). A role of its own: a second contender for the poller's role
+    /// in the same instance could take the lead from the poller, and nobody would poll.
+    case telegramInboxSweep = "telegram.inbox-sweep"
     /// Deleting what the instances no longer need (old live events): once is enough, and
     /// several at once would only wait on each other's rows.
     case housekeeping = "housekeeping"
