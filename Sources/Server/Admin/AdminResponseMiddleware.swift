@@ -51,12 +51,16 @@ struct AdminResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             refusal = AdminError(.notFound, "there is no page \(request.uri.path)")
         case let error as HTTPError:
             refusal = AdminError(error.status, error.body ?? error.status.reasonPhrase)
-        case _ where RetryableDatabaseError.message(for: error) != nil:
-            logger.warning("admin request failed: the database is away or the request conflicted with another", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            refusal = AdminError(.serviceUnavailable, RetryableDatabaseError.message(for: error) ?? "", retryAfter: 1)
         default:
-            logger.error("admin request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)"])
-            refusal = AdminError(.internalServerError, "something went wrong on the server; it is logged")
+            if let message = RetryableDatabaseError.message(for: error) {
+                logger.warning(
+                    "admin request failed: the database is away or the request conflicted with another",
+                    metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                refusal = AdminError(.serviceUnavailable, message, retryAfter: 1)
+            } else {
+                logger.error("admin request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)"])
+                refusal = AdminError(.internalServerError, "something went wrong on the server; it is logged")
+            }
         }
         var response: Response
         if AdminPaths.wantsJSON(request) {

@@ -23,13 +23,6 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is CommitFailure, is RunStoreUnavailable {
             // Logged by the engine. Nothing was stored: the caller can send it again.
             throw APIError(.serviceUnavailable, "the message could not be stored just now; nothing of it was kept, send it again", retryAfter: 1)
-        } catch where RetryableDatabaseError.message(for: error) != nil {
-            // Outside a run: a shared database that is away for now, or a transaction that
-            // lost a race with another (a deadlock, a stale snapshot). Nothing was kept.
-            logger.warning(
-                "request failed: the database is away or the request conflicted with another",
-                metadata: ["path": "\(Self.loggable(request.uri.path))", "error": "\(error)"])
-            throw APIError(.serviceUnavailable, RetryableDatabaseError.message(for: error) ?? "", retryAfter: 1)
         } catch is HTTPParserError {
             // The body broke off mid-way (bad chunked encoding, say): the client's mistake.
             throw APIError(.badRequest, "the request body is not valid HTTP (its chunked encoding, say)")
@@ -48,6 +41,14 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             throw APIError(error.status, error.body ?? error.status.reasonPhrase)
         } catch {
+            if let message = RetryableDatabaseError.message(for: error) {
+                // Outside a run: a shared database that is away for now, or a transaction
+                // that lost a race with another (a deadlock, a stale snapshot). Nothing was kept.
+                logger.warning(
+                    "request failed: the database is away or the request conflicted with another",
+                    metadata: ["path": "\(Self.loggable(request.uri.path))", "error": "\(error)"])
+                throw APIError(.serviceUnavailable, message, retryAfter: 1)
+            }
             logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(Self.loggable(request.uri.path))", "error": "\(error)"])
             throw APIError(.internalServerError, "internal error")
         }
